@@ -1,0 +1,29 @@
+"""The actor layer: supervised Pykka actors, the registry, the ticker, assembly.
+
+``bms/`` holds what happens; this package holds who runs it, when, and on
+which thread.
+"""
+
+from actors._base import BmsActor, handles
+from actors._context import Context, make_context
+from actors._health import ComponentStatus, HealthBoard
+from actors._registry import LOSSLESS, Registry, Subscription, drop_oldest, latest
+from actors._supervisor import ChildSpec, Supervisor
+from actors._ticker import Ticker
+
+__all__ = [
+    "LOSSLESS",
+    "BmsActor",
+    "ChildSpec",
+    "ComponentStatus",
+    "Context",
+    "HealthBoard",
+    "Registry",
+    "Subscription",
+    "Supervisor",
+    "Ticker",
+    "drop_oldest",
+    "handles",
+    "latest",
+    "make_context",
+]

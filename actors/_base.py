@@ -1,0 +1,206 @@
+"""The supervised actor: a Pykka ThreadingActor that survives its own failures.
+
+Pykka stops an actor whose ``tell`` handler raises and silently drops its
+queued tells. ``BmsActor`` runs its own receive loop instead:
+
+* a handler that raises a :class:`~bms.errors.BmsError` (bad input, a refused
+  write) is a refusal, not a failure: an ``ask`` gets the error back, a
+  ``tell`` logs it, and the actor goes on;
+* any other exception (including bacpypes3's BaseException-derived PDUs) is
+  a failure: the caller of an ``ask`` gets the exception; the supervisor is
+  told (component name, message type, error) and decides from the actor's
+  restart policy. On *restart* the actor waits the backoff on its clock,
+  runs ``teardown()`` then ``setup()`` again (state rebuilt from its store)
+  and carries on with the messages queued behind the failing one: nothing
+  is dropped. On *stop* (intensity exceeded) it is marked Down and stops,
+  logging how many queued messages it could not process; on *escalate* the
+  supervisor's escalation handler runs as well.
+
+Subclasses implement ``setup()`` / ``teardown()`` (not on_start/on_stop) and
+handlers marked with ``@handles(MessageType)``.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import pykka
+
+from actors._registry import Drain
+from bms.errors import BmsError
+from bms.logs import get_logger
+from bms.messages import Ping
+
+if TYPE_CHECKING:
+    from actors._context import Context
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+def handles(*types: type) -> Callable[[F], F]:
+    """Mark a method as the handler of the given message types."""
+
+    def mark(fn: F) -> F:
+        fn._bms_handles = types  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class BmsActor(pykka.ThreadingActor):
+    """Base of every store, bridge and engine."""
+
+    _dispatch: ClassVar[dict[type, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table: dict[type, str] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, fn in vars(klass).items():
+                for t in getattr(fn, "_bms_handles", ()):
+                    table[t] = attr
+        cls._dispatch = table
+
+    def __init__(self, name: str, ctx: Context) -> None:
+        super().__init__()
+        self.name = name
+        self.ctx = ctx
+        self.log = get_logger(name)
+        self.cancel: threading.Event = ctx.supervisor.cancel_event(name)  # set when stopping
+
+    # ------------------------------------------------------------ overridables
+    def setup(self) -> None:
+        """Build the actor's state (from its store). Runs again on restart."""
+
+    def teardown(self) -> None:
+        """Release what setup() took. Runs on stop and before a restart."""
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def clock(self) -> Any:
+        return self.ctx.clock
+
+    def publish(self, msg: Any) -> int:
+        return self.ctx.registry.publish(msg)
+
+    # ------------------------------------------------------------ pykka hooks
+    def on_start(self) -> None:  # pykka calls it via _actor_loop_setup
+        self.setup()
+
+    def on_stop(self) -> None:
+        try:
+            self.teardown()
+        except Exception as err:  # noqa: BLE001 - a failing teardown must not hide the stop
+            self.log.warning("teardown failed", error=repr(err))
+
+    def on_receive(self, message: Any) -> Any:
+        if type(message) is Drain:
+            return self._drain(message)
+        if type(message) is Ping:
+            return self.name
+        attr = self._dispatch.get(type(message))
+        if attr is None:
+            for klass in type(message).__mro__[1:]:
+                attr = self._dispatch.get(klass)
+                if attr is not None:
+                    break
+            else:
+                self.log.warning("unexpected message", message_type=type(message).__name__)
+                return None
+        return getattr(self, attr)(message)
+
+    def _drain(self, note: Drain) -> None:
+        for msg in note.subscription.take():
+            try:
+                self.on_receive(msg)
+            except BmsError as err:
+                self.log.warning("message refused", message_type=type(msg).__name__, error=str(err))
+            except _FATAL:
+                raise
+            except BaseException as err:  # noqa: BLE001
+                if not self._failed(msg, err):
+                    return
+
+    # ------------------------------------------------------------- the loop
+    def _actor_loop_setup(self) -> None:
+        try:
+            self.on_start()
+        except _FATAL:
+            raise
+        except BaseException as err:  # noqa: BLE001
+            self._failed(None, err)
+
+    def _actor_loop_running(self) -> None:
+        while not self.actor_stopped.is_set():
+            envelope = self.actor_inbox.get()
+            reply = envelope.reply_to
+            try:
+                response = self._handle_receive(envelope.message)
+            except BmsError as err:
+                if reply is not None:
+                    reply.set_exception()
+                else:
+                    self.log.warning(
+                        "message refused", message_type=type(envelope.message).__name__, error=str(err)
+                    )
+            except _FATAL:
+                raise
+            except BaseException as err:  # noqa: BLE001 - bacpypes3 errors are BaseException
+                if reply is not None:
+                    reply.set_exception(exc_info=sys.exc_info())  # type: ignore[arg-type]
+                self._failed(envelope.message, err)
+            else:
+                if reply is not None:
+                    reply.set(response)
+
+    def _failed(self, message: Any, err: BaseException) -> bool:
+        """Handle a failure per policy. True if the actor carries on."""
+        sup = self.ctx.supervisor
+        msg_type = "setup" if message is None else type(message).__name__
+        while True:
+            self.log.error(
+                "actor failed",
+                message_type=msg_type,
+                error=repr(err),
+                where="".join(traceback.format_tb(err.__traceback__)[-2:]).strip(),
+            )
+            decision = sup.child_failed(self.name, msg_type, err)
+            if decision.action != "restart":
+                self._give_up(decision.action, err)
+                return False
+            if decision.delay > 0 and not self.clock.wait(decision.delay, self.cancel):
+                self._give_up("stop", err)
+                return False
+            if self.cancel.is_set():
+                self._give_up("stop", err)
+                return False
+            try:
+                self.teardown()
+            except Exception as td_err:  # noqa: BLE001
+                self.log.warning("teardown failed during restart", error=repr(td_err))
+            try:
+                self.setup()
+            except _FATAL:
+                raise
+            except BaseException as setup_err:  # noqa: BLE001
+                err, msg_type = setup_err, "setup"
+                continue
+            sup.child_restarted(self.name, decision)
+            return True
+
+    def _give_up(self, action: str, err: BaseException) -> None:
+        queued = self.actor_inbox.qsize()
+        self.log.error("actor stopped by its supervisor", action=action, queued_messages_lost=queued)
+        pykka.ActorRegistry.unregister(self.actor_ref)
+        self.actor_stopped.set()
+        try:
+            self.teardown()
+        except Exception:  # noqa: BLE001, S110 - already failing; the error above is what matters
+            pass
+        self.ctx.supervisor.child_gave_up(self.name, action, err, queued)

@@ -1,0 +1,84 @@
+"""``bms daemon``: lock the data directory, assemble the platform, run until told.
+
+SIGTERM and SIGINT stop the platform in reverse order, flush the stores and
+exit 0 (1 when a component escalated a failure).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from actors.platform import Platform
+from bms import __version__, logs
+from bms.config import kind_of, load_scenario, load_settings, read_toml, scenario_path
+from bms.config._schema import Settings
+from bms.daemon import DataDirLock, resolve_data_dir
+from bms.daemon._datadir import clear_daemon_info
+
+
+def load_config(config: Path | None) -> tuple[Settings, Path, Path]:
+    """--config may name a settings file or a scenario file."""
+    if config is not None and kind_of(read_toml(config)) == "scenario":
+        settings, spath = load_settings(None)
+        return settings, spath, config.resolve()
+    settings, spath = load_settings(config)
+    return settings, spath, scenario_path(settings, spath)
+
+
+def run(
+    config: Path | None = None,
+    data: Path | None = None,
+    api_port: int | None = None,
+    simulate: bool | None = None,
+    ready: threading.Event | None = None,
+) -> int:
+    settings, _spath, scen_path = load_config(config)
+    data_dir = resolve_data_dir(data, settings.daemon.data_dir)
+    logs.configure(settings.log.level, settings.log.format, settings.log.file)
+    log = logs.get_logger("daemon")
+    lock = DataDirLock(data_dir).acquire()
+    if lock.stale_pid:
+        log.warning("took over a stale lock", stale_pid=lock.stale_pid, data_dir=str(data_dir))
+    stop = threading.Event()
+    exit_code = 0
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal received, stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    platform: Platform | None = None
+    try:
+        site = load_scenario(scen_path)
+        platform = Platform(settings, site, data_dir, api_port=api_port, simulate=simulate)
+
+        def escalate(name: str, err: BaseException) -> None:
+            nonlocal exit_code
+            exit_code = 1
+            stop.set()
+
+        platform.ctx.supervisor.on_escalate = escalate
+        log.info("starting", version=__version__, pid=os.getpid(), data_dir=str(data_dir), scenario=str(scen_path))
+        t0 = time.monotonic()
+        platform.start()
+        log.info("running", components=len(platform.started), start_seconds=round(time.monotonic() - t0, 3))
+        if ready is not None:
+            ready.set()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        if platform is not None:
+            leaked = platform.stop()
+            if leaked:
+                exit_code = exit_code or 1
+        clear_daemon_info(data_dir)
+        lock.release()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        log.info("stopped", exit_code=exit_code)
+    return exit_code

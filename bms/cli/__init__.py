@@ -1,0 +1,11 @@
+"""The ``bms`` command line: thin commands that parse, call and render."""
+
+from bms.cli import _config, _daemon  # noqa: F401  (register commands)
+from bms.cli._app import cli
+
+
+def main() -> None:
+    cli(prog_name="bms")
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,66 @@
+"""``bms config check``: validate settings, scenarios and profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bms.cli._app import cli, console, err_console, print_json
+from bms.config import CONF_DIR, kind_of, load_profile, load_scenario, load_settings, read_toml, scenario_path
+from bms.errors import ConfigError
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check configuration files."""
+
+
+@config_group.command("check")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
+def check(file: Path | None, as_json: bool) -> None:
+    """Validate FILE (settings, scenario or profile; default conf/bms.toml).
+
+    Every problem is printed at once as `file: section.key: message`.
+    """
+    path = file or CONF_DIR / "bms.toml"
+    problems: list[str] = []
+    summary: dict[str, object] = {"file": str(path)}
+    try:
+        kind = kind_of(read_toml(path))
+        summary["kind"] = kind
+        if kind == "profile":
+            profile, problems = load_profile(path)
+            if profile is not None:
+                summary.update(profile=profile.name, points=len(profile.points))
+        else:
+            if kind == "settings":
+                settings, spath = load_settings(path)
+                path = scenario_path(settings, spath)
+                summary["scenario"] = str(path)
+            loaded = load_scenario(path)
+            summary.update(
+                site=loaded.scenario.site.id,
+                devices=len(loaded.scenario.devices),
+                points=loaded.point_count,
+                profiles=sorted(loaded.profiles),
+            )
+    except ConfigError as err:
+        problems = err.problems
+    if as_json:
+        print_json({"ok": not problems, "problems": problems, **summary})
+        raise SystemExit(1 if problems else 0)
+    if problems:
+        for line in problems:
+            err_console.print(f"[red]{line}[/]", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]{len(problems)} problem(s)[/]")
+        raise SystemExit(1)
+    if "devices" in summary:
+        console.print(
+            f"[green]ok[/] {summary['file']}: site {summary['site']}, "
+            f"{summary['devices']} devices, {summary['points']} points",
+            highlight=False,
+        )
+    else:
+        console.print(f"[green]ok[/] {summary['file']}: profile {summary.get('profile')}, {summary.get('points')} points", highlight=False)

@@ -1,0 +1,222 @@
+"""Typed configuration: daemon settings, scenarios and device profiles.
+
+Files are TOML decoded into these Structs by :mod:`bms.config._load`, which
+collects every error as ``file: section.key: message``.
+
+Point ids are ``{device}/{point key}``; the point key comes from the profile.
+
+Modbus scale convention: ``value = raw * scale + offset`` on read and
+``raw = (value - offset) / scale`` (rounded for integer types) on write.
+Modbus ``order`` names the byte layout of multi-register values, A being the
+most significant byte: ABCD big-endian (the Modbus norm), CDAB word-swapped,
+BADC byte-swapped within each register, DCBA little-endian. For 64-bit
+values the same four names apply register-wise (ABCD = big-endian words and
+bytes, CDAB = words reversed, BADC = bytes swapped in each word, DCBA =
+fully little-endian).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+import msgspec
+
+Value = Union[float, int, bool, str, None]
+
+ModbusTable = Literal["coil", "discrete", "input", "holding"]
+ModbusType = Literal[
+    "bool", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"
+]
+ByteOrder = Literal["ABCD", "CDAB", "BADC", "DCBA"]
+PointKind = Literal["number", "bool", "enum", "text"]
+
+
+class _Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+# ------------------------------------------------------------------- profiles
+
+
+class ModbusBinding(_Strict, frozen=True):
+    table: ModbusTable
+    address: int  # 0-based protocol address (register 40001 is holding 0)
+    type: ModbusType = "uint16"
+    order: ByteOrder | None = None  # None: the device's order
+    bit: int | None = None  # extract one bit (0 = LSB) of a 16-bit register
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+class BacnetBinding(_Strict, frozen=True):
+    object: str  # "analog-input,1" (type,instance)
+    property: str = "present-value"
+    cov: bool = False  # subscribe to COV instead of polling
+
+
+class VirtualBinding(_Strict, frozen=True):
+    initial: Value = None
+
+
+class HistorySpec(_Strict, frozen=True):
+    cov: bool = True  # record every change that passes the COV filter
+    interval: float | None = None  # also record every N seconds
+
+
+class GuardSpec(_Strict, frozen=True):
+    min: float | None = None
+    max: float | None = None
+    max_writes_per_minute: float | None = None
+    interlock: str | None = None  # boolean expression over other points
+
+
+class PointSpec(_Strict, frozen=True):
+    key: str  # the {object} part of the point id
+    name: str
+    kind: PointKind = "number"
+    unit: str = ""
+    writable: bool = False
+    cov_increment: float = 0.0
+    stale_after: float | None = None  # seconds without update -> stale
+    tags: list[str] = []
+    states: list[str] = []  # names of multi-state values (kind = "enum")
+    history: HistorySpec = HistorySpec()
+    guard: GuardSpec | None = None
+    relinquish_default: Value = None
+    command_priority: int = 8  # BACnet priority the bridge writes at
+    modbus: ModbusBinding | None = None
+    bacnet: BacnetBinding | None = None
+    virtual: VirtualBinding | None = None
+
+
+class Profile(_Strict, frozen=True):
+    name: str
+    protocol: Literal["bacnet", "modbus", "virtual"]
+    equip: str = ""  # equipment type tag: ahu, vav, meter...
+    description: str = ""
+    vendor: str = ""
+    model: str = ""
+    points: list[PointSpec] = []
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+class SiteSpec(_Strict, frozen=True):
+    id: str
+    name: str
+    timezone: str = "UTC"
+    area_m2: float | None = None
+
+
+class SpaceSpec(_Strict, frozen=True):
+    id: str
+    name: str
+    parent: str | None = None  # another space id; None = the site
+
+
+class BacnetNetwork(_Strict, frozen=True):
+    address: str = "127.0.0.1/8:47809"  # our client's address/mask:port
+    device_port: int = 47808  # where devices listen (Who-Is goes there)
+    broadcast: str = "127.255.255.255"
+    bbmd: str | None = None  # "host:port" for foreign-device registration
+    bbmd_ttl: int = 300
+    poll_interval: float = 5.0
+    timeout: float = 3.0
+    retries: int = 1
+    concurrency: int = 8  # devices polled at once
+
+
+class ModbusNetwork(_Strict, frozen=True):
+    kind: Literal["tcp", "rtu"] = "tcp"
+    serial_port: str | None = None  # rtu: /dev/ttyUSB0
+    baudrate: int = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: int = 1
+    timeout: float = 1.0
+    retries: int = 1
+
+
+class DeviceSpec(_Strict, frozen=True):
+    id: str
+    profile: str
+    protocol: Literal["bacnet", "modbus", "virtual"]
+    name: str = ""
+    network: str = "default"
+    space: str | None = None
+    enabled: bool = True
+    poll_interval: float | None = None  # None: the network's
+    # bacnet
+    address: str | None = None  # device IP ("127.0.0.2") or IP:port
+    device_instance: int | None = None
+    # modbus
+    host: str | None = None
+    port: int = 502
+    unit_id: int = 1
+    order: ByteOrder = "ABCD"
+    max_registers: int = 125
+    max_bits: int = 2000
+    max_gap: int = 10
+    timeout: float | None = None
+    retries: int | None = None
+
+
+class SimulateSpec(_Strict, frozen=True):
+    """Start the bundled simulators with the daemon (the demo)."""
+
+    enabled: bool = False
+    bacnet_base_address: str = "127.0.0.2"  # first device address
+    modbus_port: int = 15020
+
+
+class Networks(_Strict, frozen=True):
+    bacnet: dict[str, BacnetNetwork] = {}
+    modbus: dict[str, ModbusNetwork] = {}
+
+
+class Scenario(_Strict, frozen=True):
+    site: SiteSpec
+    spaces: list[SpaceSpec] = []
+    networks: Networks = Networks()
+    devices: list[DeviceSpec] = []
+    simulate: SimulateSpec = SimulateSpec()
+    profile_dirs: list[str] = []  # extra folders searched for profiles
+
+
+# ------------------------------------------------------------------- daemon
+
+
+class DaemonSection(_Strict, frozen=True):
+    data_dir: str = "~/.local/share/bms"
+    scenario: str = "scenarios/demo.toml"  # relative to the settings file
+
+
+class ApiSection(_Strict, frozen=True):
+    host: str = "127.0.0.1"
+    port: int = 8787
+    max_body_bytes: int = 1_048_576
+
+
+class LogSection(_Strict, frozen=True):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+    file: str | None = None
+
+
+class RetentionSection(_Strict, frozen=True):
+    raw_days: float = 90.0
+    rollup_15m_days: float = 400.0
+    rollup_1h_days: float = 1100.0
+    rollup_1d_days: float = 3650.0
+
+
+class HistorySection(_Strict, frozen=True):
+    retention: RetentionSection = RetentionSection()
+    batch_max: int = 10_000
+
+
+class Settings(_Strict, frozen=True):
+    daemon: DaemonSection = DaemonSection()
+    api: ApiSection = ApiSection()
+    log: LogSection = LogSection()
+    history: HistorySection = HistorySection()

@@ -1,0 +1,367 @@
+"""Every message the platform exchanges, as frozen msgspec Structs.
+
+The same Structs are the wire format of the HTTP API, MQTT payloads and
+exports: one schema, no drift. Each Struct is tagged with its class name
+(``{"type": "ValueChanged", ...}``) so a stream of mixed messages decodes
+into the right classes through :data:`Event` or :func:`decode`.
+
+Groups:
+
+* values   -- Sample, SampleBatch (bridge -> point store), PointValue,
+  ValueChanged, StatusChanged
+* model    -- EntityCreated, EntityUpdated, EntityDeleted
+* devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAccepted,
+  DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
+* automation -- AlarmRaised, AlarmCleared, AlarmAcknowledged,
+  ScheduleWritten, FddFaultRaised, FddFaultCleared
+* supervision -- ActorFailed, ActorRestarted, HealthChanged
+* time     -- Tick
+* commands -- WritePoint, RelinquishPoint, DeviceWrite, WriteResult, AckAlarm
+* queries  -- Ping, GetPoint, GetPriorityArray, QueryHistory
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import msgspec
+
+Value = Union[float, int, bool, str, None]
+"""A point value: number, boolean, text (multi-state name) or no value."""
+
+#: Point status flags, in the order they are shown.
+STATUS_FLAGS: tuple[str, ...] = ("alarm", "fault", "stale", "overridden", "down", "disabled")
+
+
+class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag=True):
+    """Base of every message: immutable, strict, tagged by class name."""
+
+
+# --------------------------------------------------------------------- values
+
+
+class Sample(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like=False):
+    """One raw reading of a point by a bridge. ``fault`` names why it failed."""
+
+    point_id: str
+    value: Value
+    ts: float
+    fault: str | None = None
+
+
+class SampleBatch(Message, frozen=True):
+    """One poll cycle (or COV burst) of a bridge: many samples, one message."""
+
+    source: str
+    samples: tuple[Sample, ...]
+
+
+class PointValue(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The current value of a point with its status flags."""
+
+    point_id: str
+    value: Value
+    ts: float
+    flags: tuple[str, ...] = ()
+
+
+class ValueChanged(Message, frozen=True):
+    """A batch of point values that changed beyond their COV increment."""
+
+    values: tuple[PointValue, ...]
+    source: str = ""
+
+
+class StatusChanged(Message, frozen=True):
+    """A point's status flags changed (fault, stale, overridden, down...)."""
+
+    point_id: str
+    flags: tuple[str, ...]
+    ts: float
+    reason: str = ""
+
+
+# ---------------------------------------------------------------------- model
+
+
+class EntityCreated(Message, frozen=True):
+    node_id: str
+    node_type: str
+    ts: float
+    parent: str | None = None
+
+
+class EntityUpdated(Message, frozen=True):
+    node_id: str
+    ts: float
+    fields: tuple[str, ...] = ()
+
+
+class EntityDeleted(Message, frozen=True):
+    node_id: str
+    ts: float
+
+
+# -------------------------------------------------------------------- devices
+
+
+class DeviceDiscovered(Message, frozen=True):
+    protocol: str
+    device_id: str
+    address: str
+    ts: float
+    name: str = ""
+    vendor: str = ""
+
+
+class DeviceDown(Message, frozen=True):
+    protocol: str
+    device_id: str
+    ts: float
+    reason: str = ""
+
+
+class DeviceRecovered(Message, frozen=True):
+    protocol: str
+    device_id: str
+    ts: float
+    down_for: float = 0.0
+
+
+class DeviceAccepted(Message, frozen=True):
+    protocol: str
+    device_id: str
+    equip_id: str
+    point_ids: tuple[str, ...]
+    ts: float
+
+
+class DiscoveryScanComplete(Message, frozen=True):
+    protocol: str
+    found: int
+    duration: float
+    ts: float
+    network: str = ""
+
+
+class DeviceMonitorCycle(Message, frozen=True):
+    protocol: str
+    network: str
+    online: int
+    offline: int
+    ts: float
+
+
+class ObjectListChanged(Message, frozen=True):
+    device_id: str
+    ts: float
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+# ----------------------------------------------------------------- automation
+
+
+class AlarmRaised(Message, frozen=True):
+    alarm_id: str
+    point_id: str
+    severity: str
+    text: str
+    ts: float
+    value: Value = None
+
+
+class AlarmCleared(Message, frozen=True):
+    alarm_id: str
+    point_id: str
+    ts: float
+
+
+class AlarmAcknowledged(Message, frozen=True):
+    alarm_id: str
+    user: str
+    ts: float
+
+
+class ScheduleWritten(Message, frozen=True):
+    schedule_id: str
+    point_id: str
+    value: Value
+    priority: int
+    ts: float
+
+
+class FddFaultRaised(Message, frozen=True):
+    rule_id: str
+    equip_id: str
+    text: str
+    ts: float
+
+
+class FddFaultCleared(Message, frozen=True):
+    rule_id: str
+    equip_id: str
+    ts: float
+
+
+# ---------------------------------------------------------------- supervision
+
+
+class ActorFailed(Message, frozen=True):
+    component: str
+    message_type: str
+    error: str
+    restarts: int
+    ts: float
+
+
+class ActorRestarted(Message, frozen=True):
+    component: str
+    restarts: int
+    delay: float
+    ts: float
+
+
+class HealthChanged(Message, frozen=True):
+    component: str
+    state: str
+    ts: float
+    reason: str = ""
+
+
+# ----------------------------------------------------------------------- time
+
+
+class Tick(Message, frozen=True):
+    """Sent by the ticker to an actor at its interval."""
+
+    timer: str
+    due: float
+    now: float
+
+
+# ------------------------------------------------------------------- commands
+
+
+class WritePoint(Message, frozen=True):
+    """Command a point at a priority (1 highest .. 16 lowest).
+
+    ``value`` None relinquishes that level; ``duration`` (seconds) makes the
+    write a timed override that expires by itself.
+    """
+
+    point_id: str
+    value: Value
+    priority: int = 8
+    duration: float | None = None
+    user: str = ""
+
+
+class RelinquishPoint(Message, frozen=True):
+    point_id: str
+    priority: int = 8
+    user: str = ""
+
+
+class DeviceWrite(Message, frozen=True):
+    """Point store -> bridge: write the effective value (None relinquishes)."""
+
+    point_id: str
+    value: Value
+    priority: int
+    request_id: int = 0
+
+
+class WriteResult(Message, frozen=True):
+    """Bridge -> point store: outcome of a DeviceWrite."""
+
+    point_id: str
+    ok: bool
+    request_id: int = 0
+    error: str = ""
+    readback: Value = None
+
+
+class AckAlarm(Message, frozen=True):
+    alarm_id: str
+    user: str = ""
+
+
+# -------------------------------------------------------------------- queries
+
+
+class Ping(Message, frozen=True):
+    """Ask an actor whether it is up; it answers with its name."""
+
+
+class GetPoint(Message, frozen=True):
+    point_id: str
+
+
+class GetPriorityArray(Message, frozen=True):
+    point_id: str
+
+
+class QueryHistory(Message, frozen=True):
+    point_id: str
+    start: float
+    end: float
+    rollup: str | None = None
+    limit: int | None = None
+
+
+Event = Union[
+    SampleBatch,
+    ValueChanged,
+    StatusChanged,
+    EntityCreated,
+    EntityUpdated,
+    EntityDeleted,
+    DeviceDiscovered,
+    DeviceDown,
+    DeviceRecovered,
+    DeviceAccepted,
+    DiscoveryScanComplete,
+    DeviceMonitorCycle,
+    ObjectListChanged,
+    AlarmRaised,
+    AlarmCleared,
+    AlarmAcknowledged,
+    ScheduleWritten,
+    FddFaultRaised,
+    FddFaultCleared,
+    ActorFailed,
+    ActorRestarted,
+    HealthChanged,
+    Tick,
+]
+"""Every event; decode a tagged JSON event with ``decode(data)``."""
+
+Command = Union[WritePoint, RelinquishPoint, DeviceWrite, WriteResult, AckAlarm]
+Query = Union[Ping, GetPoint, GetPriorityArray, QueryHistory]
+AnyMessage = Union[Event, Command, Query]
+
+_decoder = msgspec.json.Decoder(AnyMessage)
+_encoder = msgspec.json.Encoder()
+
+
+def encode(message: Message) -> bytes:
+    """Encode a message as tagged JSON."""
+    return _encoder.encode(message)
+
+
+def decode(data: bytes | str) -> Any:
+    """Decode tagged JSON into the right message class."""
+    return _decoder.decode(data)
+
+
+def all_message_types() -> list[type[Message]]:
+    """Every message class defined here (for tests and the API schema)."""
+    found: list[type[Message]] = []
+    stack: list[type[Message]] = [Message]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            found.append(sub)
+            stack.append(sub)
+    return sorted((c for c in set(found) if c.__module__ == __name__), key=lambda c: c.__name__)

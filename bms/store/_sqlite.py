@@ -1,0 +1,110 @@
+"""Opening a store's SQLite file: WAL, schema versions, migrations, clear errors.
+
+Each store owns one database file and is its only writer. ``open_database``
+creates the file if needed, applies the pragmas every store wants (WAL,
+synchronous=NORMAL, foreign keys), records the schema version in
+``bms_schema`` and runs the migrations that are missing. A file written by a
+newer bms is refused (:class:`SchemaTooNew`); a file that is not a SQLite
+database is reported with its path (:class:`StoreError`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from bms.errors import SchemaTooNew, StoreError
+
+Migration = Callable[[Connection], None] | str
+"""A migration step: SQL text (``;``-separated statements) or a callable."""
+
+
+def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def connect_raw(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the store pragmas (for hot paths and readers)."""
+    p = Path(path)
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(p, check_same_thread=False)
+        conn.isolation_level = None  # explicit BEGIN/COMMIT
+        _set_pragmas(conn, None)
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"{p}: cannot open database: {err}") from err
+    return conn
+
+
+def make_engine(path: str | Path) -> Engine:
+    """A SQLAlchemy engine on ``path`` with the store pragmas set per connection."""
+    engine = sa.create_engine(f"sqlite:///{Path(path)}", future=True)
+    event.listen(engine, "connect", _set_pragmas)
+    return engine
+
+
+def open_database(
+    path: str | Path, store: str, migrations: Sequence[Migration]
+) -> Engine:
+    """Open (or create) ``path`` for ``store`` and migrate it to ``len(migrations)``.
+
+    ``migrations[i]`` takes the schema from version ``i`` to ``i + 1``.
+    """
+    p = Path(path).expanduser()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"{p.parent}: cannot create data directory: {err.strerror}") from err
+    engine = make_engine(p)
+    target = len(migrations)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE IF NOT EXISTS bms_schema ("
+                " store TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            row = conn.exec_driver_sql(
+                "SELECT version FROM bms_schema WHERE store = ?", (store,)
+            ).first()
+            current = int(row[0]) if row else 0
+            if current > target:
+                raise SchemaTooNew(
+                    f"{p}: {store} schema version {current} is newer than this bms "
+                    f"understands ({target}); upgrade bms or use another data directory"
+                )
+            for version in range(current, target):
+                step = migrations[version]
+                if isinstance(step, str):
+                    for statement in step.split(";"):
+                        if statement.strip():
+                            conn.exec_driver_sql(statement)
+                else:
+                    step(conn)
+            if row is None:
+                conn.exec_driver_sql(
+                    "INSERT INTO bms_schema (store, version) VALUES (?, ?)", (store, target)
+                )
+            elif current != target:
+                conn.exec_driver_sql(
+                    "UPDATE bms_schema SET version = ? WHERE store = ?", (target, store)
+                )
+    except SchemaTooNew:
+        engine.dispose()
+        raise
+    except sa.exc.DatabaseError as err:
+        engine.dispose()
+        detail = str(err.orig) if err.orig is not None else str(err)
+        raise StoreError(f"{p}: not a usable {store} database ({detail})") from err
+    return engine

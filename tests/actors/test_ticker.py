@@ -1,0 +1,59 @@
+"""Ticker on a manual clock: ticks at intervals, drift-corrected."""
+
+from __future__ import annotations
+
+from actors import BmsActor, ChildSpec, Context, handles
+from bms.clock import ManualClock
+from bms.messages import Tick
+from bms.ticks import TickSchedule
+from tests.conftest import wait_until
+
+
+class Counter(BmsActor):
+    ticks: list[Tick] = []
+
+    @handles(Tick)
+    def on_tick(self, tick: Tick) -> None:
+        Counter.ticks.append(tick)
+
+
+def test_ticks_follow_the_manual_clock(ctx: Context, clock: ManualClock) -> None:
+    Counter.ticks = []
+    ref = ctx.supervisor.start_child(ChildSpec("counter", Counter))
+    assert ref is not None
+    start = clock.monotonic()
+    ctx.ticker.every(10.0, ref, "poll")
+    assert clock.wait_for_waiters(1)
+    assert Counter.ticks == []
+    clock.advance(10.0)
+    wait_until(lambda: len(Counter.ticks) == 1, what="first tick")
+    clock.advance(25.0)  # 2.5 intervals late: one tick now, the missed one skipped
+    wait_until(lambda: len(Counter.ticks) == 2, what="second tick")
+    assert [t.due - start for t in Counter.ticks] == [10.0, 20.0]
+    clock.advance(5.0)  # t=40: back on the grid
+    wait_until(lambda: len(Counter.ticks) == 3, what="third tick")
+    assert Counter.ticks[-1].due - start == 40.0
+    assert all(t.timer == "poll" for t in Counter.ticks)
+
+
+def test_schedule_is_drift_corrected() -> None:
+    s = TickSchedule()
+    s.add("a", 1.0, first_due=1.0)
+    s.add("b", 2.5, first_due=2.5)
+    fired = []
+    for now in (1.05, 2.0, 2.6, 3.1, 4.2):
+        fired += s.pop_due(now)
+    # late polls (1.05, 2.6, 3.1) do not move the grid
+    assert fired == [("a", 1.0), ("a", 2.0), ("b", 2.5), ("a", 3.0), ("a", 4.0)]
+    assert s.next_due() == 5.0
+    assert s.skipped == {}
+
+
+def test_schedule_skips_a_burst_after_a_stall() -> None:
+    s = TickSchedule()
+    s.add("a", 1.0, first_due=1.0)
+    assert s.pop_due(100.5) == [("a", 1.0)]
+    assert s.skipped["a"] == 99
+    assert s.next_due() == 101.0
+    s.remove("a")
+    assert s.next_due() is None and len(s) == 0

@@ -1,0 +1,70 @@
+"""Every message round-trips through JSON and refuses unknown fields."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from bms import messages as m
+
+EXAMPLES: list[m.Message] = [
+    m.SampleBatch(source="modbus/meters", samples=(m.Sample("meter1/kw", 12.5, 1.0), m.Sample("meter1/kwh", None, 1.0, "illegal data address"))),
+    m.ValueChanged(values=(m.PointValue("ahu1/sat", 13.2, 1.0), m.PointValue("ahu1/fan", True, 1.0, ("overridden",))), source="bacnet"),
+    m.StatusChanged("ahu1/sat", ("fault",), 2.0, "unknown-object"),
+    m.AlarmRaised("a1", "ahu1/sat", "high", "Supply air too warm", 3.0, 31.0),
+    m.AlarmCleared("a1", "ahu1/sat", 4.0),
+    m.AlarmAcknowledged("a1", "ops", 5.0),
+    m.ScheduleWritten("occ", "ahu1/occ", "occupied", 12, 6.0),
+    m.EntityCreated("ahu1", "Equip", 7.0, "demo"),
+    m.EntityUpdated("ahu1", 8.0, ("name",)),
+    m.EntityDeleted("ahu1", 9.0),
+    m.DeviceDiscovered("bacnet", "1001", "127.0.0.2", 10.0, "AHU-1", "bms"),
+    m.DeviceDown("modbus", "meter1", 11.0, "timeout"),
+    m.DeviceRecovered("modbus", "meter1", 12.0, 30.0),
+    m.DeviceAccepted("bacnet", "1001", "ahu1", ("ahu1/sat",), 13.0),
+    m.DiscoveryScanComplete("bacnet", 3, 1.5, 14.0, "main"),
+    m.DeviceMonitorCycle("bacnet", "main", 3, 1, 15.0),
+    m.ObjectListChanged("1001", 16.0, ("analog-input,9",), ()),
+    m.FddFaultRaised("g36-fc1", "ahu1", "duct static below setpoint", 17.0),
+    m.FddFaultCleared("g36-fc1", "ahu1", 18.0),
+    m.ActorFailed("history", "ValueChanged", "RuntimeError: x", 1, 19.0),
+    m.ActorRestarted("history", 1, 0.0, 20.0),
+    m.HealthChanged("history", "Degraded", 21.0, "restarting"),
+    m.Tick("poll", 22.0, 22.1),
+    m.WritePoint("ahu1/oad", 40.0, 8, 3600.0, "ops"),
+    m.RelinquishPoint("ahu1/oad", 8, "ops"),
+    m.DeviceWrite("ahu1/oad", None, 8, 7),
+    m.WriteResult("ahu1/oad", False, 7, "write-access-denied"),
+    m.AckAlarm("a1", "ops"),
+    m.Ping(),
+    m.GetPoint("ahu1/sat"),
+    m.GetPriorityArray("ahu1/oad"),
+    m.QueryHistory("ahu1/sat", 0.0, 10.0, "15m", 100),
+]
+
+
+@pytest.mark.parametrize("msg", EXAMPLES, ids=lambda x: type(x).__name__)
+def test_json_round_trip(msg: m.Message) -> None:
+    data = m.encode(msg)
+    assert msgspec.json.decode(data)["type"] == type(msg).__name__
+    assert m.decode(data) == msg
+
+
+def test_every_message_type_has_an_example() -> None:
+    assert {type(e) for e in EXAMPLES} == set(m.all_message_types())
+
+
+def test_unknown_fields_and_wrong_types_are_refused() -> None:
+    with pytest.raises(msgspec.ValidationError, match="unknown field"):
+        m.decode(b'{"type":"AckAlarm","alarm_id":"a","bogus":1}')
+    with pytest.raises(msgspec.ValidationError, match=r"\$.priority"):
+        m.decode(b'{"type":"WritePoint","point_id":"p","value":1,"priority":"high"}')
+
+
+def test_messages_are_immutable() -> None:
+    msg = m.Ping()
+    with pytest.raises(AttributeError):
+        msg.x = 1  # type: ignore[attr-defined]
+    pv = m.PointValue("p", 1.0, 0.0)
+    with pytest.raises(AttributeError):
+        pv.value = 2.0  # type: ignore[misc]
