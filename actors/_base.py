@@ -96,7 +96,7 @@ class BmsActor(pykka.ThreadingActor):
     def on_stop(self) -> None:
         try:
             self.teardown()
-        except Exception as err:  # noqa: BLE001 - a failing teardown must not hide the stop
+        except Exception as err:
             self.log.warning("teardown failed", error=repr(err))
 
     def on_receive(self, message: Any) -> Any:
@@ -123,7 +123,7 @@ class BmsActor(pykka.ThreadingActor):
                 self.log.warning("message refused", message_type=type(msg).__name__, error=str(err))
             except _FATAL:
                 raise
-            except BaseException as err:  # noqa: BLE001
+            except BaseException as err:
                 if not self._failed(msg, err):
                     return
 
@@ -133,7 +133,7 @@ class BmsActor(pykka.ThreadingActor):
             self.on_start()
         except _FATAL:
             raise
-        except BaseException as err:  # noqa: BLE001
+        except BaseException as err:
             self._failed(None, err)
 
     def _actor_loop_running(self) -> None:
@@ -151,7 +151,7 @@ class BmsActor(pykka.ThreadingActor):
                     )
             except _FATAL:
                 raise
-            except BaseException as err:  # noqa: BLE001 - bacpypes3 errors are BaseException
+            except BaseException as err:
                 if reply is not None:
                     reply.set_exception(exc_info=sys.exc_info())  # type: ignore[arg-type]
                 self._failed(envelope.message, err)
@@ -182,13 +182,13 @@ class BmsActor(pykka.ThreadingActor):
                 return False
             try:
                 self.teardown()
-            except Exception as td_err:  # noqa: BLE001
+            except Exception as td_err:
                 self.log.warning("teardown failed during restart", error=repr(td_err))
             try:
                 self.setup()
             except _FATAL:
                 raise
-            except BaseException as setup_err:  # noqa: BLE001
+            except BaseException as setup_err:
                 err, msg_type = setup_err, "setup"
                 continue
             sup.child_restarted(self.name, decision)
@@ -201,6 +201,6 @@ class BmsActor(pykka.ThreadingActor):
         self.actor_stopped.set()
         try:
             self.teardown()
-        except Exception:  # noqa: BLE001, S110 - already failing; the error above is what matters
+        except Exception:
             pass
         self.ctx.supervisor.child_gave_up(self.name, action, err, queued)

@@ -17,7 +17,11 @@ Groups:
 * supervision -- ActorFailed, ActorRestarted, HealthChanged
 * time     -- Tick
 * commands -- WritePoint, RelinquishPoint, DeviceWrite, WriteResult, AckAlarm
-* queries  -- Ping, GetPoint, GetPriorityArray, QueryHistory
+* queries  -- Ping, GetPoint, ListPoints, GetPriorityArray, QueryHistory,
+  GetNode, ListNodes, ListDevices, GetDevice, DiscoverDevices,
+  AcceptDevice, IgnoreDevice
+* replies  -- PointState, PriorityArrayView, WriteAccepted, DeviceRecord
+  (plain Structs, not tagged: they are answers, not messages)
 """
 
 from __future__ import annotations
@@ -310,6 +314,107 @@ class QueryHistory(Message, frozen=True):
     limit: int | None = None
 
 
+class ListPoints(Message, frozen=True):
+    """Points under a node and/or carrying all the tags; ``pattern`` is a glob on ids."""
+
+    under: str | None = None
+    tags: tuple[str, ...] = ()
+    pattern: str | None = None
+
+
+class GetNode(Message, frozen=True):
+    node_id: str
+
+
+class ListNodes(Message, frozen=True):
+    under: str | None = None
+    tags: tuple[str, ...] = ()
+    node_type: str | None = None
+
+
+class ListDevices(Message, frozen=True):
+    protocol: str | None = None
+
+
+class GetDevice(Message, frozen=True):
+    device_id: str
+
+
+class DiscoverDevices(Message, frozen=True):
+    protocol: str = "bacnet"
+    low: int | None = None
+    high: int | None = None
+    timeout: float = 3.0
+    network: str | None = None
+
+
+class AcceptDevice(Message, frozen=True):
+    device_id: str
+    profile: str | None = None
+    equip_id: str | None = None
+
+
+class IgnoreDevice(Message, frozen=True):
+    device_id: str
+
+
+# -------------------------------------------------------------------- replies
+
+
+class PointState(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A point as an operator sees it: value, status, and what commands it."""
+
+    point_id: str
+    name: str
+    value: Value
+    ts: float | None
+    flags: tuple[str, ...] = ()
+    unit: str = ""
+    kind: str = "number"
+    writable: bool = False
+    active_priority: int | None = None
+    device: str = ""
+    reason: str = ""
+
+
+class PriorityArrayView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The 16 levels (index 0 = priority 1), their expiry, and the result."""
+
+    point_id: str
+    levels: tuple[Value, ...]
+    expires: tuple[float | None, ...]
+    users: tuple[str, ...]
+    effective: Value
+    active_priority: int | None
+    relinquish_default: Value
+    device_levels: tuple[Value, ...] | None = None  # read back from a BACnet device
+
+
+class WriteAccepted(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    point_id: str
+    effective: Value
+    active_priority: int | None
+    priority: int
+    expires_at: float | None = None
+
+
+class DeviceRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A device known to the site or found by discovery."""
+
+    device_id: str
+    protocol: str
+    address: str
+    name: str = ""
+    vendor: str = ""
+    model: str = ""
+    state: str = "Configured"  # Discovered | Accepted | Ignored | Configured
+    online: bool | None = None
+    last_seen: float | None = None
+    points: int = 0
+    objects: int = 0
+    reason: str = ""
+
+
 Event = Union[
     SampleBatch,
     ValueChanged,
@@ -338,7 +443,20 @@ Event = Union[
 """Every event; decode a tagged JSON event with ``decode(data)``."""
 
 Command = Union[WritePoint, RelinquishPoint, DeviceWrite, WriteResult, AckAlarm]
-Query = Union[Ping, GetPoint, GetPriorityArray, QueryHistory]
+Query = Union[
+    Ping,
+    GetPoint,
+    GetPriorityArray,
+    QueryHistory,
+    ListPoints,
+    GetNode,
+    ListNodes,
+    ListDevices,
+    GetDevice,
+    DiscoverDevices,
+    AcceptDevice,
+    IgnoreDevice,
+]
 AnyMessage = Union[Event, Command, Query]
 
 _decoder = msgspec.json.Decoder(AnyMessage)

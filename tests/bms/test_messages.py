@@ -40,6 +40,14 @@ EXAMPLES: list[m.Message] = [
     m.GetPoint("ahu1/sat"),
     m.GetPriorityArray("ahu1/oad"),
     m.QueryHistory("ahu1/sat", 0.0, 10.0, "15m", 100),
+    m.ListPoints("ahu1", ("temp", "sensor"), "ahu1/*"),
+    m.GetNode("ahu1"),
+    m.ListNodes("demo", ("equip",), "Equip"),
+    m.ListDevices("bacnet"),
+    m.GetDevice("1001"),
+    m.DiscoverDevices("bacnet", 1000, 1999, 2.0, "main"),
+    m.AcceptDevice("1001", "ahu", "ahu2"),
+    m.IgnoreDevice("1002"),
 ]
 
 
