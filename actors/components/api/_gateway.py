@@ -1,0 +1,180 @@
+"""``ActorGateway``: the API's :class:`bms.api.Gateway` over the running actors.
+
+Coroutines on the API's event loop ask the named services (``points``,
+``nodes``, ``devices``) through a small thread pool, so a slow answer never
+blocks the loop; a service that is not registered, dead or silent is a
+:class:`~bms.api.ServiceUnavailable` naming it. History is read straight
+from ``history.db`` (see :mod:`actors.components.api._history`), never
+through the writer's mailbox. Live streams are feeds of the ``stream`` hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pykka
+
+from actors._context import Context
+from actors.components.api._history import HistoryReads
+from actors.components.api._hub import CloseFeed, OpenFeed
+from bms import logs
+from bms.api import ComponentHealth, EventFeed, HealthReport, HistorySeries, LogLevel, ServiceUnavailable
+from bms.errors import NotFound
+from bms.messages import (
+    AcceptDevice,
+    DeviceRecord,
+    DiscoverDevices,
+    GetDevice,
+    GetNode,
+    GetPoint,
+    GetPriorityArray,
+    IgnoreDevice,
+    ListDevices,
+    ListNodes,
+    ListPoints,
+    PointState,
+    PriorityArrayView,
+    QueryHistory,
+    RelinquishPoint,
+    WriteAccepted,
+    WritePoint,
+)
+from bms.model import Node
+
+ASK_TIMEOUT = 5.0
+DISCOVERY_MARGIN = 30.0  # a scan may take this long beyond its own timeout
+STREAM = "stream"
+
+
+def _ask(ref: pykka.ActorRef[Any], msg: Any, timeout: float) -> Any:
+    return ref.ask(msg, block=False).get(timeout=timeout)
+
+
+class ActorGateway:
+    """Answers the API from the actors of ``ctx``; see :class:`bms.api.Gateway`."""
+
+    def __init__(self, ctx: Context, history_db: Path, *, timeout: float = ASK_TIMEOUT, workers: int = 16) -> None:
+        self.ctx = ctx
+        self.timeout = timeout
+        self._history = HistoryReads(history_db)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="api-ask")
+        self._feeds: weakref.WeakSet[EventFeed] = weakref.WeakSet()  # open streams, on the loop's thread
+
+    async def _ask(self, service: str, msg: Any, timeout: float | None = None) -> Any:
+        try:
+            ref = self.ctx.registry.get(service)
+        except NotFound:
+            raise ServiceUnavailable(service) from None
+        wait = self.timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        try:
+            reply = await loop.run_in_executor(self._pool, _ask, ref, msg, wait)
+        except pykka.ActorDeadError:
+            raise ServiceUnavailable(service) from None
+        except pykka.Timeout:
+            raise ServiceUnavailable(service, f"did not answer within {wait:g} s") from None
+        if reply is None:  # the actor has no handler for this message
+            raise ServiceUnavailable(service, f"does not answer {type(msg).__name__}")
+        return reply
+
+    # ------------------------------------------------------------- site
+    async def health(self) -> HealthReport:
+        board = self.ctx.health
+        components = tuple(
+            msgspec.convert(msgspec.structs.asdict(s), ComponentHealth) for s in board.snapshot()
+        )
+        return HealthReport(status=board.overall().value, components=components)
+
+    async def set_log_level(self, level: LogLevel) -> None:
+        logs.set_level(level)
+
+    # ------------------------------------------------------------ model
+    async def nodes(self, query: ListNodes) -> list[Node]:
+        return list(await self._ask("nodes", query))
+
+    async def node(self, node_id: str) -> Node:
+        found: Node = await self._ask("nodes", GetNode(node_id=node_id))
+        return found
+
+    # ----------------------------------------------------------- points
+    async def points(self, query: ListPoints) -> list[PointState]:
+        return list(await self._ask("points", query))
+
+    async def point(self, point_id: str) -> PointState:
+        state: PointState = await self._ask("points", GetPoint(point_id=point_id))
+        return state
+
+    async def priority_array(self, point_id: str) -> PriorityArrayView:
+        view: PriorityArrayView = await self._ask("points", GetPriorityArray(point_id=point_id))
+        return view
+
+    async def write(self, command: WritePoint) -> WriteAccepted:
+        accepted: WriteAccepted = await self._ask("points", command)
+        return accepted
+
+    async def relinquish(self, command: RelinquishPoint) -> WriteAccepted:
+        accepted: WriteAccepted = await self._ask("points", command)
+        return accepted
+
+    # ---------------------------------------------------------- history
+    async def history(self, query: QueryHistory) -> HistorySeries:
+        await self.point(query.point_id)  # an unknown point is a 404, not an empty series
+        return await self._history.series(query)
+
+    async def history_csv(self, query: QueryHistory) -> AsyncGenerator[str, None]:
+        await self.point(query.point_id)
+        return await self._history.csv(query)
+
+    # ---------------------------------------------------------- devices
+    async def devices(self, query: ListDevices) -> list[DeviceRecord]:
+        return list(await self._ask("devices", query))
+
+    async def device(self, device_id: str) -> DeviceRecord:
+        record: DeviceRecord = await self._ask("devices", GetDevice(device_id=device_id))
+        return record
+
+    async def discover(self, query: DiscoverDevices) -> list[DeviceRecord]:
+        return list(await self._ask("devices", query, timeout=query.timeout + DISCOVERY_MARGIN))
+
+    async def accept(self, command: AcceptDevice) -> DeviceRecord:
+        record: DeviceRecord = await self._ask("devices", command)
+        return record
+
+    async def ignore(self, command: IgnoreDevice) -> DeviceRecord:
+        record: DeviceRecord = await self._ask("devices", command)
+        return record
+
+    # ----------------------------------------------------------- stream
+    async def open_feed(self, points: frozenset[str] | None) -> EventFeed:
+        feed = EventFeed(points, asyncio.get_running_loop())
+        await self._ask(STREAM, OpenFeed(feed))
+        self._feeds.add(feed)
+        return feed
+
+    def close_feed(self, feed: EventFeed) -> None:
+        self._feeds.discard(feed)
+        hub = self.ctx.registry.find(STREAM)
+        if hub is not None:
+            try:
+                hub.tell(CloseFeed(feed))
+            except pykka.ActorDeadError:
+                pass
+
+    def end_streams(self) -> None:
+        """Close every open live stream (on the loop's thread, before the server stops)."""
+        for feed in list(self._feeds):
+            feed.close()
+
+    # --------------------------------------------------------- lifecycle
+    async def aclose(self) -> None:
+        await self._history.close()
+
+    def shutdown(self) -> None:
+        """Release the ask threads (after the server has stopped)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

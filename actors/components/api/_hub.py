@@ -1,0 +1,64 @@
+"""``StreamHub``: value and status changes fanned out to the API's live streams.
+
+The hub subscribes to ValueChanged and StatusChanged with the latest-per-
+point policy, so a busy site costs it one pending value per point, never a
+growing mailbox. Each open stream is an :class:`~bms.api.EventFeed` on the
+API's event loop; the hub hands every change to every feed with
+``call_soon_threadsafe`` and the feed keeps what its client watches,
+coalesced per point. The hub holds its feeds weakly: a feed whose response
+never ran (the client left first) disappears with it, and one whose loop is
+gone is dropped. On stop (and before a restart) the hub closes its feeds, so
+clients see the stream end and reconnect instead of waiting on a hub that
+forgot them.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import msgspec
+
+from actors._base import BmsActor, handles
+from actors._registry import latest
+from bms.api import EventFeed, FeedEvent
+from bms.messages import StatusChanged, ValueChanged
+
+
+class OpenFeed(msgspec.Struct, frozen=True):
+    """Gateway -> hub: start feeding ``feed`` (answered True once it is fed)."""
+
+    feed: EventFeed
+
+
+class CloseFeed(msgspec.Struct, frozen=True):
+    feed: EventFeed
+
+
+class StreamHub(BmsActor):
+    """Fans ValueChanged/StatusChanged out to the open live streams."""
+
+    def setup(self) -> None:
+        self.feeds: weakref.WeakSet[EventFeed] = weakref.WeakSet()
+        for kind in (ValueChanged, StatusChanged):
+            self.ctx.registry.subscribe(kind, self.actor_ref, latest(), name=self.name)
+
+    def teardown(self) -> None:
+        self.ctx.registry.unsubscribe_actor(self.actor_ref)
+        for feed in list(getattr(self, "feeds", ())):
+            feed.close_threadsafe()
+        self.feeds = weakref.WeakSet()
+
+    @handles(OpenFeed)
+    def open(self, msg: OpenFeed) -> bool:
+        self.feeds.add(msg.feed)
+        return True
+
+    @handles(CloseFeed)
+    def close(self, msg: CloseFeed) -> None:
+        self.feeds.discard(msg.feed)
+
+    @handles(ValueChanged, StatusChanged)
+    def fan_out(self, event: FeedEvent) -> None:
+        gone = [feed for feed in list(self.feeds) if not feed.offer_threadsafe(event)]
+        for feed in gone:
+            self.feeds.discard(feed)

@@ -1,0 +1,92 @@
+"""``ApiServer``: the actor that owns the local HTTP API.
+
+``setup()`` loads (or creates) the admin token, starts uvicorn on its own
+thread with the app of :func:`bms.api.create_app` over an
+:class:`ActorGateway`, and records where it listens in ``daemon.json``.
+``teardown()`` ends the live streams, stops uvicorn and joins its threads.
+The actor itself handles no messages: the gateway asks the other actors
+from the server's threads.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+from actors._base import BmsActor
+from actors._context import Context
+from actors.components.api._gateway import ASK_TIMEOUT, ActorGateway
+from actors.components.api._http import HttpServer
+from bms import __version__
+from bms.api import create_app
+from bms.daemon import DaemonInfo, write_daemon_info
+from bms.daemon._datadir import TOKEN_NAME
+from bms.errors import DaemonError
+
+HISTORY_DB = "history.db"
+
+
+def load_token(path: Path) -> str:
+    """The admin token in ``path``, created (mode 0600) on first use and kept after."""
+    try:
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        token = ""
+    except OSError as err:
+        raise DaemonError(f"{path}: cannot read the API token: {err.strerror}") from err
+    if token:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return token
+    token = secrets.token_urlsafe(32)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(token + "\n")
+        tmp.replace(path)
+    except OSError as err:
+        raise DaemonError(f"{path}: cannot write the API token: {err.strerror}") from err
+    return token
+
+
+class ApiServer(BmsActor):
+    """Serves the local API on ``host:port`` (0 = a free port) for the data directory."""
+
+    def __init__(self, name: str, ctx: Context, *, host: str, port: int, max_body_bytes: int, data_dir: Path,
+                 scenario: str = "", ask_timeout: float = ASK_TIMEOUT) -> None:
+        super().__init__(name, ctx)
+        self.ask_timeout = ask_timeout
+        self.host, self.port, self.max_body_bytes = host, port, max_body_bytes
+        self.data_dir = data_dir
+        self.scenario = scenario
+        self.server: HttpServer | None = None
+        self.gateway: ActorGateway | None = None
+
+    def setup(self) -> None:
+        token = load_token(self.data_dir / TOKEN_NAME)
+        self.gateway = ActorGateway(self.ctx, self.data_dir / HISTORY_DB, timeout=self.ask_timeout)
+        self.server = HttpServer(create_app(self.gateway, token, self.max_body_bytes), self.host, self.port)
+        try:
+            self.server.start()
+        except DaemonError:
+            self.gateway.shutdown()
+            self.server = self.gateway = None
+            raise
+        write_daemon_info(self.data_dir, DaemonInfo(
+            pid=os.getpid(), api_url=self.server.url, started=time.time(), version=__version__,
+            scenario=self.scenario,
+        ))
+        self.log.info("api listening", url=self.server.url)
+
+    def teardown(self) -> None:
+        server, gateway = self.server, self.gateway
+        self.server = self.gateway = None
+        if server is not None:
+            server.stop(before_stop=gateway.end_streams if gateway is not None else None)
+            if server.running:
+                self.log.error("api server thread did not stop", url=server.url)
+        if gateway is not None:
+            gateway.shutdown()

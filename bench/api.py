@@ -1,0 +1,151 @@
+"""Local API benchmark against a real daemon process.
+
+    python bench/api.py [--site tests/data/site.toml] [--clients 4] [--reads 20000] [--seconds 20] [--changes 300]
+
+Starts ``bms daemon`` on a temporary data directory, then prints:
+
+* point reads per second and latency (p50, p99) with ``--clients`` threads,
+  each with its own ApiClient, reading ``--point`` until ``--reads`` reads
+  in all or ``--seconds`` have passed;
+* live-stream latency (p50, p99) of ``--changes`` writes of ``--setpoint``:
+  from sending the write to the ValueChanged arriving on the stream, and
+  from the change's own timestamp (set by the point store) to its arrival.
+
+Figures, not assertions; the daemon is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bms.client import ApiClient
+from bms.daemon import read_daemon_info
+from bms.errors import BmsError
+from bms.messages import ValueChanged
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_daemon(data: Path, site: Path, timeout: float = 30.0) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "bms", "daemon", "--data", str(data), "--api-port", "0", "--config", str(site)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while read_daemon_info(data) is None or not (data / "api.token").exists():
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"the daemon exited ({proc.returncode}):\n{err[-3000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit(f"the daemon did not write daemon.json within {timeout:g} s")
+        time.sleep(0.05)
+    return proc
+
+
+def stop_daemon(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if proc.stderr is not None:
+        proc.stderr.close()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_reads(data: Path, point: str, clients: int, total: int, seconds: float) -> None:
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    share = total // clients
+    start = threading.Barrier(clients + 1)
+    deadline_box: list[float] = []
+
+    def worker(i: int) -> None:
+        with ApiClient.from_data_dir(data) as client:
+            client.point(point)  # connection up before the clock starts
+            start.wait()
+            mine = latencies[i]
+            deadline = deadline_box[0]
+            try:
+                for _ in range(share):
+                    t0 = time.perf_counter()
+                    client.point(point)
+                    mine.append(time.perf_counter() - t0)
+                    if t0 > deadline:
+                        break
+            except BmsError as err:
+                errors.append(str(err))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    deadline_box.append(time.perf_counter() + seconds)
+    t0 = time.perf_counter()
+    start.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise SystemExit(f"reads failed: {errors[0]}")
+    flat = [x for xs in latencies for x in xs]
+    print(f"point reads ({clients} clients, {len(flat)} reads of {point} in {elapsed:.2f} s): "
+          f"{len(flat) / elapsed:,.0f} reads/s, p50 {pct(flat, 0.5) * 1e3:.2f} ms, p99 {pct(flat, 0.99) * 1e3:.2f} ms")
+
+
+def bench_stream(data: Path, setpoint: str, changes: int) -> None:
+    from_write: list[float] = []
+    from_change: list[float] = []
+    with ApiClient.from_data_dir(data) as client, client.stream(points=[setpoint]) as events:
+        for i in range(changes):
+            value = 20.0 + (i % 50) / 10 + (0.01 if i % 2 else 0.0)
+            t0 = time.perf_counter()
+            client.write(setpoint, value)
+            for event in events:
+                if isinstance(event, ValueChanged):
+                    hit = [v for v in event.values if v.point_id == setpoint and v.value == value]
+                    if hit:
+                        from_write.append(time.perf_counter() - t0)
+                        from_change.append(time.time() - hit[-1].ts)
+                        break
+    print(f"live stream ({changes} writes of {setpoint}): write -> event p50 {pct(from_write, 0.5) * 1e3:.2f} ms, "
+          f"p99 {pct(from_write, 0.99) * 1e3:.2f} ms; change -> event p50 {pct(from_change, 0.5) * 1e3:.2f} ms, "
+          f"p99 {pct(from_change, 0.99) * 1e3:.2f} ms; mean {statistics.fmean(from_write) * 1e3:.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--site", type=Path, default=ROOT / "tests/data/site.toml")
+    parser.add_argument("--point", default="room1/temp")
+    parser.add_argument("--setpoint", default="room1/sp")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--reads", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--changes", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bms-bench-api-") as tmp:
+        data = Path(tmp)
+        t0 = time.perf_counter()
+        proc = start_daemon(data, args.site)
+        print(f"daemon up in {time.perf_counter() - t0:.2f} s on {read_daemon_info(data).api_url}")  # type: ignore[union-attr]
+        try:
+            bench_reads(data, args.point, args.clients, args.reads, args.seconds)
+            bench_stream(data, args.setpoint, args.changes)
+        finally:
+            stop_daemon(proc)
+
+
+if __name__ == "__main__":
+    main()

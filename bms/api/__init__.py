@@ -1,0 +1,93 @@
+"""The daemon's local HTTP API: a Litestar app over a :class:`Gateway`.
+
+The app knows nothing of actors: it calls the gateway's coroutines and
+encodes the msgspec Structs they return (``bms.messages`` replies and the
+API's own Structs below). ``create_app`` imports Litestar on first use, so a
+client that only needs the wire Structs (the CLI) starts fast.
+
+Routes (all under ``/api``, JSON, bearer token except the OpenAPI document):
+health, log-level, nodes (list, tree, one), points (list, read, write,
+relinquish, priority array), history (series, csv), devices (list, one,
+discover, accept, ignore), stream (Server-Sent Events), openapi.json.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bms.api._feed import EventFeed, FeedEvent
+from bms.api._gateway import Gateway, ServiceUnavailable
+from bms.api._timespec import parse_duration, parse_time
+from bms.api._tree import build_tree
+from bms.api._wire import (
+    OPENAPI_PATH,
+    AcceptBody,
+    ComponentHealth,
+    DiscoverBody,
+    ErrorBody,
+    HealthReport,
+    HistorySample,
+    HistorySeries,
+    LogLevel,
+    LogLevelBody,
+    LogLevelSet,
+    NodeTree,
+    RelinquishBody,
+    Rollup,
+    RollupBucket,
+    WriteBody,
+)
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+
+
+
+def create_app(
+    gateway: Gateway,
+    token: str,
+    max_body_bytes: int,
+    *,
+    keepalive: float = 15.0,
+    now: Callable[[], float] = time.time,
+) -> Litestar:
+    """The ASGI app serving ``gateway`` to clients holding ``token``.
+
+    Bodies over ``max_body_bytes`` are refused (413); the live stream sends a
+    keep-alive comment after ``keepalive`` idle seconds; ``now`` is the clock
+    that relative history times (``-1h``) count from.
+    """
+    from bms.api._app import build_app
+
+    return build_app(gateway, token, max_body_bytes, keepalive=keepalive, now=now)
+
+
+__all__ = [
+    "OPENAPI_PATH",
+    "AcceptBody",
+    "ComponentHealth",
+    "DiscoverBody",
+    "ErrorBody",
+    "EventFeed",
+    "FeedEvent",
+    "Gateway",
+    "HealthReport",
+    "HistorySample",
+    "HistorySeries",
+    "LogLevel",
+    "LogLevelBody",
+    "LogLevelSet",
+    "NodeTree",
+    "RelinquishBody",
+    "Rollup",
+    "RollupBucket",
+    "ServiceUnavailable",
+    "WriteBody",
+    "build_tree",
+    "create_app",
+    "parse_duration",
+    "parse_time",
+]

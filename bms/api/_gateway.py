@@ -1,0 +1,99 @@
+"""What the API needs from the running site: the :class:`Gateway` protocol.
+
+The web app calls these coroutines and nothing else; the daemon implements
+them by asking its actors (``actors.components.api``), the tests with
+an in-memory site. Refusals are :class:`~bms.errors.BmsError`\\ s:
+``NotFound`` (404), ``WriteRefused`` (409), :class:`ServiceUnavailable`
+(503) when the component that would answer is not running, any other
+``BmsError`` (400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Protocol
+
+from bms.api._feed import EventFeed
+from bms.api._wire import HealthReport, HistorySeries, LogLevel
+from bms.errors import BmsError
+from bms.messages import (
+    AcceptDevice,
+    DeviceRecord,
+    DiscoverDevices,
+    IgnoreDevice,
+    ListDevices,
+    ListNodes,
+    ListPoints,
+    PointState,
+    PriorityArrayView,
+    QueryHistory,
+    RelinquishPoint,
+    WriteAccepted,
+    WritePoint,
+)
+
+if TYPE_CHECKING:  # bms.model brings SQLAlchemy, which the client (and the CLI) need not load
+    from bms.model import Node
+
+
+class ServiceUnavailable(BmsError):
+    """The component that would answer is not running (or did not answer in time)."""
+
+    def __init__(self, component: str, reason: str = "is not running") -> None:
+        super().__init__(f"the {component} service {reason}")
+        self.component = component
+
+
+class Gateway(Protocol):
+    """The running site as the API sees it. Every method may raise a BmsError."""
+
+    async def health(self) -> HealthReport: ...
+
+    async def nodes(self, query: ListNodes) -> list[Node]: ...
+
+    async def node(self, node_id: str) -> Node: ...
+
+    async def points(self, query: ListPoints) -> list[PointState]: ...
+
+    async def point(self, point_id: str) -> PointState: ...
+
+    async def priority_array(self, point_id: str) -> PriorityArrayView: ...
+
+    async def write(self, command: WritePoint) -> WriteAccepted: ...
+
+    async def relinquish(self, command: RelinquishPoint) -> WriteAccepted: ...
+
+    async def history(self, query: QueryHistory) -> HistorySeries:
+        """Samples (``query.rollup`` None) or buckets of the tier asked ("auto": by span)."""
+        ...
+
+    async def history_csv(self, query: QueryHistory) -> AsyncGenerator[str, None]:
+        """The same range as CSV lines, header first, streamed (the route applies ``limit``).
+
+        Refusals (unknown point, no history) are raised here, before any line.
+        """
+        ...
+
+    async def devices(self, query: ListDevices) -> list[DeviceRecord]: ...
+
+    async def device(self, device_id: str) -> DeviceRecord: ...
+
+    async def discover(self, query: DiscoverDevices) -> list[DeviceRecord]: ...
+
+    async def accept(self, command: AcceptDevice) -> DeviceRecord: ...
+
+    async def ignore(self, command: IgnoreDevice) -> DeviceRecord: ...
+
+    async def open_feed(self, points: frozenset[str] | None) -> EventFeed:
+        """A feed of ValueChanged/StatusChanged for ``points`` (None: all), live from now."""
+        ...
+
+    def close_feed(self, feed: EventFeed) -> None:
+        """Stop feeding ``feed``; must not block (it runs as the client goes away)."""
+        ...
+
+    async def set_log_level(self, level: LogLevel) -> None: ...
+
+    async def aclose(self) -> None:
+        """Release what the gateway holds (history readers); the app is stopping."""
+        ...

@@ -1,0 +1,71 @@
+"""The live stream: Server-Sent Events of value and status changes.
+
+Each event is one ``data:`` line of tagged JSON (``bms.messages.encode``):
+a ``ValueChanged`` batch or a ``StatusChanged``. The subscription is live
+before the response starts (so an unavailable hub is a 503, not a broken
+stream); the stream opens with a ``: connected`` comment (a client that
+waits for it misses no change made afterwards) and carries a
+``: keep-alive`` comment after every ``keepalive`` idle seconds. The feed
+is given back when the stream ends or the client goes away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from litestar import Router, get
+from litestar.response import Stream
+
+from bms.api._errors import error_responses
+from bms.api._feed import EventFeed
+from bms.api._gateway import Gateway
+from bms.api._params import PointList, TagList
+from bms.errors import NotFound
+from bms.messages import ListPoints, encode
+
+CONNECTED = b": connected\n\n"
+KEEPALIVE = b": keep-alive\n\n"
+
+
+def split_list(text: str | None) -> list[str]:
+    """``"a/b, c/d"`` -> ``["a/b", "c/d"]``; empty items dropped."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+async def events(gateway: Gateway, feed: EventFeed, keepalive: float) -> AsyncIterator[bytes]:
+    """The SSE body: announce, then forward the feed until it closes; give the feed back."""
+    try:
+        yield CONNECTED
+        while True:
+            batch = await feed.next(keepalive)
+            if batch is None:
+                return
+            if not batch:
+                yield KEEPALIVE
+            for event in batch:
+                yield b"data: " + encode(event) + b"\n\n"
+    finally:
+        gateway.close_feed(feed)
+
+
+def stream_router(gateway: Gateway, keepalive: float) -> Router:
+    @get("/stream", operation_id="stream", media_type="text/event-stream", responses=error_responses(404, 503))
+    async def stream(points: PointList = None, tags: TagList = None) -> Stream:
+        """Live ValueChanged / StatusChanged events (Server-Sent Events) for the
+        comma-separated ``points`` and the points carrying all ``tags``; all points
+        when neither is given."""
+        wanted, tag_list = split_list(points), split_list(tags)
+        ids: frozenset[str] | None = None
+        if wanted or tag_list:
+            found = set(wanted)
+            if tag_list:
+                tagged = await gateway.points(ListPoints(tags=tuple(tag_list)))
+                if not tagged:
+                    raise NotFound(f"no point carries the tags {', '.join(tag_list)}")
+                found.update(p.point_id for p in tagged)
+            ids = frozenset(found)
+        feed = await gateway.open_feed(ids)
+        return Stream(events(gateway, feed, keepalive), media_type="text/event-stream",
+                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return Router("/api", route_handlers=[stream], tags=["stream"])

@@ -1,0 +1,130 @@
+"""The API's own bodies and replies; everything else on the wire is in bms.messages.
+
+These Structs import no web framework, so the client (and the CLI behind
+it) decodes replies without loading the server.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from bms.messages import Value
+
+Priority = Annotated[int, msgspec.Meta(ge=1, le=16, description="1 highest .. 16 lowest")]
+LogLevel = Literal["debug", "info", "warning", "error"]
+Rollup = Literal["raw", "auto", "15m", "1h", "1d"]
+OPENAPI_PATH = "/api/openapi.json"
+
+
+class _Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class ErrorBody(_Body, frozen=True):
+    """Every error the API returns: one line saying what went wrong."""
+
+    error: str
+
+
+# ------------------------------------------------------------------- bodies
+
+
+class WriteBody(_Body, frozen=True):
+    """Command a point; ``duration`` (seconds) makes a timed override."""
+
+    value: Value
+    priority: Priority = 8
+    duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
+
+
+class RelinquishBody(_Body, frozen=True):
+    priority: Priority = 8
+
+
+class DiscoverBody(_Body, frozen=True):
+    """A discovery scan; ``low``/``high`` bound BACnet instances or Modbus unit ids."""
+
+    protocol: Literal["bacnet", "modbus"] = "bacnet"
+    low: Annotated[int, msgspec.Meta(ge=0, le=4_194_303)] | None = None
+    high: Annotated[int, msgspec.Meta(ge=0, le=4_194_303)] | None = None
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 3.0
+    network: str | None = None
+
+
+class AcceptBody(_Body, frozen=True):
+    profile: str | None = None
+    equip_id: str | None = None
+
+
+class LogLevelBody(_Body, frozen=True):
+    level: LogLevel
+
+
+# ------------------------------------------------------------------ replies
+
+
+class ComponentHealth(_Body, frozen=True):
+    """One component's health, as the supervisor's health board holds it."""
+
+    component: str
+    state: str
+    reason: str = ""
+    since: float = 0.0
+    restarts: int = 0
+    failures: int = 0
+    last_error: str = ""
+    queue_depth: int = 0
+
+
+class HealthReport(_Body, frozen=True):
+    """``status`` is Healthy, Degraded or Unknown for the site as a whole."""
+
+    status: str
+    components: tuple[ComponentHealth, ...]
+
+
+class NodeTree(_Body, frozen=True):
+    """A node and everything under it (``GET /api/nodes/{id}`` has the full node)."""
+
+    id: str
+    type: str
+    name: str
+    children: tuple[NodeTree, ...] = ()
+
+
+class LogLevelSet(_Body, frozen=True):
+    level: LogLevel
+
+
+class HistorySample(_Body, frozen=True):
+    """One recorded value of a point."""
+
+    ts: float
+    value: Value
+
+
+class RollupBucket(_Body, frozen=True):
+    """One period of a rollup: ``ts`` is the period's start, ``last`` its last value."""
+
+    ts: float
+    avg: float | None
+    min: float | None
+    max: float | None
+    count: int
+    last: float | None = None
+
+
+class HistorySeries(_Body, frozen=True):
+    """A point's history over ``[start, end)``: raw samples or rollup buckets.
+
+    ``rollup`` is ``raw`` for samples, else the tier the buckets come from.
+    """
+
+    point_id: str
+    start: float
+    end: float
+    rollup: str
+    samples: tuple[HistorySample, ...] = ()
+    buckets: tuple[RollupBucket, ...] = ()

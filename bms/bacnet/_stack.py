@@ -1,0 +1,60 @@
+"""bacpypes3 application plumbing shared by the client and the simulator.
+
+A bacpypes3 ``Application`` opens its UDP sockets in background tasks; a
+Who-Is sent before a device's broadcast socket is bound is simply lost, and
+an application closed before its sockets exist leaks them. So: build, then
+:func:`await_bound`; stop with :func:`close_application`, which waits until
+the sockets are really closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bms.errors import ProtocolError
+
+VENDOR_ID = 999
+"""Vendor identifier of bms's own BACnet devices (bacpypes3's sample vendor; not registered)."""
+
+
+def _servers(app: Any) -> list[Any]:
+    return [layer.server for layer in app.link_layers.values() if hasattr(layer, "server")]
+
+
+def _bound(server: Any) -> bool:
+    if server.local_transport is None:
+        return False
+    return server.broadcast_address is None or server.broadcast_transport is not None
+
+
+async def await_bound(app: Any, timeout: float = 5.0, what: str = "BACnet application") -> None:
+    """Wait until every socket of ``app`` is bound (raise ProtocolError after ``timeout``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not all(_bound(server) for server in _servers(app)):
+        if loop.time() > deadline:
+            raise ProtocolError(f"{what}: could not bind its UDP sockets within {timeout:g} s")
+        await asyncio.sleep(0.002)
+
+
+def _open(transport: Any) -> bool:
+    if transport is None:
+        return False
+    sock = transport.get_extra_info("socket")
+    return sock is not None and sock.fileno() != -1
+
+
+async def close_application(app: Any, timeout: float = 2.0) -> None:
+    """Close ``app``'s sockets (after unregistering from a BBMD) and wait until they are closed."""
+    loop = asyncio.get_running_loop()
+    for layer in app.link_layers.values():
+        if getattr(layer, "bbmdRegistrationStatus", -2) != -2:
+            layer.unregister()
+            for _ in range(5):  # let the unregistration leave before the socket closes
+                await asyncio.sleep(0)
+    transports = [t for server in _servers(app) for t in (server.local_transport, server.broadcast_transport)]
+    app.close()
+    deadline = loop.time() + timeout
+    while any(_open(t) for t in transports) and loop.time() < deadline:
+        await asyncio.sleep(0.001)

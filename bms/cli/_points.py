@@ -1,0 +1,104 @@
+"""``bms points list`` and ``bms point read|write|release|priority``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bms.cli._app import cli, console, print_json
+from bms.cli._common import DURATION, POINT_ID, POINT_VALUE, connect, data_option, json_option, naming_point
+from bms.cli._render import point_table, points_table, priority_table, write_line
+from bms.messages import Value
+
+_PRIORITY = click.IntRange(1, 16)
+
+
+@cli.group("points")
+def points_group() -> None:
+    """Find points."""
+
+
+@points_group.command("list")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only points carrying this tag (repeatable: all of them).")
+@click.option("--under", metavar="NODE", help="Only points under this site, space or equipment.")
+@click.option("--pattern", metavar="GLOB", help="Only point ids matching this glob, e.g. 'ahu1/*'.")
+@data_option
+@json_option
+def list_points(tags: tuple[str, ...], under: str | None, pattern: str | None, data: Path | None, as_json: bool) -> None:
+    """Points with their live values, status flags and active priority."""
+    found = connect(data).points(under=under, tags=list(tags), pattern=pattern)
+    if as_json:
+        print_json(found)
+    else:
+        console.print(points_table(found))
+
+
+@cli.group("point")
+def point_group() -> None:
+    """Read and command one point."""
+
+
+@point_group.command("read")
+@click.argument("point_id", metavar="ID", type=POINT_ID)
+@data_option
+@json_option
+def read(point_id: str, data: Path | None, as_json: bool) -> None:
+    """The live value and status of point ID."""
+    client = connect(data)
+    with naming_point(client, point_id):
+        state = client.point(point_id)
+    if as_json:
+        print_json(state)
+    else:
+        console.print(point_table(state))
+
+
+@point_group.command("write")
+@click.argument("point_id", metavar="ID", type=POINT_ID)
+@click.argument("value", type=POINT_VALUE)
+@click.option("--priority", "-p", type=_PRIORITY, default=8, show_default=True, help="Command priority, 1 highest .. 16 lowest.")
+@click.option("--for", "duration", type=DURATION, metavar="DURATION",
+              help="Timed override that expires by itself, e.g. 15m, 1h30m.")
+@data_option
+@json_option
+def write(point_id: str, value: Value, priority: int, duration: float | None, data: Path | None, as_json: bool) -> None:
+    """Command point ID to VALUE (true, false, null, a number or text)."""
+    client = connect(data)
+    with naming_point(client, point_id):
+        accepted = client.write(point_id, value, priority=priority, duration=duration)
+    if as_json:
+        print_json(accepted)
+    else:
+        console.print(write_line(accepted, value), markup=False, highlight=False, soft_wrap=True)
+
+
+@point_group.command("release")
+@click.argument("point_id", metavar="ID", type=POINT_ID)
+@click.option("--priority", "-p", type=_PRIORITY, default=8, show_default=True, help="The level to relinquish.")
+@data_option
+@json_option
+def release(point_id: str, priority: int, data: Path | None, as_json: bool) -> None:
+    """Relinquish the command of point ID at a priority."""
+    client = connect(data)
+    with naming_point(client, point_id):
+        accepted = client.relinquish(point_id, priority=priority)
+    if as_json:
+        print_json(accepted)
+    else:
+        console.print(write_line(accepted, released=True), markup=False, highlight=False, soft_wrap=True)
+
+
+@point_group.command("priority")
+@click.argument("point_id", metavar="ID", type=POINT_ID)
+@data_option
+@json_option
+def priority(point_id: str, data: Path | None, as_json: bool) -> None:
+    """The 16-level priority array of point ID, with expiry, user and the effective value."""
+    client = connect(data)
+    with naming_point(client, point_id):
+        view = client.priority(point_id)
+    if as_json:
+        print_json(view)
+    else:
+        console.print(priority_table(view))

@@ -1,0 +1,45 @@
+"""HTTP errors of the API turned back into the BmsError they started as."""
+
+from __future__ import annotations
+
+import msgspec
+
+from bms.api import ErrorBody
+from bms.errors import BmsError, DaemonError, DeviceRejected, DeviceTimeout, NotFound, WriteRefused
+
+
+class CommandRefused(WriteRefused):
+    """A write or relinquish the daemon refused (409); the message is the daemon's."""
+
+    def __init__(self, message: str, point_id: str = "") -> None:
+        BmsError.__init__(self, message)
+        self.point_id = point_id
+        self.reason = message
+        self.guard = ""
+
+
+def server_message(body: bytes, status: int) -> str:
+    """The one-line ``error`` of an API reply (or a short description of a foreign one)."""
+    try:
+        return msgspec.json.decode(body, type=ErrorBody).error
+    except msgspec.DecodeError:
+        text = body.decode("utf-8", "replace").strip().splitlines()
+        return f"HTTP {status}" + (f": {text[0][:200]}" if text else "")
+
+
+def error_for(status: int, message: str, point_id: str = "") -> BmsError:
+    """The BmsError matching an HTTP error status."""
+    if status == 401:
+        return DaemonError(f"the daemon refused the API token ({message}); "
+                           "read it from the api.token file of the daemon's data directory")
+    if status == 404:
+        return NotFound(message)
+    if status == 409:
+        return CommandRefused(message, point_id)
+    if status == 504:
+        return DeviceTimeout(message)
+    if status == 502:
+        return DeviceRejected(message)
+    if status == 503 or status >= 500:
+        return DaemonError(message)
+    return BmsError(message)

@@ -1,0 +1,88 @@
+"""Replies to samples: validate a block's reply, decode its points, name exception codes.
+
+Pure functions, so a malformed reply is tested without a socket. A reply
+with fewer (or more) registers than asked, or fewer bits, is rejected whole:
+decoding a shifted register list would publish wrong values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from bms.config._schema import ByteOrder
+from bms.errors import ProtocolError
+from bms.messages import Sample
+from bms.modbus._codec import DecodeError, decode, width
+from bms.modbus._plan import ReadBlock
+
+#: Modbus exception codes by number, as the specification names them.
+EXCEPTION_NAMES: dict[int, str] = {
+    1: "illegal function",
+    2: "illegal data address",
+    3: "illegal data value",
+    4: "device failure",
+    5: "acknowledge",
+    6: "device busy",
+    7: "negative acknowledge",
+    8: "memory parity error",
+    10: "gateway path unavailable",
+    11: "gateway target device failed to respond",
+}
+
+#: Codes a gateway sends when the device behind it does not answer.
+GATEWAY_CODES = frozenset({10, 11})
+
+
+class MalformedReply(ProtocolError):
+    """A reply with the wrong number of values, or values out of range."""
+
+
+def exception_text(code: int) -> str:
+    """``exception 2 (illegal data address)``."""
+    return f"exception {code} ({EXCEPTION_NAMES.get(code, 'unknown code')})"
+
+
+def check_reply(block: ReadBlock, values: Sequence[int] | Sequence[bool]) -> list[int] | list[bool]:
+    """The reply's ``block.count`` values, or MalformedReply if it is short or malformed.
+
+    Bit replies come padded to whole bytes: the padding is dropped.
+    """
+    kind = "bits" if block.is_bits else "registers"
+    got = len(values)
+    if got < block.count or (not block.is_bits and got != block.count) or (block.is_bits and got >= block.count + 8):
+        raise MalformedReply(f"malformed reply to {block.describe()}: asked {block.count} {kind}, got {got}")
+    if block.is_bits:
+        bits = list(values[: block.count])
+        if not all(isinstance(v, bool) for v in bits):
+            raise MalformedReply(f"malformed reply to {block.describe()}: bits are not booleans")
+        return [bool(v) for v in bits]
+    registers = [int(v) for v in values]
+    if any(isinstance(v, bool) or not 0 <= int(v) <= 0xFFFF for v in values):
+        raise MalformedReply(f"malformed reply to {block.describe()}: a register is outside 0..65535")
+    return registers
+
+
+def decode_block(block: ReadBlock, values: Sequence[int] | Sequence[bool], device_order: ByteOrder, ts: float) -> list[Sample]:
+    """One Sample per point of a block from its validated ``values``.
+
+    A non-finite float (a meter's "not available") becomes a faulted sample
+    with no value.
+    """
+    samples: list[Sample] = []
+    for point_id, offset, binding in block.points:
+        try:
+            value = decode(binding, values[offset : offset + width(binding)], device_order)
+        except DecodeError as err:
+            samples.append(Sample(point_id, None, ts, fault=f"cannot decode: {err}"))
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            samples.append(Sample(point_id, None, ts, fault=f"device reported {value} (not available)"))
+            continue
+        samples.append(Sample(point_id, value, ts))
+    return samples
+
+
+def fault_block(block: ReadBlock, reason: str, ts: float) -> list[Sample]:
+    """A faulted Sample (no value) for each point of ``block``."""
+    return [Sample(p.point_id, None, ts, fault=reason) for p in block.points]

@@ -1,0 +1,32 @@
+"""The building model: sites, spaces, equipment and points with Haystack-style tags.
+
+* :class:`Node` -- one element of the model: hierarchy, markers and value
+  tags, refs, properties, capabilities and (points) a protocol
+  :class:`Binding` validated per protocol.
+* :class:`NodeStore` -- nodes.db with an in-memory cache; mutating calls
+  return the ``Entity*`` events to publish.
+* :func:`suggest_tags` -- markers from a point's name, object type and unit.
+* :func:`build_nodes` -- the model of a scenario and its device profiles.
+
+Plain classes and functions, no threads: the model store actor owns a NodeStore.
+"""
+
+from bms.model._build import build_nodes
+from bms.model._node import NODE_TYPES, Binding, Capabilities, Node, NodeType, TagValue, normalised
+from bms.model._store import NodeStore, Outcome, Upserted
+from bms.model._tags import suggest_tags
+
+__all__ = [
+    "NODE_TYPES",
+    "Binding",
+    "Capabilities",
+    "Node",
+    "NodeStore",
+    "NodeType",
+    "Outcome",
+    "TagValue",
+    "Upserted",
+    "build_nodes",
+    "normalised",
+    "suggest_tags",
+]

@@ -1,0 +1,35 @@
+"""Points and commands: the live point database and the one command model.
+
+* :class:`PointTable` -- current value, timestamp and status flags of every
+  point; COV filtering, faults and staleness of bridge samples.
+* :class:`PriorityArray` -- 16 BACnet levels (1 highest) and a relinquish default.
+* :class:`CommandTable` -- the priority arrays of all writable points, with
+  timed overrides that expire by themselves on the injected clock.
+* :class:`OverrideStore` -- overrides.db: the levels, kept across restarts.
+* :class:`WriteGuard` -- min, max, writes per minute and interlocks
+  (:class:`Interlock`, a small safe boolean language over point values).
+
+Plain classes, no threads: the point store actor owns them.
+"""
+
+from bms.points._commands import Commanded, CommandTable, Override
+from bms.points._guard import RATE_WINDOW, WriteGuard
+from bms.points._interlock import Interlock, MissingValue
+from bms.points._overrides import OverrideStore
+from bms.points._priority import LEVELS, PriorityArray, check_priority
+from bms.points._table import PointTable
+
+__all__ = [
+    "LEVELS",
+    "RATE_WINDOW",
+    "CommandTable",
+    "Commanded",
+    "Interlock",
+    "MissingValue",
+    "Override",
+    "OverrideStore",
+    "PointTable",
+    "PriorityArray",
+    "WriteGuard",
+    "check_priority",
+]

@@ -1,0 +1,234 @@
+"""The command table: every writable point's priority array and timed overrides.
+
+A write with a ``duration`` is a timed override: its level relinquishes
+itself at ``now + duration`` when :meth:`CommandTable.expire` runs at or after
+that time, and the next level (or the relinquish default) takes over. Each
+call says whether the effective value changed, so the caller knows whether
+the device must be written. The table is plain state: an actor owns it,
+persists it through :class:`~bms.points.OverrideStore` and drives ``expire``
+from its ticks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable
+
+import msgspec
+
+from bms.clock import Clock
+from bms.errors import NotFound, WriteRefused
+from bms.messages import PriorityArrayView, Value
+from bms.points._priority import LEVELS, PriorityArray, check_priority
+
+
+class Override(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One non-null level of a priority array, as persisted."""
+
+    point_id: str
+    priority: int
+    value: Value
+    expires_at: float | None = None
+    user: str = ""
+    written_at: float = 0.0
+
+
+class Commanded(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Outcome of a write or relinquish at one level.
+
+    ``changed`` tells whether the effective value moved (then write the
+    device); ``override`` is the level now held (``None``: relinquished).
+    """
+
+    point_id: str
+    priority: int
+    effective: Value
+    active_priority: int | None
+    changed: bool
+    expires_at: float | None = None
+    override: Override | None = None
+
+
+class _Entry:
+    __slots__ = ("array", "expires", "users", "written")
+
+    def __init__(self, point_id: str, relinquish_default: Value) -> None:
+        self.array = PriorityArray(point_id, relinquish_default)
+        self.expires: list[float | None] = [None] * LEVELS
+        self.users: list[str] = [""] * LEVELS
+        self.written: list[float] = [0.0] * LEVELS
+
+    def override(self, priority: int) -> Override | None:
+        i = priority - 1
+        value = self.array.value_at(priority)
+        if value is None:
+            return None
+        return Override(
+            point_id=self.array.point_id, priority=priority, value=value,
+            expires_at=self.expires[i], user=self.users[i], written_at=self.written[i],
+        )
+
+
+class CommandTable:
+    """Priority arrays of all writable points, with timed overrides on ``clock``."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
+        self._expiry: list[tuple[float, str, int]] = []  # heap; stale items skipped
+
+    # ------------------------------------------------------------ points
+    def add(self, point_id: str, relinquish_default: Value = None) -> None:
+        """Register a writable point (again: update its relinquish default, keep its levels)."""
+        entry = self._entries.get(point_id)
+        if entry is None:
+            self._entries[point_id] = _Entry(point_id, relinquish_default)
+        else:
+            entry.array.relinquish_default = relinquish_default
+
+    def remove(self, point_id: str) -> None:
+        """Forget a point and its levels."""
+        self._entries.pop(point_id, None)
+
+    def __contains__(self, point_id: object) -> bool:
+        return point_id in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def point_ids(self) -> list[str]:
+        return list(self._entries)
+
+    def _entry(self, point_id: str) -> _Entry:
+        entry = self._entries.get(point_id)
+        if entry is None:
+            raise WriteRefused(point_id, "not a writable point", guard="not-writable")
+        return entry
+
+    # ------------------------------------------------------------ commands
+    def write(
+        self, point_id: str, value: Value, priority: int = 8, duration: float | None = None, user: str = ""
+    ) -> Commanded:
+        """Write ``value`` at ``priority``; ``None`` relinquishes; ``duration`` (s) makes it expire."""
+        entry = self._entry(point_id)
+        check_priority(point_id, priority)
+        if duration is not None and (
+            isinstance(duration, bool) or not isinstance(duration, int | float)
+            or not math.isfinite(duration) or duration <= 0
+        ):
+            raise WriteRefused(point_id, f"duration {duration!r} must be a positive number of seconds", guard="duration")
+        now = self._clock.now()
+        before = entry.array.effective
+        entry.array.write(priority, value)
+        i = priority - 1
+        expires_at = now + duration if duration is not None and value is not None else None
+        entry.expires[i] = expires_at
+        entry.users[i] = user if value is not None else ""
+        entry.written[i] = now if value is not None else 0.0
+        if expires_at is not None:
+            heapq.heappush(self._expiry, (expires_at, point_id, priority))
+        return self._outcome(entry, priority, before)
+
+    def relinquish(self, point_id: str, priority: int = 8) -> Commanded:
+        """Clear one level."""
+        return self.write(point_id, None, priority)
+
+    def _outcome(self, entry: _Entry, priority: int, before: Value) -> Commanded:
+        after = entry.array.effective
+        return Commanded(
+            point_id=entry.array.point_id, priority=priority, effective=after,
+            active_priority=entry.array.active_priority, changed=not _same(before, after),
+            expires_at=entry.expires[priority - 1], override=entry.override(priority),
+        )
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """Relinquish every timed level due by ``now``; the points whose effective value changed."""
+        t = self._clock.now() if now is None else now
+        before: dict[str, Value] = {}
+        while self._expiry and self._expiry[0][0] <= t:
+            due, point_id, priority = heapq.heappop(self._expiry)
+            entry = self._entries.get(point_id)
+            if entry is None or entry.expires[priority - 1] != due:
+                continue  # relinquished, rewritten or removed since
+            before.setdefault(point_id, entry.array.effective)
+            entry.array.relinquish(priority)
+            entry.expires[priority - 1] = None
+            entry.users[priority - 1] = ""
+            entry.written[priority - 1] = 0.0
+        return [pid for pid, value in before.items() if not _same(value, self._entries[pid].array.effective)]
+
+    def next_expiry(self) -> float | None:
+        """When the next timed level is due, or ``None``."""
+        heap = self._expiry
+        while heap:
+            due, point_id, priority = heap[0]
+            entry = self._entries.get(point_id)
+            if entry is not None and entry.expires[priority - 1] == due:
+                return due
+            heapq.heappop(heap)
+        return None
+
+    # ------------------------------------------------------------ reading
+    def array(self, point_id: str) -> PriorityArray:
+        """The point's priority array (read it; write through the table)."""
+        return self._entry(point_id).array
+
+    def effective(self, point_id: str) -> Value:
+        return self._entry(point_id).array.effective
+
+    def active_priority(self, point_id: str) -> int | None:
+        return self._entry(point_id).array.active_priority
+
+    def view(self, point_id: str) -> PriorityArrayView:
+        """The point's levels, expiries and users as the API shows them."""
+        entry = self._entries.get(point_id)
+        if entry is None:
+            raise NotFound(f"no priority array for {point_id!r}: not a writable point")
+        return PriorityArrayView(
+            point_id=point_id, levels=entry.array.levels(), expires=tuple(entry.expires),
+            users=tuple(entry.users), effective=entry.array.effective,
+            active_priority=entry.array.active_priority, relinquish_default=entry.array.relinquish_default,
+        )
+
+    # ------------------------------------------------------------ state
+    def snapshot(self) -> list[Override]:
+        """Every non-null level, point by point, highest priority first."""
+        found: list[Override] = []
+        for entry in self._entries.values():
+            for priority in range(1, LEVELS + 1):
+                record = entry.override(priority)
+                if record is not None:
+                    found.append(record)
+        return found
+
+    def restore(self, overrides: Iterable[Override], now: float | None = None) -> list[Override]:
+        """Replace every level with ``overrides``; returns those skipped (unknown point, bad priority, expired)."""
+        t = self._clock.now() if now is None else now
+        for entry in self._entries.values():
+            for priority in range(1, LEVELS + 1):
+                entry.array.relinquish(priority)
+            entry.expires = [None] * LEVELS
+            entry.users = [""] * LEVELS
+            entry.written = [0.0] * LEVELS
+        self._expiry = []
+        skipped: list[Override] = []
+        for record in overrides:
+            target = self._entries.get(record.point_id)
+            expired = record.expires_at is not None and record.expires_at <= t
+            if target is None or record.value is None or expired or not 1 <= record.priority <= LEVELS:
+                skipped.append(record)
+                continue
+            i = record.priority - 1
+            target.array.write(record.priority, record.value)
+            target.expires[i] = record.expires_at
+            target.users[i] = record.user
+            target.written[i] = record.written_at
+            if record.expires_at is not None:
+                heapq.heappush(self._expiry, (record.expires_at, record.point_id, record.priority))
+        return skipped
+
+
+def _same(a: Value, b: Value) -> bool:
+    """Equal values of the same type (``1`` and ``True`` differ on the wire)."""
+    return type(a) is type(b) and a == b

@@ -1,0 +1,259 @@
+"""The live point database: current value, timestamp and status of every point.
+
+:meth:`PointTable.apply` takes a bridge's batch of samples and returns what
+to publish: the values that passed the COV filter and the status changes.
+
+* COV: a number publishes when it moved by at least its ``cov_increment``
+  from the last *published* value (so slow drift still publishes); any change
+  publishes for bool, enum and text points, and for numbers without an
+  increment. The first value of a point always publishes.
+* A sample carrying ``fault`` sets the fault flag with that reason and keeps
+  the last value; the next good sample clears it and publishes.
+* A point not updated within its ``stale_after`` becomes stale at
+  :meth:`PointTable.mark_stale`; the next good sample clears it and publishes.
+  A point never heard from counts from the first ``mark_stale`` call.
+* Samples for unknown points, and samples older than the point's current
+  value, are counted and ignored.
+* ``alarm``, ``down``, ``overridden`` and ``disabled`` are set by their owners
+  through :meth:`PointTable.set_flag`; they are status only and never block a
+  value.
+
+``get`` and ``snapshot`` show the latest good reading; the COV reference is
+kept apart. One ``__slots__`` record per point keeps 100,000 points in a few
+tens of MB.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Mapping
+
+from bms.config import PointSpec
+from bms.errors import NotFound
+from bms.messages import STATUS_FLAGS, PointValue, Sample, StatusChanged, Value
+
+BITS: dict[str, int] = {name: 1 << i for i, name in enumerate(STATUS_FLAGS)}
+_FAULT = BITS["fault"]
+_STALE = BITS["stale"]
+_UNRELIABLE = _FAULT | _STALE | BITS["down"]
+_NUMBERS = (int, float)
+_FLAGS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(name for name in STATUS_FLAGS if mask & BITS[name]) for mask in range(1 << len(STATUS_FLAGS))
+)
+
+
+class _Point:
+    __slots__ = ("cov", "flags", "has_value", "kind", "point_id", "reason", "ref", "seen", "stale_after", "ts", "value")
+
+    def __init__(self, point_id: str, kind: str, cov: float, stale_after: float | None) -> None:
+        self.point_id = point_id
+        self.kind = kind
+        self.cov = cov if kind == "number" else 0.0
+        self.stale_after = stale_after
+        self.value: Value = None
+        self.ref: Value = None  # last published value (the COV reference)
+        self.ts = 0.0
+        self.seen: float | None = None  # last good sample, for staleness
+        self.has_value = False
+        self.flags = 0
+        self.reason = ""
+
+    def as_value(self) -> PointValue:
+        return PointValue(self.point_id, self.value, self.ts, _FLAGS[self.flags])
+
+
+class PointTable:
+    """Every point's live value and status flags."""
+
+    def __init__(self) -> None:
+        self._points: dict[str, _Point] = {}
+        self._watched: dict[str, _Point] = {}  # points with stale_after
+        self._sorted: list[str] | None = None  # ids for prefix lookup, rebuilt lazily
+        self.ignored_unknown = 0
+        """Samples for point ids the table does not hold."""
+        self.ignored_old = 0
+        """Samples older than the point's current value."""
+
+    @classmethod
+    def from_specs(cls, points: Mapping[str, PointSpec]) -> PointTable:
+        """A table holding ``points`` (point id -> spec)."""
+        table = cls()
+        for point_id, spec in points.items():
+            table.add(point_id, spec.kind, spec.cov_increment, spec.stale_after)
+        return table
+
+    # -------------------------------------------------------------- points
+    def add(self, point_id: str, kind: str = "number", cov_increment: float = 0.0, stale_after: float | None = None) -> None:
+        """Hold a point; adding it again updates its spec and keeps its value."""
+        point = self._points.get(point_id)
+        if point is None:
+            point = _Point(point_id, kind, cov_increment, stale_after)
+            self._points[point_id] = point
+            self._sorted = None
+        else:
+            point.kind = kind
+            point.cov = cov_increment if kind == "number" else 0.0
+            point.stale_after = stale_after
+        if stale_after is not None:
+            self._watched[point_id] = point
+        else:
+            self._watched.pop(point_id, None)
+
+    def remove(self, point_id: str) -> None:
+        point = self._points.pop(point_id, None)
+        if point is not None:
+            self._sorted = None
+            self._watched.pop(point_id, None)
+
+    def __contains__(self, point_id: object) -> bool:
+        return point_id in self._points
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+    # -------------------------------------------------------------- samples
+    def apply(self, samples: Iterable[Sample]) -> tuple[list[PointValue], list[StatusChanged]]:
+        """Take a batch of samples; the values and status changes to publish."""
+        points = self._points
+        flag_names = _FLAGS
+        values: list[PointValue] = []
+        statuses: list[StatusChanged] = []
+        for sample in samples:
+            point = points.get(sample.point_id)
+            if point is None:
+                self.ignored_unknown += 1
+                continue
+            ts = sample.ts
+            if ts < point.ts:
+                self.ignored_old += 1
+                continue
+            fault = sample.fault
+            if fault is not None:
+                if not point.flags & _FAULT or point.reason != fault:
+                    point.flags |= _FAULT
+                    point.reason = fault
+                    statuses.append(StatusChanged(point.point_id, flag_names[point.flags], ts, fault))
+                continue
+            value = sample.value
+            point.value = value
+            point.ts = ts
+            point.seen = ts
+            flags = point.flags
+            if flags & (_FAULT | _STALE):
+                reason = "fault cleared" if flags & _FAULT else "updated again"
+                flags &= ~(_FAULT | _STALE)
+                point.flags = flags
+                if not flags:
+                    point.reason = ""
+                statuses.append(StatusChanged(point.point_id, flag_names[flags], ts, reason))
+            elif point.has_value:
+                ref = point.ref
+                if value == ref:
+                    continue
+                if point.cov and isinstance(value, _NUMBERS) and isinstance(ref, _NUMBERS):
+                    if abs(value - ref) < point.cov or (value != value and ref != ref):  # NaN stays NaN
+                        continue
+                elif value != value and ref != ref:
+                    continue
+            else:
+                point.has_value = True
+            point.ref = value
+            values.append(PointValue(point.point_id, value, ts, flag_names[flags]))
+        return values, statuses
+
+    def mark_stale(self, now: float) -> list[StatusChanged]:
+        """Flag points not updated within their ``stale_after``; the status changes."""
+        statuses: list[StatusChanged] = []
+        for point in self._watched.values():
+            if point.flags & _STALE:
+                continue
+            seen = point.seen
+            if seen is None:
+                point.seen = now
+                continue
+            limit = point.stale_after
+            if limit is not None and now - seen > limit:
+                point.flags |= _STALE
+                point.reason = f"no update for {now - seen:.0f} s (stale after {limit:g} s)"
+                statuses.append(StatusChanged(point.point_id, _FLAGS[point.flags], now, point.reason))
+        return statuses
+
+    # -------------------------------------------------------------- flags
+    def set_flag(self, point_id: str, flag: str, on: bool, reason: str = "", *, ts: float) -> StatusChanged | None:
+        """Set or clear one status flag; the status change, or ``None`` if nothing changed."""
+        bit = BITS.get(flag)
+        if bit is None:
+            raise ValueError(f"unknown status flag {flag!r} (one of {', '.join(STATUS_FLAGS)})")
+        point = self._point(point_id)
+        flags = point.flags | bit if on else point.flags & ~bit
+        if flags == point.flags:
+            return None
+        point.flags = flags
+        point.reason = reason if flags else ""
+        return StatusChanged(point_id, _FLAGS[flags], ts, reason)
+
+    def set_flags(self, point_ids: Iterable[str], flag: str, on: bool, reason: str = "", *, ts: float) -> list[StatusChanged]:
+        """:meth:`set_flag` on many points (e.g. every point of a device that went down)."""
+        found = (self.set_flag(p, flag, on, reason, ts=ts) for p in point_ids if p in self._points)
+        return [s for s in found if s is not None]
+
+    # -------------------------------------------------------------- reading
+    def _point(self, point_id: str) -> _Point:
+        point = self._points.get(point_id)
+        if point is None:
+            raise NotFound(f"unknown point {point_id!r}")
+        return point
+
+    def get(self, point_id: str) -> PointValue:
+        """The latest good value of a point (``ts`` 0.0 if never read) and its flags."""
+        return self._point(point_id).as_value()
+
+    def reason(self, point_id: str) -> str:
+        """Why the point last changed status (fault reason, stale age...), or ""."""
+        return self._point(point_id).reason
+
+    def snapshot(self) -> list[PointValue]:
+        """Every point, in the order they were added."""
+        return [p.as_value() for p in self._points.values()]
+
+    def values_of(self, point_ids: Iterable[str]) -> list[PointValue]:
+        """The points among ``point_ids`` the table holds, in that order."""
+        points = self._points
+        return [points[p].as_value() for p in point_ids if p in points]
+
+    def ids(self, prefix: str = "") -> list[str]:
+        """Point ids starting with ``prefix`` (``"ahu1/"``: a device's points), sorted."""
+        if self._sorted is None:
+            self._sorted = sorted(self._points)
+        ordered = self._sorted
+        start = bisect.bisect_left(ordered, prefix)
+        end = start
+        while end < len(ordered) and ordered[end].startswith(prefix):
+            end += 1
+        return ordered[start:end]
+
+    def with_prefix(self, prefix: str) -> list[PointValue]:
+        """Values of the points whose id starts with ``prefix``, sorted by id."""
+        return self.values_of(self.ids(prefix))
+
+    @property
+    def current(self) -> Mapping[str, Value]:
+        """Point id -> value to decide on (interlocks): ``None`` while faulted, stale or down."""
+        return _Current(self._points)
+
+
+class _Current(Mapping[str, Value]):
+    __slots__ = ("_points",)
+
+    def __init__(self, points: dict[str, _Point]) -> None:
+        self._points = points
+
+    def __getitem__(self, point_id: str) -> Value:
+        point = self._points[point_id]
+        return None if point.flags & _UNRELIABLE else point.value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._points)
+
+    def __len__(self) -> int:
+        return len(self._points)

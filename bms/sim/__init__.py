@@ -1,0 +1,1 @@
+"""Simulated field devices on loopback: real protocol servers driven by small physical models."""

@@ -1,0 +1,437 @@
+"""Simulated BACnet/IP devices: real bacpypes3 devices on loopback, driven by a thermal model.
+
+Each device is one bacpypes3 application on its own loopback address (all on
+one device port, 47808 by default), built from a :class:`~bms.config.Profile`:
+one object per point (``bacnet.object``, see :func:`bms.bacnet.local_object`),
+named after the point, described by its key, with units from its unit
+symbol. Inputs refuse present-value writes (write-access-denied) unless out
+of service; writable points become commandable objects (priority array,
+relinquish default from the profile) that refuse values outside the point's
+guard (value-out-of-range). COV works on every object.
+
+An AHU profile (``equip = "ahu"``) and VAV profiles (``equip = "vav"``) are
+driven by :class:`~bms.sim._thermal.ThermalModel`: each step feeds the
+commanded objects into the model, advances it and writes its sensor values
+back. :meth:`BacnetSimulator.set_value` pins a value (the model stops
+driving that object until :meth:`BacnetSimulator.release`).
+
+With ``bbmd="127.0.0.9"`` the simulator also runs a BBMD on the device
+port that accepts foreign-device registrations and distributes their
+broadcasts to the devices, for clients on the far side of a router.
+
+Fault injection: ``set_offline`` closes a device's sockets (it stops
+answering) and brings it back with its commands intact; ``DeviceOptions``
+can make a device refuse ReadPropertyMultiple, accept small APDUs only or
+not segment. ``start_in_thread`` runs the whole simulator on its own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeVar
+
+from bacpypes3.app import Application
+from bacpypes3.basetypes import IPMode, Segmentation
+from bacpypes3.errors import UnrecognizedService
+from bacpypes3.local.device import DeviceObject
+from bacpypes3.local.networkport import NetworkPortObject
+from bacpypes3.pdu import IPv4Address
+
+import bms
+from bms.bacnet import (
+    VENDOR_ID,
+    await_bound,
+    close_application,
+    from_local,
+    is_commandable_object,
+    local_object,
+    parse_object_id,
+    priority_levels,
+    to_local,
+)
+from bms.config import PointSpec, Profile
+from bms.errors import ConfigError, NotFound
+from bms.logs import get_logger
+from bms.messages import Value
+from bms.sim._thermal import Equipment, ThermalModel
+
+T = TypeVar("T")
+
+__all__ = ["BacnetSimulator", "BacnetSimulatorThread", "DeviceOptions", "SimDevice"]
+
+
+class DeviceOptions(NamedTuple):
+    """How a simulated device behaves on the wire."""
+
+    rpm: bool = True  # False: reject ReadPropertyMultiple (unrecognized-service)
+    max_apdu: int = 1476
+    segmentation: bool = True
+    name: str | None = None  # device object name; default "<PROFILE>-<instance>"
+
+
+class SimDevice(NamedTuple):
+    """One simulated device: instance, loopback address (``127.0.0.2``), profile, options."""
+
+    instance: int
+    address: str
+    profile: Profile
+    options: DeviceOptions = DeviceOptions()
+
+
+class _NoRpmApplication(Application):  # type: ignore[misc]
+    """A device without ReadPropertyMultiple: it rejects the service."""
+
+    async def do_ReadPropertyMultipleRequest(self, apdu: Any) -> None:
+        raise UnrecognizedService()
+
+
+# ------------------------------------------------------------------ devices
+
+
+@dataclass
+class _Device:
+    spec: SimDevice
+    points: dict[str, PointSpec]  # objid -> point
+    equipment: Equipment | None = None
+    app: Any = None
+    objects: dict[str, Any] = field(default_factory=dict)  # objid -> bacpypes3 object
+    names: dict[str, str] = field(default_factory=dict)  # renamed objects
+    held: set[str] = field(default_factory=set)
+
+    @property
+    def offline(self) -> bool:
+        return self.app is None
+
+    def key_of(self, objid: str) -> str:
+        return self.points[objid].key
+
+
+class BacnetSimulator:
+    """Serves simulated devices on loopback; ``interval`` None steps only on :meth:`step_now`."""
+
+    def __init__(
+        self,
+        devices: Sequence[tuple[int, str, Profile] | SimDevice],
+        device_port: int = 47808,
+        *,
+        interval: float | None = 1.0,
+        speed: float = 1.0,
+        model: ThermalModel | None = None,
+        mask: int = 8,
+        bbmd: str | None = None,
+        bbmd_instance: int = 4_194_000,
+    ) -> None:
+        self.device_port = device_port
+        self.bbmd = bbmd
+        self.bbmd_instance = bbmd_instance
+        self._bbmd_app: Any = None
+        self.interval = interval
+        self.speed = speed
+        self.mask = mask
+        self.model = model or ThermalModel()
+        self._devices: dict[int, _Device] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._log = get_logger("bacnet-sim")
+        specs = [d if isinstance(d, SimDevice) else SimDevice(*d) for d in devices]
+        for spec in sorted(specs, key=lambda s: s.profile.equip != "ahu"):  # air handlers first: VAVs attach to them
+            if spec.instance in self._devices:
+                raise ConfigError(f"simulated device instance {spec.instance} is used twice")
+            points = {str(parse_object_id(p.bacnet.object)): p for p in spec.profile.points if p.bacnet is not None}
+            device = _Device(spec, points)
+            if spec.profile.equip == "ahu":
+                device.equipment = self.model.add_ahu(str(spec.instance))
+            elif spec.profile.equip == "vav":
+                device.equipment = self.model.add_vav(str(spec.instance))
+            self._devices[spec.instance] = device
+
+    # ------------------------------------------------------------ lifecycle
+    @property
+    def running(self) -> bool:
+        return any(not d.offline for d in self._devices.values())
+
+    def address_of(self, instance: int) -> str:
+        """``"127.0.0.2:47808"`` of a simulated device."""
+        return f"{self._device(instance).spec.address}:{self.device_port}"
+
+    async def start(self) -> None:
+        """Open every device (inside the running loop) and start stepping the model."""
+        if self.running or self._task is not None:
+            raise RuntimeError("the BACnet simulator is already started")
+        try:
+            for device in self._devices.values():
+                await self._open(device)
+            if self.bbmd is not None:
+                await self._open_bbmd(self.bbmd)
+        except BaseException:
+            await self.stop()
+            raise
+        self._push_model()
+        if self.interval:
+            self._task = asyncio.create_task(self._run(), name="bacnet-sim")
+        self._log.info("bacnet simulator started", devices=len(self._devices), port=self.device_port)
+
+    async def stop(self) -> None:
+        """Stop stepping and close every device."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        for device in self._devices.values():
+            app, device.app = device.app, None
+            if app is not None:
+                await close_application(app)
+        bbmd, self._bbmd_app = self._bbmd_app, None
+        if bbmd is not None:
+            await close_application(bbmd)
+
+    def start_in_thread(self, timeout: float = 10.0) -> BacnetSimulatorThread:
+        """Run the simulator on its own event loop in a daemon thread."""
+        return BacnetSimulatorThread(self, timeout)
+
+    async def _open(self, device: _Device) -> None:
+        spec, opts = device.spec, device.spec.options
+        name = opts.name or f"{(spec.profile.equip or spec.profile.name).upper()}-{spec.instance}"
+        device_object = DeviceObject(
+            objectIdentifier=("device", spec.instance), objectName=device.names.get(f"device,{spec.instance}", name),
+            vendorIdentifier=VENDOR_ID, vendorName=spec.profile.vendor or "bms",
+            modelName=spec.profile.model or spec.profile.name, description=spec.profile.description,
+            firmwareRevision=bms.__version__, applicationSoftwareVersion=bms.__version__,
+            maxApduLengthAccepted=opts.max_apdu,
+            segmentationSupported=Segmentation.segmentedBoth if opts.segmentation else Segmentation.noSegmentation,
+        )
+        port = NetworkPortObject(
+            f"{spec.address}/{self.mask}:{self.device_port}", objectIdentifier=("network-port", 1), objectName="NetworkPort-1"
+        )
+        objects = {
+            objid: local_object(point, device.names.get(objid, point.name), device.objects.get(objid))
+            for objid, point in device.points.items()
+        }
+        cls = Application if opts.rpm else _NoRpmApplication
+        app = cls.from_object_list([device_object, port, *objects.values()])
+        try:
+            await await_bound(app, what=f"simulated device {spec.instance} on {spec.address}")
+        except BaseException:
+            await close_application(app)
+            raise
+        device.app, device.objects = app, objects
+
+    async def _open_bbmd(self, address: str) -> None:
+        local = f"{address}/{self.mask}:{self.device_port}"
+        device_object = DeviceObject(
+            objectIdentifier=("device", self.bbmd_instance), objectName=f"BBMD-{self.bbmd_instance}",
+            vendorIdentifier=VENDOR_ID, vendorName="bms", modelName="SIM-BBMD",
+        )
+        port = NetworkPortObject(local, objectIdentifier=("network-port", 1), objectName="NetworkPort-1")
+        port.bacnetIPMode = IPMode.bbmd
+        port.bbmdAcceptFDRegistrations = True
+        port.bbmdForeignDeviceTable = []
+        port.bbmdBroadcastDistributionTable = []
+        app = Application.from_object_list([device_object, port])
+        for layer in app.link_layers.values():
+            layer.add_peer(IPv4Address(local))  # itself: distribute foreign broadcasts on this subnet
+        try:
+            await await_bound(app, what=f"simulated BBMD on {address}")
+        except BaseException:
+            await close_application(app)
+            raise
+        self._bbmd_app = app
+
+    async def set_offline(self, instance: int, offline: bool = True) -> None:
+        """Make a device stop answering (its sockets close) or come back, commands intact."""
+        device = self._device(instance)
+        if offline and device.app is not None:
+            app, device.app = device.app, None
+            await close_application(app)
+        elif not offline and device.app is None:
+            await self._open(device)
+            self._push_model(device)
+
+    # ------------------------------------------------------------ values
+    def _device(self, instance: int) -> _Device:
+        device = self._devices.get(instance)
+        if device is None:
+            raise NotFound(f"no simulated BACnet device {instance}")
+        return device
+
+    def _object(self, instance: int, objid: str) -> tuple[_Device, str, Any]:
+        device = self._device(instance)
+        key = str(parse_object_id(objid))
+        obj = device.objects.get(key)
+        if obj is None:
+            raise NotFound(f"simulated device {instance} has no object {key}")
+        return device, key, obj
+
+    def set_value(self, instance: int, objid: str, value: Value, *, hold: bool = True) -> None:
+        """Set an object's present value; ``hold`` stops the model driving it.
+
+        On a commandable object this sets the relinquish default (what it
+        shows when nothing commands it). Call on the simulator's loop.
+        """
+        device, key, obj = self._object(instance, objid)
+        object_type = key.split(",")[0]
+        primitive = to_local(object_type, value)
+        if is_commandable_object(obj):
+            obj.relinquishDefault = primitive
+            obj.recalculating()
+        else:
+            obj.presentValue = primitive
+        if hold:
+            device.held.add(key)
+
+    def release(self, instance: int, objid: str) -> None:
+        """Let the model drive an object again after :meth:`set_value`."""
+        self._device(instance).held.discard(str(parse_object_id(objid)))
+
+    def value(self, instance: int, objid: str) -> Value:
+        """An object's present value."""
+        _, key, obj = self._object(instance, objid)
+        return from_local(key.split(",")[0], obj.presentValue)
+
+    def priority_array(self, instance: int, objid: str) -> list[Value]:
+        """A commandable object's 16 levels (None = empty)."""
+        _, key, obj = self._object(instance, objid)
+        if not is_commandable_object(obj):
+            raise NotFound(f"{key} of simulated device {instance} is not commandable")
+        return priority_levels(obj, key.split(",")[0])
+
+    def rename(self, instance: int, objid: str, name: str) -> None:
+        """Rename an object (``device,<instance>`` renames the device)."""
+        device = self._device(instance)
+        key = str(parse_object_id(objid))
+        if key == f"device,{instance}":
+            if device.app is not None:
+                device.app.device_object.objectName = name
+        else:
+            self._object(instance, key)[2].objectName = name
+        device.names[key] = name
+
+    def set_fault(self, instance: int, objid: str, fault: bool = True) -> None:
+        """Set (or clear) an object's fault status flag through its reliability."""
+        _, _, obj = self._object(instance, objid)
+        obj.reliability = "unreliable-other" if fault else "no-fault-detected"
+
+    # ------------------------------------------------------------ model
+    def step_now(self, dt: float | None = None) -> None:
+        """Feed commands into the model, advance it by ``dt`` simulated seconds, write its sensors."""
+        for device in self._devices.values():
+            if device.equipment is None:
+                continue
+            for objid, obj in device.objects.items():
+                key = device.key_of(objid)
+                if key in device.equipment.inputs:
+                    value = from_local(objid.split(",")[0], obj.presentValue)
+                    if isinstance(value, (bool, int, float)):
+                        device.equipment.set_input(key, value)
+        self.model.step(dt if dt is not None else (self.interval or 1.0) * self.speed)
+        self._push_model()
+
+    def _push_model(self, only: _Device | None = None) -> None:
+        for device in [only] if only is not None else self._devices.values():
+            if device.equipment is None:
+                continue
+            values = device.equipment.values()
+            for objid, obj in device.objects.items():
+                key = device.key_of(objid)
+                if key in values and objid not in device.held and not is_commandable_object(obj):
+                    obj.presentValue = to_local(objid.split(",")[0], values[key])
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(self.interval or 1.0)
+            now = loop.time()
+            try:
+                self.step_now((now - last) * self.speed)
+            except Exception as err:  # the devices must keep answering
+                self._log.error("simulator step failed", error=repr(err))
+            last = now
+
+
+class BacnetSimulatorThread:
+    """A :class:`BacnetSimulator` on its own thread and event loop; methods are thread-safe."""
+
+    def __init__(self, simulator: BacnetSimulator, timeout: float = 10.0) -> None:
+        self.simulator = simulator
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), name="bacnet-sim", daemon=True)
+        self._thread.start()
+        if not self._started.wait(timeout):
+            raise RuntimeError(f"the BACnet simulator did not start within {timeout} s")
+        error = self.error
+        if error is not None:
+            self._thread.join(timeout)
+            raise RuntimeError(f"the BACnet simulator failed to start: {error}") from error
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the simulator failed to start, if it did."""
+        return self._error
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            await self.simulator.start()
+        except BaseException as err:  # reported to the starting thread
+            self._error = err
+            self._started.set()
+            return
+        self._started.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.simulator.stop()
+
+    def call(self, make: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
+        """Run ``make()`` on the simulator's loop and return its result."""
+        if self._loop is None:
+            raise RuntimeError("the simulator thread is not running")
+
+        async def run() -> T:
+            return await make()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+
+    def run(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
+        """Run the plain function ``fn()`` on the simulator's loop (for rename, release...)."""
+
+        async def run() -> T:
+            return fn()
+
+        return self.call(run, timeout)
+
+    def set_value(self, instance: int, objid: str, value: Value, *, hold: bool = True) -> None:
+        self.run(lambda: self.simulator.set_value(instance, objid, value, hold=hold))
+
+    def value(self, instance: int, objid: str) -> Value:
+        return self.run(lambda: self.simulator.value(instance, objid))
+
+    def set_offline(self, instance: int, offline: bool = True) -> None:
+        self.call(lambda: self.simulator.set_offline(instance, offline))
+
+    def step_now(self, dt: float | None = None) -> None:
+        self.run(lambda: self.simulator.step_now(dt))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the devices and join the thread."""
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RuntimeError(f"the BACnet simulator thread did not stop within {timeout} s")
+
+    def __enter__(self) -> BacnetSimulatorThread:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

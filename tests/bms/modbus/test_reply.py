@@ -1,0 +1,98 @@
+"""Reply validation and block decoding: short or malformed replies are rejected, not decoded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bms.config import ModbusBinding
+from bms.errors import ProtocolError
+from bms.messages import Sample
+from bms.modbus import MalformedReply, ReadBlock, check_reply, decode_block, exception_text, fault_block, plan_reads
+
+
+def block(table: Any, start: int, count: int) -> ReadBlock:
+    return ReadBlock(table, start, count, ())
+
+
+def test_a_short_register_reply_is_rejected() -> None:
+    with pytest.raises(MalformedReply, match=r"holding 100\.\.109: asked 10 registers, got 8"):
+        check_reply(block("holding", 100, 10), [0] * 8)
+
+
+def test_an_empty_reply_is_rejected() -> None:  # what a jsmodbus server sends for an out-of-range read
+    with pytest.raises(MalformedReply, match="asked 2 registers, got 0"):
+        check_reply(block("input", 0, 2), [])
+
+
+def test_a_long_register_reply_is_rejected() -> None:
+    with pytest.raises(MalformedReply, match="asked 2 registers, got 3"):
+        check_reply(block("holding", 0, 2), [1, 2, 3])
+
+
+@pytest.mark.parametrize("bad", [70000, -1, True])
+def test_registers_must_be_16_bit_numbers(bad: int) -> None:
+    with pytest.raises(MalformedReply, match=r"outside 0\.\.65535"):
+        check_reply(block("holding", 0, 2), [1, bad])
+
+
+def test_bit_replies_lose_their_byte_padding() -> None:
+    assert check_reply(block("coil", 10, 3), [True, False, True, False, False, False, False, False]) == [True, False, True]
+
+
+def test_short_or_overlong_bit_replies_are_rejected() -> None:
+    with pytest.raises(MalformedReply, match="asked 10 bits, got 8"):
+        check_reply(block("discrete", 0, 10), [False] * 8)
+    with pytest.raises(MalformedReply, match="asked 3 bits, got 16"):
+        check_reply(block("coil", 0, 3), [False] * 16)
+    with pytest.raises(MalformedReply, match="not booleans"):
+        check_reply(block("coil", 0, 2), [1, 0])
+
+
+def test_malformed_reply_is_a_protocol_error() -> None:
+    assert issubclass(MalformedReply, ProtocolError)
+
+
+def test_a_block_decodes_to_one_sample_per_point() -> None:
+    plan = plan_reads([
+        ("m/kw", ModbusBinding(table="input", address=100, type="float32")),
+        ("m/pf", ModbusBinding(table="input", address=102, type="int16", scale=0.001)),
+        ("m/ok", ModbusBinding(table="input", address=103, bit=0)),
+        ("m/alarm", ModbusBinding(table="input", address=103, bit=1)),
+    ])
+    (blk,) = plan.blocks
+    samples = decode_block(blk, [0x42C8, 0x0000, 950, 0x0001], "ABCD", 5.0)
+    assert samples == [
+        Sample("m/kw", 100.0, 5.0),
+        Sample("m/pf", pytest.approx(0.95), 5.0),  # type: ignore[arg-type]
+        Sample("m/alarm", False, 5.0),
+        Sample("m/ok", True, 5.0),
+    ]
+
+
+def test_the_device_order_is_used_for_points_without_their_own() -> None:
+    (blk,) = plan_reads([("p", ModbusBinding(table="holding", address=0, type="float32"))]).blocks
+    assert decode_block(blk, [0x0000, 0x42C8], "CDAB", 1.0) == [Sample("p", 100.0, 1.0)]
+
+
+def test_not_a_number_becomes_a_faulted_sample() -> None:
+    (blk,) = plan_reads([
+        ("m/kw", ModbusBinding(table="input", address=100, type="float32")),
+        ("m/kvar", ModbusBinding(table="input", address=102, type="float32")),
+    ]).blocks
+    kw, kvar = decode_block(blk, [0x7FC0, 0x0000, 0x4120, 0x0000], "ABCD", 1.0)
+    assert kw.value is None and kw.fault == "device reported nan (not available)"
+    assert kvar == Sample("m/kvar", 10.0, 1.0)
+
+
+def test_faulted_blocks_and_exception_names() -> None:
+    (blk,) = plan_reads([("a", ModbusBinding(table="coil", address=1)), ("b", ModbusBinding(table="coil", address=2))]).blocks
+    assert fault_block(blk, "exception 2 (illegal data address)", 3.0) == [
+        Sample("a", None, 3.0, "exception 2 (illegal data address)"),
+        Sample("b", None, 3.0, "exception 2 (illegal data address)"),
+    ]
+    assert exception_text(2) == "exception 2 (illegal data address)"
+    assert exception_text(4) == "exception 4 (device failure)"
+    assert exception_text(11) == "exception 11 (gateway target device failed to respond)"
+    assert exception_text(99) == "exception 99 (unknown code)"

@@ -1,0 +1,171 @@
+"""PointTable: COV filtering, faults, staleness, flags, lookups and memory."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import pytest
+
+from bms.config import PointSpec
+from bms.errors import NotFound
+from bms.messages import PointValue, Sample, StatusChanged, Value
+from bms.points import PointTable
+
+
+@pytest.fixture
+def table() -> PointTable:
+    points = PointTable()
+    points.add("ahu1/sat", "number", cov_increment=0.5, stale_after=60)
+    points.add("ahu1/fan", "bool")
+    points.add("ahu1/mode", "enum", cov_increment=5.0)  # an increment means nothing for enums
+    points.add("ahu1/note", "text")
+    points.add("meter1/kw", "number")  # no increment: any change
+    return points
+
+
+def published(table: PointTable, *samples: Sample) -> list[Value]:
+    values, _ = table.apply(samples)
+    return [v.value for v in values]
+
+
+@pytest.mark.parametrize(("point", "sequence", "expected"), [
+    ("ahu1/sat", [20.0, 20.2, 20.4, 20.5, 20.6, 21.0], [20.0, 20.5, 21.0]),  # against the last published
+    ("ahu1/sat", [20.0, 19.6, 19.5, 19.9], [20.0, 19.5]),
+    ("ahu1/sat", [20.0, 20.0, 20.0], [20.0]),
+    ("ahu1/sat", [20.0, None, None, 20.1], [20.0, None, 20.1]),
+    ("ahu1/sat", [20.0, float("nan"), 20.1], [20.0, "nan", 20.1]),
+    ("ahu1/fan", [False, False, True, True, False], [False, True, False]),
+    ("ahu1/mode", [1, 2, 2, 3], [1, 2, 3]),
+    ("ahu1/note", ["a", "a", "b"], ["a", "b"]),
+    ("meter1/kw", [1.0, 1.0, 1.001, 1.001], [1.0, 1.001]),
+])
+def test_cov_filtering(table: PointTable, point: str, sequence: list[Value], expected: list[Value]) -> None:
+    out: list[Value] = []
+    for ts, value in enumerate(sequence, start=1):
+        out += published(table, Sample(point, value, float(ts)))
+    shown = ["nan" if isinstance(v, float) and v != v else v for v in out]
+    assert shown == expected
+
+
+def test_the_latest_reading_is_current_even_when_not_published(table: PointTable) -> None:
+    table.apply([Sample("ahu1/sat", 20.0, 1.0)])
+    assert published(table, Sample("ahu1/sat", 20.3, 2.0)) == []
+    assert table.get("ahu1/sat") == PointValue("ahu1/sat", 20.3, 2.0)
+
+
+def test_a_batch_publishes_in_order(table: PointTable) -> None:
+    values, statuses = table.apply([
+        Sample("ahu1/sat", 20.0, 1.0), Sample("ahu1/fan", True, 1.0), Sample("ahu1/sat", 20.1, 2.0),
+    ])
+    assert values == [PointValue("ahu1/sat", 20.0, 1.0), PointValue("ahu1/fan", True, 1.0)]
+    assert statuses == []
+
+
+def test_fault_keeps_the_value_and_a_good_sample_clears_it(table: PointTable) -> None:
+    table.apply([Sample("ahu1/sat", 20.0, 1.0)])
+    values, statuses = table.apply([Sample("ahu1/sat", None, 2.0, fault="unknown-object")])
+    assert values == []
+    assert statuses == [StatusChanged("ahu1/sat", ("fault",), 2.0, "unknown-object")]
+    assert table.get("ahu1/sat") == PointValue("ahu1/sat", 20.0, 1.0, ("fault",))
+    assert table.reason("ahu1/sat") == "unknown-object"
+    assert table.apply([Sample("ahu1/sat", None, 3.0, fault="unknown-object")]) == ([], [])  # no repeat
+    _, statuses = table.apply([Sample("ahu1/sat", None, 4.0, fault="timeout")])
+    assert statuses == [StatusChanged("ahu1/sat", ("fault",), 4.0, "timeout")]  # a new reason is news
+    values, statuses = table.apply([Sample("ahu1/sat", 20.1, 5.0)])  # within COV, yet published
+    assert values == [PointValue("ahu1/sat", 20.1, 5.0)]
+    assert statuses == [StatusChanged("ahu1/sat", (), 5.0, "fault cleared")]
+    assert table.reason("ahu1/sat") == ""
+
+
+def test_fault_before_any_value(table: PointTable) -> None:
+    values, statuses = table.apply([Sample("meter1/kw", None, 1.0, fault="illegal data address")])
+    assert values == [] and statuses[0].flags == ("fault",)
+    assert table.get("meter1/kw") == PointValue("meter1/kw", None, 0.0, ("fault",))
+
+
+def test_stale_after_silence_and_cleared_by_a_sample(table: PointTable) -> None:
+    assert table.mark_stale(1000.0) == []  # never heard from: counts from now
+    assert table.mark_stale(1060.0) == []
+    statuses = table.mark_stale(1061.0)
+    assert [(s.point_id, s.flags) for s in statuses] == [("ahu1/sat", ("stale",))]
+    assert "stale after 60 s" in statuses[0].reason
+    assert table.mark_stale(2000.0) == []  # reported once
+    table.apply([Sample("ahu1/sat", 20.0, 2001.0)])
+    assert table.mark_stale(2061.0) == []
+    statuses = table.mark_stale(2061.5)
+    assert len(statuses) == 1
+    values, statuses = table.apply([Sample("ahu1/sat", 20.0, 2100.0)])  # same value, still published
+    assert values == [PointValue("ahu1/sat", 20.0, 2100.0)]
+    assert statuses == [StatusChanged("ahu1/sat", (), 2100.0, "updated again")]
+
+
+def test_set_flag_down_overridden_disabled(table: PointTable) -> None:
+    change = table.set_flag("ahu1/sat", "down", True, "no answer", ts=5.0)
+    assert change == StatusChanged("ahu1/sat", ("down",), 5.0, "no answer")
+    assert table.set_flag("ahu1/sat", "down", True, ts=6.0) is None
+    table.set_flag("ahu1/sat", "overridden", True, ts=6.0)
+    assert table.get("ahu1/sat").flags == ("overridden", "down")  # in STATUS_FLAGS order
+    values, _ = table.apply([Sample("ahu1/sat", 20.0, 7.0)])
+    assert values[0].flags == ("overridden", "down")  # status flags travel with values
+    changes = table.set_flags(table.ids("ahu1/"), "down", False, "recovered", ts=8.0)
+    assert [c.point_id for c in changes] == ["ahu1/sat"]
+    with pytest.raises(ValueError, match="unknown status flag"):
+        table.set_flag("ahu1/sat", "broken", True, ts=9.0)
+    with pytest.raises(NotFound):
+        table.set_flag("ahu1/nope", "down", True, ts=9.0)
+
+
+def test_unknown_and_old_samples_are_counted_and_ignored(table: PointTable) -> None:
+    values, statuses = table.apply([Sample("ghost/x", 1.0, 1.0), Sample("ahu1/sat", 20.0, 5.0), Sample("ahu1/sat", 25.0, 4.0)])
+    assert [v.value for v in values] == [20.0] and statuses == []
+    assert (table.ignored_unknown, table.ignored_old) == (1, 1)
+
+
+def test_lookups(table: PointTable) -> None:
+    table.apply([Sample("ahu1/sat", 20.0, 1.0), Sample("meter1/kw", 3.0, 1.0)])
+    assert table.ids("ahu1/") == ["ahu1/fan", "ahu1/mode", "ahu1/note", "ahu1/sat"]
+    assert [v.point_id for v in table.with_prefix("meter1/")] == ["meter1/kw"]
+    assert [v.point_id for v in table.values_of(["meter1/kw", "ghost/x", "ahu1/sat"])] == ["meter1/kw", "ahu1/sat"]
+    assert [v.point_id for v in table.snapshot()] == ["ahu1/sat", "ahu1/fan", "ahu1/mode", "ahu1/note", "meter1/kw"]
+    with pytest.raises(NotFound, match="ghost/x"):
+        table.get("ghost/x")
+    table.remove("ahu1/note")
+    table.add("ahu1/zz")
+    assert table.ids("ahu1/") == ["ahu1/fan", "ahu1/mode", "ahu1/sat", "ahu1/zz"]
+    assert len(table) == 5 and "ahu1/zz" in table
+
+
+def test_current_values_hide_unreliable_points(table: PointTable) -> None:
+    table.apply([Sample("ahu1/sat", 20.0, 1.0), Sample("meter1/kw", 3.0, 1.0), Sample("ahu1/fan", True, 1.0)])
+    table.apply([Sample("meter1/kw", None, 2.0, fault="timeout")])
+    table.set_flag("ahu1/fan", "down", True, ts=2.0)
+    current = table.current
+    assert current["ahu1/sat"] == 20.0
+    assert current["meter1/kw"] is None and current["ahu1/fan"] is None
+    assert current.get("ghost/x") is None and len(current) == 5
+
+
+def test_from_specs_and_re_adding_keeps_the_value() -> None:
+    table = PointTable.from_specs({"d/t": PointSpec(key="t", name="T", cov_increment=1.0, stale_after=30)})
+    table.apply([Sample("d/t", 20.0, 1.0)])
+    assert published(table, Sample("d/t", 20.5, 2.0)) == []
+    table.add("d/t", "number", cov_increment=0.1, stale_after=None)
+    assert published(table, Sample("d/t", 20.6, 3.0)) == [20.6]
+    assert table.mark_stale(1e9) == []  # no longer watched
+
+
+def test_100k_points_stay_small() -> None:
+    """A sanity bound on memory, not a benchmark (see bench/ for figures)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        table = PointTable()
+        for i in range(100_000):
+            table.add(f"dev{i // 50}/point{i % 50}", "number", 0.1, 300.0)
+        table.apply([Sample(f"dev{i // 50}/point{i % 50}", float(i), 1.0) for i in range(0, 100_000, 7)])
+        used, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(table) == 100_000
+    assert used < 60_000_000, f"{used / 1e6:.1f} MB for 100k points"
