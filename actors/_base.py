@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import pykka
 
 from actors._registry import Drain
-from bms.errors import BmsError
+from bms.errors import BmsError, ConfigError
 from bms.logs import get_logger
 from bms.messages import Ping
 
@@ -133,6 +133,10 @@ class BmsActor(pykka.ThreadingActor):
             self.on_start()
         except _FATAL:
             raise
+        except ConfigError as err:  # a restart cannot mend a configuration: Down at once, one line
+            self.log.error("cannot start", error=str(err))
+            self.ctx.supervisor.child_failed(self.name, "setup", err)
+            self._give_up("stop", err)
         except BaseException as err:
             self._failed(None, err)
 

@@ -76,5 +76,19 @@ class _NoStatus:
 
 
 def _load_components() -> None:
-    """Import the modules that register components (once)."""
-    import actors.components  # noqa: F401
+    """Import every module of ``actors.components`` (each registers its factories once).
+
+    A module that cannot be imported is logged and left out: the rest of the site runs.
+    """
+    import importlib
+    import pkgutil
+
+    import actors.components as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        try:
+            importlib.import_module(f"{package.__name__}.{info.name}")
+        except Exception as err:
+            get_logger("platform").error("component module failed to load", module=info.name, error=repr(err))

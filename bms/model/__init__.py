@@ -6,18 +6,23 @@
 * :class:`NodeStore` -- nodes.db with an in-memory cache; mutating calls
   return the ``Entity*`` events to publish.
 * :func:`suggest_tags` -- markers from a point's name, object type and unit.
-* :func:`build_nodes` -- the model of a scenario and its device profiles.
+* :func:`build_nodes` -- the model of a scenario and its device profiles;
+  :func:`point_spec` -- a point node back into the PointSpec the runtime uses.
+* :class:`UpsertNodes` -- the command that adds nodes to the running model.
 
 Plain classes and functions, no threads: the model store actor owns a NodeStore.
 """
 
 from bms.model._build import build_nodes
+from bms.model._messages import UpsertNodes
 from bms.model._node import NODE_TYPES, Binding, Capabilities, Node, NodeType, TagValue, normalised
+from bms.model._spec import POINT_TYPES, device_of, is_point, point_spec
 from bms.model._store import NodeStore, Outcome, Upserted
 from bms.model._tags import suggest_tags
 
 __all__ = [
     "NODE_TYPES",
+    "POINT_TYPES",
     "Binding",
     "Capabilities",
     "Node",
@@ -25,8 +30,12 @@ __all__ = [
     "NodeType",
     "Outcome",
     "TagValue",
+    "UpsertNodes",
     "Upserted",
     "build_nodes",
+    "device_of",
+    "is_point",
     "normalised",
+    "point_spec",
     "suggest_tags",
 ]

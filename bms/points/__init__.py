@@ -9,12 +9,16 @@
 * :class:`WriteGuard` -- min, max, writes per minute and interlocks
   (:class:`Interlock`, a small safe boolean language over point values).
 
+* :class:`LivePoints` -- all of the above for a running site: each input
+  (bridge batch, command, tick, device down) returns the messages to publish.
+
 Plain classes, no threads: the point store actor owns them.
 """
 
 from bms.points._commands import Commanded, CommandTable, Override
 from bms.points._guard import RATE_WINDOW, WriteGuard
 from bms.points._interlock import Interlock, MissingValue
+from bms.points._live import LivePoints, PointInfo
 from bms.points._overrides import OverrideStore
 from bms.points._priority import LEVELS, PriorityArray, check_priority
 from bms.points._table import PointTable
@@ -25,8 +29,10 @@ __all__ = [
     "CommandTable",
     "Commanded",
     "Interlock",
+    "LivePoints",
     "MissingValue",
     "Override",
+    "PointInfo",
     "OverrideStore",
     "PointTable",
     "PriorityArray",

@@ -1,0 +1,61 @@
+"""A point node back into the :class:`~bms.config.PointSpec` the runtime works from.
+
+The building model is the one source of truth for what points exist: the
+point store, the history store and the bridges read their point settings
+(kind, COV increment, staleness, history, guard, command priority, binding)
+from the Point nodes, whether a node came from a scenario profile or from a
+device accepted during commissioning. :func:`point_spec` is the inverse of
+the point part of :func:`~bms.model.build_nodes`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from bms.config import GuardSpec, HistorySpec, PointSpec
+from bms.errors import ConfigError
+from bms.model._node import Node
+
+POINT_TYPES = ("Point", "VirtualPoint")
+
+
+def is_point(node: Node) -> bool:
+    return node.type in POINT_TYPES
+
+
+def point_spec(node: Node) -> PointSpec:
+    """The spec of a Point or VirtualPoint node; :class:`ConfigError` naming the node if it cannot be read."""
+    if not is_point(node):
+        raise ConfigError(f"node {node.id!r}: a {node.type} is not a point")
+    props: dict[str, Any] = node.properties
+    binding = node.binding
+    try:
+        fields: dict[str, Any] = {
+            "key": props.get("key") or node.id.rsplit("/", 1)[-1],
+            "name": node.name,
+            "kind": props.get("kind", "number"),
+            "unit": str(node.tag_values.get("unit", "")),
+            "writable": node.capabilities.writable,
+            "cov_increment": float(props.get("cov_increment", 0.0)),
+            "stale_after": props.get("stale_after"),
+            "tags": list(node.tags),
+            "states": list(props.get("states", ())),
+            "history": msgspec.convert(props.get("history", {}), HistorySpec),
+            "guard": msgspec.convert(props["guard"], GuardSpec) if props.get("guard") else None,
+            "relinquish_default": props.get("relinquish_default"),
+            "command_priority": int(props.get("command_priority", 8)),
+        }
+        if binding is not None:
+            fields[binding.protocol] = binding.config
+        return msgspec.convert(fields, PointSpec, from_attributes=True)
+    except (msgspec.ValidationError, TypeError, ValueError) as err:
+        raise ConfigError(f"node {node.id!r}: its point settings cannot be read: {err}") from err
+
+
+def device_of(node: Node) -> str:
+    """The device a point belongs to (its binding's), else the part of its id before '/'."""
+    if node.binding is not None:
+        return node.binding.device
+    return node.id.split("/", 1)[0]

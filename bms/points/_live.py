@@ -1,0 +1,240 @@
+"""LivePoints: the point database of a running site, as one plain object.
+
+It joins what the point store actor owns -- the :class:`PointTable` (values
+and status), the :class:`CommandTable` (priority arrays and timed
+overrides), the :class:`WriteGuard` and :class:`OverrideStore` -- and the
+point nodes' descriptions, and turns every input into the messages to
+publish. No threads: the actor calls it and publishes what it returns.
+
+Commands follow one model for every protocol: a write is checked by the
+guards, lands in the point's priority array (persisted), and when the
+effective value changes the point is *driven*: a virtual point takes the
+effective value at once; a device point gets a ``DeviceWrite`` of the
+effective value at its command priority (``None`` when every level is
+relinquished and there is no relinquish default: the bridge relinquishes
+on the device). A point whose array holds any level carries the
+``overridden`` flag.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bms.clock import Clock
+from bms.config import PointSpec
+from bms.errors import NotFound
+from bms.messages import (
+    DeviceWrite,
+    ListPoints,
+    Message,
+    PointState,
+    PriorityArrayView,
+    RelinquishPoint,
+    Sample,
+    StatusChanged,
+    Value,
+    ValueChanged,
+    WriteAccepted,
+    WritePoint,
+    WriteResult,
+)
+from bms.points._commands import Commanded, CommandTable
+from bms.points._guard import WriteGuard
+from bms.points._overrides import OverrideStore
+from bms.points._table import PointTable
+
+
+@dataclass(frozen=True)
+class PointInfo:
+    """What the point store shows of a point beside its value."""
+
+    point_id: str
+    spec: PointSpec
+    device: str
+    protocol: str  # bacnet | modbus | virtual
+    ancestors: frozenset[str] = frozenset()  # node ids above the point (equip, spaces, site)
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def virtual(self) -> bool:
+        return self.protocol == "virtual"
+
+
+class LivePoints:
+    """Values, status and commands of every point; each call returns the messages to publish."""
+
+    def __init__(self, clock: Clock, overrides: OverrideStore | None = None, source: str = "points") -> None:
+        self.clock = clock
+        self.overrides = overrides
+        self.source = source
+        self.table = PointTable()
+        self.commands = CommandTable(clock)
+        self.info: dict[str, PointInfo] = {}
+        self.guard = WriteGuard({})
+        self._requests = itertools.count(1)
+        self.skipped_overrides = 0
+
+    # ------------------------------------------------------------- points
+    def load(self, points: Iterable[PointInfo]) -> list[Message]:
+        """Hold ``points`` (again: update them); restore their overrides; set virtual initial values."""
+        added = [p for p in points]
+        for info in added:
+            spec = info.spec
+            self.info[info.point_id] = info
+            self.table.add(info.point_id, spec.kind, spec.cov_increment, spec.stale_after)
+            if spec.writable:
+                self.commands.add(info.point_id, spec.relinquish_default)
+        self.guard = WriteGuard({pid: i.spec for pid, i in self.info.items()})
+        now = self.clock.now()
+        if self.overrides is not None:
+            skipped = self.commands.restore(self.overrides.load(now), now)
+            self.skipped_overrides = len(skipped)
+        out: list[Message] = []
+        samples: list[Sample] = []
+        for info in added:
+            if info.virtual:
+                samples.append(Sample(info.point_id, self._virtual_value(info), now))
+        out += self._apply(samples, self.source)
+        for info in added:
+            if info.spec.writable:
+                out += self._overridden_flag(info.point_id, now)
+                if not info.virtual and self.commands.active_priority(info.point_id) is not None:
+                    out.append(self._device_write(info))  # re-assert what was commanded before a restart
+        return out
+
+    def _virtual_value(self, info: PointInfo) -> Value:
+        if info.spec.writable and info.point_id in self.commands:
+            effective = self.commands.effective(info.point_id)
+            if effective is not None:
+                return effective
+        return info.spec.virtual.initial if info.spec.virtual is not None else None
+
+    def _info(self, point_id: str) -> PointInfo:
+        info = self.info.get(point_id)
+        if info is None:
+            raise NotFound(f"unknown point {point_id!r}")
+        return info
+
+    # ------------------------------------------------------------- samples
+    def _apply(self, samples: Iterable[Sample], source: str) -> list[Message]:
+        values, statuses = self.table.apply(samples)
+        out: list[Message] = list(statuses)
+        if values:
+            out.append(ValueChanged(values=tuple(values), source=source))
+        return out
+
+    def samples(self, samples: Iterable[Sample], source: str) -> list[Message]:
+        """A bridge's batch: the ValueChanged of what passed the COV filter, and status changes."""
+        return self._apply(samples, source)
+
+    def device_down(self, device: str, down: bool, reason: str = "") -> list[Message]:
+        ids = self.table.ids(device + "/")
+        return list(self.table.set_flags(ids, "down", down, reason, ts=self.clock.now()))
+
+    def housekeeping(self) -> list[Message]:
+        """Expire timed overrides (driving what changed) and flag stale points."""
+        now = self.clock.now()
+        out: list[Message] = list(self.table.mark_stale(now))
+        changed = self.commands.expire(now)
+        if changed and self.overrides is not None:
+            self.overrides.purge(now)
+        for point_id in changed:
+            out += self._drive(point_id, now)
+            out += self._overridden_flag(point_id, now)
+        return out
+
+    # ------------------------------------------------------------- commands
+    def write(self, command: WritePoint) -> tuple[WriteAccepted, list[Message]]:
+        """Check the guards, write the level, persist it, drive the point if its effective value moved."""
+        info = self._info(command.point_id)
+        now = self.clock.now()
+        self.guard.check(info.point_id, command.value, now, self.table.current)
+        return self._command(self.commands.write(
+            info.point_id, command.value, command.priority, command.duration, command.user,
+        ), now)
+
+    def relinquish(self, command: RelinquishPoint) -> tuple[WriteAccepted, list[Message]]:
+        info = self._info(command.point_id)
+        now = self.clock.now()
+        self.guard.check(info.point_id, None, now, self.table.current)
+        return self._command(self.commands.relinquish(info.point_id, command.priority), now)
+
+    def _command(self, done: Commanded, now: float) -> tuple[WriteAccepted, list[Message]]:
+        if self.overrides is not None:
+            self.overrides.apply(done)
+        out: list[Message] = []
+        if done.changed:
+            out += self._drive(done.point_id, now)
+        out += self._overridden_flag(done.point_id, now)
+        accepted = WriteAccepted(
+            point_id=done.point_id, effective=done.effective, active_priority=done.active_priority,
+            priority=done.priority, expires_at=done.expires_at,
+        )
+        return accepted, out
+
+    def _drive(self, point_id: str, now: float) -> list[Message]:
+        info = self.info[point_id]
+        if info.virtual:
+            return self._apply([Sample(point_id, self._virtual_value(info), now)], self.source)
+        return [self._device_write(info)]
+
+    def _device_write(self, info: PointInfo) -> DeviceWrite:
+        return DeviceWrite(
+            point_id=info.point_id, value=self.commands.effective(info.point_id),
+            priority=info.spec.command_priority, request_id=next(self._requests),
+        )
+
+    def _overridden_flag(self, point_id: str, now: float) -> list[Message]:
+        held = self.commands.active_priority(point_id) is not None
+        reason = f"commanded at priority {self.commands.active_priority(point_id)}" if held else "released"
+        change = self.table.set_flag(point_id, "overridden", held, reason, ts=now)
+        return [change] if change is not None else []
+
+    def write_result(self, result: WriteResult) -> list[Message]:
+        """A bridge's answer: a failure flags the point; a readback updates its value."""
+        if result.point_id not in self.info:
+            return []
+        now = self.clock.now()
+        if not result.ok:
+            change = self.table.set_flag(result.point_id, "fault", True, f"write failed: {result.error}", ts=now)
+            return [change] if change is not None else []
+        if result.readback is not None:
+            return self._apply([Sample(result.point_id, result.readback, now)], self.source)
+        return []
+
+    # ------------------------------------------------------------- reading
+    def state(self, point_id: str) -> PointState:
+        info = self._info(point_id)
+        pv = self.table.get(point_id)
+        spec = info.spec
+        return PointState(
+            point_id=point_id, name=spec.name, value=pv.value, ts=pv.ts or None, flags=pv.flags,
+            unit=spec.unit, kind=spec.kind, writable=spec.writable,
+            active_priority=self.commands.active_priority(point_id) if spec.writable else None,
+            device=info.device, reason=self.table.reason(point_id),
+        )
+
+    def states(self, query: ListPoints) -> list[PointState]:
+        found: Iterable[PointInfo] = self.info.values()
+        if query.under is not None:
+            under = query.under
+            if under not in self.info and not any(under in i.ancestors for i in self.info.values()):
+                raise NotFound(f"unknown node {under!r} (no points under it)")
+            found = [i for i in found if under in i.ancestors or i.point_id == under]
+        if query.tags:
+            wanted = set(query.tags)
+            found = [i for i in found if wanted <= i.tags]
+        if query.pattern:
+            pattern = query.pattern
+            found = [i for i in found if fnmatch.fnmatchcase(i.point_id, pattern)]
+        return [self.state(i.point_id) for i in sorted(found, key=lambda i: i.point_id)]
+
+    def priority_array(self, point_id: str) -> PriorityArrayView:
+        self._info(point_id)
+        return self.commands.view(point_id)
+
+    def values(self) -> dict[str, Value]:
+        return {pv.point_id: pv.value for pv in self.table.snapshot()}
