@@ -19,6 +19,7 @@ from bms.config import kind_of, load_scenario, load_settings, read_toml, scenari
 from bms.config._schema import Settings
 from bms.daemon import DataDirLock, resolve_data_dir
 from bms.daemon._datadir import clear_daemon_info
+from bms.model import build_site
 
 
 def load_config(config: Path | None) -> tuple[Settings, Path, Path]:
@@ -55,6 +56,7 @@ def run(
     platform: Platform | None = None
     try:
         site = load_scenario(scen_path)
+        build_site(site)  # a scenario whose model cannot be built is refused before anything starts
         platform = Platform(settings, site, data_dir, api_port=api_port, simulate=simulate)
 
         def escalate(name: str, err: BaseException) -> None:

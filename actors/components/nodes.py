@@ -17,7 +17,7 @@ from actors._supervisor import ChildSpec
 from actors.platform import Platform, component
 from bms.config import LoadedScenario
 from bms.messages import GetNode, ListNodes
-from bms.model import Node, NodeStore, Upserted, UpsertNodes, build_nodes
+from bms.model import Node, NodeStore, Upserted, UpsertNodes, build_site
 from bms.supervision import RestartPolicy
 
 NAME = "nodes"
@@ -32,7 +32,7 @@ class ModelStore(BmsActor):
     def setup(self) -> None:
         self.store = NodeStore(self.ctx.data_dir / "nodes.db", self.clock)
         if self.site is not None:
-            outcomes = self.store.upsert_many(build_nodes(self.site.scenario, self.site.profiles))
+            outcomes = self.store.upsert_many(build_site(self.site))
             changed = self._publish(outcomes)
             self.log.info("building model loaded", nodes=len(self.store), changed=changed)
 

@@ -40,6 +40,9 @@ def check(file: Path | None, as_json: bool) -> None:
                 path = scenario_path(settings, spath)
                 summary["scenario"] = str(path)
             loaded = load_scenario(path)
+            from bms.model import build_site  # the model brings SQLAlchemy: only when a scenario is checked
+
+            build_site(loaded)
             summary.update(
                 site=loaded.scenario.site.id,
                 devices=len(loaded.scenario.devices),

@@ -213,6 +213,9 @@ def _scenario_checks(sc: Scenario, profiles: dict[str, Profile], known: dict[str
         where = f"{src}: devices[{i}]"
         if dev.id in ids:
             problems.append(f"{where}.id: duplicate device id {dev.id!r} (also devices[{ids[dev.id]}])")
+        elif dev.id in spaces or dev.id == sc.site.id:
+            what = "the site" if dev.id == sc.site.id else "a space"
+            problems.append(f"{where}.id: {dev.id!r} is already {what}'s id (sites, spaces and devices share one namespace)")
         ids.setdefault(dev.id, i)
         if not dev.id or "/" in dev.id:
             problems.append(f"{where}.id: must be non-empty and contain no '/'")

@@ -13,7 +13,7 @@
 Plain classes and functions, no threads: the model store actor owns a NodeStore.
 """
 
-from bms.model._build import build_nodes
+from bms.model._build import build_nodes, build_site
 from bms.model._messages import UpsertNodes
 from bms.model._node import NODE_TYPES, Binding, Capabilities, Node, NodeType, TagValue, normalised
 from bms.model._spec import POINT_TYPES, device_of, is_point, point_spec
@@ -33,6 +33,7 @@ __all__ = [
     "UpsertNodes",
     "Upserted",
     "build_nodes",
+    "build_site",
     "device_of",
     "is_point",
     "normalised",

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from bms.config import DeviceSpec, PointSpec, Profile, Scenario, VirtualBinding
+from bms.config import DeviceSpec, LoadedScenario, PointSpec, Profile, Scenario, VirtualBinding
 from bms.errors import ConfigError
 from bms.model._node import Binding, Capabilities, Node, TagValue, normalised
 from bms.model._tags import suggest_tags
@@ -180,3 +180,12 @@ def _point_fields(device: DeviceSpec, point: PointSpec, config: Any, refs: dict[
         "capabilities": shape.capabilities,
         "binding": Binding.of(protocol, device.id, config if config is not None else VirtualBinding()),
     }
+
+
+def build_site(loaded: LoadedScenario) -> list[Node]:
+    """:func:`build_nodes` of a loaded scenario, each problem prefixed by the scenario's file."""
+    try:
+        return build_nodes(loaded.scenario, loaded.profiles)
+    except ConfigError as err:
+        problems = [f"{loaded.path}: {p}" for p in err.problems]
+        raise ConfigError(f"{loaded.path}: {len(problems)} problem(s)", problems) from None

@@ -143,3 +143,21 @@ def test_as_subprocess_one_red_line(args: list[str]) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 1  # the problem and the count
+
+
+def test_a_device_named_like_a_space_is_refused(tmp_path: Path) -> None:
+    body = SITE.replace('[[devices]]', '[[spaces]]\nid = "room1"\nname = "Room"\n\n[[devices]]')
+    code, out = run("config", "check", str(_site(tmp_path, body)))
+    assert code == 1
+    assert "devices[0].id: 'room1' is already a space's id" in out
+
+
+def test_the_daemon_refuses_a_model_it_cannot_build_in_one_line(tmp_path: Path) -> None:
+    body = SITE.replace('[[devices]]', '[[spaces]]\nid = "zone"\nname = "Zone"\nparent = "zone"\n\n[[devices]]')
+    site = _site(tmp_path, body)
+    proc = subprocess.run([sys.executable, "-m", "bms", "daemon", "--config", str(site), "--data", str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "spaces" in errors[0] and "zone" in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
