@@ -7,7 +7,7 @@ which thread.
 from actors._base import BmsActor, handles
 from actors._context import Context, make_context
 from actors._health import ComponentStatus, HealthBoard
-from actors._registry import LOSSLESS, Registry, Subscription, drop_oldest, latest
+from actors._registry import LOSSLESS, Registry, Subscription, drop_oldest, latest, merged
 from actors._supervisor import ChildSpec, Supervisor
 from actors._ticker import Ticker
 
@@ -26,4 +26,5 @@ __all__ = [
     "handles",
     "latest",
     "make_context",
+    "merged",
 ]

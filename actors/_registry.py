@@ -17,6 +17,14 @@ Delivery policies
     holds at most one value per key.
 ``drop_oldest(n)``
     A ring of the ``n`` newest messages; older ones are dropped and counted.
+``merged(max_values)``
+    Lossless, for writers whose cost is per batch (history: one transaction
+    and one rollup update per point per batch). Messages wait in the
+    subscription's buffer; when the subscriber gets to them, consecutive
+    ``ValueChanged`` batches are joined into one of at most ``max_values``
+    values, in order. Nothing is dropped; the buffer is the backpressure
+    figure (``pending``), and under load the subscriber catches up in
+    bigger, cheaper batches instead of falling further behind.
 
 A subscription to :class:`bms.messages.Message` receives every type.
 Named lookup (``register_name`` / ``get``) gives the current reference of a
@@ -74,7 +82,24 @@ class _DropOldest(Policy):
         return f"drop_oldest({self.n})"
 
 
+class _Merged(Policy):
+    kind: Literal["lossless", "latest", "drop_oldest"] = "lossless"
+
+    def __init__(self, max_values: int) -> None:
+        if max_values < 1:
+            raise ValueError("merged needs max_values >= 1")
+        self.max_values = max_values
+
+    def __repr__(self) -> str:
+        return f"lossless(merged <= {self.max_values})"
+
+
 LOSSLESS: Policy = _Lossless()
+
+
+def merged(max_values: int = 50_000) -> Policy:
+    """Lossless, consecutive ValueChanged batches joined (up to ``max_values``) when the subscriber drains."""
+    return _Merged(max_values)
 
 
 def latest(key: Callable[[Any], Any] | None = None) -> Policy:
@@ -126,8 +151,11 @@ class Subscription:
         self._scheduled = False
         self._pending: dict[Any, Any] = {}
         self._ring: deque[Any] = deque(maxlen=policy.n if isinstance(policy, _DropOldest) else None)
+        self._queue: list[Any] = []
         if isinstance(policy, _Lossless):
             self.offer = self._offer_lossless  # type: ignore[method-assign]
+        elif isinstance(policy, _Merged):
+            self.offer = self._offer_merged  # type: ignore[method-assign]
         elif isinstance(policy, _Latest):
             self._key = policy.key or _default_key
             self.offer = self._offer_latest  # type: ignore[method-assign]
@@ -166,6 +194,15 @@ class Subscription:
             self._scheduled = True
         self._tell(Drain(self))
 
+    def _offer_merged(self, msg: Any) -> None:
+        self.offered += 1
+        with self._lock:
+            self._queue.append(msg)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._tell(Drain(self))
+
     def _offer_ring(self, msg: Any) -> None:
         self.offered += 1
         with self._lock:
@@ -179,6 +216,11 @@ class Subscription:
 
     def take(self) -> list[Any]:
         """Called by the subscriber: everything buffered, as messages."""
+        if isinstance(self.policy, _Merged):
+            with self._lock:
+                self._scheduled = False
+                queued, self._queue = self._queue, []
+            return _join(queued, self.policy.max_values)
         with self._lock:
             self._scheduled = False
             if isinstance(self.policy, _Latest):
@@ -199,7 +241,7 @@ class Subscription:
 
     def pending(self) -> int:
         with self._lock:
-            return len(self._pending) + len(self._ring)
+            return len(self._pending) + len(self._ring) + len(self._queue)
 
     def depth(self) -> int:
         inbox = getattr(self.ref, "actor_inbox", None)
@@ -216,6 +258,33 @@ class Subscription:
             "mailbox": self.depth(),
             "undeliverable": self.dead,
         }
+
+
+def _join(queued: list[Any], limit: int) -> list[Any]:
+    """``queued`` in order, runs of ValueChanged joined into batches of at most ``limit`` values."""
+    out: list[Any] = []
+    run: list[ValueChanged] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal run, size
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            out.append(ValueChanged(values=tuple(v for m in run for v in m.values), source=run[0].source))
+        run, size = [], 0
+
+    for msg in queued:
+        if type(msg) is not ValueChanged:
+            flush()
+            out.append(msg)
+            continue
+        if run and size + len(msg.values) > limit:
+            flush()
+        run.append(msg)
+        size += len(msg.values)
+    flush()
+    return out
 
 
 class Registry:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors._base import BmsActor, handles
-from actors._registry import LOSSLESS
+from actors._registry import LOSSLESS, merged
 from actors._supervisor import ChildSpec
 from actors.components.points import point_infos
 from bms.config._schema import RetentionSection
@@ -26,6 +26,7 @@ from actors.platform import Platform, component
 
 NAME = "history"
 PRUNE_EVERY = 3600.0
+MERGE_MAX = 50_000  # values per transaction when batches queue up behind a slow disk
 PRUNE_SLICES = 20  # transactions of up to 10,000 rows per prune tick
 
 
@@ -39,6 +40,7 @@ class HistoryStore(BmsActor):
         self.intervals: IntervalLogger | None = None
         self.recorded: frozenset[str] | set[str] = frozenset()  # points recorded on change
         self.stored = 0
+        self.transactions = 0
         self._sub: Any = None
 
     def setup(self) -> None:
@@ -51,7 +53,7 @@ class HistoryStore(BmsActor):
             nodes = nodes_ref.ask(ListNodes(), timeout=30.0)
         self._track(nodes)
         ref = self.actor_ref
-        self._sub = self.ctx.registry.subscribe(ValueChanged, ref, LOSSLESS, name=self.name)
+        self._sub = self.ctx.registry.subscribe(ValueChanged, ref, merged(MERGE_MAX), name=self.name)
         self._accepted = self.ctx.registry.subscribe(DeviceAccepted, ref, LOSSLESS, name=self.name)
         self.ctx.ticker.every(self.interval_tick, ref, "interval")
         self.ctx.ticker.every(PRUNE_EVERY, ref, "prune", first_in=60.0)
@@ -87,6 +89,7 @@ class HistoryStore(BmsActor):
         values = [v for v in batch.values if v.point_id in recorded]
         if values:
             self.stored += self.writer.append(values)
+            self.transactions += 1
         self.intervals.observe(batch.values)
 
     @handles(DeviceAccepted)

@@ -50,7 +50,13 @@ class WriteGuard:
     def __init__(self, points: Mapping[str, PointSpec]) -> None:
         problems: list[str] = []
         self._rules: dict[str, _Rule] = {}
+        read_only: _Rule | None = None  # one shared rule: a read-only point is refused before any per-point state
         for point_id, spec in points.items():
+            if not spec.writable:
+                if read_only is None:
+                    read_only = _Rule(spec, None, None)
+                self._rules[point_id] = read_only
+                continue
             interlock: Interlock | None = None
             rate: tuple[int, float] | None = None
             guard = spec.guard

@@ -47,7 +47,7 @@ from bms.points._overrides import OverrideStore
 from bms.points._table import PointTable
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PointInfo:
     """What the point store shows of a point beside its value."""
 

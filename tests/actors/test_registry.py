@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from actors import LOSSLESS, BmsActor, ChildSpec, Context, drop_oldest, handles, latest
+from actors import LOSSLESS, BmsActor, ChildSpec, Context, drop_oldest, handles, latest, merged
 from bms.errors import NotFound
 from bms.messages import DeviceDown, Message, PointValue, StatusChanged, ValueChanged
 from tests.conftest import wait_until
@@ -113,6 +113,21 @@ def test_drop_oldest_bounds_and_counts(ctx: Context, stalled: tuple[Any, Sink]) 
     wait_until(lambda: len(slow.got) == 6, what="ring delivered")
     assert [m.device_id for m in slow.got[1:]] == [f"d{i}" for i in range(95, 100)]
     assert sub.stats()["dropped"] == 95
+
+
+def test_merged_joins_queued_batches_in_order_and_loses_nothing(ctx: Context, stalled: tuple[Any, Sink]) -> None:
+    slow_ref, slow = stalled
+    sub = ctx.registry.subscribe(ValueChanged, slow_ref, merged(25), name="slow")
+    ctx.registry.publish(_batch(0))
+    assert slow.entered.wait(5)  # the first batch is being handled; the rest queue in the subscription
+    for i in range(1, 11):
+        ctx.registry.publish(_batch(i))
+    assert sub.pending() == 10 and slow_ref.actor_inbox.qsize() == 1  # one Drain note, not ten messages
+    slow.gate.set()
+    wait_until(lambda: sum(len(m.values) for m in slow.got) == 110, what="every value delivered")
+    assert [len(m.values) for m in slow.got] == [10, 20, 20, 20, 20, 20]  # joined up to 25 values
+    assert [v.ts for m in slow.got for v in m.values][::10] == [float(i) for i in range(11)]
+    assert sub.dropped == 0 and sub.stats()["policy"] == "lossless(merged <= 25)"
 
 
 def test_filter_narrows_or_skips(ctx: Context) -> None:
