@@ -157,7 +157,7 @@ class BmsActor(pykka.ThreadingActor):
                 raise
             except BaseException as err:
                 if reply is not None:
-                    reply.set_exception(exc_info=sys.exc_info())  # type: ignore[arg-type]
+                    reply.set_exception(exc_info=sys.exc_info())
                 self._failed(envelope.message, err)
             else:
                 if reply is not None:
@@ -199,7 +199,7 @@ class BmsActor(pykka.ThreadingActor):
             return True
 
     def _give_up(self, action: str, err: BaseException) -> None:
-        queued = self.actor_inbox.qsize()
+        queued = self.actor_inbox.qsize()  # type: ignore[attr-defined]  # a queue.Queue
         self.log.error("actor stopped by its supervisor", action=action, queued_messages_lost=queued)
         pykka.ActorRegistry.unregister(self.actor_ref)
         self.actor_stopped.set()

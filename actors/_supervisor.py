@@ -72,7 +72,7 @@ class Supervisor:
         child.cancel.clear()
         ref = spec.actor.start(name=spec.name, ctx=ctx, **spec.kwargs)
         child.ref = ref
-        ctx.health.register(spec.name, ctx.clock.now(), depth=ref.actor_inbox.qsize)
+        ctx.health.register(spec.name, ctx.clock.now(), depth=ref.actor_inbox.qsize)  # type: ignore[attr-defined]  # a queue.Queue
         try:
             ref.ask(Ping(), timeout=spec.start_timeout)
         except pykka.ActorDeadError:

@@ -7,7 +7,7 @@ platform clock; on a manual clock, ticks fire when a test advances time.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, cast
 
 import pykka
 
@@ -83,7 +83,8 @@ class Ticker:
                 continue
             with self._lock:
                 fired = self._schedule.pop_due(now)
-                targets = [(self._targets.get(key), key, due) for key, due in fired]  # type: ignore[call-overload]
+                targets = [(self._targets.get(cast(tuple[int, str], key)), cast(tuple[int, str], key), due)
+                           for key, due in fired]
             wall = self.clock.now()
             for ref, key, due in targets:
                 if ref is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import sqlite3
 import subprocess
@@ -86,7 +87,7 @@ def raw(points: int, n: int, path: Path, join: int = 1) -> float:
     conn.execute("CREATE TABLE samples (point_id TEXT NOT NULL, ts REAL NOT NULL, value REAL,"
                  " PRIMARY KEY (point_id, ts)) WITHOUT ROWID")
     per_cycle = [[(s.point_id, s.ts, s.value) for s in b.samples] for b in cycles(points, n, time.time() + 10)]
-    rows = [sum(per_cycle[i:i + join], []) for i in range(0, n, join)]
+    rows = [list(itertools.chain.from_iterable(per_cycle[i:i + join])) for i in range(0, n, join)]
     start = time.perf_counter()
     for chunk in rows:
         conn.execute("BEGIN")

@@ -68,7 +68,7 @@ def _batch(size: int) -> ValueChanged:
 
 def _run(ctx: Context, refs: list[Any], actors: list[Counter], msg: ValueChanged, n: int, via_registry: bool) -> float:
     events = [threading.Event() for _ in actors]
-    for actor, ev in zip(actors, events):
+    for actor, ev in zip(actors, events, strict=True):
         actor.reset(n, ev)
     publish = ctx.registry.publish
     t0 = time.perf_counter()
@@ -106,7 +106,8 @@ def fanout(n_msgs: int) -> None:
                 reg.append(_run(ctx, refs, actors, msg, n, via_registry=True))
             raw_rate = n / min(raw)
             reg_rate = n / min(reg)
-            print(f"{subs:>4} {size:>5} {raw_rate:>15,.0f} {reg_rate:>15,.0f} {reg_rate * size:>18,.0f} {reg_rate / raw_rate:>6.2f}")
+            print(f"{subs:>4} {size:>5} {raw_rate:>15,.0f} {reg_rate:>15,.0f} {reg_rate * size:>18,.0f}"
+                  f" {reg_rate / raw_rate:>6.2f}")
             ctx.supervisor.stop_all()
 
 

@@ -11,18 +11,18 @@ Readers (the API, the CLI) open their own connections.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from actors._base import BmsActor, handles
 from actors._registry import LOSSLESS, merged
 from actors._supervisor import ChildSpec
 from actors.components.points import point_infos
+from actors.platform import Platform, component
 from bms.config._schema import RetentionSection
 from bms.history import HistoryWriter, IntervalLogger
 from bms.messages import DeviceAccepted, GetNode, ListNodes, Tick, ValueChanged
 from bms.model import Node
 from bms.supervision import RestartPolicy
-from actors.platform import Platform, component
 
 NAME = "history"
 PRUNE_EVERY = 3600.0
@@ -50,7 +50,7 @@ class HistoryStore(BmsActor):
         nodes: list[Node] = []
         nodes_ref = self.ctx.registry.find("nodes")
         if nodes_ref is not None:
-            nodes = nodes_ref.ask(ListNodes(), timeout=30.0)
+            nodes = cast(list[Node], nodes_ref.ask(ListNodes(), timeout=30.0))
         self._track(nodes)
         ref = self.actor_ref
         self._sub = self.ctx.registry.subscribe(ValueChanged, ref, merged(MERGE_MAX), name=self.name)
@@ -95,7 +95,7 @@ class HistoryStore(BmsActor):
     @handles(DeviceAccepted)
     def on_accepted(self, event: DeviceAccepted) -> None:
         nodes_ref = self.ctx.registry.get("nodes")
-        self._track([nodes_ref.ask(GetNode(node_id=p), timeout=30.0) for p in event.point_ids])
+        self._track([cast(Node, nodes_ref.ask(GetNode(node_id=p), timeout=30.0)) for p in event.point_ids])
 
     @handles(Tick)
     def on_tick(self, tick: Tick) -> None:

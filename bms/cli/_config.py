@@ -66,4 +66,5 @@ def check(file: Path | None, as_json: bool) -> None:
             highlight=False,
         )
     else:
-        console.print(f"[green]ok[/] {summary['file']}: profile {summary.get('profile')}, {summary.get('points')} points", highlight=False)
+        console.print(f"[green]ok[/] {summary['file']}: profile {summary.get('profile')}, {summary.get('points')} points",
+                      highlight=False)

@@ -34,7 +34,6 @@ from bms.messages import (
     PriorityArrayView,
     RelinquishPoint,
     Sample,
-    StatusChanged,
     Value,
     ValueChanged,
     WriteAccepted,

@@ -197,7 +197,7 @@ def test_stale_points_and_interval_history(ctx: Context, clock: ManualClock, tmp
     history = ctx.registry.get("history").proxy()
     for k in range(1, 6):  # five one-minute boundaries pass; no new sample arrives
         clock.advance(60.0)
-        wait_until(lambda: history.stored.get() >= k, what=f"interval sample {k}")
+        wait_until(lambda k=k: history.stored.get() >= k, what=f"interval sample {k}")
     wait_until(lambda: "stale" in points.ask(GetPoint(point_id="dev1/slow")).flags, what="stale flag")
     with HistoryReader(tmp_path / "history.db") as reader:
         got = reader.raw("dev1/slow", ts, clock.now())

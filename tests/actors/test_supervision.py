@@ -64,7 +64,8 @@ class Events(BmsActor):
 def _start(ctx: Context, policy: RestartPolicy = RestartPolicy(), **kw: object) -> tuple[pykka.ActorRef, list[int], list[int]]:
     seen: list[int] = []
     setups: list[int] = []
-    ref = ctx.supervisor.start_child(ChildSpec("worker", Recorder, dict(fail_on=kw.pop("fail_on", set()), seen=seen, setups=setups, **kw), policy))
+    kwargs = dict(fail_on=kw.pop("fail_on", set()), seen=seen, setups=setups, **kw)
+    ref = ctx.supervisor.start_child(ChildSpec("worker", Recorder, kwargs, policy))
     assert ref is not None
     return ref, seen, setups
 
@@ -178,7 +179,8 @@ def test_stop_all_stops_in_reverse_and_leaves_nothing(ctx: Context) -> None:
         ([0], [Decision("restart", 0.0, 1)]),
         ([0, 1], [Decision("restart", 0.0, 1), Decision("restart", 1.0, 2)]),
         ([0, 1, 2], [Decision("restart", 0.0, 1), Decision("restart", 1.0, 2), Decision("restart", 2.0, 3)]),
-        ([0, 1, 2, 3], [Decision("restart", 0.0, 1), Decision("restart", 1.0, 2), Decision("restart", 2.0, 3), Decision("stop", 0.0, 4)]),
+        ([0, 1, 2, 3], [Decision("restart", 0.0, 1), Decision("restart", 1.0, 2), Decision("restart", 2.0, 3),
+                        Decision("stop", 0.0, 4)]),
         ([0, 100], [Decision("restart", 0.0, 1), Decision("restart", 0.0, 1)]),  # window expired
     ],
 )

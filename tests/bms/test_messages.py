@@ -8,8 +8,10 @@ import pytest
 from bms import messages as m
 
 EXAMPLES: list[m.Message] = [
-    m.SampleBatch(source="modbus/meters", samples=(m.Sample("meter1/kw", 12.5, 1.0), m.Sample("meter1/kwh", None, 1.0, "illegal data address"))),
-    m.ValueChanged(values=(m.PointValue("ahu1/sat", 13.2, 1.0), m.PointValue("ahu1/fan", True, 1.0, ("overridden",))), source="bacnet"),
+    m.SampleBatch(source="modbus/meters",
+                  samples=(m.Sample("meter1/kw", 12.5, 1.0), m.Sample("meter1/kwh", None, 1.0, "illegal data address"))),
+    m.ValueChanged(values=(m.PointValue("ahu1/sat", 13.2, 1.0), m.PointValue("ahu1/fan", True, 1.0, ("overridden",))),
+                   source="bacnet"),
     m.StatusChanged("ahu1/sat", ("fault",), 2.0, "unknown-object"),
     m.AlarmRaised("a1", "ahu1/sat", "high", "Supply air too warm", 3.0, 31.0),
     m.AlarmCleared("a1", "ahu1/sat", 4.0),
