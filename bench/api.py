@@ -36,11 +36,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start_daemon(data: Path, site: Path, timeout: float = 30.0) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "bms", "daemon", "--data", str(data), "--api-port", "0", "--config", str(site)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = open(data / "daemon.log", "wb")  # a file, not a pipe: nobody reads the log while the bench runs
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    log.close()
     deadline = time.monotonic() + timeout
     while read_daemon_info(data) is None or not (data / "api.token").exists():
         if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
+            err = (data / "daemon.log").read_text()
             raise SystemExit(f"the daemon exited ({proc.returncode}):\n{err[-3000:]}")
         if time.monotonic() > deadline:
             proc.kill()
@@ -57,8 +59,6 @@ def stop_daemon(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-    if proc.stderr is not None:
-        proc.stderr.close()
 
 
 def pct(values: list[float], q: float) -> float:
