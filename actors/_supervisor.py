@@ -72,7 +72,7 @@ class Supervisor:
         child.cancel.clear()
         ref = spec.actor.start(name=spec.name, ctx=ctx, **spec.kwargs)
         child.ref = ref
-        ctx.health.register(spec.name, ctx.clock.now(), depth=ref.actor_inbox.qsize)  # type: ignore[attr-defined]  # a queue.Queue
+        ctx.health.register(spec.name, ctx.clock.now(), depth=lambda: self._depth(ref))
         try:
             ref.ask(Ping(), timeout=spec.start_timeout)
         except pykka.ActorDeadError:
@@ -92,6 +92,11 @@ class Supervisor:
             self._set(spec.name, Health.HEALTHY, "started")
         self.log.info("component started", component=spec.name)
         return ref
+
+    def _depth(self, ref: pykka.ActorRef[Any]) -> int:
+        """Messages waiting for ``ref``: its mailbox and what its subscriptions buffer."""
+        inbox: int = ref.actor_inbox.qsize()  # type: ignore[attr-defined]  # a queue.Queue
+        return inbox + sum(s.pending() for s in self.ctx.registry.subscriptions() if s.ref is ref)
 
     def _last_error(self, name: str) -> str:
         st = self.ctx.health.get(name)
