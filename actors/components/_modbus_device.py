@@ -1,0 +1,168 @@
+"""One polled device of a Modbus bridge: session, plan, interval, liveness.
+
+:class:`Liveness` is the plain state machine of a device's health (no I/O,
+no threads): consecutive failures, exponential backoff and the down /
+recovered transitions. :func:`build_device` turns a scenario's
+(DeviceSpec, Profile) pair into a :class:`PolledDevice`, or raises a
+ConfigError naming the device when its configuration cannot be polled.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
+
+from bms.config import DeviceSpec, ModbusBinding, ModbusNetwork, PointSpec, Profile
+from bms.errors import ConfigError
+from bms.messages import Sample
+from bms.modbus import BlockPlan, ModbusConnection, ModbusDeviceSession, SerialLink, TcpLink, plan_reads
+
+DEFAULT_POLL_INTERVAL = 5.0
+"""Seconds between polls of a device that names no ``poll_interval``."""
+DOWN_AFTER = 3
+"""Consecutive failed polls before a device is reported down."""
+BACKOFF_INITIAL = 1.0
+BACKOFF_MAX = 60.0
+
+
+class PollDone(msgspec.Struct, frozen=True):
+    """Loop thread -> bridge actor: one poll finished (``error`` empty: the device answered)."""
+
+    generation: int
+    device_id: str
+    samples: tuple[Sample, ...] = ()
+    error: str = ""
+
+
+class Liveness:
+    """Consecutive failures, backoff and down/recovered transitions of one device.
+
+    After a failure the next attempt waits ``initial * 2**(failures-1)``
+    seconds (capped at ``maximum``); ``down_after`` consecutive failures make
+    the device down; the first answer after that recovers it.
+    """
+
+    def __init__(self, down_after: int = DOWN_AFTER, initial: float = BACKOFF_INITIAL,
+                 maximum: float = BACKOFF_MAX) -> None:
+        if down_after < 1 or initial <= 0 or maximum < initial:
+            raise ValueError(f"bad liveness settings: down_after={down_after}, backoff {initial}..{maximum}")
+        self.down_after = down_after
+        self.initial = initial
+        self.maximum = maximum
+        self.failures = 0
+        self.retry_at = float("-inf")
+        self.down_since: float | None = None
+        self.reason = ""
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+    @property
+    def backoff(self) -> float:
+        """The wait after the latest failure (0 when the device answers)."""
+        if self.failures == 0:
+            return 0.0
+        return float(min(self.maximum, self.initial * 2 ** (self.failures - 1)))
+
+    def may_poll(self, monotonic: float) -> bool:
+        return monotonic >= self.retry_at
+
+    def failed(self, monotonic: float, now: float, reason: str) -> bool:
+        """Count a failure; True when it makes the device down."""
+        self.failures += 1
+        self.reason = reason
+        self.retry_at = monotonic + self.backoff
+        if self.down_since is None and self.failures >= self.down_after:
+            self.down_since = now
+            return True
+        return False
+
+    def answered(self, now: float) -> float | None:
+        """The device answered: seconds it was down, or None if it was not."""
+        self.failures = 0
+        self.retry_at = float("-inf")
+        self.reason = ""
+        since, self.down_since = self.down_since, None
+        return None if since is None else max(0.0, now - since)
+
+
+@dataclass
+class PolledDevice:
+    """What the bridge keeps per device; lives in the actor's thread only."""
+
+    spec: DeviceSpec
+    session: ModbusDeviceSession
+    plan: BlockPlan
+    interval: float
+    points: dict[str, tuple[PointSpec, ModbusBinding]]
+    liveness: Liveness
+    busy: bool = False
+    skipped: int = 0
+    polls: int = 0
+    serial_port: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def timer(self) -> str:
+        return f"poll:{self.spec.id}"
+
+    def fault_samples(self, reason: str, ts: float) -> tuple[Sample, ...]:
+        return tuple(Sample(pid, None, ts, fault=reason) for pid in self.plan.point_ids)
+
+    def explain(self, error: str) -> str:
+        """A failure reason, with the missing serial port named when that is the cause."""
+        if self.serial_port is not None and not os.path.exists(self.serial_port):
+            return f"{error} (serial port {self.serial_port} does not exist)"
+        return error
+
+
+def link_of(network_name: str, network: ModbusNetwork, spec: DeviceSpec) -> TcpLink | SerialLink:
+    """The device's TCP endpoint, or its network's serial line."""
+    if network.kind == "rtu":
+        if not network.serial_port:
+            raise ConfigError(f"modbus network {network_name!r}: kind 'rtu' needs serial_port (device {spec.id})")
+        return SerialLink(network.serial_port, network.baudrate, network.parity, network.stopbits)
+    if not spec.host:
+        raise ConfigError(f"device {spec.id}: a Modbus TCP device needs a host")
+    if not 0 < spec.port <= 65535:
+        raise ConfigError(f"device {spec.id}: port must be 1..65535, got {spec.port}")
+    return TcpLink(spec.host, spec.port)
+
+
+def build_device(
+    spec: DeviceSpec,
+    profile: Profile,
+    network_name: str,
+    network: ModbusNetwork,
+    bus: ModbusConnection | None,
+    now: Callable[[], float],
+    liveness: Liveness,
+) -> PolledDevice:
+    """A device ready to poll; ConfigError naming the device if it cannot be.
+
+    ``bus`` is the shared serial line of an RTU network (None for TCP: each
+    TCP device has its own connection, so a dead one never holds up another).
+    """
+    timeout = spec.timeout if spec.timeout is not None else network.timeout
+    retries = spec.retries if spec.retries is not None else network.retries
+    interval = spec.poll_interval if spec.poll_interval is not None else DEFAULT_POLL_INTERVAL
+    if interval <= 0:
+        raise ConfigError(f"device {spec.id}: poll_interval must be > 0, got {interval:g}")
+    points = {f"{spec.id}/{p.key}": (p, p.modbus) for p in profile.points if p.modbus is not None}
+    try:
+        plan = plan_reads(((pid, b) for pid, (_, b) in points.items()), max_registers=spec.max_registers,
+                          max_bits=spec.max_bits, max_gap=spec.max_gap)
+        link: TcpLink | SerialLink | ModbusConnection = bus if bus is not None else link_of(network_name, network, spec)
+        session = ModbusDeviceSession(link, spec.unit_id, device_order=spec.order, timeout=timeout, retries=retries,
+                                      now=now, name=f"{spec.id} ({link if bus is None else bus.link} unit {spec.unit_id})")
+    except ValueError as err:
+        raise ConfigError(f"device {spec.id}: {err}") from err
+    serial = network.serial_port if network.kind == "rtu" else None
+    return PolledDevice(spec, session, plan, interval, points, liveness, serial_port=serial)

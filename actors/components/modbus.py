@@ -1,0 +1,265 @@
+"""The Modbus bridges: one supervised actor per Modbus network of the scenario.
+
+A :class:`ModbusBridge` (component ``modbus.<network>``) polls its devices
+on an asyncio loop it owns (:class:`~actors.components._modbus_loop.IoLoop`):
+
+* each device has a :class:`~bms.modbus.ModbusDeviceSession`, a block plan
+  made once, and a ticker timer at its ``poll_interval`` (default 5 s);
+  a tick polls the device unless it is still busy with the previous poll
+  (the tick is skipped, never queued) or backing off after failures;
+* a poll publishes one :class:`~bms.messages.SampleBatch`; exception
+  replies and malformed replies fault the points of their block only;
+  a device that does not answer gets a batch of faulted samples, backs
+  off exponentially (1 s .. 60 s) and after ``down_after`` consecutive
+  failures is reported with :class:`~bms.messages.DeviceDown`; its first
+  answer publishes :class:`~bms.messages.DeviceRecovered`. The component is
+  Degraded while any device is down or disabled by a configuration error;
+* a :class:`~bms.messages.DeviceWrite` for one of its points is encoded and
+  written (FC5/6/15/16), read back and answered with a
+  :class:`~bms.messages.WriteResult`. Modbus has no priority array: a
+  relinquish (value None) writes nothing and succeeds.
+
+TCP devices each get their own connection (a dead one never holds up
+another); the devices of an RTU network share one serial line whose
+requests are serialised. Poll results come back to the actor as
+:class:`PollDone` messages, so device state lives in the actor's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from actors._base import BmsActor, handles
+from actors._context import Context
+from actors._registry import LOSSLESS, Subscription
+from actors._supervisor import ChildSpec
+from actors.components._modbus_device import (
+    BACKOFF_INITIAL,
+    BACKOFF_MAX,
+    DEFAULT_POLL_INTERVAL,
+    DOWN_AFTER,
+    Liveness,
+    PollDone,
+    PolledDevice,
+    build_device,
+)
+from actors.components._modbus_loop import IoLoop
+from actors.platform import Platform, component
+from bms.config import DeviceSpec, ModbusNetwork, Profile
+from bms.errors import BmsError, ConfigError, ProtocolError
+from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
+from bms.modbus import ModbusConnection, SerialLink
+from bms.supervision import Health
+
+__all__ = ["DEFAULT_POLL_INTERVAL", "ModbusBridge", "PollDone", "modbus_bridges"]
+
+PROTOCOL = "modbus"
+
+
+@component(50, "modbus")
+def modbus_bridges(platform: Platform) -> list[ChildSpec]:
+    """One bridge per Modbus network that has enabled devices."""
+    scenario, profiles = platform.site.scenario, platform.site.profiles
+    by_network: dict[str, list[tuple[DeviceSpec, Profile]]] = {}
+    for dev in scenario.devices:
+        if dev.protocol == PROTOCOL and dev.enabled and dev.profile in profiles:
+            by_network.setdefault(dev.network, []).append((dev, profiles[dev.profile]))
+    return [
+        ChildSpec(f"modbus.{name}", ModbusBridge, kwargs={
+            "network": name,
+            "spec": scenario.networks.modbus.get(name, ModbusNetwork()),
+            "devices": tuple(pairs),
+        })
+        for name, pairs in sorted(by_network.items())
+    ]
+
+
+class ModbusBridge(BmsActor):
+    """Polls and writes the devices of one Modbus network."""
+
+    def __init__(
+        self,
+        name: str,
+        ctx: Context,
+        network: str,
+        spec: ModbusNetwork,
+        devices: Sequence[tuple[DeviceSpec, Profile]],
+        down_after: int = DOWN_AFTER,
+        backoff_initial: float = BACKOFF_INITIAL,
+        backoff_max: float = BACKOFF_MAX,
+    ) -> None:
+        super().__init__(name, ctx)
+        self.network = network
+        self.spec = spec
+        self.device_specs = tuple(devices)
+        self.down_after = down_after
+        self.backoff = (backoff_initial, backoff_max)
+        self.devices: dict[str, PolledDevice] = {}
+        self.disabled: dict[str, str] = {}  # device id -> configuration problem
+        self._by_timer: dict[str, PolledDevice] = {}
+        self._points: dict[str, PolledDevice] = {}
+        self._unwritable: dict[str, str] = {}  # point id of a disabled device -> why
+        self._generation = 0
+        self._io: IoLoop | None = None
+        self._bus: ModbusConnection | None = None
+        self._write_sub: Subscription | None = None
+        self._write_locks: dict[str, asyncio.Lock] = {}  # device id -> lock, used on the loop only
+
+    # ------------------------------------------------------------ lifecycle
+
+    def setup(self) -> None:
+        self._generation += 1
+        self._io = IoLoop(f"{self.name}-io")
+        self._bus = None
+        if self.spec.kind == "rtu" and self.spec.serial_port:
+            line = SerialLink(self.spec.serial_port, self.spec.baudrate, self.spec.parity, self.spec.stopbits)
+            self._bus = ModbusConnection(line, timeout=self.spec.timeout)
+        self.devices, self.disabled, self._unwritable = {}, {}, {}
+        for dev_spec, profile in self.device_specs:
+            try:
+                dev = build_device(dev_spec, profile, self.network, self.spec, self._bus, self.clock.now,
+                                   Liveness(self.down_after, *self.backoff))
+            except ConfigError as err:
+                self.disabled[dev_spec.id] = str(err)
+                self.log.error("modbus device disabled", device=dev_spec.id, error=str(err))
+                self.publish(DeviceDown(PROTOCOL, dev_spec.id, self.clock.now(), reason=str(err)))
+                self._unwritable.update({f"{dev_spec.id}/{p.key}": str(err) for p in profile.points})
+                continue
+            self.devices[dev.id] = dev
+        self._by_timer = {d.timer: d for d in self.devices.values()}
+        self._points = {pid: d for d in self.devices.values() for pid in d.points}
+        ids = frozenset(self._points) | frozenset(self._unwritable)
+        self._write_sub = self.ctx.registry.subscribe(
+            DeviceWrite, self.actor_ref, LOSSLESS, filter=lambda m: m.point_id in ids, name=self.name)
+        self._report_health()
+        for dev in self.devices.values():
+            if len(dev.plan):
+                self.ctx.ticker.every(dev.interval, self.actor_ref, dev.timer, first_in=0.0)
+        self.log.info("modbus bridge started", network=self.network, kind=self.spec.kind,
+                      devices=len(self.devices), disabled=len(self.disabled),
+                      requests_per_cycle=sum(len(d.plan) for d in self.devices.values()))
+
+    def teardown(self) -> None:
+        self.ctx.ticker.cancel_actor(self.actor_ref)
+        if self._write_sub is not None:
+            self.ctx.registry.unsubscribe(self._write_sub)
+            self._write_sub = None
+        sessions = [d.session for d in self.devices.values()]
+        bus = self._bus
+
+        def close_all() -> None:
+            for session in sessions:
+                session.close()
+            if bus is not None:
+                bus.close()
+
+        if self._io is not None:
+            self._io.stop(close_all)
+            self._io = None
+        self._write_locks = {}
+
+    # ---------------------------------------------------------------- polls
+
+    @handles(Tick)
+    def on_tick(self, tick: Tick) -> None:
+        dev = self._by_timer.get(tick.timer)
+        if dev is None or self._io is None:
+            return
+        if dev.busy:
+            dev.skipped += 1
+            self.log.debug("poll skipped: previous poll still running", device=dev.id, skipped=dev.skipped)
+            return
+        if not dev.liveness.may_poll(self.clock.monotonic()):
+            return
+        dev.busy = True
+        self._io.submit(self._poll(dev, self._generation))
+
+    async def _poll(self, dev: PolledDevice, generation: int) -> None:
+        """On the loop: poll once and tell the actor the outcome."""
+        try:
+            done = PollDone(generation, dev.id, tuple(await dev.session.poll(dev.plan)))
+        except ProtocolError as err:
+            dev.session.close()  # reconnect on the next attempt (half-open TCP, late replies)
+            done = PollDone(generation, dev.id, error=dev.explain(str(err)))
+        except Exception as err:  # a library surprise: this device's failure, not the bridge's
+            dev.session.close()
+            done = PollDone(generation, dev.id, error=f"{dev.id}: unexpected {type(err).__name__}: {err}")
+        self._tell(done)
+
+    def _tell(self, msg: Any) -> None:
+        try:
+            self.actor_ref.tell(msg)
+        except Exception:  # the actor is stopping: nothing to report to
+            pass
+
+    @handles(PollDone)
+    def on_poll_done(self, done: PollDone) -> None:
+        dev = self.devices.get(done.device_id)
+        if dev is None or done.generation != self._generation:
+            return  # from before a restart
+        dev.busy = False
+        dev.polls += 1
+        now = self.clock.now()
+        if done.error:
+            became_down = dev.liveness.failed(self.clock.monotonic(), now, done.error)
+            self.publish(SampleBatch(self.name, dev.fault_samples(done.error, now)))
+            self.log.debug("poll failed", device=dev.id, error=done.error, failures=dev.liveness.failures,
+                           backoff=dev.liveness.backoff)
+            if became_down:
+                self.log.warning("modbus device down", device=dev.id, reason=done.error)
+                self.publish(DeviceDown(PROTOCOL, dev.id, now, reason=done.error))
+                self._report_health()
+            return
+        down_for = dev.liveness.answered(now)
+        if down_for is not None:
+            self.log.info("modbus device recovered", device=dev.id, down_for=round(down_for, 3))
+            self.publish(DeviceRecovered(PROTOCOL, dev.id, now, down_for=down_for))
+            self._report_health()
+        self.publish(SampleBatch(self.name, done.samples))
+
+    def _report_health(self) -> None:
+        down = [f"{d.id} ({d.liveness.reason})" for d in self.devices.values() if d.liveness.down]
+        down += [f"{dev_id} (disabled: {why})" for dev_id, why in self.disabled.items()]
+        total = len(self.devices) + len(self.disabled)
+        if down:
+            reason = f"{len(down)} of {total} device(s) down: " + "; ".join(down)
+            self.ctx.supervisor.report(self.name, Health.DEGRADED, reason)
+        else:
+            self.ctx.supervisor.report(self.name, Health.HEALTHY, f"polling {total} device(s), none down")
+
+    # --------------------------------------------------------------- writes
+
+    @handles(DeviceWrite)
+    def on_write(self, msg: DeviceWrite) -> None:
+        dev = self._points.get(msg.point_id)
+        if dev is None or self._io is None:
+            why = self._unwritable.get(msg.point_id, f"{msg.point_id}: the bridge is stopping")
+            self.publish(WriteResult(msg.point_id, False, msg.request_id, error=why))
+            return
+        point, _ = dev.points[msg.point_id]
+        if msg.value is None:  # no priority array on Modbus: relinquish = no command
+            self.publish(WriteResult(msg.point_id, True, msg.request_id))
+            return
+        if not point.writable:
+            self.publish(WriteResult(msg.point_id, False, msg.request_id, error=f"{msg.point_id} is not writable"))
+            return
+        self._io.submit(self._write(dev, msg.point_id, msg.value, msg.request_id))
+
+    async def _write(self, dev: PolledDevice, point_id: str, value: Value, request_id: int) -> None:
+        """On the loop: write, read back, publish the result. One write per device at a time."""
+        lock = self._write_locks.setdefault(dev.id, asyncio.Lock())
+        _, binding = dev.points[point_id]
+        try:
+            async with lock:
+                readback = await dev.session.write(point_id, binding, value)
+        except (BmsError, ValueError) as err:  # EncodeError is a ValueError: the value does not fit
+            self.publish(WriteResult(point_id, False, request_id, error=dev.explain(str(err))))
+            return
+        except Exception as err:
+            self.publish(WriteResult(point_id, False, request_id,
+                                     error=f"{point_id}: unexpected {type(err).__name__}: {err}"))
+            return
+        self.log.info("modbus write", point=point_id, value=value, readback=readback)
+        self.publish(WriteResult(point_id, True, request_id, readback=readback))
