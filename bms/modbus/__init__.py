@@ -8,6 +8,7 @@
 No actors here: the bridge in actors/ runs these on its own event loop.
 """
 
+from bms.modbus._block import decode_block
 from bms.modbus._codec import (
     DecodeError,
     EncodeError,
@@ -22,7 +23,7 @@ from bms.modbus._codec import (
 )
 from bms.modbus._discover import ProbeResult, probe
 from bms.modbus._plan import MAX_BITS, MAX_REGISTERS, BlockPlan, BlockPoint, ReadBlock, plan_reads
-from bms.modbus._reply import EXCEPTION_NAMES, MalformedReply, check_reply, decode_block, exception_text, fault_block
+from bms.modbus._reply import EXCEPTION_NAMES, MalformedReply, check_reply, exception_text, fault_block
 from bms.modbus._session import (
     DeviceIdentity,
     ExceptionReply,

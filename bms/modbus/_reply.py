@@ -7,13 +7,10 @@ decoding a shifted register list would publish wrong values.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from bms.config._schema import ByteOrder
 from bms.errors import ProtocolError
 from bms.messages import Sample
-from bms.modbus._codec import DecodeError, decode, width
 from bms.modbus._plan import ReadBlock
 
 #: Modbus exception codes by number, as the specification names them.
@@ -61,26 +58,6 @@ def check_reply(block: ReadBlock, values: Sequence[int] | Sequence[bool]) -> lis
     if any(isinstance(v, bool) or not 0 <= int(v) <= 0xFFFF for v in values):
         raise MalformedReply(f"malformed reply to {block.describe()}: a register is outside 0..65535")
     return registers
-
-
-def decode_block(block: ReadBlock, values: Sequence[int] | Sequence[bool], device_order: ByteOrder, ts: float) -> list[Sample]:
-    """One Sample per point of a block from its validated ``values``.
-
-    A non-finite float (a meter's "not available") becomes a faulted sample
-    with no value.
-    """
-    samples: list[Sample] = []
-    for point_id, offset, binding in block.points:
-        try:
-            value = decode(binding, values[offset : offset + width(binding)], device_order)
-        except DecodeError as err:
-            samples.append(Sample(point_id, None, ts, fault=f"cannot decode: {err}"))
-            continue
-        if isinstance(value, float) and not math.isfinite(value):
-            samples.append(Sample(point_id, None, ts, fault=f"device reported {value} (not available)"))
-            continue
-        samples.append(Sample(point_id, value, ts))
-    return samples
 
 
 def fault_block(block: ReadBlock, reason: str, ts: float) -> list[Sample]:

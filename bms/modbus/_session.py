@@ -33,9 +33,10 @@ from pymodbus.pdu import ModbusPDU
 from bms.config._schema import ByteOrder, ModbusBinding, ModbusTable
 from bms.errors import DeviceRejected, DeviceTimeout, ProtocolError, WriteRefused
 from bms.messages import Sample, Value
+from bms.modbus._block import decode_block
 from bms.modbus._codec import decode, encode, merge_bit, register_bit, width
 from bms.modbus._plan import BlockPlan, BlockPoint, ReadBlock
-from bms.modbus._reply import GATEWAY_CODES, MalformedReply, check_reply, decode_block, exception_text, fault_block
+from bms.modbus._reply import GATEWAY_CODES, MalformedReply, check_reply, exception_text, fault_block
 
 _BACKSTOP = 0.5  # the pymodbus timeout exceeds ours by this much, so ours fires first
 
