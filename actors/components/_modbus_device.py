@@ -21,7 +21,7 @@ from bms.messages import Sample
 from bms.modbus import BlockPlan, ModbusConnection, ModbusDeviceSession, SerialLink, TcpLink, plan_reads
 
 DEFAULT_POLL_INTERVAL = 5.0
-"""Seconds between polls of a device that names no ``poll_interval``."""
+"""Seconds between polls when neither the device nor its network names a ``poll_interval``."""
 DOWN_AFTER = 3
 """Consecutive failed polls before a device is reported down."""
 BACKOFF_INITIAL = 1.0
@@ -152,7 +152,7 @@ def build_device(
     """
     timeout = spec.timeout if spec.timeout is not None else network.timeout
     retries = spec.retries if spec.retries is not None else network.retries
-    interval = spec.poll_interval if spec.poll_interval is not None else DEFAULT_POLL_INTERVAL
+    interval = spec.poll_interval if spec.poll_interval is not None else network.poll_interval
     if interval <= 0:
         raise ConfigError(f"device {spec.id}: poll_interval must be > 0, got {interval:g}")
     points = {f"{spec.id}/{p.key}": (p, p.modbus) for p in profile.points if p.modbus is not None}

@@ -133,6 +133,7 @@ class ModbusNetwork(_Strict, frozen=True):
     baudrate: int = 9600
     parity: Literal["N", "E", "O"] = "N"
     stopbits: int = 1
+    poll_interval: float = 5.0  # a device's own poll_interval wins
     timeout: float = 1.0
     retries: int = 1
 
