@@ -36,9 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start_daemon(data: Path, site: Path, timeout: float = 30.0) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "bms", "daemon", "--data", str(data), "--api-port", "0", "--config", str(site)]
-    log = open(data / "daemon.log", "wb")  # a file, not a pipe: nobody reads the log while the bench runs
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
-    log.close()
+    with open(data / "daemon.log", "wb") as log:  # a file, not a pipe: nobody reads the log while the bench runs
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + timeout
     while read_daemon_info(data) is None or not (data / "api.token").exists():
         if proc.poll() is not None:

@@ -1,0 +1,413 @@
+"""The BACnet bridge's work on its event loop: polls, COV, device monitoring, writes.
+
+:class:`NetworkPoller` lives on the bridge's loop (one thread: no locks) and
+owns the network's :class:`~bms.bacnet.BacnetClient`. The actor calls
+:meth:`tick` at its ticker's pace; each device that is due is polled as a
+task, ``concurrency`` devices at a time, with ReadPropertyMultiple sized by
+the client (present value and status flags together). Every message goes
+out through ``publish`` (the registry, thread-safe):
+
+* one :class:`SampleBatch` per device poll; a point the device refuses is a
+  fault sample with the BACnet reason (``unknown-object``), a point whose
+  status flags say *fault* keeps its value with fault ``fault (status
+  flags)``; COV notifications of one loop iteration go out as one batch;
+* :class:`DeviceDown` after ``down_after`` consecutive failed polls (then
+  exponential backoff, :mod:`._bacnet_liveness`), :class:`DeviceRecovered`
+  at the first answer; :class:`DeviceMonitorCycle` from :meth:`monitor`;
+  :class:`ObjectListChanged` when the object list differs (checked on
+  recovery and every ``object_check_interval`` seconds);
+* :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._bacnet_writes`).
+
+COV: points bound with ``cov = true`` are subscribed after the device first
+answers and again after it comes back; a subscription renews itself before
+it expires; a point whose subscription fails is polled instead, and while a
+device is down its subscriptions are dropped and its points polled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors.components._bacnet_liveness import DeviceLiveness
+from actors.components._bacnet_targets import DeviceTarget, PointTarget
+from actors.components._bacnet_writes import PointWriter
+from bms.bacnet import BacnetClient, CovNotification, CovSubscription, Reading
+from bms.clock import Clock
+from bms.config import BacnetNetwork
+from bms.errors import BmsError
+from bms.messages import (
+    DeviceDown,
+    DeviceMonitorCycle,
+    DeviceRecovered,
+    DeviceWrite,
+    ObjectListChanged,
+    Sample,
+    SampleBatch,
+    WriteResult,
+)
+from bms.supervision import Health
+
+STATUS_FAULT = "fault (status flags)"
+
+
+@dataclass
+class _Device:
+    target: DeviceTarget
+    liveness: DeviceLiveness
+    instance: int | None
+    busy: bool = False
+    contacted: bool = False
+    subs: dict[str, CovSubscription] = field(default_factory=dict)  # objid -> subscription
+    objects: tuple[str, ...] | None = None
+    next_object_check: float = 0.0
+
+    @property
+    def cov_objects(self) -> dict[str, list[str]]:
+        """objid -> point ids of the present values to follow by COV."""
+        found: dict[str, list[str]] = {}
+        for point in self.target.points:
+            if point.cov and point.prop == "present-value":
+                found.setdefault(point.objid, []).append(point.point_id)
+        return found
+
+    def poll_list(self) -> list[PointTarget]:
+        """The points to poll: all but those a working subscription follows (at least one, as a heartbeat).
+
+        A subscription whose renewal fails (``last_error``) no longer counts: its point is polled again.
+        """
+        followed = {objid for objid, sub in self.subs.items() if sub.active and sub.last_error is None}
+        points = [p for p in self.target.points if not (p.cov and p.prop == "present-value" and p.objid in followed)]
+        return points or list(self.target.points[:1])
+
+
+class NetworkPoller:
+    """Everything one BACnet bridge does on its loop."""
+
+    def __init__(
+        self,
+        source: str,
+        network_name: str,
+        network: BacnetNetwork,
+        clock: Clock,
+        *,
+        publish: Callable[[Any], int],
+        report: Callable[[Health, str], None],
+        log: Any,
+        down_after: int = 3,
+        max_backoff: float = 300.0,
+        cov_lifetime: int = 300,
+        object_check_interval: float = 300.0,
+        problems: tuple[str, ...] = (),
+    ) -> None:
+        self.source = source
+        self.network_name = network_name
+        self.network = network
+        self.clock = clock
+        self._publish = publish
+        self._report = report
+        self.log = log
+        self.down_after = down_after
+        self.max_backoff = max_backoff
+        self.cov_lifetime = cov_lifetime
+        self.object_check_interval = object_check_interval
+        self.problems = problems  # configured devices that cannot be polled
+        self.client: BacnetClient | None = None
+        self._devices: dict[str, _Device] = {}
+        self._points: dict[str, tuple[_Device, PointTarget]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._gate: asyncio.Semaphore | None = None
+        self._writer = PointWriter(source, clock, publish, log)
+        self._cov_samples: list[Sample] = []
+        self._flush_due = False
+        self._health: tuple[Health, str] | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        self._gate = asyncio.Semaphore(max(1, self.network.concurrency))
+        client = BacnetClient(self.network, clock=self.clock, name=self.source)
+        await client.start()
+        self.client = client
+        _enlarge_receive_buffers(client, self.log)
+
+    async def stop(self, timeout: float = 2.0) -> None:
+        tasks, self._tasks = list(self._tasks), set()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        client, self.client = self.client, None
+        if client is None:
+            return
+        cancels = [asyncio.ensure_future(sub.cancel()) for sub in client.subscriptions]
+        if cancels:  # tell the devices, but do not wait long for those that are gone
+            await asyncio.wait(cancels, timeout=min(timeout, self.network.timeout))
+            for pending in cancels:
+                pending.cancel()
+        await client.stop(cancel_subscriptions=False)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log.error("bacnet task failed", task=task.get_name(), error=repr(task.exception()))
+
+    # ------------------------------------------------------------ devices
+    def add(self, target: DeviceTarget) -> None:
+        """Poll ``target`` (replacing a device of the same id)."""
+        old = self._devices.pop(target.device_id, None)
+        if old is not None:
+            self._drop_cov(old)
+            for point in old.target.points:
+                self._points.pop(point.point_id, None)
+        device = _Device(target, DeviceLiveness(target.interval, down_after=self.down_after,
+                                                max_backoff=self.max_backoff), target.instance)
+        self._devices[target.device_id] = device
+        for point in target.points:
+            self._points[point.point_id] = (device, point)
+
+    @property
+    def device_ids(self) -> list[str]:
+        return list(self._devices)
+
+    def tick(self) -> None:
+        """Start the polls (and object-list checks) that are due."""
+        if self.client is None:
+            return
+        now = self.clock.monotonic()
+        for device in self._devices.values():
+            if device.busy:
+                continue
+            if device.liveness.due(now):
+                device.busy = True
+                device.liveness.started(now)
+                self._spawn(self._poll(device), f"poll-{device.target.device_id}")
+            elif (device.contacted and not device.liveness.down and device.instance is not None
+                  and now >= device.next_object_check):
+                device.next_object_check = now + self.object_check_interval
+                self._spawn(self._check_objects(device), f"objects-{device.target.device_id}")
+
+    def monitor(self) -> None:
+        """Publish the monitoring summary of this network."""
+        online = sum(1 for d in self._devices.values() if d.liveness.ever_answered and not d.liveness.down)
+        self._publish(DeviceMonitorCycle(protocol="bacnet", network=self.network_name, online=online,
+                                         offline=len(self._devices) - online, ts=self.clock.now()))
+
+    # ------------------------------------------------------------ polling
+    async def _poll(self, device: _Device) -> None:
+        client, gate = self.client, self._gate
+        assert client is not None and gate is not None
+        target = device.target
+        points = device.poll_list()
+        try:
+            async with gate:
+                readings = await client.read_readings(target.address, [(p.point_id, p.objid, p.prop) for p in points])
+        except BmsError as err:
+            self._failed(device, points, str(err))
+            return
+        except Exception as err:  # the stack misbehaved: count it as a failed poll, keep polling
+            self.log.error("poll failed unexpectedly", device=target.device_id, error=repr(err))
+            self._failed(device, points, f"poll failed: {err!r}")
+            return
+        finally:
+            device.busy = False
+        self._publish(SampleBatch(source=self.source, samples=tuple(_sample(r) for r in readings)))
+        self._answered(device)
+
+    def _answered(self, device: _Device) -> None:
+        now = self.clock.monotonic()
+        down_for = device.liveness.succeeded(now)
+        if down_for is not None:
+            self.log.info("device recovered", device=device.target.device_id, down_for=round(down_for, 1))
+            self._publish(DeviceRecovered(protocol="bacnet", device_id=device.target.device_id,
+                                          ts=self.clock.now(), down_for=down_for))
+            self._update_health()
+            self._spawn(self._reconnect(device), f"reconnect-{device.target.device_id}")
+        elif not device.contacted:
+            device.contacted = True
+            self._update_health()
+            self._spawn(self._first_contact(device), f"contact-{device.target.device_id}")
+
+    def _failed(self, device: _Device, points: list[PointTarget], reason: str) -> None:
+        was_down = device.liveness.down
+        went_down = device.liveness.failed(self.clock.monotonic(), reason)
+        ts = self.clock.now()
+        if not was_down:
+            self._publish(SampleBatch(source=self.source, samples=tuple(
+                Sample(p.point_id, None, ts, fault=reason) for p in points)))
+        if went_down:
+            self.log.warning("device down", device=device.target.device_id, reason=reason,
+                             failures=device.liveness.failures)
+            self._drop_cov(device)
+            self._publish(DeviceDown(protocol="bacnet", device_id=device.target.device_id, ts=ts, reason=reason))
+            self._update_health()
+
+    def _update_health(self) -> None:
+        self.report_health()
+
+    def report_health(self) -> None:
+        """Healthy, or Degraded naming the devices that are down and those that cannot be polled."""
+        down = [d for d in self._devices.values() if d.liveness.down]
+        parts: list[str] = []
+        if down:
+            names = ", ".join(d.target.device_id for d in down[:5]) + (" ..." if len(down) > 5 else "")
+            parts.append(f"{len(down)} of {len(self._devices)} devices down: {names}")
+        if self.problems:
+            more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            parts.append(f"{self.problems[0]}{more}")
+        healthy = (Health.HEALTHY, f"{len(self._devices)} devices answering")
+        state = (Health.DEGRADED, "; ".join(parts)) if parts else healthy
+        if state != self._health:
+            self._health = state
+            self._report(*state)
+
+    # ------------------------------------------------------------ contact
+    async def _first_contact(self, device: _Device) -> None:
+        client = self.client
+        assert client is not None
+        target = device.target
+        if device.instance is None:
+            with contextlib.suppress(BmsError):
+                found = await client.who_is(address=target.address, timeout=self.network.timeout)
+                if found:
+                    device.instance = found[0].instance
+        if device.instance is not None:
+            try:
+                info = await client.read_device_info(target.address, device.instance)
+                device.objects = info.object_list
+            except BmsError as err:
+                self.log.warning("cannot read the device object", device=target.device_id, error=str(err))
+        device.next_object_check = self.clock.monotonic() + self.object_check_interval
+        await self._subscribe_cov(device)
+
+    async def _reconnect(self, device: _Device) -> None:
+        if device.instance is not None:
+            await self._check_objects(device)
+        await self._subscribe_cov(device)
+
+    async def _check_objects(self, device: _Device) -> None:
+        client = self.client
+        if client is None or device.instance is None:
+            return
+        try:
+            objects = await client.read_object_list(device.target.address, device.instance)
+        except BmsError as err:
+            self.log.warning("cannot read the object list", device=device.target.device_id, error=str(err))
+            return
+        device.next_object_check = self.clock.monotonic() + self.object_check_interval
+        before, device.objects = device.objects, objects
+        if before is None or set(before) == set(objects):
+            return
+        added = tuple(o for o in objects if o not in set(before))
+        removed = tuple(o for o in before if o not in set(objects))
+        self.log.info("object list changed", device=device.target.device_id, added=len(added), removed=len(removed))
+        self._publish(ObjectListChanged(device_id=device.target.device_id, ts=self.clock.now(),
+                                        added=added, removed=removed))
+
+    # ------------------------------------------------------------ cov
+    async def _subscribe_cov(self, device: _Device) -> None:
+        client = self.client
+        wanted = [objid for objid in device.cov_objects if objid not in device.subs]
+        if client is None or not wanted:
+            return
+        gate = asyncio.Semaphore(16)
+
+        async def one(objid: str) -> None:
+            async with gate:
+                if self._gone(device):
+                    return
+                try:
+                    sub = await client.subscribe_cov(
+                        device.target.address, objid, lifetime=self.cov_lifetime,
+                        callback=lambda note: self._on_cov(device, note),
+                    )
+                except BmsError as err:  # the point stays polled
+                    self.log.info("cov refused, polling instead", device=device.target.device_id,
+                                  objid=objid, error=str(err))
+                    return
+                if self._gone(device):
+                    self._spawn(sub.cancel(), f"cov-cancel-{sub.process_id}")
+                else:
+                    device.subs[objid] = sub
+
+        await asyncio.gather(*(one(objid) for objid in wanted))
+
+    def _gone(self, device: _Device) -> bool:
+        """The device went down or was replaced: its subscriptions are not wanted."""
+        return device.liveness.down or self._devices.get(device.target.device_id) is not device
+
+    def _drop_cov(self, device: _Device) -> None:
+        subs, device.subs = list(device.subs.values()), {}
+        for sub in subs:
+            self._spawn(sub.cancel(), f"cov-cancel-{sub.process_id}")
+
+    def _on_cov(self, device: _Device, note: CovNotification) -> None:
+        fault = STATUS_FAULT if "fault" in note.flags else None
+        for point_id in device.cov_objects.get(note.objid, ()):
+            self._cov_samples.append(Sample(point_id, note.value, note.ts, fault=fault))
+        if self._cov_samples and not self._flush_due:
+            self._flush_due = True
+            asyncio.get_running_loop().call_soon(self._flush_cov)
+
+    def _flush_cov(self) -> None:
+        self._flush_due = False
+        samples, self._cov_samples = self._cov_samples, []
+        if samples:
+            self._publish(SampleBatch(source=self.source, samples=tuple(samples)))
+
+    # ------------------------------------------------------------ writes
+    async def write(self, msg: DeviceWrite) -> None:
+        """Write, read back, publish the WriteResult; nothing escapes."""
+        try:
+            result = await self._write(msg)
+        except Exception as err:  # a bug must not leave the point store waiting forever
+            self.log.error("write failed unexpectedly", point_id=msg.point_id, error=repr(err))
+            result = WriteResult(point_id=msg.point_id, ok=False, request_id=msg.request_id,
+                                 error=f"write failed: {err!r}")
+        self._publish(result)
+
+    async def _write(self, msg: DeviceWrite) -> WriteResult:
+        found = self._points.get(msg.point_id)
+        if found is None or self.client is None:
+            return WriteResult(point_id=msg.point_id, ok=False, request_id=msg.request_id,
+                               error=f"{msg.point_id}: not a point of {self.source}")
+        device, point = found
+        return await self._writer.write(self.client, device.target.address, point, msg)
+
+
+RECEIVE_BUFFER = 4 * 1024 * 1024
+"""Bytes of socket receive buffer asked for: bursts of COV notifications and I-Ams overflow the default."""
+
+
+def _enlarge_receive_buffers(client: BacnetClient, log: Any) -> None:
+    """Best effort: a bigger SO_RCVBUF on the client's sockets (forced when the process may)."""
+    for layer in client.application().link_layers.values():
+        server = getattr(layer, "server", None)
+        for transport in (getattr(server, "local_transport", None), getattr(server, "broadcast_transport", None)):
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is None:
+                continue
+            for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+                if option is None:
+                    continue
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
+                    break
+                except OSError:
+                    continue
+            log.debug("socket receive buffer", bytes=sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+
+def _sample(reading: Reading) -> Sample:
+    sample = reading.sample
+    if sample.fault is None and "fault" in reading.flags:
+        return Sample(sample.point_id, sample.value, sample.ts, fault=STATUS_FAULT)
+    return sample

@@ -1,0 +1,253 @@
+"""The BACnet bridges: one actor per BACnet network with devices to poll.
+
+``bacnet.<network>`` (:class:`BacnetBridge`) owns an asyncio loop on its own
+thread (started in setup, stopped in teardown) and, on it, a
+:class:`~actors.components._bacnet_poller.NetworkPoller` with the network's
+BacnetClient. The actor itself only routes: ticker ticks start the polls
+that are due, :class:`DeviceWrite` messages for its writable points become
+writes, :class:`DeviceAccepted` events add devices. Its devices are the
+scenario's enabled BACnet devices of the network, the BACnet Equip nodes of
+the model that the scenario does not have (accepted earlier), and devices
+accepted while it runs.
+
+Health: Healthy while every device answers, Degraded with the devices that
+are down (or the configured devices it cannot poll), Down with one line when
+its network is unusable (bad address, port in use).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pykka
+
+from actors._base import BmsActor, handles
+from actors._context import Context
+from actors._supervisor import ChildSpec
+from actors.components._bacnet_loop import EventLoopThread
+from actors.components._bacnet_poller import NetworkPoller
+from actors.components._bacnet_targets import (
+    DeviceTarget,
+    bacnet_networks,
+    network_of,
+    target_from_nodes,
+    targets_from_scenario,
+)
+from actors.platform import Platform, component
+from bms.bacnet import DiscoveryStore
+from bms.config import Profile, Scenario
+from bms.errors import BmsError
+from bms.messages import DeviceAccepted, DeviceWrite, GetNode, ListNodes, Tick
+from bms.model import Node
+from bms.supervision import Health
+
+ASK_TIMEOUT = 5.0
+_POLL, _MONITOR = "poll", "monitor"
+
+
+@component(50, "bacnet")
+def bacnet_bridges(platform: Platform) -> list[ChildSpec]:
+    """One bridge per BACnet network with enabled devices (or devices accepted from discovery)."""
+    scenario = platform.site.scenario
+    names = bacnet_networks(scenario)
+    for name in _accepted_networks(platform.data_dir / "discovery.db"):
+        if name not in names:
+            names.append(name)
+    return [
+        ChildSpec(f"bacnet.{name}", BacnetBridge, kwargs={
+            "network_name": name, "scenario": scenario, "profiles": platform.site.profiles,
+            "bridged": tuple(names),
+        })
+        for name in names
+    ]
+
+
+def _accepted_networks(path: Path) -> list[str]:
+    """Networks of the devices accepted from discovery (none when there is no discovery.db)."""
+    if not path.exists():
+        return []
+    try:
+        with DiscoveryStore(path) as store:
+            return sorted({d.network or "default" for d in store.devices(state="Accepted")})
+    except BmsError:
+        return []
+
+
+class BacnetBridge(BmsActor):
+    """Polls, subscribes to and writes the devices of one BACnet network."""
+
+    def __init__(
+        self,
+        name: str,
+        ctx: Context,
+        network_name: str,
+        scenario: Scenario,
+        profiles: dict[str, Profile],
+        bridged: tuple[str, ...] = (),
+        down_after: int = 3,
+        max_backoff: float = 300.0,
+        cov_lifetime: int = 300,
+        object_check_interval: float = 300.0,
+        monitor_interval: float = 60.0,
+    ) -> None:
+        super().__init__(name, ctx)
+        self.network_name = network_name
+        self.scenario = scenario
+        self.profiles = profiles
+        self.bridged = bridged or (network_name,)
+        self.options = {"down_after": down_after, "max_backoff": max_backoff, "cov_lifetime": cov_lifetime,
+                        "object_check_interval": object_check_interval}
+        self.monitor_interval = monitor_interval
+        self.io: EventLoopThread | None = None
+        self.poller: NetworkPoller | None = None
+        self._writable: frozenset[str] = frozenset()
+        self._intervals: dict[str, float] = {}
+        self._tick: float | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def setup(self) -> None:
+        try:
+            network = network_of(self.scenario, self.network_name)
+        except BmsError as err:
+            self._down(str(err))
+            return
+        targets, problems = targets_from_scenario(self.scenario, self.profiles, self.network_name)
+        io = EventLoopThread(f"{self.name}-io")
+        io.start()
+        poller = NetworkPoller(
+            self.name, self.network_name, network, self.clock, publish=self.ctx.registry.publish,
+            report=self._report, log=self.log, problems=tuple(problems), **self.options,  # type: ignore[arg-type]
+        )
+        try:
+            io.run(poller.start(), timeout=network.timeout * (network.retries + 1) + 10.0)
+        except (BmsError, OSError, TimeoutError) as err:
+            io.stop()
+            self._down(f"cannot open BACnet network {self.network_name!r} on {network.address}: {err}")
+            return
+        self.io, self.poller = io, poller
+        for problem in problems:
+            self.log.error("device not polled", problem=problem)
+        for target in targets:
+            self._add(target)
+        self._adopt_model_devices()
+        registry = self.ctx.registry
+        registry.subscribe(DeviceWrite, self.actor_ref, filter=lambda m: m.point_id in self._writable,
+                           name=f"{self.name}:writes")
+        registry.subscribe(DeviceAccepted, self.actor_ref, filter=lambda m: m.protocol == "bacnet",
+                           name=f"{self.name}:accepted")
+        self.ctx.ticker.every(self.monitor_interval, self.actor_ref, _MONITOR)
+        self._retick()
+        if problems:
+            io.call(poller.report_health)
+        self.log.info("bacnet bridge started", network=self.network_name, devices=len(targets),
+                      address=network.address)
+
+    def teardown(self) -> None:
+        self.ctx.ticker.cancel_actor(self.actor_ref)
+        self.ctx.registry.unsubscribe_actor(self.actor_ref)
+        io, poller = self.io, self.poller
+        self.io = self.poller = None
+        self._tick = None
+        if io is None:
+            return
+        try:
+            if poller is not None:
+                io.run(poller.stop(), timeout=10.0)
+        except Exception as err:  # still stop the loop
+            self.log.warning("bacnet client did not stop cleanly", error=repr(err))
+        finally:
+            io.stop()
+
+    def _down(self, reason: str) -> None:
+        self.log.error("bacnet bridge down", reason=reason)
+        self.ctx.supervisor.report(self.name, Health.DOWN, reason)
+
+    def _report(self, state: Health, reason: str) -> None:
+        self.ctx.supervisor.report(self.name, state, reason)
+
+    # ------------------------------------------------------------ devices
+    def _add(self, target: DeviceTarget) -> None:
+        assert self.io is not None and self.poller is not None
+        self.io.call(self.poller.add, target)
+        prefix = f"{target.device_id}/"
+        keep = {p for p in self._writable if not p.startswith(prefix)}
+        self._writable = frozenset(keep | {p.point_id for p in target.points if p.writable})
+        self._intervals[target.device_id] = target.interval
+        self._retick()
+
+    def _retick(self) -> None:
+        if self.io is None:
+            return
+        network = network_of(self.scenario, self.network_name)
+        interval = min(self._intervals.values(), default=network.poll_interval)
+        if interval != self._tick:
+            self._tick = interval
+            self.ctx.ticker.every(interval, self.actor_ref, _POLL, first_in=0.0)
+
+    def _mine(self, equip: Node) -> bool:
+        props = equip.properties
+        if props.get("protocol") != "bacnet":
+            return False
+        network = str(props.get("network") or "default")
+        return network == self.network_name or (network not in self.bridged and self.bridged[0] == self.network_name)
+
+    def _ask_nodes(self, msg: Any) -> Any:
+        ref = self.ctx.registry.find("nodes")
+        if ref is None:
+            return None
+        return ref.ask(msg, block=False).get(timeout=ASK_TIMEOUT)
+
+    def _adopt_model_devices(self) -> None:
+        """Poll the BACnet Equip nodes of the model that the scenario does not configure."""
+        configured = {d.id for d in self.scenario.devices}
+        try:
+            equips = self._ask_nodes(ListNodes(node_type="Equip"))
+        except (BmsError, pykka.Timeout, pykka.ActorDeadError) as err:
+            self.log.warning("cannot list the model's equipment", error=repr(err))
+            return
+        for equip in equips or ():
+            if equip.id in configured or not self._mine(equip):
+                continue
+            try:
+                points = self._ask_nodes(ListNodes(under=equip.id, node_type="Point")) or []
+                self._add(target_from_nodes(equip, points, network_of(self.scenario, self.network_name)))
+            except (BmsError, pykka.Timeout, pykka.ActorDeadError) as err:
+                self.log.error("accepted device not polled", device=equip.id, error=str(err))
+
+    # ------------------------------------------------------------ handlers
+    @handles(Tick)
+    def on_tick(self, tick: Tick) -> None:
+        if self.io is None or self.poller is None:
+            return
+        if tick.timer == _POLL:
+            self.io.call(self.poller.tick)
+        elif tick.timer == _MONITOR:
+            self.io.call(self.poller.monitor)
+
+    @handles(DeviceWrite)
+    def on_write(self, msg: DeviceWrite) -> None:
+        if self.io is None or self.poller is None:
+            return
+        self.io.submit(self.poller.write(msg))
+
+    @handles(DeviceAccepted)
+    def on_accepted(self, msg: DeviceAccepted) -> None:
+        if self.io is None or self.poller is None:
+            return
+        try:
+            equip = self._ask_nodes(GetNode(node_id=msg.equip_id))
+            if equip is None:
+                self.log.warning("no nodes service: accepted device not polled", device=msg.equip_id)
+                return
+            if not self._mine(equip):
+                return
+            points = [self._ask_nodes(GetNode(node_id=pid)) for pid in msg.point_ids]
+            target = target_from_nodes(equip, [p for p in points if p is not None],
+                                       network_of(self.scenario, self.network_name))
+        except (BmsError, pykka.Timeout, pykka.ActorDeadError) as err:
+            self.log.error("accepted device not polled", device=msg.equip_id, error=str(err))
+            return
+        self.log.info("polling accepted device", device=target.device_id, points=len(target.points))
+        self._add(target)
+        self.io.call(self.poller.tick)  # its first poll now, not at the next tick

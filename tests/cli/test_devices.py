@@ -1,0 +1,152 @@
+"""``bms devices``: without a daemon against simulated devices, and through a daemon's client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from click.testing import CliRunner
+
+import bms.cli._devices as devices_cli
+from bms.bacnet import DiscoveryStore
+from bms.bacnet._accept import read_pending
+from bms.cli._app import cli, console
+from bms.messages import DeviceRecord
+from bms.sim.bacnet import BacnetSimulator, BacnetSimulatorThread, SimDevice
+from tests.bms.bacnet.loopback import free_port, host, profile
+
+AHU_ID, VAV_ID = 5001, 5101
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[BacnetSimulatorThread]:
+    devices = [SimDevice(AHU_ID, host(50), profile("ahu")), SimDevice(VAV_ID, host(51), profile("vav"))]
+    running = BacnetSimulator(devices, free_port(), interval=None).start_in_thread()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def site(tmp_path: Path, sim: BacnetSimulatorThread) -> Path:
+    path = tmp_path / "site.toml"
+    path.write_text(f"""
+[site]
+id = "s"
+name = "S"
+
+[networks.bacnet.lan]
+address = "127.0.0.1/8:{free_port()}"
+device_port = {sim.simulator.device_port}
+timeout = 0.5
+retries = 0
+
+[[devices]]
+id = "ahu1"
+profile = "ahu"
+protocol = "bacnet"
+network = "lan"
+address = "{host(50)}"
+device_instance = {AHU_ID}
+""")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console, "width", 160)
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_discover_list_show_accept_ignore_without_a_daemon(tmp_path: Path, site: Path) -> None:
+    data = str(tmp_path / "data")
+    common = ["--scenario", str(site), "--data", data]
+    result = run("devices", "discover", "bacnet", "--range", "5000", "5999", "--timeout", "0.5", *common, "--json")
+    assert result.exit_code == 0, result.output
+    found = msgspec.json.decode(result.output, type=list[DeviceRecord])
+    assert [(r.device_id, r.state) for r in found] == [("ahu1", "Configured"), ("bacnet:5101", "Discovered")]
+    assert found[1].objects == len(profile("vav").points) + 1
+
+    table = run("devices", "list", *common)
+    assert table.exit_code == 0 and "bacnet:5101" in table.output and "Discovered" in table.output
+    shown = run("devices", "show", "bacnet:5101", *common)
+    assert shown.exit_code == 0 and "Damper command" in shown.output and "analog-output,1" in shown.output
+
+    accepted = run("devices", "accept", "bacnet:5101", "--profile", "vav", "--equip-id", "box", *common)
+    assert accepted.exit_code == 0, accepted.output
+    assert "created when the daemon next starts" in " ".join(accepted.output.split())
+    with DiscoveryStore(tmp_path / "data" / "discovery.db") as store:
+        assert store.get(VAV_ID).state == "Accepted"
+    assert [(p.instance, p.profile, p.equip_id) for p in read_pending(tmp_path / "data")] == [(VAV_ID, "vav", "box")]
+    again = run("devices", "accept", "bacnet:5101", *common)
+    assert again.exit_code == 1 and "already part of the site" in again.output
+    configured = run("devices", "accept", "ahu1", *common)
+    assert configured.exit_code == 1 and "configured in the scenario" in configured.output
+    ignored = run("devices", "ignore", "5101", *common)
+    assert ignored.exit_code == 1 and "cannot be ignored" in ignored.output
+
+
+def test_errors_are_one_red_line(tmp_path: Path, site: Path) -> None:
+    common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
+    unknown = run("devices", "show", "ahu2", *common)
+    assert unknown.exit_code == 1
+    assert unknown.output.strip() == "error: unknown device 'ahu2' (did you mean 'ahu1'?)"
+    bad_range = run("devices", "discover", "bacnet", "--range", "9", "1", *common)
+    assert bad_range.exit_code == 1 and "LOW 9 is above HIGH 1" in bad_range.output
+    bad_network = run("devices", "discover", "bacnet", "--network", "nope", *common)
+    assert bad_network.exit_code == 1 and "unknown BACnet network 'nope': the scenario has lan" in bad_network.output
+
+
+def test_unknown_profile_offline(tmp_path: Path, site: Path, sim: BacnetSimulatorThread) -> None:
+    common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
+    run("devices", "discover", "bacnet", "--range", "5100", "5199", "--timeout", "0.5", *common)
+    result = run("devices", "accept", "bacnet:5101", "--profile", "vax", *common)
+    assert result.exit_code == 1 and "unknown profile 'vax' (did you mean 'vav'?)" in result.output
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.record = DeviceRecord(device_id="bacnet:7", protocol="bacnet", address="10.0.0.7:47808", state="Discovered")
+
+    def devices(self, protocol: str | None = None) -> list[DeviceRecord]:
+        self.calls.append(("devices", protocol))
+        return [self.record]
+
+    def device(self, device_id: str) -> DeviceRecord:
+        self.calls.append(("device", device_id))
+        return self.record
+
+    def discover(self, *args: Any) -> list[DeviceRecord]:
+        self.calls.append(("discover", *args))
+        return [self.record]
+
+    def accept(self, *args: Any) -> DeviceRecord:
+        self.calls.append(("accept", *args))
+        return msgspec.structs.replace(self.record, state="Accepted")
+
+    def ignore(self, device_id: str) -> DeviceRecord:
+        self.calls.append(("ignore", device_id))
+        return msgspec.structs.replace(self.record, state="Ignored")
+
+
+def test_with_a_daemon_every_command_goes_through_its_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = FakeClient()
+    monkeypatch.setattr(devices_cli, "_daemon_running", lambda path: True)
+    monkeypatch.setattr(devices_cli, "connect", lambda data: client)
+    data = ["--data", str(tmp_path)]
+    assert json.loads(run("devices", "list", "--protocol", "bacnet", *data, "--json").output)[0]["device_id"] == "bacnet:7"
+    assert run("devices", "discover", "bacnet", "--range", "1", "9", "--timeout", "2", *data).exit_code == 0
+    assert "Accepted" in run("devices", "accept", "bacnet:7", "--profile", "vav", *data).output
+    assert "Ignored" in run("devices", "ignore", "bacnet:7", *data).output
+    assert "10.0.0.7:47808" in run("devices", "show", "bacnet:7", *data).output
+    assert client.calls == [("devices", "bacnet"), ("discover", "bacnet", 1, 9, 2.0, None),
+                            ("accept", "bacnet:7", "vav", None), ("ignore", "bacnet:7"), ("device", "bacnet:7")]
