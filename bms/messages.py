@@ -306,6 +306,21 @@ class GetPriorityArray(Message, frozen=True):
     point_id: str
 
 
+class ReadDevicePriority(Message, frozen=True):
+    """Ask a bridge for the priority array the *device* holds for a point (BACnet commandable objects)."""
+
+    point_id: str
+
+
+class DevicePriority(Message, frozen=True):
+    """A bridge's answer: the device's 16 levels (``None`` each when relinquished), or ``levels`` None
+    when the point is not the bridge's or has no priority array on the device."""
+
+    point_id: str
+    levels: tuple[Value, ...] | None = None
+    error: str = ""
+
+
 class QueryHistory(Message, frozen=True):
     point_id: str
     start: float
@@ -429,6 +444,7 @@ Event = Union[
     DiscoveryScanComplete,
     DeviceMonitorCycle,
     ObjectListChanged,
+    DevicePriority,
     AlarmRaised,
     AlarmCleared,
     AlarmAcknowledged,
@@ -447,6 +463,7 @@ Query = Union[
     Ping,
     GetPoint,
     GetPriorityArray,
+    ReadDevicePriority,
     QueryHistory,
     ListPoints,
     GetNode,

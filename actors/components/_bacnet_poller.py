@@ -43,6 +43,7 @@ from bms.errors import BmsError
 from bms.messages import (
     DeviceDown,
     DeviceMonitorCycle,
+    DevicePriority,
     DeviceRecovered,
     DeviceWrite,
     ObjectListChanged,
@@ -373,6 +374,18 @@ class NetworkPoller:
             result = WriteResult(point_id=msg.point_id, ok=False, request_id=msg.request_id,
                                  error=f"write failed: {err!r}")
         self._publish(result)
+
+    async def device_priority(self, point_id: str) -> DevicePriority:
+        """The priority array the device holds for ``point_id`` (read now)."""
+        found = self._points.get(point_id)
+        if found is None or self.client is None:
+            return DevicePriority(point_id=point_id)
+        device, point = found
+        try:
+            levels = await self.client.read_priority_array(device.target.address, point.objid)
+        except BmsError as err:
+            return DevicePriority(point_id=point_id, error=str(err))
+        return DevicePriority(point_id=point_id, levels=tuple(levels))
 
     async def _write(self, msg: DeviceWrite) -> WriteResult:
         found = self._points.get(msg.point_id)

@@ -38,7 +38,7 @@ from actors.platform import Platform, component
 from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
 from bms.errors import BmsError
-from bms.messages import DeviceAccepted, DeviceWrite, GetNode, ListNodes, Tick
+from bms.messages import DeviceAccepted, DevicePriority, DeviceWrite, GetNode, ListNodes, ReadDevicePriority, Tick
 from bms.model import Node
 from bms.supervision import Health
 
@@ -230,6 +230,12 @@ class BacnetBridge(BmsActor):
         if self.io is None or self.poller is None:
             return
         self.io.submit(self.poller.write(msg))
+
+    @handles(ReadDevicePriority)
+    def on_read_priority(self, msg: ReadDevicePriority) -> DevicePriority:
+        if self.io is None or self.poller is None:
+            return DevicePriority(point_id=msg.point_id)
+        return self.io.run(self.poller.device_priority(msg.point_id), timeout=ASK_TIMEOUT)
 
     @handles(DeviceAccepted)
     def on_accepted(self, msg: DeviceAccepted) -> None:

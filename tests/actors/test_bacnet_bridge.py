@@ -33,10 +33,12 @@ from bms.config._schema import Networks
 from bms.messages import (
     DeviceDown,
     DeviceMonitorCycle,
+    DevicePriority,
     DeviceRecovered,
     DeviceWrite,
     Message,
     ObjectListChanged,
+    ReadDevicePriority,
     Sample,
     SampleBatch,
     WriteResult,
@@ -177,6 +179,10 @@ def test_write_then_relinquish_restores_and_reads_back(ctx: Context, sim: Bacnet
     wait_until(lambda: site.of(WriteResult), what="the write result")
     assert site.of(WriteResult) == [WriteResult(point_id="vav2/damper", ok=True, request_id=1, readback=80.0)]
     assert sim.run(lambda: sim.simulator.priority_array(VAV2_ID, "analog-output,1"))[7] == 80.0
+    bridge = ctx.registry.get("bacnet.lan")
+    held = bridge.ask(ReadDevicePriority(point_id="vav2/damper"))  # who holds the point, on the device itself
+    assert held.levels is not None and held.levels[7] == 80.0 and held.levels.count(None) == 15
+    assert bridge.ask(ReadDevicePriority(point_id="other/damper")) == DevicePriority(point_id="other/damper")
     ctx.registry.publish(DeviceWrite(point_id="vav2/damper", value=None, priority=8, request_id=2))
     wait_until(lambda: len(site.of(WriteResult)) == 2, what="the relinquish result")
     assert site.of(WriteResult)[1] == WriteResult(point_id="vav2/damper", ok=True, request_id=2, readback=50.0)

@@ -41,6 +41,8 @@ EXAMPLES: list[m.Message] = [
     m.Ping(),
     m.GetPoint("ahu1/sat"),
     m.GetPriorityArray("ahu1/oad"),
+    m.ReadDevicePriority("ahu1/oad"),
+    m.DevicePriority("ahu1/oad", (None,) * 7 + (55.0,) + (None,) * 8),
     m.QueryHistory("ahu1/sat", 0.0, 10.0, "15m", 100),
     m.ListPoints("ahu1", ("temp", "sensor"), "ahu1/*"),
     m.GetNode("ahu1"),

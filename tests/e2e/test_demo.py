@@ -89,6 +89,10 @@ def test_a_command_moves_the_simulated_temperatures(demo: tuple[Path, float]) ->
                    "the supply air to cool after opening the cooling valve")
         valve = points(data)["ahu1/clg_valve"]
         assert valve["value"] == 100.0 and "overridden" in valve["flags"]  # type: ignore[operator]
+        view = json.loads(bms(data, "point", "priority", "ahu1/clg_valve", "--json").stdout)
+        assert view["levels"][7] == 100.0 and view["device_levels"][7] == 100.0  # ours, and the device's own
+        table = bms(data, "point", "priority", "ahu1/clg_valve").stdout
+        assert "device" in table, table
     finally:
         assert bms(data, "point", "release", "ahu1/clg_valve", "--priority", "8").returncode == 0
     wait_until(lambda: points(data)["ahu1/clg_valve"]["value"] != 100.0, 15, "the valve back under its default")

@@ -28,6 +28,7 @@ from bms.api import ComponentHealth, EventFeed, HealthReport, HistorySeries, Log
 from bms.errors import NotFound
 from bms.messages import (
     AcceptDevice,
+    DevicePriority,
     DeviceRecord,
     DiscoverDevices,
     GetDevice,
@@ -41,6 +42,7 @@ from bms.messages import (
     PointState,
     PriorityArrayView,
     QueryHistory,
+    ReadDevicePriority,
     RelinquishPoint,
     WriteAccepted,
     WritePoint,
@@ -111,7 +113,17 @@ class ActorGateway:
         return state
 
     async def priority_array(self, point_id: str) -> PriorityArrayView:
+        """Our priority array of the point, with the device's own levels where its bridge can read them."""
         view: PriorityArrayView = await self._ask("points", GetPriorityArray(point_id=point_id))
+        for name in self.ctx.registry.names():
+            if not name.startswith("bacnet."):
+                continue
+            try:
+                held: DevicePriority = await self._ask(name, ReadDevicePriority(point_id=point_id))
+            except ServiceUnavailable:
+                continue
+            if held.levels is not None:
+                return msgspec.structs.replace(view, device_levels=held.levels)
         return view
 
     async def write(self, command: WritePoint) -> WriteAccepted:
