@@ -35,11 +35,27 @@ def configure(level: str = "info", fmt: str = "auto", file: str | None = None) -
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(stream=stream, level=max(_LEVELS.get(level, logging.INFO), logging.WARNING), force=True)
+    quiet_libraries(level)
 
 
 def set_level(level: str) -> None:
     """Change the level at run time (the shell's ``debug on|off``)."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)))
+    quiet_libraries(level)
+
+
+PROTOCOL_LIBRARIES = ("pymodbus", "bacpypes3")
+
+
+def quiet_libraries(level: str = "info") -> None:
+    """The protocol libraries' own log lines only when debugging.
+
+    The bridges translate every library error into a device fault, a
+    DeviceDown or a one-line CLI error naming the device; pymodbus would
+    otherwise add its own line ("Failed to connect ...") for each attempt.
+    """
+    for name in PROTOCOL_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "debug" else logging.CRITICAL)
 
 
 def get_logger(name: str) -> Any:
