@@ -25,7 +25,6 @@ import pykka
 from actors._base import BmsActor, handles
 from actors._context import Context
 from actors._supervisor import ChildSpec
-from actors.components._bacnet_loop import EventLoopThread
 from actors.components._bacnet_poller import NetworkPoller
 from actors.components._bacnet_targets import (
     DeviceTarget,
@@ -38,6 +37,7 @@ from actors.platform import Platform, component
 from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
 from bms.errors import BmsError
+from bms.loop import LoopThread
 from bms.messages import DeviceAccepted, DevicePriority, DeviceWrite, GetNode, ListNodes, ReadDevicePriority, Tick
 from bms.model import Node
 from bms.supervision import Health
@@ -99,7 +99,7 @@ class BacnetBridge(BmsActor):
         self.options = {"down_after": down_after, "max_backoff": max_backoff, "cov_lifetime": cov_lifetime,
                         "object_check_interval": object_check_interval}
         self.monitor_interval = monitor_interval
-        self.io: EventLoopThread | None = None
+        self.io: LoopThread | None = None
         self.poller: NetworkPoller | None = None
         self._writable: frozenset[str] = frozenset()
         self._intervals: dict[str, float] = {}
@@ -113,7 +113,7 @@ class BacnetBridge(BmsActor):
             self._down(str(err))
             return
         targets, problems = targets_from_scenario(self.scenario, self.profiles, self.network_name)
-        io = EventLoopThread(f"{self.name}-io")
+        io = LoopThread(f"{self.name}-io")
         io.start()
         poller = NetworkPoller(
             self.name, self.network_name, network, self.clock, publish=self.ctx.registry.publish,

@@ -1,7 +1,7 @@
 """The Modbus bridges: one supervised actor per Modbus network of the scenario.
 
 A :class:`ModbusBridge` (component ``modbus.<network>``) polls its devices
-on an asyncio loop it owns (:class:`~actors.components._modbus_loop.IoLoop`):
+on an asyncio loop it owns (:class:`~bms.loop.LoopThread`):
 
 * each device has a :class:`~bms.modbus.ModbusDeviceSession`, a block plan
   made once, and a ticker timer at its ``poll_interval`` (default 5 s);
@@ -45,10 +45,10 @@ from actors.components._modbus_device import (
     PolledDevice,
     build_device,
 )
-from actors.components._modbus_loop import IoLoop
 from actors.platform import Platform, component
 from bms.config import DeviceSpec, ModbusNetwork, Profile
 from bms.errors import BmsError, ConfigError, ProtocolError
+from bms.loop import LoopThread
 from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
 from bms.modbus import ModbusConnection, SerialLink
 from bms.supervision import Health
@@ -102,7 +102,7 @@ class ModbusBridge(BmsActor):
         self._points: dict[str, PolledDevice] = {}
         self._unwritable: dict[str, str] = {}  # point id of a disabled device -> why
         self._generation = 0
-        self._io: IoLoop | None = None
+        self._io: LoopThread | None = None
         self._bus: ModbusConnection | None = None
         self._write_sub: Subscription | None = None
         self._write_locks: dict[str, asyncio.Lock] = {}  # device id -> lock, used on the loop only
@@ -111,7 +111,7 @@ class ModbusBridge(BmsActor):
 
     def setup(self) -> None:
         self._generation += 1
-        self._io = IoLoop(f"{self.name}-io")
+        self._io = LoopThread(f"{self.name}-io").start()
         self._bus = None
         if self.spec.kind == "rtu" and self.spec.serial_port:
             line = SerialLink(self.spec.serial_port, self.spec.baudrate, self.spec.parity, self.spec.stopbits)

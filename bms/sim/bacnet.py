@@ -28,8 +28,7 @@ not segment. ``start_in_thread`` runs the whole simulator on its own loop.
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
@@ -56,6 +55,7 @@ from bms.config import PointSpec, Profile
 from bms.errors import ConfigError, NotFound
 from bms.logs import get_logger
 from bms.messages import Value
+from bms.sim._served import ServedThread
 from bms.sim._thermal import Equipment, ThermalModel
 
 T = TypeVar("T")
@@ -354,61 +354,13 @@ class BacnetSimulator:
             last = now
 
 
-class BacnetSimulatorThread:
+class BacnetSimulatorThread(ServedThread[BacnetSimulator]):
     """A :class:`BacnetSimulator` on its own thread and event loop; methods are thread-safe."""
 
+    what = "BACnet simulator"
+
     def __init__(self, simulator: BacnetSimulator, timeout: float = 10.0) -> None:
-        self.simulator = simulator
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), name="bacnet-sim", daemon=True)
-        self._thread.start()
-        if not self._started.wait(timeout):
-            raise RuntimeError(f"the BACnet simulator did not start within {timeout} s")
-        error = self.error
-        if error is not None:
-            self._thread.join(timeout)
-            raise RuntimeError(f"the BACnet simulator failed to start: {error}") from error
-
-    @property
-    def error(self) -> BaseException | None:
-        """Why the simulator failed to start, if it did."""
-        return self._error
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        try:
-            await self.simulator.start()
-        except BaseException as err:  # reported to the starting thread
-            self._error = err
-            self._started.set()
-            return
-        self._started.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await self.simulator.stop()
-
-    def call(self, make: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
-        """Run ``make()`` on the simulator's loop and return its result."""
-        if self._loop is None:
-            raise RuntimeError("the simulator thread is not running")
-
-        async def run() -> T:
-            return await make()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
-
-    def run(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
-        """Run the plain function ``fn()`` on the simulator's loop (for rename, release...)."""
-
-        async def run() -> T:
-            return fn()
-
-        return self.call(run, timeout)
+        super().__init__(simulator, timeout, "bacnet-sim")
 
     def set_value(self, instance: int, objid: str, value: Value, *, hold: bool = True) -> None:
         self.run(lambda: self.simulator.set_value(instance, objid, value, hold=hold))
@@ -421,17 +373,3 @@ class BacnetSimulatorThread:
 
     def step_now(self, dt: float | None = None) -> None:
         self.run(lambda: self.simulator.step_now(dt))
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the devices and join the thread."""
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise RuntimeError(f"the BACnet simulator thread did not stop within {timeout} s")
-
-    def __enter__(self) -> BacnetSimulatorThread:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()

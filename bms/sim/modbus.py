@@ -22,10 +22,9 @@ Use ``await sim.start()`` / ``await sim.stop()`` inside an event loop, or
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar, cast
 
 from pymodbus.constants import ExcCodes
@@ -41,6 +40,7 @@ from bms.modbus import decode, encode, merge_bit, register_bit, width
 from bms.sim._meter import DeviceModel, ModelValue, PowerMeter
 from bms.sim._pdus import Refusal, identity_request
 from bms.sim._registers import TABLE_FUNCTION, UnitMap, initial_value
+from bms.sim._served import ServedThread
 
 T = TypeVar("T")
 
@@ -248,26 +248,13 @@ class ModbusSimulator:
                 self._log.error("simulator refresh failed", error=repr(err))
 
 
-class SimulatorThread:
+class SimulatorThread(ServedThread[ModbusSimulator]):
     """A :class:`ModbusSimulator` serving from its own thread and event loop."""
 
-    def __init__(self, simulator: ModbusSimulator, timeout: float = 5.0) -> None:
-        self.simulator = simulator
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, name="modbus-sim", daemon=True)
-        self._thread.start()
-        if not self._started.wait(timeout):
-            raise RuntimeError(f"the Modbus simulator did not start within {timeout} s")
-        error = self._startup_error()
-        if error is not None:
-            self._thread.join(timeout)
-            raise RuntimeError(f"the Modbus simulator failed to start: {error}") from error
+    what = "Modbus simulator"
 
-    def _startup_error(self) -> BaseException | None:
-        return self._error
+    def __init__(self, simulator: ModbusSimulator, timeout: float = 5.0) -> None:
+        super().__init__(simulator, timeout, "modbus-sim")
 
     @property
     def port(self) -> int:
@@ -277,50 +264,8 @@ class SimulatorThread:
     def host(self) -> str:
         return self.simulator.host
 
-    def _main(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        try:
-            await self.simulator.start()
-        except BaseException as err:  # reported to the starting thread
-            self._error = err
-            self._started.set()
-            return
-        self._started.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await self.simulator.stop()
-
-    def call(self, make: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T:
-        """Run ``make()`` in the simulator's loop and return its result."""
-        if self._loop is None:
-            raise RuntimeError("the simulator thread is not running")
-
-        async def run() -> T:
-            return await make()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
-
     def set_point(self, unit_id: int, key: str, value: Value) -> None:
         self.call(lambda: self.simulator.set_point(unit_id, key, value))
 
     def read_point(self, unit_id: int, key: str) -> Value:
         return self.call(lambda: self.simulator.read_point(unit_id, key))
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server and join the thread."""
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise RuntimeError(f"the Modbus simulator thread did not stop within {timeout} s")
-
-    def __enter__(self) -> SimulatorThread:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()

@@ -1,24 +1,30 @@
-"""An asyncio event loop on a thread of its own, owned by one actor.
+"""An asyncio event loop on a thread of its own: what bridges and simulators run their I/O on.
 
-The actor starts it in ``setup()`` and stops it in ``teardown()``; in
-between it hands work to the loop with :meth:`EventLoopThread.submit`
-(coroutines) or :meth:`EventLoopThread.call` (plain callables), never
-blocking its mailbox on the I/O. Stopping cancels what is still running,
-runs the loop's own shutdown and joins the thread.
+The owner (a bridge actor, a simulator wrapper) starts it, hands it work
+with :meth:`LoopThread.submit` (a coroutine, a thread-safe future back),
+:meth:`LoopThread.run` (the same, waiting for the result) or
+:meth:`LoopThread.call` (a plain callable, soon), and stops it:
+:meth:`LoopThread.stop` runs a last ``closing`` coroutine or callable on
+the loop (close connections), cancels what is still running, shuts the
+loop down and joins the thread. An exception nobody awaited is logged,
+never lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
+
+from bms.logs import get_logger
 
 T = TypeVar("T")
 
 
-class EventLoopThread:
+class LoopThread:
     """One asyncio loop in one daemon thread."""
 
     def __init__(self, name: str) -> None:
@@ -26,6 +32,7 @@ class EventLoopThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._log = get_logger(name)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -37,18 +44,21 @@ class EventLoopThread:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout: float = 5.0) -> None:
+    def start(self, timeout: float = 5.0) -> LoopThread:
+        """Start the thread and wait until its loop runs (again after a stop)."""
         if self.running:
-            return
+            return self
         self._ready.clear()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
             raise RuntimeError(f"{self.name}: the event loop did not start within {timeout:g} s")
+        return self
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        loop.set_exception_handler(self._unhandled)
         self._loop = loop
         self._ready.set()
         try:
@@ -63,24 +73,41 @@ class EventLoopThread:
             loop.close()
             self._loop = None
 
+    def _unhandled(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        self._log.warning("unhandled error on the I/O loop", message=context.get("message"),
+                          error=repr(context.get("exception")))
+
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run ``coro`` on the loop; the future is thread-safe."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run ``coro`` on the loop and wait for its result (setup/teardown only)."""
+        """Run ``coro`` on the loop and wait for its result."""
         return self.submit(coro).result(timeout)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` on the loop, soon."""
         self.loop.call_soon_threadsafe(fn, *args)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Cancel what runs, stop the loop and join the thread."""
+    def stop(self, closing: Callable[[], Awaitable[Any] | None] | None = None, timeout: float = 5.0) -> None:
+        """Run ``closing()`` on the loop (awaited if it is a coroutine), cancel the rest, stop and join."""
         thread, loop = self._thread, self._loop
         if thread is None:
             return
+        if closing is not None and loop is not None and thread.is_alive():
+            async def last() -> None:
+                outcome = closing()
+                if inspect.isawaitable(outcome):
+                    await outcome
+
+            try:
+                self.run(last(), timeout)
+            except Exception as err:  # a hung or failing close must not hang the stop
+                self._log.warning("the I/O loop did not close cleanly", error=repr(err))
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
+        if thread.is_alive():
+            self._log.error("the I/O loop thread did not stop", timeout=timeout)
+            return
         self._thread = None
