@@ -9,10 +9,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from tests.conftest import ROOT
+import pytest
+
+from bms.daemon import read_daemon_info
+from tests.conftest import ROOT, wait_until
+
+SITE = ROOT / "tests/data/site.toml"
 
 
 class DaemonProcess:
@@ -69,3 +76,19 @@ class DaemonProcess:
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@contextmanager
+def virtual_site(factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A daemon running the virtual-room site (tests/data/site.toml) on a fresh data dir; stopped with SIGTERM."""
+    path = factory.mktemp("daemon")
+    daemon = DaemonProcess(path, SITE)
+    try:
+        daemon.wait_for_event("running")
+        wait_until(lambda: read_daemon_info(path) is not None and (path / "api.token").exists(),
+                   timeout=10, what="daemon.json and api.token")
+        yield path
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+    assert read_daemon_info(path) is None  # cleared on exit

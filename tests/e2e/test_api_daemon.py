@@ -14,28 +14,17 @@ import httpx
 import pytest
 
 from bms.client import ApiClient
-from bms.daemon import read_daemon_info
 from bms.errors import DaemonError, NotFound, WriteRefused
 from bms.messages import PointState, PriorityArrayView, ValueChanged
-from tests.conftest import ROOT, wait_until
-from tests.e2e.daemon import DaemonProcess
-
-SITE = ROOT / "tests/data/site.toml"
+from tests.conftest import wait_until
+from tests.e2e.daemon import virtual_site
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A daemon running the virtual-room site, for the whole module."""
-    path = tmp_path_factory.mktemp("daemon")
-    daemon = DaemonProcess(path, SITE)
-    try:
-        daemon.wait_for_event("running")
-        wait_until(lambda: read_daemon_info(path) is not None, timeout=10, what="daemon.json")
+    with virtual_site(tmp_path_factory) as path:
         yield path
-        assert daemon.terminate() == 0
-    finally:
-        daemon.close()
-    assert read_daemon_info(path) is None  # cleared on exit
 
 
 @pytest.fixture

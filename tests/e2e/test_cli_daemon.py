@@ -17,9 +17,8 @@ from click.testing import CliRunner
 
 from bms.cli import cli
 from tests.conftest import ROOT, wait_until
-from tests.e2e.daemon import DaemonProcess
+from tests.e2e.daemon import virtual_site
 
-SITE = ROOT / "tests/data/site.toml"
 ENV = {"COLUMNS": "160", "NO_COLOR": "1"}
 
 
@@ -37,16 +36,8 @@ Bms = Callable[..., Outcome]
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A daemon running the virtual-room site, for the whole module."""
-    path = tmp_path_factory.mktemp("daemon")
-    daemon = DaemonProcess(path, SITE)
-    try:
-        daemon.wait_for_event("running")
-        wait_until(lambda: (path / "daemon.json").exists() and (path / "api.token").exists(),
-                   timeout=10, what="daemon.json and api.token")
+    with virtual_site(tmp_path_factory) as path:
         yield path
-        assert daemon.terminate() == 0
-    finally:
-        daemon.close()
 
 
 def _runner(*args: str) -> Outcome:

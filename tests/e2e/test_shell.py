@@ -13,10 +13,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import ROOT, wait_until
-from tests.e2e.daemon import DaemonProcess
+from tests.conftest import ROOT
+from tests.e2e.daemon import virtual_site
 
-SITE = ROOT / "tests/data/site.toml"
 PROMPT = "bms>"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\r\x07]")
 GAP = r"(?:\x1b\[[0-9;]*m|\s)+"  # spaces and styles between a label and its value
@@ -31,16 +30,8 @@ def plain(text: str) -> str:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A daemon running the virtual-room site, for the whole module."""
-    path = tmp_path_factory.mktemp("daemon")
-    daemon = DaemonProcess(path, SITE)
-    try:
-        daemon.wait_for_event("running")
-        wait_until(lambda: (path / "daemon.json").exists() and (path / "api.token").exists(),
-                   timeout=10, what="daemon.json and api.token")
+    with virtual_site(tmp_path_factory) as path:
         yield path
-        assert daemon.terminate() == 0
-    finally:
-        daemon.close()
 
 
 @pytest.fixture
