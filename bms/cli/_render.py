@@ -248,7 +248,9 @@ def history_chart(series: HistorySeries, width: int, height: int = 15) -> str | 
         signal.lines()
     fig.draw(signal)
     fig.title(f"{series.point_id} ({series.rollup})")
-    lo, hi = series.start, max(series.end, series.start + 1)
+    # the axis spans the data when it starts later than the window (a new point, a fresh daemon)
+    lo = max(series.start, min(xs)) if len(xs) > 1 else series.start
+    hi = max(series.end, lo + 1)
     fig.ruler("x").lim(lo, hi)
     ticks = [lo + (hi - lo) * i / 4 for i in range(5)]
     fig.ruler("x").ticks(ticks, [_tick_label(t, hi - lo) for t in ticks])

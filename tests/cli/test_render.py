@@ -172,6 +172,14 @@ def test_history_chart_fits_the_width() -> None:
     assert datetime.fromtimestamp(T0).strftime("%H:%M") in lines[-1]
 
 
+def test_history_chart_spans_the_data_when_it_starts_late_in_the_window() -> None:
+    late = HistorySeries(point_id="a/b", start=T0 - 3600, end=T0 + 60, rollup="raw",
+                         samples=tuple(HistorySample(ts=T0 + i, value=float(i)) for i in range(60)))
+    axis = Text.from_ansi(history_chart(late, width=90) or "").plain.splitlines()[-1]
+    assert datetime.fromtimestamp(T0).strftime("%H:%M:%S") in axis  # seconds: the axis is the data's minute
+    assert datetime.fromtimestamp(T0 - 3600).strftime("%H:%M") not in axis
+
+
 def test_history_chart_of_one_sample_and_of_nothing() -> None:
     one = HistorySeries(point_id="a/b", start=T0, end=T0 + 60, rollup="raw", samples=(HistorySample(ts=T0, value=1.0),))
     assert history_chart(one, width=60) is not None
