@@ -9,7 +9,12 @@ Starts ``bms daemon`` on a temporary data directory, then prints:
   in all or ``--seconds`` have passed;
 * live-stream latency (p50, p99) of ``--changes`` writes of ``--setpoint``:
   from sending the write to the ValueChanged arriving on the stream, and
-  from the change's own timestamp (set by the point store) to its arrival.
+  from the change's own timestamp (set by the point store) to its arrival;
+* device-to-stream latency (p50, p99) of ``--changes`` value changes made
+  on a simulated BACnet device (a bacpypes3 device in this process, on
+  loopback) whose point the bridge follows by COV: from the change on the
+  device to its ValueChanged arriving on a client's live stream, through
+  COV notification -> bridge -> point store -> stream hub -> SSE.
 
 Figures, not assertions; the daemon is stopped at the end.
 """
@@ -25,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bms.client import ApiClient
 from bms.daemon import read_daemon_info
@@ -124,6 +130,75 @@ def bench_stream(data: Path, setpoint: str, changes: int) -> None:
           f"p99 {pct(from_change, 0.99) * 1e3:.2f} ms; mean {statistics.fmean(from_write) * 1e3:.2f} ms")
 
 
+DEVICE_PORT = 47960  # the simulated device's BACnet port; the daemon's client takes the next one
+DEVICE_ADDRESS = "127.0.0.60"
+
+
+def device_scenario(folder: Path) -> Path:
+    path = folder / "device-site.toml"
+    path.write_text(f"""profile_dirs = ["{ROOT / 'conf/profiles'}"]
+[site]
+id = "bench"
+name = "Bench"
+[networks.bacnet.lan]
+address = "127.0.0.1/8:{DEVICE_PORT + 1}"
+device_port = {DEVICE_PORT}
+poll_interval = 60.0
+[[devices]]
+id = "ahu1"
+profile = "ahu"
+protocol = "bacnet"
+network = "lan"
+address = "{DEVICE_ADDRESS}"
+device_instance = 1001
+""")
+    return path
+
+
+def bench_device_stream(changes: int) -> None:
+    from bms.config import load_profile
+    from bms.sim.bacnet import BacnetSimulator
+
+    profile, problems = load_profile(ROOT / "conf/profiles/ahu.toml")
+    assert profile is not None, problems
+    sim = BacnetSimulator([(1001, DEVICE_ADDRESS, profile)], DEVICE_PORT, interval=None).start_in_thread()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bms-bench-api-device-") as tmp:
+            data = Path(tmp)
+            proc = start_daemon(data, device_scenario(data))
+            try:
+                latencies = device_changes(data, sim, changes)
+            finally:
+                stop_daemon(proc)
+    finally:
+        sim.stop()
+    print(f"device -> live stream ({changes} changes of ahu1/oat on a simulated BACnet device, COV): "
+          f"p50 {pct(latencies, 0.5) * 1e3:.2f} ms, p99 {pct(latencies, 0.99) * 1e3:.2f} ms, "
+          f"mean {statistics.fmean(latencies) * 1e3:.2f} ms")
+
+
+def device_changes(data: Path, sim: Any, changes: int) -> list[float]:
+    latencies: list[float] = []
+    with ApiClient.from_data_dir(data) as client, client.stream(points=["ahu1/oat"]) as events:
+        deadline = time.monotonic() + 30
+        while client.point("ahu1/oat").value is None:  # the first poll, then the COV subscription
+            if time.monotonic() > deadline:
+                raise SystemExit("the daemon never read ahu1/oat from the simulated device")
+            time.sleep(0.05)
+        time.sleep(1.0)  # let the subscription settle: the first notification follows the subscribe
+        for i in range(changes):
+            value = 10.0 + (i % 2) * 5.0 + i * 0.001  # well past the point's 0.2 COV increment each time
+            t0 = time.perf_counter()
+            sim.set_value(1001, "analog-input,1", value)
+            for event in events:
+                if isinstance(event, ValueChanged) and any(
+                        v.point_id == "ahu1/oat" and isinstance(v.value, float) and abs(v.value - value) < 1e-3
+                        for v in event.values):
+                    latencies.append(time.perf_counter() - t0)
+                    break
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--site", type=Path, default=ROOT / "tests/data/site.toml")
@@ -144,6 +219,7 @@ def main() -> None:
             bench_stream(data, args.setpoint, args.changes)
         finally:
             stop_daemon(proc)
+    bench_device_stream(args.changes)
 
 
 if __name__ == "__main__":
