@@ -2,8 +2,10 @@
 
 On start it loads the building model and brings it in line with the
 scenario (sites, spaces, equipment and points built from the profiles),
-publishing ``EntityCreated`` / ``EntityUpdated`` for what changed. Nodes
-that other components added (devices accepted during commissioning) stay.
+publishing ``EntityCreated`` / ``EntityUpdated`` / ``EntityDeleted`` for
+what changed. Devices accepted during commissioning (Equip nodes marked
+``origin = "discovery"``) stay, with their points and the spaces above them;
+any other node the scenario no longer names is deleted.
 It answers ``ListNodes`` / ``GetNode`` from its in-memory cache and applies
 ``UpsertNodes``.
 """
@@ -17,7 +19,7 @@ from actors._supervisor import ChildSpec
 from actors.platform import Platform, component
 from bms.config import LoadedScenario
 from bms.messages import GetNode, ListNodes
-from bms.model import Node, NodeStore, Upserted, UpsertNodes, build_site
+from bms.model import Node, NodeStore, Upserted, UpsertNodes, build_site, retired
 from bms.supervision import RestartPolicy
 
 NAME = "nodes"
@@ -32,9 +34,15 @@ class ModelStore(BmsActor):
     def setup(self) -> None:
         self.store = NodeStore(self.ctx.data_dir / "nodes.db", self.clock)
         if self.site is not None:
-            outcomes = self.store.upsert_many(build_site(self.site))
+            built = build_site(self.site)
+            removed = 0
+            for root in retired(self.store.all(), built):  # gone from the scenario since the last start
+                for event in self.store.delete(root, recursive=True):
+                    self.publish(event)
+                    removed += 1
+            outcomes = self.store.upsert_many(built)
             changed = self._publish(outcomes)
-            self.log.info("building model loaded", nodes=len(self.store), changed=changed)
+            self.log.info("building model loaded", nodes=len(self.store), changed=changed, removed=removed)
 
     def teardown(self) -> None:
         if self.store is not None:

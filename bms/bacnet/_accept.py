@@ -33,7 +33,7 @@ from bms.bacnet._store import StoredDevice, StoredObject
 from bms.config import BacnetBinding, DeviceSpec, PointSpec, Profile, Scenario, SiteSpec
 from bms.errors import ConfigError
 from bms.messages import DeviceRecord
-from bms.model import Node, build_nodes
+from bms.model import DISCOVERY, ORIGIN, Node, build_nodes
 
 DISCOVERED_PROFILE = "discovered"
 """The ``profile`` property of an Equip built from its discovered objects."""
@@ -144,7 +144,10 @@ def accepted_nodes(
         device_instance=device.instance,
     )
     scenario = Scenario(site=site, devices=[spec])
-    return [n for n in build_nodes(scenario, {chosen.name: chosen}) if n.type != "Site"]
+    nodes = [n for n in build_nodes(scenario, {chosen.name: chosen}) if n.type != "Site"]
+    equip = nodes[0]  # marked, so that a daemon start keeps it though the scenario does not name it
+    nodes[0] = msgspec.structs.replace(equip, properties={**equip.properties, ORIGIN: DISCOVERY})
+    return nodes
 
 
 # ------------------------------------------------------------------ device records

@@ -13,7 +13,7 @@
 Plain classes and functions, no threads: the model store actor owns a NodeStore.
 """
 
-from bms.model._build import build_nodes, build_site
+from bms.model._build import DISCOVERY, ORIGIN, build_nodes, build_site, retired
 from bms.model._messages import UpsertNodes
 from bms.model._node import NODE_TYPES, Binding, Capabilities, Node, NodeType, TagValue, normalised
 from bms.model._spec import POINT_TYPES, device_of, is_point, point_spec
@@ -21,7 +21,9 @@ from bms.model._store import NodeStore, Outcome, Upserted
 from bms.model._tags import suggest_tags
 
 __all__ = [
+    "DISCOVERY",
     "NODE_TYPES",
+    "ORIGIN",
     "POINT_TYPES",
     "Binding",
     "Capabilities",
@@ -38,5 +40,6 @@ __all__ = [
     "is_point",
     "normalised",
     "point_spec",
+    "retired",
     "suggest_tags",
 ]

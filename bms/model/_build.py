@@ -189,3 +189,34 @@ def build_site(loaded: LoadedScenario) -> list[Node]:
     except ConfigError as err:
         problems = [f"{loaded.path}: {p}" for p in err.problems]
         raise ConfigError(f"{loaded.path}: {len(problems)} problem(s)", problems) from None
+
+
+ORIGIN, DISCOVERY = "origin", "discovery"
+"""The Equip property that marks a device accepted from discovery rather than configured in the scenario."""
+
+
+def retired(existing: list[Node], built: list[Node]) -> list[str]:
+    """Nodes of the model that the scenario no longer has: the roots of the subtrees to delete.
+
+    Equipment accepted from discovery (``properties["origin"] == "discovery"``),
+    everything below it and the spaces above it stay.
+    """
+    by_id = {n.id: n for n in existing}
+    keep = {n.id for n in built}
+    for node in existing:
+        if node.type == "Equip" and node.properties.get(ORIGIN) == DISCOVERY:
+            keep.add(node.id)
+            parent = node.parent
+            while parent is not None and parent not in keep:
+                keep.add(parent)
+                parent = by_id[parent].parent if parent in by_id else None
+    for node in existing:  # points (and anything) below kept equipment
+        parent = node.parent
+        while parent is not None:
+            above = by_id.get(parent)
+            if above is not None and above.type == "Equip" and above.properties.get(ORIGIN) == DISCOVERY:
+                keep.add(node.id)
+                break
+            parent = above.parent if above is not None else None
+    gone = {n.id for n in existing if n.id not in keep}
+    return [i for i in gone if by_id[i].parent not in gone]

@@ -38,6 +38,7 @@ from bms.messages import (
     DeviceDown,
     DeviceRecovered,
     DeviceWrite,
+    EntityDeleted,
     GetPoint,
     GetPriorityArray,
     ListPoints,
@@ -257,3 +258,25 @@ def test_the_point_store_restarts_with_its_state_rebuilt(ctx: Context) -> None:
     assert restarted.wait(5)
     assert points.ask(GetPoint(point_id="room/sp")).value == 23.0
     assert ctx.health.get("points").state == "Healthy"  # type: ignore[union-attr]
+
+
+def test_a_device_dropped_from_the_scenario_leaves_the_model_at_the_next_start(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    first = make_context(clock, tmp_path)
+    try:
+        start_site(first, site())
+    finally:
+        first.supervisor.stop_all()
+    smaller = site()
+    smaller = LoadedScenario(smaller.path, Scenario(site=smaller.scenario.site, devices=smaller.scenario.devices[:1]),
+                             smaller.profiles)
+    second = make_context(clock, tmp_path)
+    try:
+        deleted = collect(second, EntityDeleted)
+        points = start_site(second, smaller)
+        wait_until(lambda: {m.node_id for m in deleted if isinstance(m, EntityDeleted)} == {"room", "room/sp"})
+        assert "room/sp" not in [p.point_id for p in points.ask(ListPoints())]
+        with pytest.raises(NotFound):
+            points.ask(GetPoint(point_id="room/sp"))
+    finally:
+        second.supervisor.stop_all()

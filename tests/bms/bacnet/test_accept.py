@@ -85,7 +85,7 @@ def test_accepted_nodes_from_objects() -> None:
     assert (equip.id, equip.type, equip.parent, equip.name, equip.tags) == ("ahu2", "Equip", "hq", "AHU-2", ("equip",))
     assert equip.properties == {"protocol": "bacnet", "profile": "discovered", "network": "main", "vendor": "Acme",
                                 "model": "AX-1", "description": "roof unit", "address": "127.0.0.9:47808",
-                                "device_instance": 1201}
+                                "device_instance": 1201, "origin": "discovery"}
     by_id = {p.id: p for p in points}
     sat = by_id["ahu2/supply_air_temp"]
     assert {"supply", "air", "temp", "sensor", "point", "his"} <= set(sat.tags)
