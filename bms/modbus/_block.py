@@ -10,9 +10,11 @@ to one ``unpack_from``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bms.config._schema import ByteOrder, ModbusBinding
 from bms.messages import Sample
@@ -39,44 +41,74 @@ _REORDER: dict[str, Reorder] = {
     "DCBA": lambda data: data[::-1],
 }
 
-# one compiled point: (point id, how, byte offset, Struct, reorder, bit, scale, offset)
-_Step = tuple[str, int, int, struct.Struct | None, Reorder, int, float, float]
+# one compiled point: (point id, how, byte offset, Struct, reorder, bit or bytes, scale, offset,
+# index of its value in the block's bulk unpack or -1)
+_Step = tuple[str, int, int, struct.Struct | None, Reorder, int, float, float, int]
 _BIT, _FLAG, _BOOL, _NUMBER = 0, 1, 2, 3
 
 
-def _compile(block: ReadBlock, device_order: ByteOrder) -> tuple[_Step, ...]:
+class _Decoder:
+    """A block's steps, and one Struct that unpacks every big-endian number of the block at once.
+
+    When every point of the block is such a number (the common register
+    block), ``ids``, ``scaled`` and ``floats`` let :func:`decode_block` build
+    the samples without a per-point branch.
+    """
+
+    __slots__ = ("bulk", "bulk_size", "floats", "ids", "scaled", "steps")
+
+    def __init__(self, steps: tuple[_Step, ...], bulk: struct.Struct | None, bulk_size: int) -> None:
+        self.steps = steps
+        self.bulk = bulk
+        self.bulk_size = bulk_size
+        every = bulk is not None and all(step[8] == i for i, step in enumerate(steps))
+        self.ids: tuple[str, ...] | None = tuple(step[0] for step in steps) if every else None
+        self.scaled = tuple((i, step[6], step[7]) for i, step in enumerate(steps) if (step[6], step[7]) != (1.0, 0.0))
+        self.floats = tuple(i for i, step in enumerate(steps) if step[3] is not None and step[3].format[-1] in "fd")
+
+
+def _compile(block: ReadBlock, device_order: ByteOrder) -> _Decoder:
     steps: list[_Step] = []
+    fmt, cursor, taken = [">"], 0, 0
     for point_id, offset, binding in block.points:
-        steps.append(_step(point_id, offset, binding, device_order))
-    return tuple(steps)
+        step = _step(point_id, offset, binding, device_order)
+        how, at, st, reorder = step[1], step[2], step[3], step[4]
+        if how == _NUMBER and reorder is None and st is not None and at >= cursor:
+            fmt.append("x" * (at - cursor) + st.format[1:])  # pad to the point, then its own format
+            cursor = at + st.size
+            step = (*step[:8], taken)
+            taken += 1
+        steps.append(step)
+    bulk = struct.Struct("".join(fmt)) if taken else None
+    return _Decoder(tuple(steps), bulk, cursor)
 
 
 def _step(point_id: str, offset: int, binding: ModbusBinding, device_order: ByteOrder) -> _Step:
     if binding.table in BIT_TABLES:
-        return (point_id, _BIT, offset, None, None, 0, 1.0, 0.0)
+        return (point_id, _BIT, offset, None, None, 0, 1.0, 0.0, -1)
     reorder = _REORDER[binding.order if binding.order is not None else device_order]
     if binding.bit is not None:
-        return (point_id, _FLAG, offset * 2, struct.Struct(">H"), reorder, binding.bit, 1.0, 0.0)
+        return (point_id, _FLAG, offset * 2, struct.Struct(">H"), reorder, binding.bit, 1.0, 0.0, -1)
     fmt, count, _ = _FORMATS[binding.type]
     how = _BOOL if binding.type == "bool" else _NUMBER
-    return (point_id, how, offset * 2, struct.Struct(">" + fmt), reorder, count * 2, binding.scale, binding.offset)
+    return (point_id, how, offset * 2, struct.Struct(">" + fmt), reorder, count * 2, binding.scale, binding.offset, -1)
 
 
-_cache: dict[tuple[int, str], tuple[ReadBlock, tuple[_Step, ...]]] = {}
+_cache: dict[tuple[int, str], tuple[ReadBlock, _Decoder]] = {}
 _CACHE_MAX = 4096
 
 
-def compiled(block: ReadBlock, device_order: ByteOrder) -> tuple[_Step, ...]:
+def compiled(block: ReadBlock, device_order: ByteOrder) -> _Decoder:
     """The block's decoder (cached by identity: a device's plan is made once and polled for ever)."""
     key = (id(block), device_order)
     hit = _cache.get(key)
     if hit is not None and hit[0] is block:
         return hit[1]
-    steps = _compile(block, device_order)
+    decoder = _compile(block, device_order)
     if len(_cache) >= _CACHE_MAX:
         _cache.clear()
-    _cache[key] = (block, steps)
-    return steps
+    _cache[key] = (block, decoder)
+    return decoder
 
 
 def decode_block(block: ReadBlock, values: Sequence[int] | Sequence[bool], device_order: ByteOrder, ts: float) -> list[Sample]:
@@ -84,21 +116,29 @@ def decode_block(block: ReadBlock, values: Sequence[int] | Sequence[bool], devic
 
     A non-finite float (a meter's "not available") becomes a faulted sample with no value.
     """
-    steps = compiled(block, device_order)
+    decoder = compiled(block, device_order)
     if block.is_bits:
-        return [Sample(point_id, bool(values[offset]), ts) for point_id, _how, offset, *_ in steps]
+        return [Sample(point_id, bool(values[offset]), ts) for point_id, _how, offset, *_ in decoder.steps]
     data = struct.pack(f">{len(values)}H", *values)
+    size = len(data)
+    bulk = decoder.bulk.unpack_from(data) if decoder.bulk is not None and decoder.bulk_size <= size else None
+    if bulk is not None and decoder.ids is not None:
+        return _all_numbers(decoder, decoder.ids, list(bulk), ts)
     samples: list[Sample] = []
     append = samples.append
     isfinite = math.isfinite
-    size = len(data)
-    for point_id, how, at, st, reorder, extra, scale, shift in steps:
+    for point_id, how, at, st, reorder, extra, scale, shift, index in decoder.steps:
         assert st is not None
-        if at + st.size > size:  # a point beyond the reply: a plan and a reply that do not match
+        if index >= 0 and bulk is not None:
+            raw = bulk[index]
+        elif at + st.size > size:  # a point beyond the reply: a plan and a reply that do not match
             append(Sample(point_id, None, ts, fault=f"cannot decode: {block.describe()} reply ends before it"))
             continue
-        if how == _NUMBER:
+        elif how == _NUMBER:
             raw = st.unpack_from(data, at)[0] if reorder is None else st.unpack(reorder(data[at:at + extra]))[0]
+        else:
+            raw = None
+        if how == _NUMBER:
             if type(raw) is float and not isfinite(raw):
                 append(Sample(point_id, None, ts, fault=f"device reported {raw} (not available)"))
                 continue
@@ -109,4 +149,15 @@ def decode_block(block: ReadBlock, values: Sequence[int] | Sequence[bool], devic
             append(Sample(point_id, bool(register >> extra & 1), ts))
         else:
             append(Sample(point_id, data[at:at + 2] != b"\x00\x00", ts))
+    return samples
+
+
+def _all_numbers(decoder: _Decoder, ids: tuple[str, ...], raws: list[Any], ts: float) -> list[Sample]:
+    """Samples of a block whose every point came out of the bulk unpack (``raws``, in point order)."""
+    for i, scale, shift in decoder.scaled:
+        raws[i] = raws[i] * scale + shift
+    bad = [i for i in decoder.floats if not math.isfinite(raws[i])]
+    samples = list(map(Sample, ids, raws, itertools.repeat(ts)))
+    for i in bad:
+        samples[i] = Sample(ids[i], None, ts, fault=f"device reported {raws[i]} (not available)")
     return samples

@@ -54,8 +54,12 @@ def check_reply(block: ReadBlock, values: Sequence[int] | Sequence[bool]) -> lis
         if not all(isinstance(v, bool) for v in bits):
             raise MalformedReply(f"malformed reply to {block.describe()}: bits are not booleans")
         return [bool(v) for v in bits]
-    registers = [int(v) for v in values]
-    if any(isinstance(v, bool) or not 0 <= int(v) <= 0xFFFF for v in values):
+    registers = list(values)
+    kinds = set(map(type, registers))
+    if not kinds <= {int}:  # a bool, a float or None among registers: not a register reply
+        raise MalformedReply(f"malformed reply to {block.describe()}: a register is outside 0..65535 (got "
+                             f"{', '.join(sorted(k.__name__ for k in kinds - {int}))})")
+    if registers and not 0 <= min(registers) <= max(registers) <= 0xFFFF:
         raise MalformedReply(f"malformed reply to {block.describe()}: a register is outside 0..65535")
     return registers
 

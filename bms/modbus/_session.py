@@ -208,7 +208,8 @@ class ModbusDeviceSession:
             async with self.connection.lock:
                 await self.connection.connect()
                 try:
-                    response = await asyncio.wait_for(call(self.connection.client), self.timeout)
+                    async with asyncio.timeout(self.timeout):  # no task per request, unlike wait_for
+                        response = await call(self.connection.client)
                 except TimeoutError as err:
                     last = err
                     continue
@@ -239,15 +240,15 @@ class ModbusDeviceSession:
         response: ModbusPDU
         if block.table == "coil":
             response = await self._request(what, lambda c: c.read_coils(start, count=count, device_id=unit))
-            return check_reply(block, list(response.bits))
+            return check_reply(block, response.bits)
         if block.table == "discrete":
             response = await self._request(what, lambda c: c.read_discrete_inputs(start, count=count, device_id=unit))
-            return check_reply(block, list(response.bits))
+            return check_reply(block, response.bits)
         if block.table == "holding":
             response = await self._request(what, lambda c: c.read_holding_registers(start, count=count, device_id=unit))
         else:
             response = await self._request(what, lambda c: c.read_input_registers(start, count=count, device_id=unit))
-        return check_reply(block, list(response.registers))
+        return check_reply(block, response.registers)
 
     async def poll(self, plan: BlockPlan) -> list[Sample]:
         """One Sample per planned point.

@@ -132,3 +132,34 @@ def test_block_decoder_matches_the_point_decoder_for_every_type_and_order(device
                 assert sample.value is None and sample.fault is not None
             else:
                 assert sample.value == want and type(sample.value) is type(want), (binding, device_order)
+
+
+def test_a_block_of_plain_numbers_decodes_in_one_unpack_exactly_as_point_by_point() -> None:
+    """Every point big-endian (the common register block): the bulk path, NaN and scaling included."""
+    from bms.config import ModbusBinding
+    from bms.modbus import decode, width
+    from bms.modbus._block import compiled
+
+    bindings, address = [], 0
+    for i in range(60):
+        type_ = TYPES[1 + i % (len(TYPES) - 1)]  # every type but bool
+        b = ModbusBinding(table="holding", address=address, type=type_, scale=(1.0, 0.1)[i % 2],  # type: ignore[arg-type]
+                          offset=(0.0, -40.0)[i % 3 == 0])
+        bindings.append(b)
+        address += width(b)
+    plan = plan_reads([(f"p{i}", b) for i, b in enumerate(bindings)], max_registers=125, max_gap=0)
+    faults = 0
+    for blk in plan.blocks:
+        assert compiled(blk, "ABCD").ids is not None  # this block takes the bulk path
+        values = [(blk.start + i) * 40503 % 65536 for i in range(blk.count)]
+        first_float = next(offset for _pid, offset, b in blk.points if b.type == "float32")
+        values[first_float:first_float + 2] = [0x7FC0, 0x0000]  # a meter's "not available" NaN
+        for sample, (pid, offset, binding) in zip(decode_block(blk, values, "ABCD", 2.0), blk.points, strict=True):
+            want = decode(binding, values[offset:offset + width(binding)], "ABCD")
+            assert sample.point_id == pid and sample.ts == 2.0
+            if isinstance(want, float) and not math.isfinite(want):
+                assert sample.value is None and sample.fault is not None and "not available" in sample.fault
+                faults += 1
+            else:
+                assert sample.value == want and type(sample.value) is type(want) and sample.fault is None
+    assert faults == len(plan.blocks)
