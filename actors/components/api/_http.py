@@ -50,7 +50,7 @@ class HttpServer:
         sock = self._bind()
         self.bound_host, self.port = sock.getsockname()[:2]
         config = uvicorn.Config(
-            self.app, log_config=None, access_log=False, lifespan="on", ws="none", http="h11",
+            self.app, log_config=None, access_log=False, lifespan="on", ws="none", http="httptools",
             loop="asyncio", timeout_graceful_shutdown=GRACE, server_header=False,
         )
         self._server = uvicorn.Server(config)
