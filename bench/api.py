@@ -4,8 +4,8 @@
 
 Starts ``bms daemon`` on a temporary data directory, then prints:
 
-* point reads per second and latency (p50, p99) with ``--clients`` threads,
-  each with its own ApiClient, reading ``--point`` until ``--reads`` reads
+* point reads per second and latency (p50, p99) with ``--clients`` client
+  processes, each with its own ApiClient, reading ``--point`` until ``--reads`` reads
   in all or ``--seconds`` have passed;
 * live-stream latency (p50, p99) of ``--changes`` writes of ``--setpoint``:
   from sending the write to the ValueChanged arriving on the stream, and
@@ -22,12 +22,12 @@ Figures, not assertions; the daemon is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -71,42 +71,48 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def read_worker(data: str, point: str, count: int, seconds: float, ready: Any, go: Any, out: Any) -> None:
+    """One client process: ``count`` reads of ``point`` (or ``seconds``), latencies back through ``out``."""
+    mine: list[float] = []
+    error = ""
+    with ApiClient.from_data_dir(Path(data)) as client:
+        client.point(point)  # connection up before the clock starts
+        ready.release()
+        go.wait()
+        deadline = time.perf_counter() + seconds
+        try:
+            for _ in range(count):
+                t0 = time.perf_counter()
+                client.point(point)
+                mine.append(time.perf_counter() - t0)
+                if t0 > deadline:
+                    break
+        except BmsError as err:
+            error = str(err)
+    out.put((mine, error))
+
+
 def bench_reads(data: Path, point: str, clients: int, total: int, seconds: float) -> None:
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors: list[str] = []
-    share = total // clients
-    start = threading.Barrier(clients + 1)
-    deadline_box: list[float] = []
-
-    def worker(i: int) -> None:
-        with ApiClient.from_data_dir(data) as client:
-            client.point(point)  # connection up before the clock starts
-            start.wait()
-            mine = latencies[i]
-            deadline = deadline_box[0]
-            try:
-                for _ in range(share):
-                    t0 = time.perf_counter()
-                    client.point(point)
-                    mine.append(time.perf_counter() - t0)
-                    if t0 > deadline:
-                        break
-            except BmsError as err:
-                errors.append(str(err))
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    deadline_box.append(time.perf_counter() + seconds)
+    """``clients`` client processes (their own interpreters: the figure is the daemon's, not one client's GIL)."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, go, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=read_worker, args=(str(data), point, total // clients, seconds, ready, go, out))
+             for _ in range(clients)]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.acquire()
     t0 = time.perf_counter()
-    start.wait()
-    for t in threads:
-        t.join()
+    go.set()
+    results = [out.get() for _ in procs]
     elapsed = time.perf_counter() - t0
+    for proc in procs:
+        proc.join()
+    errors = [e for _, e in results if e]
     if errors:
         raise SystemExit(f"reads failed: {errors[0]}")
-    flat = [x for xs in latencies for x in xs]
-    print(f"point reads ({clients} clients, {len(flat)} reads of {point} in {elapsed:.2f} s): "
+    flat = [x for xs, _ in results for x in xs]
+    print(f"point reads ({clients} client processes, {len(flat)} reads of {point} in {elapsed:.2f} s): "
           f"{len(flat) / elapsed:,.0f} reads/s, p50 {pct(flat, 0.5) * 1e3:.2f} ms, p99 {pct(flat, 0.99) * 1e3:.2f} ms")
 
 
