@@ -10,10 +10,10 @@ Commands follow one model for every protocol: a write is checked by the
 guards, lands in the point's priority array (persisted), and when the
 effective value changes the point is *driven*: a virtual point takes the
 effective value at once; a device point gets a ``DeviceWrite`` of the
-effective value at its command priority (``None`` when every level is
-relinquished and there is no relinquish default: the bridge relinquishes
-on the device). A point whose array holds any level carries the
-``overridden`` flag.
+effective value at its command priority. Once every level is relinquished,
+a BACnet point is relinquished on the device too (``None``: the device's
+own priority array decides), a Modbus point gets its relinquish default.
+A point whose array holds any level carries the ``overridden`` flag.
 """
 
 from __future__ import annotations
@@ -181,10 +181,18 @@ class LivePoints:
         return [self._device_write(info)]
 
     def _device_write(self, info: PointInfo) -> DeviceWrite:
-        return DeviceWrite(
-            point_id=info.point_id, value=self.commands.effective(info.point_id),
-            priority=info.spec.command_priority, request_id=next(self._requests),
-        )
+        """The effective value at the point's command priority.
+
+        A BACnet device has a priority array of its own: once every level here
+        is relinquished we relinquish ours there too (``None``), so the device's
+        own relinquish default and other clients' levels apply. A Modbus
+        register has no such thing: it gets the relinquish default written.
+        """
+        point_id = info.point_id
+        released = self.commands.active_priority(point_id) is None
+        value = None if released and info.protocol == "bacnet" else self.commands.effective(point_id)
+        return DeviceWrite(point_id=point_id, value=value, priority=info.spec.command_priority,
+                           request_id=next(self._requests))
 
     def _overridden_flag(self, point_id: str, now: float) -> list[Message]:
         held = self.commands.active_priority(point_id) is not None

@@ -21,6 +21,7 @@ from actors.components.nodes import ModelStore
 from actors.components.points import PointStore
 from bms.clock import ManualClock
 from bms.config import (
+    BacnetBinding,
     DeviceSpec,
     GuardSpec,
     HistorySpec,
@@ -280,3 +281,24 @@ def test_a_device_dropped_from_the_scenario_leaves_the_model_at_the_next_start(t
             points.ask(GetPoint(point_id="room/sp"))
     finally:
         second.supervisor.stop_all()
+
+
+def test_a_released_bacnet_point_is_relinquished_on_the_device_a_modbus_one_gets_its_default(ctx: Context) -> None:
+    damper = Profile(name="box", protocol="bacnet", points=[
+        PointSpec(key="damper", name="Damper", unit="%", writable=True, relinquish_default=50.0,
+                  bacnet=BacnetBinding(object="analog-output,1")),
+    ])
+    loaded = site()
+    scenario = Scenario(site=loaded.scenario.site, devices=[
+        *loaded.scenario.devices, DeviceSpec(id="box1", profile="box", protocol="bacnet", address="127.0.0.9",
+                                             device_instance=9)])
+    points = start_site(ctx, LoadedScenario(loaded.path, scenario, {**loaded.profiles, "box": damper}))
+    writes = collect(ctx, DeviceWrite)
+    for point_id in ("box1/damper", "dev1/cmd"):
+        points.ask(WritePoint(point_id=point_id, value=80.0, priority=8))
+        points.ask(RelinquishPoint(point_id=point_id, priority=8))
+    wait_until(lambda: len(writes) == 4)
+    assert [(m.point_id, m.value, m.priority) for m in writes if isinstance(m, DeviceWrite)] == [
+        ("box1/damper", 80.0, 8), ("box1/damper", None, 8),  # the device's own array takes over
+        ("dev1/cmd", 80.0, 8), ("dev1/cmd", 0.0, 8),  # a register keeps what it is told: the default
+    ]
