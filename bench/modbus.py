@@ -40,6 +40,8 @@ from bms.messages import SampleBatch, Tick
 from bms.modbus import ModbusDeviceSession, TcpLink, plan_reads, width
 
 FIRST_ADDRESS = 100
+CPU: dict[str, float] = {}
+"""Client CPU seconds of each in-process path: the servers run in other processes, on the same cores."""
 TYPES: tuple[tuple[str, float], ...] = (("uint16", 1.0), ("int16", 1.0), ("float32", 1.0), ("uint32", 0.1))
 
 
@@ -124,25 +126,34 @@ async def session_path(ports: dict[int, int], profile: Profile, cycles: int) -> 
     plans = {u: plan_reads([(f"d{u}/{pt.key}", pt.modbus) for pt in profile.points if pt.modbus]) for u in ports}
     await asyncio.gather(*(s.poll(plans[u]) for u, s in sessions.items()))  # connect + warm up
     samples = faults = 0
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for _ in range(cycles):
         for result in await asyncio.gather(*(s.poll(plans[u]) for u, s in sessions.items())):
             samples += len(result)
             faults += sum(1 for r in result if r.fault is not None)
     elapsed = time.perf_counter() - t0
+    CPU["session"] = time.process_time() - cpu0
     for s in sessions.values():
         s.close()
     return elapsed, samples, faults
 
 
-async def raw_path(ports: dict[int, int], registers: int, cycles: int) -> tuple[float, int]:
-    """Seconds for ``cycles`` of raw 125-register reads of every device; requests per cycle."""
+async def raw_path(ports: dict[int, int], registers: int, cycles: int,
+                   spans: list[tuple[int, int]] | None = None) -> tuple[float, int]:
+    """Seconds for ``cycles`` of raw reads of every device; requests per cycle.
+
+    ``spans`` (start, count) are the reads: by default blind 125-register
+    reads of the whole range; the planner's blocks for a same-requests figure.
+    """
     from pymodbus.client import AsyncModbusTcpClient
 
     clients = {u: AsyncModbusTcpClient("127.0.0.1", port=p, timeout=5.0, retries=0) for u, p in ports.items()}
     for c in clients.values():
         await c.connect()
-    spans = [(a, min(125, FIRST_ADDRESS + registers - a)) for a in range(FIRST_ADDRESS, FIRST_ADDRESS + registers, 125)]
+    planned = spans is not None
+    if spans is None:
+        spans = [(a, min(125, FIRST_ADDRESS + registers - a))
+                 for a in range(FIRST_ADDRESS, FIRST_ADDRESS + registers, 125)]
 
     async def read_all(unit: int) -> None:
         for address, count in spans:
@@ -151,10 +162,11 @@ async def raw_path(ports: dict[int, int], registers: int, cycles: int) -> tuple[
                 raise RuntimeError(f"raw read failed: {reply}")
 
     await asyncio.gather(*(read_all(u) for u in clients))
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for _ in range(cycles):
         await asyncio.gather(*(read_all(u) for u in clients))
     elapsed = time.perf_counter() - t0
+    CPU["raw plan" if planned else "raw"] = time.process_time() - cpu0
     for c in clients.values():
         c.close()
     return elapsed, len(spans) * len(clients)
@@ -238,9 +250,12 @@ def main() -> None:
         s_time, s_samples, s_faults = asyncio.run(session_path(servers.ports, profile, args.cycles))
         a_time, a_samples, a_faults = actor_path(servers.ports, profile, args.actor_cycles)
         r_time, r_per_cycle = asyncio.run(raw_path(servers.ports, registers, args.cycles))
+        blocks = [(b.start, b.count) for b in plan]
+        p_time, p_per_cycle = asyncio.run(raw_path(servers.ports, registers, args.cycles, blocks))
     finally:
         issued = servers.requests()
-    expected = len(plan) * args.devices * (args.cycles + 1 + args.actor_cycles + 1) + r_per_cycle * (args.cycles + 1)
+    expected = (len(plan) * args.devices * (args.cycles + 1 + args.actor_cycles + 1)
+                + (r_per_cycle + p_per_cycle) * (args.cycles + 1))
 
     def line(name: str, seconds: float, cycles: int, samples: int, faults: int) -> float:
         rate = samples / seconds
@@ -255,7 +270,15 @@ def main() -> None:
     print(f"{'raw':8s} {args.cycles:4d} cycles in {r_time:6.2f} s: {r_rate:10,.0f} points/s (registers read, "
           f"not decoded), {args.cycles * r_per_cycle / r_time:8,.0f} requests/s, "
           f"{r_time / args.cycles * 1000:6.1f} ms per cycle")
-    print(f"ratio ours/raw: session {s_rate / r_rate:.2f}, actor {a_rate / r_rate:.2f}")
+    p_rate = total_points * args.cycles / p_time
+    print(f"{'raw plan':8s} {args.cycles:4d} cycles in {p_time:6.2f} s: {p_rate:10,.0f} points/s (the planner's "
+          f"blocks, read raw, not decoded), {args.cycles * p_per_cycle / p_time:8,.0f} requests/s")
+    print(f"ratio ours/raw: session {s_rate / r_rate:.2f}, actor {a_rate / r_rate:.2f} (blind 125-register reads); "
+          f"session {s_rate / p_rate:.2f}, actor {a_rate / p_rate:.2f} (same requests as ours)")
+    per_cpu = {k: total_points * args.cycles / v for k, v in CPU.items() if v > 0}
+    print("client CPU (the figure per core: devices are other machines in the field): "
+          + ", ".join(f"{k} {v:,.0f} points per CPU-second" for k, v in per_cpu.items())
+          + f"; session / raw plan {per_cpu['session'] / per_cpu['raw plan']:.2f}")
     print(f"requests per cycle: ours {len(plan) * args.devices}, raw {r_per_cycle} (blind 125-register reads), "
           f"optimum {unsplit_optimum(profile) * args.devices} without splitting values")
     print(f"requests issued (counted by the servers): {issued} (expected {expected}, warm-up cycles included)")

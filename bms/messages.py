@@ -44,8 +44,13 @@ class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag=True)
 # --------------------------------------------------------------------- values
 
 
-class Sample(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like=False):
-    """One raw reading of a point by a bridge. ``fault`` names why it failed."""
+class Sample(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like=False, gc=False):
+    """One raw reading of a point by a bridge. ``fault`` names why it failed.
+
+    ``gc=False`` (here and on PointValue): bridges make hundreds of thousands
+    a second and their fields (text, numbers) can hold no reference cycle, so
+    the garbage collector need not track them (measured: 15% of a poll).
+    """
 
     point_id: str
     value: Value
@@ -60,7 +65,7 @@ class SampleBatch(Message, frozen=True):
     samples: tuple[Sample, ...]
 
 
-class PointValue(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class PointValue(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """The current value of a point with its status flags."""
 
     point_id: str

@@ -94,6 +94,17 @@ def _step(point_id: str, offset: int, binding: ModbusBinding, device_order: Byte
     return (point_id, how, offset * 2, struct.Struct(">" + fmt), reorder, count * 2, binding.scale, binding.offset, -1)
 
 
+_PACKERS: dict[int, struct.Struct] = {}
+
+
+def _packer(count: int) -> struct.Struct:
+    """``count`` big-endian registers (cached: a reply has at most 125)."""
+    packer = _PACKERS.get(count)
+    if packer is None:
+        packer = _PACKERS[count] = struct.Struct(f">{count}H")
+    return packer
+
+
 _cache: dict[tuple[int, str], tuple[ReadBlock, _Decoder]] = {}
 _CACHE_MAX = 4096
 
@@ -119,7 +130,7 @@ def decode_block(block: ReadBlock, values: Sequence[int] | Sequence[bool], devic
     decoder = compiled(block, device_order)
     if block.is_bits:
         return [Sample(point_id, bool(values[offset]), ts) for point_id, _how, offset, *_ in decoder.steps]
-    data = struct.pack(f">{len(values)}H", *values)
+    data = _packer(len(values)).pack(*values)
     size = len(data)
     bulk = decoder.bulk.unpack_from(data) if decoder.bulk is not None and decoder.bulk_size <= size else None
     if bulk is not None and decoder.ids is not None:
