@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pykka
 
-from actors._registry import Drain
+from actors._registry import LOSSLESS, Drain, Filter, Policy, Subscription
 from bms.errors import BmsError, ConfigError
 from bms.logs import get_logger
 from bms.messages import Ping
@@ -73,6 +73,7 @@ class BmsActor(pykka.ThreadingActor):
         self.ctx = ctx
         self.log = get_logger(name)
         self.cancel: threading.Event = ctx.supervisor.cancel_event(name)  # set when stopping
+        self._subscriptions: dict[tuple[type, str], Subscription] = {}
 
     # ------------------------------------------------------------ overridables
     def setup(self) -> None:
@@ -89,11 +90,34 @@ class BmsActor(pykka.ThreadingActor):
     def publish(self, msg: Any) -> int:
         return self.ctx.registry.publish(msg)
 
+    def subscribe(self, msg_type: type, policy: Policy = LOSSLESS, filter: Filter | None = None,
+                  name: str = "") -> Subscription:
+        """Subscribe this actor to ``msg_type``; the subscription outlives restarts.
+
+        Call it from ``setup()``: on a restart the same subscription is kept
+        (only its filter is replaced), so nothing published while the actor
+        restarts is missed. It ends when the actor stops for good.
+        """
+        key = (msg_type, name)
+        found = self._subscriptions.get(key)
+        if found is not None:
+            found.filter = filter
+            return found
+        made = self.ctx.registry.subscribe(msg_type, self.actor_ref, policy, filter, name or self.name)
+        self._subscriptions[key] = made
+        return made
+
+    def _unsubscribe_all(self) -> None:
+        for made in self._subscriptions.values():
+            self.ctx.registry.unsubscribe(made)
+        self._subscriptions.clear()
+
     # ------------------------------------------------------------ pykka hooks
     def on_start(self) -> None:  # pykka calls it via _actor_loop_setup
         self.setup()
 
     def on_stop(self) -> None:
+        self._unsubscribe_all()
         try:
             self.teardown()
         except Exception as err:
@@ -203,6 +227,7 @@ class BmsActor(pykka.ThreadingActor):
         self.log.error("actor stopped by its supervisor", action=action, queued_messages_lost=queued)
         pykka.ActorRegistry.unregister(self.actor_ref)
         self.actor_stopped.set()
+        self._unsubscribe_all()
         try:
             self.teardown()
         except Exception:

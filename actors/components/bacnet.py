@@ -131,11 +131,8 @@ class BacnetBridge(BmsActor):
         for target in targets:
             self._add(target)
         self._adopt_model_devices()
-        registry = self.ctx.registry
-        registry.subscribe(DeviceWrite, self.actor_ref, filter=lambda m: m.point_id in self._writable,
-                           name=f"{self.name}:writes")
-        registry.subscribe(DeviceAccepted, self.actor_ref, filter=lambda m: m.protocol == "bacnet",
-                           name=f"{self.name}:accepted")
+        self.subscribe(DeviceWrite, filter=lambda m: m.point_id in self._writable, name=f"{self.name}:writes")
+        self.subscribe(DeviceAccepted, filter=lambda m: m.protocol == "bacnet", name=f"{self.name}:accepted")
         self.ctx.ticker.every(self.monitor_interval, self.actor_ref, _MONITOR)
         self._retick()
         if problems:
@@ -145,7 +142,6 @@ class BacnetBridge(BmsActor):
 
     def teardown(self) -> None:
         self.ctx.ticker.cancel_actor(self.actor_ref)
-        self.ctx.registry.unsubscribe_actor(self.actor_ref)
         io, poller = self.io, self.poller
         self.io = self.poller = None
         self._tick = None

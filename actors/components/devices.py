@@ -118,9 +118,9 @@ class DevicesService(BmsActor):
     def setup(self) -> None:
         self.store = DiscoveryStore(self.ctx.data_dir / "discovery.db")
         for kind in (DeviceDown, DeviceRecovered):
-            self.ctx.registry.subscribe(kind, self.actor_ref, name=f"{self.name}:{kind.__name__}")
+            self.subscribe(kind, name=f"{self.name}:{kind.__name__}")
         # a device's first good poll says it is online; later batches of it are not even delivered
-        self.ctx.registry.subscribe(SampleBatch, self.actor_ref, filter=self._news, name=f"{self.name}:online")
+        self.subscribe(SampleBatch, filter=self._news, name=f"{self.name}:online")
         configured = {d.id for d in self.site.scenario.devices}
         for equip in self._model_equips():
             instance = equip.properties.get("device_instance")
@@ -134,7 +134,6 @@ class DevicesService(BmsActor):
         self._complete_pending()
 
     def teardown(self) -> None:
-        self.ctx.registry.unsubscribe_actor(self.actor_ref)
         if self.store is not None:
             self.store.close()
             self.store = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from actors._base import BmsActor, handles
-from actors._registry import LOSSLESS, merged
+from actors._registry import merged
 from actors._supervisor import ChildSpec
 from actors.components.points import point_infos
 from actors.platform import Platform, component
@@ -41,7 +41,6 @@ class HistoryStore(BmsActor):
         self.recorded: frozenset[str] | set[str] = frozenset()  # points recorded on change
         self.stored = 0
         self.transactions = 0
-        self._sub: Any = None
 
     def setup(self) -> None:
         self.writer = HistoryWriter(self.ctx.data_dir / "history.db", self.retention, self.clock)
@@ -53,8 +52,8 @@ class HistoryStore(BmsActor):
             nodes = cast(list[Node], nodes_ref.ask(ListNodes(), timeout=30.0))
         self._track(nodes)
         ref = self.actor_ref
-        self._sub = self.ctx.registry.subscribe(ValueChanged, ref, merged(MERGE_MAX), name=self.name)
-        self._accepted = self.ctx.registry.subscribe(DeviceAccepted, ref, LOSSLESS, name=self.name)
+        self.subscribe(ValueChanged, merged(MERGE_MAX))
+        self.subscribe(DeviceAccepted)
         self.ctx.ticker.every(self.interval_tick, ref, "interval")
         self.ctx.ticker.every(PRUNE_EVERY, ref, "prune", first_in=60.0)
         self.log.info("history open", path=str(self.writer.path), on_change=len(self.recorded),
@@ -73,10 +72,6 @@ class HistoryStore(BmsActor):
         self.recorded = recorded
 
     def teardown(self) -> None:
-        for sub in (self._sub, getattr(self, "_accepted", None)):
-            if sub is not None:
-                self.ctx.registry.unsubscribe(sub)
-        self._sub = None
         self.ctx.ticker.cancel_actor(self.actor_ref)
         if self.writer is not None:
             self.writer.close()

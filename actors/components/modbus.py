@@ -33,7 +33,6 @@ from typing import Any
 
 from actors._base import BmsActor, handles
 from actors._context import Context
-from actors._registry import LOSSLESS, Subscription
 from actors._supervisor import ChildSpec
 from actors.components._modbus_device import (
     BACKOFF_INITIAL,
@@ -104,7 +103,6 @@ class ModbusBridge(BmsActor):
         self._generation = 0
         self._io: LoopThread | None = None
         self._bus: ModbusConnection | None = None
-        self._write_sub: Subscription | None = None
         self._write_locks: dict[str, asyncio.Lock] = {}  # device id -> lock, used on the loop only
 
     # ------------------------------------------------------------ lifecycle
@@ -131,8 +129,7 @@ class ModbusBridge(BmsActor):
         self._by_timer = {d.timer: d for d in self.devices.values()}
         self._points = {pid: d for d in self.devices.values() for pid in d.points}
         ids = frozenset(self._points) | frozenset(self._unwritable)
-        self._write_sub = self.ctx.registry.subscribe(
-            DeviceWrite, self.actor_ref, LOSSLESS, filter=lambda m: m.point_id in ids, name=self.name)
+        self.subscribe(DeviceWrite, filter=lambda m: m.point_id in ids)
         self._report_health()
         for dev in self.devices.values():
             if len(dev.plan):
@@ -143,9 +140,6 @@ class ModbusBridge(BmsActor):
 
     def teardown(self) -> None:
         self.ctx.ticker.cancel_actor(self.actor_ref)
-        if self._write_sub is not None:
-            self.ctx.registry.unsubscribe(self._write_sub)
-            self._write_sub = None
         sessions = [d.session for d in self.devices.values()]
         bus = self._bus
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from actors._base import BmsActor, handles
-from actors._registry import LOSSLESS
 from actors._supervisor import ChildSpec
 from actors.platform import Platform, component
 from bms.errors import BmsError, ConfigError
@@ -77,7 +76,6 @@ class PointStore(BmsActor):
         super().__init__(name, ctx)
         self.housekeeping = housekeeping
         self.live: LivePoints | None = None
-        self._subs: list[Any] = []
 
     def setup(self) -> None:
         overrides = OverrideStore(self.ctx.data_dir / "overrides.db")
@@ -89,17 +87,12 @@ class PointStore(BmsActor):
         self._send(self.live.load(infos))
         if self.live.skipped_overrides:
             self.log.warning("overrides not restored (expired or unknown points)", count=self.live.skipped_overrides)
-        reg = self.ctx.registry
-        ref = self.actor_ref
-        self._subs = [reg.subscribe(t, ref, LOSSLESS, name=self.name)
-                      for t in (SampleBatch, DeviceDown, DeviceRecovered, WriteResult, DeviceAccepted)]
-        self.ctx.ticker.every(self.housekeeping, ref, "housekeeping")
+        for kind in (SampleBatch, DeviceDown, DeviceRecovered, WriteResult, DeviceAccepted):
+            self.subscribe(kind)
+        self.ctx.ticker.every(self.housekeeping, self.actor_ref, "housekeeping")
         self.log.info("points loaded", points=len(infos), writable=len(self.live.commands))
 
     def teardown(self) -> None:
-        for sub in self._subs:
-            self.ctx.registry.unsubscribe(sub)
-        self._subs = []
         self.ctx.ticker.cancel_actor(self.actor_ref)
         if self.live is not None and self.live.overrides is not None:
             self.live.overrides.close()

@@ -193,3 +193,44 @@ def test_backoff_is_capped() -> None:
     tracker = RestartTracker(RestartPolicy(max_restarts=50, within=1e9, backoff_initial=1.0, backoff_max=5.0))
     delays = [tracker.on_failure(float(t)).delay for t in range(10)]
     assert delays[-1] == 5.0 and max(delays) == 5.0
+
+
+class Listener(BmsActor):
+    """Subscribes to Jobs in setup(); fails on the numbers in ``fail_on``; a restart's setup waits for ``release``."""
+
+    def __init__(self, name: str, ctx: Context, fail_on: set[int], seen: list[int],
+                 restarting: threading.Event, release: threading.Event) -> None:
+        super().__init__(name, ctx)
+        self.fail_on, self.seen, self.restarting, self.release = fail_on, seen, restarting, release
+        self.setups = 0
+
+    def setup(self) -> None:
+        self.setups += 1
+        if self.setups > 1:  # rebuilding state takes a while (a store reopening)
+            self.restarting.set()
+            assert self.release.wait(10)
+        self.subscribe(Job)
+
+    @handles(Job)
+    def job(self, msg: Job) -> None:
+        if msg.n in self.fail_on:
+            self.fail_on.discard(msg.n)
+            raise RuntimeError(f"boom on {msg.n}")
+        self.seen.append(msg.n)
+
+
+def test_what_is_published_while_an_actor_restarts_reaches_it(ctx: Context) -> None:
+    seen: list[int] = []
+    restarting, release = threading.Event(), threading.Event()
+    ref = ctx.supervisor.start_child(ChildSpec("listener", Listener, {
+        "fail_on": {1}, "seen": seen, "restarting": restarting, "release": release}))
+    assert ref is not None
+    ctx.registry.publish(Job(1))  # fails: torn down, then set up again
+    assert restarting.wait(5)
+    for n in range(2, 7):
+        ctx.registry.publish(Job(n))  # published while the actor rebuilds its state
+    release.set()
+    wait_until(lambda: seen == [2, 3, 4, 5, 6], what="every job published during the restart")
+    assert len(ctx.registry.subscriptions()) == 1  # the same subscription, not a second one
+    ctx.supervisor.stop_all()
+    assert ctx.registry.subscriptions() == []  # gone when the actor stops for good

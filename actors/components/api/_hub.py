@@ -40,10 +40,9 @@ class StreamHub(BmsActor):
     def setup(self) -> None:
         self.feeds: weakref.WeakSet[EventFeed] = weakref.WeakSet()
         for kind in (ValueChanged, StatusChanged):
-            self.ctx.registry.subscribe(kind, self.actor_ref, latest(), name=self.name)
+            self.subscribe(kind, latest())
 
     def teardown(self) -> None:
-        self.ctx.registry.unsubscribe_actor(self.actor_ref)
         for feed in list(getattr(self, "feeds", ())):
             feed.close_threadsafe()
         self.feeds = weakref.WeakSet()
