@@ -18,10 +18,16 @@ queued tells. ``BmsActor`` runs its own receive loop instead:
 
 Subclasses implement ``setup()`` / ``teardown()`` (not on_start/on_stop) and
 handlers marked with ``@handles(MessageType)``.
+
+The inbox is a :class:`queue.SimpleQueue` (C) rather than pykka's default
+:class:`queue.Queue`, whose Python-level Condition costs twice the CPU per
+wake-up of an idle actor (15 against 7.5 us measured on the edge box); pykka
+needs only ``put``, ``get`` and ``empty``, and ``qsize`` gives the depth.
 """
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import traceback
@@ -66,6 +72,10 @@ class BmsActor(pykka.ThreadingActor):
                 for t in getattr(fn, "_bms_handles", ()):
                     table[t] = attr
         cls._dispatch = table
+
+    @staticmethod
+    def _create_actor_inbox() -> queue.SimpleQueue[Any]:  # pykka's hook for the inbox type
+        return queue.SimpleQueue()
 
     def __init__(self, name: str, ctx: Context) -> None:
         super().__init__()
@@ -223,7 +233,7 @@ class BmsActor(pykka.ThreadingActor):
             return True
 
     def _give_up(self, action: str, err: BaseException) -> None:
-        queued = self.actor_inbox.qsize()  # type: ignore[attr-defined]  # a queue.Queue
+        queued = self.actor_inbox.qsize()  # type: ignore[attr-defined]  # a queue.SimpleQueue
         self.log.error("actor stopped by its supervisor", action=action, queued_messages_lost=queued)
         pykka.ActorRegistry.unregister(self.actor_ref)
         self.actor_stopped.set()

@@ -95,7 +95,7 @@ class Supervisor:
 
     def _depth(self, ref: pykka.ActorRef[Any]) -> int:
         """Messages waiting for ``ref``: its mailbox and what its subscriptions buffer."""
-        inbox: int = ref.actor_inbox.qsize()  # type: ignore[attr-defined]  # a queue.Queue
+        inbox: int = ref.actor_inbox.qsize()  # type: ignore[attr-defined]  # a queue.SimpleQueue
         return inbox + sum(s.pending() for s in self.ctx.registry.subscriptions() if s.ref is ref)
 
     def _last_error(self, name: str) -> str:

@@ -4,8 +4,9 @@
 
 Prints, for 1 and 6 subscribers and batches of 1 and 1000 point values,
 messages/s and points/s published through ``Registry.publish`` (lossless),
-beside the same messages ``tell``-ed directly to the same actors in the
-same run, and the ratio. Then the restart latency of a crashed actor: from
+beside the same messages ``tell``-ed directly to the same actors, and
+``tell``-ed to plain ``pykka.ThreadingActor`` counters (the raw library,
+with its default ``queue.Queue`` inbox), in the same run, and the ratios. Then the restart latency of a crashed actor: from
 the raise in the handler to the next message being handled (median, p99).
 Goals (issue 2): fan-out >= 80% of raw tell; restart < 10 ms median.
 """
@@ -62,11 +63,30 @@ class Crasher(BmsActor):
     pending = 0.0
 
 
+class PlainCounter(pykka.ThreadingActor):
+    """The raw library: a stock pykka actor counting what it is told."""
+
+    created: list[PlainCounter] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        PlainCounter.created.append(self)
+        self.target, self.n, self.done = 0, 0, threading.Event()
+
+    def reset(self, target: int, done: threading.Event) -> None:
+        self.n, self.target, self.done = 0, target, done
+
+    def on_receive(self, message: Any) -> None:
+        self.n += 1
+        if self.n == self.target:
+            self.done.set()
+
+
 def _batch(size: int) -> ValueChanged:
     return ValueChanged(values=tuple(PointValue(f"dev/p{i}", float(i), 0.0) for i in range(size)))
 
 
-def _run(ctx: Context, refs: list[Any], actors: list[Counter], msg: ValueChanged, n: int, via_registry: bool) -> float:
+def _run(ctx: Context, refs: list[Any], actors: list[Any], msg: ValueChanged, n: int, via_registry: bool) -> float:
     events = [threading.Event() for _ in actors]
     for actor, ev in zip(actors, events, strict=True):
         actor.reset(n, ev)
@@ -85,7 +105,8 @@ def _run(ctx: Context, refs: list[Any], actors: list[Counter], msg: ValueChanged
 
 
 def fanout(n_msgs: int) -> None:
-    print(f"{'subs':>4} {'batch':>5} {'raw tell msg/s':>15} {'registry msg/s':>15} {'registry points/s':>18} {'ratio':>6}")
+    print(f"{'subs':>4} {'batch':>5} {'pykka msg/s':>12} {'tell msg/s':>12} {'registry msg/s':>15} "
+          f"{'registry points/s':>18} {'/tell':>6} {'/pykka':>7}")
     for subs in (1, 6):
         for size in (1, 1000):
             ctx = make_context()
@@ -98,16 +119,20 @@ def fanout(n_msgs: int) -> None:
                 refs.append(ref)
                 actors.append(Counter.created[-1])
                 ctx.registry.subscribe(ValueChanged, ref, LOSSLESS)
+            plain_refs = [PlainCounter.start() for _ in range(subs)]
+            plain = PlainCounter.created[-subs:]
             msg = _batch(size)
             n = n_msgs if size == 1 else max(n_msgs // 20, 1000)
-            raw, reg = [], []
+            lib, raw, reg = [], [], []
             for _ in range(3):  # interleave to share machine noise
+                lib.append(_run(ctx, plain_refs, plain, msg, n, via_registry=False))
                 raw.append(_run(ctx, refs, actors, msg, n, via_registry=False))
                 reg.append(_run(ctx, refs, actors, msg, n, via_registry=True))
-            raw_rate = n / min(raw)
-            reg_rate = n / min(reg)
-            print(f"{subs:>4} {size:>5} {raw_rate:>15,.0f} {reg_rate:>15,.0f} {reg_rate * size:>18,.0f}"
-                  f" {reg_rate / raw_rate:>6.2f}")
+            lib_rate, raw_rate, reg_rate = n / min(lib), n / min(raw), n / min(reg)
+            print(f"{subs:>4} {size:>5} {lib_rate:>12,.0f} {raw_rate:>12,.0f} {reg_rate:>15,.0f} "
+                  f"{reg_rate * size:>18,.0f} {reg_rate / raw_rate:>6.2f} {reg_rate / lib_rate:>7.2f}")
+            for ref in plain_refs:
+                ref.stop()
             ctx.supervisor.stop_all()
 
 

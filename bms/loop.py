@@ -2,7 +2,8 @@
 
 The owner (a bridge actor, a simulator wrapper) starts it, hands it work
 with :meth:`LoopThread.submit` (a coroutine, a thread-safe future back),
-:meth:`LoopThread.run` (the same, waiting for the result) or
+:meth:`LoopThread.spawn` (a coroutine whose outcome it handles itself: a
+poll), :meth:`LoopThread.run` (the same, waiting for the result) or
 :meth:`LoopThread.call` (a plain callable, soon), and stops it:
 :meth:`LoopThread.stop` runs a last ``closing`` coroutine or callable on
 the loop (close connections), cancels what is still running, shuts the
@@ -13,6 +14,7 @@ never lost.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import inspect
 import threading
@@ -33,6 +35,9 @@ class LoopThread:
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._log = get_logger(name)
+        self._spawned: collections.deque[Coroutine[Any, Any, Any]] = collections.deque()
+        self._wake_pending = False
+        self._tasks: set[asyncio.Task[Any]] = set()  # the loop keeps only weak references
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -81,6 +86,42 @@ class LoopThread:
         """Run ``coro`` on the loop; the future is thread-safe."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Start ``coro`` as a task on the loop, soon; nothing comes back (an exception is logged).
+
+        Coroutines spawned before the loop has started the earlier ones share
+        one wake-up of the loop (a write to its self-pipe, a system call),
+        so a burst of polls due together costs one, not one each; and no
+        thread-safe future is made for a result nobody waits for. The
+        coroutine is closed, not leaked, if the loop is not running.
+        """
+        loop = self._loop
+        if loop is None:
+            coro.close()
+            raise RuntimeError(f"{self.name}: the event loop is not running")
+        self._spawned.append(coro)
+        if not self._wake_pending:
+            self._wake_pending = True
+            try:
+                loop.call_soon_threadsafe(self._start_spawned)
+            except RuntimeError:  # the loop is closing: stop() closes what is queued
+                self._wake_pending = False
+                raise
+
+    def _start_spawned(self) -> None:
+        """On the loop: start what :meth:`spawn` queued (the flag first, so a racing spawn wakes us again)."""
+        self._wake_pending = False
+        loop, spawned, tasks = self.loop, self._spawned, self._tasks
+        while spawned:
+            task = loop.create_task(spawned.popleft())
+            tasks.add(task)
+            task.add_done_callback(self._spawned_done)
+
+    def _spawned_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._log.warning("a task on the I/O loop failed", error=repr(task.exception()))
+
     def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
         """Run ``coro`` on the loop and wait for its result."""
         return self.submit(coro).result(timeout)
@@ -111,3 +152,6 @@ class LoopThread:
             self._log.error("the I/O loop thread did not stop", timeout=timeout)
             return
         self._thread = None
+        self._wake_pending = False
+        while self._spawned:  # spawned as the loop stopped: never started
+            self._spawned.popleft().close()

@@ -10,7 +10,7 @@ ConfigError naming the device when its configuration cannot be polled.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import msgspec
@@ -121,6 +121,15 @@ class PolledDevice:
         if self.serial_port is not None and not os.path.exists(self.serial_port):
             return f"{error} (serial port {self.serial_port} does not exist)"
         return error
+
+
+def line_timeout(network: ModbusNetwork, devices: Iterable[DeviceSpec]) -> float:
+    """The timeout of a shared serial line: the longest of its devices' (each device's own, or the network's).
+
+    pymodbus times each request on the line with it; a device with a shorter
+    timeout times its own requests (see :class:`~bms.modbus.ModbusDeviceSession`).
+    """
+    return max((d.timeout if d.timeout is not None else network.timeout for d in devices), default=network.timeout)
 
 
 def link_of(network_name: str, network: ModbusNetwork, spec: DeviceSpec) -> TcpLink | SerialLink:

@@ -43,6 +43,7 @@ from actors.components._modbus_device import (
     PollDone,
     PolledDevice,
     build_device,
+    line_timeout,
 )
 from actors.platform import Platform, component
 from bms.config import DeviceSpec, ModbusNetwork, Profile
@@ -113,7 +114,7 @@ class ModbusBridge(BmsActor):
         self._bus = None
         if self.spec.kind == "rtu" and self.spec.serial_port:
             line = SerialLink(self.spec.serial_port, self.spec.baudrate, self.spec.parity, self.spec.stopbits)
-            self._bus = ModbusConnection(line, timeout=self.spec.timeout)
+            self._bus = ModbusConnection(line, timeout=line_timeout(self.spec, (d for d, _ in self.device_specs)))
         self.devices, self.disabled, self._unwritable = {}, {}, {}
         for dev_spec, profile in self.device_specs:
             try:
@@ -168,7 +169,7 @@ class ModbusBridge(BmsActor):
         if not dev.liveness.may_poll(self.clock.monotonic()):
             return
         dev.busy = True
-        self._io.submit(self._poll(dev, self._generation))
+        self._io.spawn(self._poll(dev, self._generation))
 
     async def _poll(self, dev: PolledDevice, generation: int) -> None:
         """On the loop: poll once and tell the actor the outcome."""

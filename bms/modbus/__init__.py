@@ -8,7 +8,7 @@
 No actors here: the bridge in actors/ runs these on its own event loop.
 """
 
-from bms.modbus._block import decode_block
+from bms.modbus._block import decode_block, decode_payload
 from bms.modbus._codec import (
     DecodeError,
     EncodeError,
@@ -22,8 +22,9 @@ from bms.modbus._codec import (
     width,
 )
 from bms.modbus._discover import ProbeResult, probe
+from bms.modbus._payload import HoldingPayload, InputPayload, RegisterPayload, unpack_registers, use_payload_replies
 from bms.modbus._plan import MAX_BITS, MAX_REGISTERS, BlockPlan, BlockPoint, ReadBlock, plan_reads
-from bms.modbus._reply import EXCEPTION_NAMES, MalformedReply, check_reply, exception_text, fault_block
+from bms.modbus._reply import EXCEPTION_NAMES, MalformedReply, check_payload, check_reply, exception_text, fault_block
 from bms.modbus._session import (
     DeviceIdentity,
     ExceptionReply,
@@ -44,17 +45,22 @@ __all__ = [
     "DeviceIdentity",
     "EncodeError",
     "ExceptionReply",
+    "HoldingPayload",
+    "InputPayload",
     "MalformedReply",
     "ModbusConnection",
     "ModbusDeviceSession",
     "ProbeResult",
     "ReadBlock",
     "ReadbackMismatch",
+    "RegisterPayload",
     "SerialLink",
     "TcpLink",
+    "check_payload",
     "check_reply",
     "decode",
     "decode_block",
+    "decode_payload",
     "encode",
     "exception_text",
     "fault_block",
@@ -65,5 +71,7 @@ __all__ = [
     "raw_value",
     "register_bit",
     "register_count",
+    "unpack_registers",
+    "use_payload_replies",
     "width",
 ]

@@ -1,8 +1,10 @@
 """A block's decoder, compiled once per (block, device order) and run on every poll.
 
-:func:`decode_block` decodes a validated reply: the registers are packed
-into bytes once, and each point is unpacked from its byte offset with a
-precompiled :class:`struct.Struct`. Values are the same as
+:func:`decode_payload` decodes a validated register reply from its bytes
+(what the bridge's sessions get, see :mod:`bms.modbus._payload`): one
+precompiled :class:`struct.Struct` unpacks every big-endian number of the
+block at once, and other points are unpacked from their byte offset.
+:func:`decode_block` takes a register list (or bits) instead. Values are the same as
 :func:`bms.modbus.decode` gives point by point (tested against it for every
 type and order); the work per point drops from building bytes per register
 to one ``unpack_from``.
@@ -130,7 +132,15 @@ def decode_block(block: ReadBlock, values: Sequence[int] | Sequence[bool], devic
     decoder = compiled(block, device_order)
     if block.is_bits:
         return [Sample(point_id, bool(values[offset]), ts) for point_id, _how, offset, *_ in decoder.steps]
-    data = _packer(len(values)).pack(*values)
+    return _decode(block, decoder, _packer(len(values)).pack(*values), ts)
+
+
+def decode_payload(block: ReadBlock, payload: bytes, device_order: ByteOrder, ts: float) -> list[Sample]:
+    """One Sample per point of a register block from its reply's data bytes (see :func:`~bms.modbus.check_payload`)."""
+    return _decode(block, compiled(block, device_order), payload, ts)
+
+
+def _decode(block: ReadBlock, decoder: _Decoder, data: bytes, ts: float) -> list[Sample]:
     size = len(data)
     bulk = decoder.bulk.unpack_from(data) if decoder.bulk is not None and decoder.bulk_size <= size else None
     if bulk is not None and decoder.ids is not None:

@@ -64,6 +64,17 @@ def check_reply(block: ReadBlock, values: Sequence[int] | Sequence[bool]) -> lis
     return registers
 
 
+def check_payload(block: ReadBlock, payload: bytes) -> bytes:
+    """A register reply's data bytes, or MalformedReply unless they are exactly ``block.count`` registers.
+
+    Registers from bytes are 16-bit by construction, so only the length is checked.
+    """
+    if len(payload) != 2 * block.count:
+        got = f"{len(payload) // 2}" if len(payload) % 2 == 0 else f"{len(payload)} bytes"
+        raise MalformedReply(f"malformed reply to {block.describe()}: asked {block.count} registers, got {got}")
+    return payload
+
+
 def fault_block(block: ReadBlock, reason: str, ts: float) -> list[Sample]:
     """A faulted Sample (no value) for each point of ``block``."""
     return [Sample(p.point_id, None, ts, fault=reason) for p in block.points]

@@ -6,9 +6,13 @@ devices of an RS-485 line, units behind a gateway); requests on a connection
 are serialised and each session's timeout counts from when its request is
 sent, not while it waits for the line.
 
-Timeouts and retries are the session's own: the pymodbus client runs with
-no retries and only a backstop timeout, so a silent device raises
-:class:`~bms.errors.DeviceTimeout` after ``timeout * (retries + 1)``.
+Retries are the session's own: the pymodbus client runs with none, and its
+timer (started as a request is sent) is the connection's timeout, so a
+silent device raises :class:`~bms.errors.DeviceTimeout` after
+``timeout * (retries + 1)``. A session sharing a connection with a longer
+timeout (devices on one serial line) times its requests itself; one with a
+longer timeout than its connection's is cut to the connection's, so a
+shared line's timeout is the longest of its devices'.
 Errors are translated at this boundary (``raise ... from err``):
 
 * no reply, or gateway exception 10/11 -> DeviceTimeout
@@ -33,12 +37,11 @@ from pymodbus.pdu import ModbusPDU
 from bms.config._schema import ByteOrder, ModbusBinding, ModbusTable
 from bms.errors import DeviceRejected, DeviceTimeout, ProtocolError, WriteRefused
 from bms.messages import Sample, Value
-from bms.modbus._block import decode_block
+from bms.modbus._block import decode_block, decode_payload
 from bms.modbus._codec import decode, encode, merge_bit, register_bit, width
+from bms.modbus._payload import RegisterPayload, unpack_registers, use_payload_replies
 from bms.modbus._plan import BlockPlan, BlockPoint, ReadBlock
-from bms.modbus._reply import GATEWAY_CODES, MalformedReply, check_reply, exception_text, fault_block
-
-_BACKSTOP = 0.5  # the pymodbus timeout exceeds ours by this much, so ours fires first
+from bms.modbus._reply import GATEWAY_CODES, MalformedReply, check_payload, check_reply, exception_text, fault_block
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,10 @@ class ReadbackMismatch(DeviceRejected):
         self.readback = readback
 
 
+def _named(what: str | ReadBlock) -> str:
+    return what if isinstance(what, str) else f"reading {what.describe()}"
+
+
 class ModbusConnection:
     """One TCP connection or serial line; made in the event loop on first connect."""
 
@@ -108,16 +115,26 @@ class ModbusConnection:
         return self._client is not None and self._client.connected
 
     @property
+    def open_client(self) -> ModbusBaseClient | None:
+        """The client if the connection is open, else None."""
+        client = self._client
+        return client if client is not None and client.connected else None
+
+    @property
     def client(self) -> ModbusBaseClient:
         if self._client is None:
             raise ProtocolError(f"{self.link}: not connected")
         return self._client
 
     def _make_client(self) -> ModbusBaseClient:
-        backstop = self.timeout + _BACKSTOP
+        client = self._new_client()
+        use_payload_replies(client)
+        return client
+
+    def _new_client(self) -> ModbusBaseClient:
         if isinstance(self.link, TcpLink):
             return AsyncModbusTcpClient(
-                self.link.host, port=self.link.port, timeout=backstop, retries=0, reconnect_delay=0
+                self.link.host, port=self.link.port, timeout=self.timeout, retries=0, reconnect_delay=0
             )
         return AsyncModbusSerialClient(
             self.link.port,
@@ -126,7 +143,7 @@ class ModbusConnection:
             bytesize=self.link.bytesize,
             parity=self.link.parity,
             stopbits=self.link.stopbits,
-            timeout=backstop,
+            timeout=self.timeout,
             retries=0,
             reconnect_delay=0,
         )
@@ -201,32 +218,45 @@ class ModbusDeviceSession:
 
     # ----------------------------------------------------------- requests
 
-    async def _request(self, what: str, call: Callable[[ModbusBaseClient], Awaitable[ModbusPDU]]) -> ModbusPDU:
-        """Send a request with the session's timeout and retries; translate errors."""
+    async def _request(self, what: str | ReadBlock, call: Callable[[ModbusBaseClient], Awaitable[ModbusPDU]]) -> ModbusPDU:
+        """Send a request with the session's timeout and retries; translate errors.
+
+        ``what`` names the request in errors: a text, or the block read
+        (named only if there is an error: polls read thousands a second).
+        """
         last: BaseException | None = None
+        connection = self.connection
+        own_timer = self.timeout < connection.timeout
         for _ in range(self.retries + 1):
-            async with self.connection.lock:
-                await self.connection.connect()
-                try:
-                    async with asyncio.timeout(self.timeout):  # no task per request, unlike wait_for
-                        response = await call(self.connection.client)
-                except TimeoutError as err:
+            try:
+                client = connection.open_client if self._owned else None
+                if client is not None:  # our own open connection: pymodbus's lock and timer suffice
+                    response = await call(client)
+                else:
+                    async with connection.lock:  # connect once; on a shared line, wait for it untimed
+                        await connection.connect()
+                        if own_timer:  # a shorter timeout than the line's
+                            async with asyncio.timeout(self.timeout):  # no task per request, unlike wait_for
+                                response = await call(connection.client)
+                        else:  # pymodbus's own timer, started as the request is sent
+                            response = await call(connection.client)
+            except TimeoutError as err:
+                last = err
+                continue
+            except ModbusException as err:
+                if "No response" in str(err):  # pymodbus's timer fired
                     last = err
                     continue
-                except ModbusException as err:
-                    if "No response" in str(err):  # the backstop fired first
-                        last = err
-                        continue
-                    raise ProtocolError(f"{self.name}: {what}: {err}") from err
+                raise ProtocolError(f"{self.name}: {_named(what)}: {err}") from err
             if response.isError():
                 code = response.exception_code
-                text = f"{self.name}: {exception_text(code)} {what}"
+                text = f"{self.name}: {exception_text(code)} {_named(what)}"
                 if code in GATEWAY_CODES:
                     raise DeviceTimeout(text) from ExceptionReply(text, code, response.function_code & 0x7F)
                 raise ExceptionReply(text, code, response.function_code & 0x7F)
             return response
         attempts = self.retries + 1
-        raise DeviceTimeout(f"{self.name}: no reply {what} within {self.timeout:g} s ({attempts} attempt(s))") from last
+        raise DeviceTimeout(f"{self.name}: no reply {_named(what)} within {self.timeout:g} s ({attempts} attempt(s))") from last
 
     async def read(self, table: ModbusTable, address: int, count: int) -> list[int] | list[bool]:
         """Read ``count`` registers or bits; the reply is validated."""
@@ -235,20 +265,27 @@ class ModbusDeviceSession:
 
     async def read_block(self, block: ReadBlock) -> list[int] | list[bool]:
         """Read one planned block; MalformedReply if the reply is short."""
+        if block.is_bits:
+            unit, start, count = self.unit_id, block.start, block.count
+            response: ModbusPDU
+            if block.table == "coil":
+                response = await self._request(block, lambda c: c.read_coils(start, count=count, device_id=unit))
+            else:
+                response = await self._request(block, lambda c: c.read_discrete_inputs(start, count=count, device_id=unit))
+            return check_reply(block, response.bits)
+        return unpack_registers(await self._read_payload(block))
+
+    async def _read_payload(self, block: ReadBlock) -> bytes:
+        """Read one planned register block; its reply's data bytes, exactly ``2 * block.count`` of them."""
         unit, start, count = self.unit_id, block.start, block.count
-        what = f"reading {block.describe()}"
-        response: ModbusPDU
-        if block.table == "coil":
-            response = await self._request(what, lambda c: c.read_coils(start, count=count, device_id=unit))
-            return check_reply(block, response.bits)
-        if block.table == "discrete":
-            response = await self._request(what, lambda c: c.read_discrete_inputs(start, count=count, device_id=unit))
-            return check_reply(block, response.bits)
         if block.table == "holding":
-            response = await self._request(what, lambda c: c.read_holding_registers(start, count=count, device_id=unit))
+            response = await self._request(block, lambda c: c.read_holding_registers(start, count=count, device_id=unit))
         else:
-            response = await self._request(what, lambda c: c.read_input_registers(start, count=count, device_id=unit))
-        return check_reply(block, response.registers)
+            response = await self._request(block, lambda c: c.read_input_registers(start, count=count, device_id=unit))
+        if isinstance(response, RegisterPayload):
+            return check_payload(block, response.payload)
+        registers = check_reply(block, response.registers)  # a client made without payload replies
+        return b"".join(r.to_bytes(2, "big") for r in registers)
 
     async def poll(self, plan: BlockPlan) -> list[Sample]:
         """One Sample per planned point.
@@ -258,16 +295,17 @@ class ModbusDeviceSession:
         cannot be reached) raises DeviceTimeout / ProtocolError.
         """
         samples: list[Sample] = []
+        order = self.device_order
         for block in plan:
             try:
-                values = await self.read_block(block)
+                if block.is_bits:
+                    samples += decode_block(block, await self.read_block(block), order, self._now())
+                else:
+                    samples += decode_payload(block, await self._read_payload(block), order, self._now())
             except ExceptionReply as err:
                 samples += fault_block(block, f"{exception_text(err.code)} reading {block.describe()}", self._now())
-                continue
             except MalformedReply as err:
                 samples += fault_block(block, str(err), self._now())
-                continue
-            samples += decode_block(block, values, self.device_order, self._now())
         return samples
 
     # -------------------------------------------------------------- writes

@@ -18,7 +18,7 @@ import pykka
 import pytest
 
 from actors import BmsActor, ChildSpec, Context, handles
-from actors.components._modbus_device import Liveness
+from actors.components._modbus_device import Liveness, line_timeout
 from actors.components.modbus import ModbusBridge, modbus_bridges
 from actors.components.sim_modbus import ModbusSimulators, modbus_simulators
 from actors.platform import Platform
@@ -414,3 +414,14 @@ def test_a_restarted_bridge_polls_and_writes_once_again(
     assert len(results(seen, 9)) == 1  # one subscription, one timer: nothing doubled
     assert results(seen, 9)[0].ok and sim.read_point(TEST, "int16_abcd") == 42
     assert [t for (_, t), r in ctx.ticker._targets.items() if r is ref] == ["poll:t1"]
+
+
+def test_a_serial_line_waits_as_long_as_its_slowest_device() -> None:
+    network = ModbusNetwork(kind="rtu", serial_port="/dev/ttyUSB0", timeout=1.0)
+    fast = DeviceSpec(id="fast", profile="p", protocol="modbus", unit_id=1, timeout=0.2)
+    slow = DeviceSpec(id="slow", profile="p", protocol="modbus", unit_id=2, timeout=3.0)
+    default = DeviceSpec(id="plain", profile="p", protocol="modbus", unit_id=3)
+    assert line_timeout(network, [fast, slow, default]) == 3.0
+    assert line_timeout(network, [fast, default]) == 1.0  # the network's own, for a device without one
+    assert line_timeout(network, [fast]) == 0.2
+    assert line_timeout(network, []) == 1.0

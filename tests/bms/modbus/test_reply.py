@@ -10,7 +10,19 @@ import pytest
 from bms.config import ModbusBinding
 from bms.errors import ProtocolError
 from bms.messages import Sample
-from bms.modbus import MalformedReply, ReadBlock, check_reply, decode_block, exception_text, fault_block, plan_reads
+from bms.modbus import (
+    HoldingPayload,
+    InputPayload,
+    MalformedReply,
+    ReadBlock,
+    check_payload,
+    check_reply,
+    decode_block,
+    decode_payload,
+    exception_text,
+    fault_block,
+    plan_reads,
+)
 
 
 def block(table: Any, start: int, count: int) -> ReadBlock:
@@ -49,6 +61,33 @@ def test_short_or_overlong_bit_replies_are_rejected() -> None:
         check_reply(block("coil", 0, 3), [False] * 16)
     with pytest.raises(MalformedReply, match="not booleans"):
         check_reply(block("coil", 0, 2), [1, 0])
+
+
+def test_a_register_payload_must_be_exactly_the_registers_asked() -> None:
+    assert check_payload(block("holding", 100, 2), b"\x00\x01\x00\x02") == b"\x00\x01\x00\x02"
+    with pytest.raises(MalformedReply, match=r"holding 100\.\.103: asked 4 registers, got 3$"):
+        check_payload(block("holding", 100, 4), bytes(6))
+    with pytest.raises(MalformedReply, match="asked 2 registers, got 5 bytes"):
+        check_payload(block("input", 0, 2), bytes(5))
+    with pytest.raises(MalformedReply, match="asked 2 registers, got 0"):
+        check_payload(block("input", 0, 2), b"")
+
+
+def test_register_payload_replies_keep_the_bytes_the_device_sent() -> None:
+    reply = HoldingPayload()
+    reply.decode(bytes([4, 0x12, 0x34, 0xAB, 0xCD]))
+    assert reply.payload == b"\x12\x34\xab\xcd"
+    assert reply.registers == [0x1234, 0xABCD]
+    assert reply.encode() == bytes([4, 0x12, 0x34, 0xAB, 0xCD])
+    assert (reply.function_code, InputPayload.function_code) == (3, 4)
+    short = InputPayload()
+    short.decode(bytes([8, 0, 1, 0, 2]))  # a byte count beyond the frame: the payload is what came
+    assert short.payload == b"\x00\x01\x00\x02"
+    with pytest.raises(MalformedReply, match="asked 4 registers, got 2"):
+        check_payload(block("input", 0, 4), short.payload)
+    built = HoldingPayload(dev_id=3, transaction_id=9)
+    built.registers = [1, 65535]
+    assert built.payload == b"\x00\x01\xff\xff" and not built.isError()
 
 
 def test_malformed_reply_is_a_protocol_error() -> None:
@@ -125,6 +164,8 @@ def test_block_decoder_matches_the_point_decoder_for_every_type_and_order(device
     for blk in plan.blocks:
         values = [registers_of[blk.start + i] for i in range(blk.count)]
         got = decode_block(blk, values, device_order, 1.0)  # type: ignore[arg-type]
+        payload = b"".join(v.to_bytes(2, "big") for v in values)
+        assert decode_payload(blk, payload, device_order, 1.0) == got  # type: ignore[arg-type]  # the bridge's path
         for sample, (pid, offset, binding) in zip(got, blk.points, strict=True):
             want = decode(binding, values[offset:offset + width(binding)], device_order)  # type: ignore[arg-type]
             assert sample.point_id == pid

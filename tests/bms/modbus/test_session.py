@@ -19,8 +19,10 @@ from bms.modbus import (
     ExceptionReply,
     ModbusConnection,
     ModbusDeviceSession,
+    RegisterPayload,
     TcpLink,
     plan_reads,
+    unpack_registers,
 )
 from bms.sim.modbus import SimulatorThread
 from tests.bms.modbus.conftest import FAILING, METER, SILENT, TEST, TEST_DCBA, profile
@@ -278,6 +280,46 @@ def test_sessions_share_a_connection(sim: SimulatorThread) -> None:
     assert polled[0].fault is None
     assert meter == DeviceIdentity(vendor="bms", product_code="PM-3100", revision="0.1.0")
     assert test.product_code == "MB-TEST"
+
+
+def test_a_shorter_timeout_on_a_shared_connection_is_the_sessions_own(sim: SimulatorThread) -> None:
+    """The line waits 5 s (pymodbus's timer); a session with 0.2 s times its own requests and gives up first."""
+    plan = plan_reads([("t/a", binding("uint16_abcd"))])
+
+    async def main() -> tuple[float, Any]:
+        connection = ModbusConnection(TcpLink(sim.host, sim.port), timeout=5.0)
+        quick = ModbusDeviceSession(connection, SILENT, timeout=0.2, retries=0)
+        other = ModbusDeviceSession(connection, TEST, timeout=5.0, retries=0)
+        try:
+            sim.simulator.set_silent(SILENT)
+            started = time.monotonic()
+            with pytest.raises(DeviceTimeout, match=r"within 0\.2 s"):
+                await quick.poll(plan)
+            elapsed = time.monotonic() - started
+            return elapsed, (await other.poll(plan))[0].fault  # the line is still usable
+        finally:
+            sim.simulator.set_silent(SILENT, False)
+            connection.close()
+
+    elapsed, fault = asyncio.run(main())
+    assert elapsed < 2.5  # well short of the line's 5 s
+    assert fault is None
+
+
+def test_register_replies_arrive_as_bytes_and_still_give_registers(sim: SimulatorThread) -> None:
+    """FC3/FC4 replies decode to RegisterPayload (bytes) on our clients; read() gives the registers."""
+    async def body(session: ModbusDeviceSession) -> tuple[Any, Any]:
+        await session.connect()
+        client = session.connection.client
+        address = binding("float64_abcd").address  # four registers
+        reply = await client.read_holding_registers(address, count=4, device_id=TEST)
+        return reply, await session.read("holding", address, 4)
+
+    reply, registers = run(sim, body)
+    assert isinstance(reply, RegisterPayload)
+    assert len(reply.payload) == 8
+    assert reply.registers == registers == unpack_registers(reply.payload)
+    assert "8 bytes" in str(reply)
 
 
 def test_bad_session_arguments() -> None:
