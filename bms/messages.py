@@ -7,7 +7,7 @@ into the right classes through :data:`Event` or :func:`decode`.
 
 Groups:
 
-* values   -- Sample, SampleBatch (bridge -> point store), PointValue,
+* values   -- Sample, Readings, SampleBatch (bridge -> point store), PointValue,
   ValueChanged, StatusChanged
 * model    -- EntityCreated, EntityUpdated, EntityDeleted
 * devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAccepted,
@@ -58,11 +58,42 @@ class Sample(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like
     fault: str | None = None
 
 
+class Readings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    """Good readings of several points taken at one time, as columns: a register block's points.
+
+    A Modbus poll of 10,000 points makes 140 of these rather than 10,000
+    Samples: building a Sample per point was half of a block's decoding
+    (measured: 13 against 6.5 us for an 83-point block), and the point
+    store reads the columns without them. A reading that failed is a
+    Sample with its fault, never here.
+    """
+
+    point_ids: tuple[str, ...]
+    values: tuple[Value, ...]
+    ts: float
+
+
 class SampleBatch(Message, frozen=True):
-    """One poll cycle (or COV burst) of a bridge: many samples, one message."""
+    """One poll cycle (or COV burst) of a bridge: many samples, one message.
+
+    ``readings`` holds good values in columns (see :class:`Readings`);
+    ``samples`` the rest. :meth:`all_samples` gives every one as a Sample.
+    """
 
     source: str
-    samples: tuple[Sample, ...]
+    samples: tuple[Sample, ...] = ()
+    readings: tuple[Readings, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """How many point readings the batch holds."""
+        return len(self.samples) + sum(len(r.point_ids) for r in self.readings)
+
+    def all_samples(self) -> list[Sample]:
+        """Every reading as a Sample: the columns first, then the samples."""
+        out = [Sample(pid, value, r.ts) for r in self.readings for pid, value in zip(r.point_ids, r.values, strict=True)]
+        out += self.samples
+        return out
 
 
 class PointValue(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):

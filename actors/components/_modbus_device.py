@@ -17,7 +17,7 @@ import msgspec
 
 from bms.config import DeviceSpec, ModbusBinding, ModbusNetwork, PointSpec, Profile
 from bms.errors import ConfigError
-from bms.messages import Sample
+from bms.messages import Readings, Sample
 from bms.modbus import BlockPlan, ModbusConnection, ModbusDeviceSession, SerialLink, TcpLink, plan_reads
 
 DEFAULT_POLL_INTERVAL = 5.0
@@ -35,6 +35,7 @@ class PollDone(msgspec.Struct, frozen=True):
     device_id: str
     samples: tuple[Sample, ...] = ()
     error: str = ""
+    readings: tuple[Readings, ...] = ()
 
 
 class Liveness:

@@ -233,10 +233,8 @@ class DevicesService(BmsActor):
 
     def _news(self, batch: SampleBatch) -> bool:
         """Runs on the publisher's thread: only batches of devices not yet known to be online."""
-        if not batch.samples:
-            return False
-        device = batch.samples[0].point_id.partition("/")[0]
-        return device not in self._answering and any(s.fault is None for s in batch.samples)
+        device = _answering(batch)
+        return device is not None and device not in self._answering
 
     def _set_online(self, device_id: str, online: bool) -> None:
         self.online[device_id] = online
@@ -244,8 +242,9 @@ class DevicesService(BmsActor):
 
     @handles(SampleBatch)
     def on_samples(self, batch: SampleBatch) -> None:
-        if batch.samples and any(s.fault is None for s in batch.samples):
-            self._set_online(batch.samples[0].point_id.partition("/")[0], True)
+        device = _answering(batch)
+        if device is not None:
+            self._set_online(device, True)
 
     @handles(DeviceDown)
     def on_down(self, event: DeviceDown) -> None:
@@ -344,3 +343,14 @@ class DevicesService(BmsActor):
             raise BmsError(f"device {command.device_id!r} is part of the site: it cannot be ignored")
         self._store.ignore(stored.instance)
         return self._discovered(self._store.get(stored.instance))
+
+
+def _answering(batch: SampleBatch) -> str | None:
+    """The device of a batch (one device's poll) with a good reading in it, else None."""
+    for readings in batch.readings:  # readings are good by construction
+        if readings.point_ids:
+            return readings.point_ids[0].partition("/")[0]
+    for sample in batch.samples:
+        if sample.fault is None:
+            return sample.point_id.partition("/")[0]
+    return None

@@ -174,7 +174,8 @@ class ModbusBridge(BmsActor):
     async def _poll(self, dev: PolledDevice, generation: int) -> None:
         """On the loop: poll once and tell the actor the outcome."""
         try:
-            done = PollDone(generation, dev.id, tuple(await dev.session.poll(dev.plan)))
+            samples, readings = await dev.session.poll_readings(dev.plan)
+            done = PollDone(generation, dev.id, tuple(samples), readings=tuple(readings))
         except ProtocolError as err:
             dev.session.close()  # reconnect on the next attempt (half-open TCP, late replies)
             done = PollDone(generation, dev.id, error=dev.explain(str(err)))
@@ -212,7 +213,7 @@ class ModbusBridge(BmsActor):
             self.log.info("modbus device recovered", device=dev.id, down_for=round(down_for, 3))
             self.publish(DeviceRecovered(PROTOCOL, dev.id, now, down_for=down_for))
             self._report_health()
-        self.publish(SampleBatch(self.name, done.samples))
+        self.publish(SampleBatch(self.name, done.samples, done.readings))
 
     def _report_health(self) -> None:
         down = [f"{d.id} ({d.liveness.reason})" for d in self.devices.values() if d.liveness.down]

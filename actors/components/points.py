@@ -114,7 +114,7 @@ class PointStore(BmsActor):
     # ------------------------------------------------------------- inputs
     @handles(SampleBatch)
     def on_samples(self, batch: SampleBatch) -> None:
-        self._send(self._live.samples(batch.samples, batch.source))
+        self._send(self._live.samples(batch.samples, batch.source, batch.readings))
 
     @handles(DeviceDown)
     def on_down(self, event: DeviceDown) -> None:

@@ -8,7 +8,7 @@
 No actors here: the bridge in actors/ runs these on its own event loop.
 """
 
-from bms.modbus._block import decode_block, decode_payload
+from bms.modbus._block import decode_block, decode_columns, decode_payload
 from bms.modbus._codec import (
     DecodeError,
     EncodeError,
@@ -60,6 +60,7 @@ __all__ = [
     "check_reply",
     "decode",
     "decode_block",
+    "decode_columns",
     "decode_payload",
     "encode",
     "exception_text",

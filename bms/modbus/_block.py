@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bms.config._schema import ByteOrder, ModbusBinding
-from bms.messages import Sample
+from bms.messages import Readings, Sample
 from bms.modbus._codec import _FORMATS, BIT_TABLES
 from bms.modbus._plan import ReadBlock
 
@@ -138,6 +138,32 @@ def decode_block(block: ReadBlock, values: Sequence[int] | Sequence[bool], devic
 def decode_payload(block: ReadBlock, payload: bytes, device_order: ByteOrder, ts: float) -> list[Sample]:
     """One Sample per point of a register block from its reply's data bytes (see :func:`~bms.modbus.check_payload`)."""
     return _decode(block, compiled(block, device_order), payload, ts)
+
+
+def decode_columns(block: ReadBlock, payload: bytes, device_order: ByteOrder, ts: float) -> tuple[Readings | None, list[Sample]]:
+    """A register block's reply as columns where it can be: (good readings, the other samples).
+
+    A block whose every point is a plain big-endian number (the common
+    case) gives one :class:`~bms.messages.Readings`, and a Sample only for
+    a value the device reports as not available; any other block gives
+    its Samples as :func:`decode_payload` does. Same values either way.
+    """
+    decoder = compiled(block, device_order)
+    bulk, ids = decoder.bulk, decoder.ids
+    if bulk is None or ids is None or decoder.bulk_size > len(payload):
+        return None, _decode(block, decoder, payload, ts)
+    raws = list(bulk.unpack_from(payload))
+    for i, scale, shift in decoder.scaled:
+        raws[i] = raws[i] * scale + shift
+    bad = [i for i in decoder.floats if not math.isfinite(raws[i])]
+    if not bad:
+        return Readings(ids, tuple(raws), ts), []
+    skip = set(bad)
+    good = [i for i in range(len(ids)) if i not in skip]
+    faulted = [Sample(ids[i], None, ts, fault=f"device reported {raws[i]} (not available)") for i in bad]
+    if not good:
+        return None, faulted
+    return Readings(tuple(ids[i] for i in good), tuple(raws[i] for i in good), ts), faulted
 
 
 def _decode(block: ReadBlock, decoder: _Decoder, data: bytes, ts: float) -> list[Sample]:

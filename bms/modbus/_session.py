@@ -36,8 +36,8 @@ from pymodbus.pdu import ModbusPDU
 
 from bms.config._schema import ByteOrder, ModbusBinding, ModbusTable
 from bms.errors import DeviceRejected, DeviceTimeout, ProtocolError, WriteRefused
-from bms.messages import Sample, Value
-from bms.modbus._block import decode_block, decode_payload
+from bms.messages import Readings, Sample, Value
+from bms.modbus._block import decode_block, decode_columns, decode_payload
 from bms.modbus._codec import decode, encode, merge_bit, register_bit, width
 from bms.modbus._payload import RegisterPayload, unpack_registers, use_payload_replies
 from bms.modbus._plan import BlockPlan, BlockPoint, ReadBlock
@@ -288,25 +288,46 @@ class ModbusDeviceSession:
         return b"".join(r.to_bytes(2, "big") for r in registers)
 
     async def poll(self, plan: BlockPlan) -> list[Sample]:
-        """One Sample per planned point.
+        """One Sample per planned point, in plan order.
 
         A block answered with an exception code or a malformed reply faults
         its points and the cycle goes on; a device that does not answer (or
         cannot be reached) raises DeviceTimeout / ProtocolError.
         """
         samples: list[Sample] = []
-        order = self.device_order
         for block in plan:
-            try:
-                if block.is_bits:
-                    samples += decode_block(block, await self.read_block(block), order, self._now())
-                else:
-                    samples += decode_payload(block, await self._read_payload(block), order, self._now())
-            except ExceptionReply as err:
-                samples += fault_block(block, f"{exception_text(err.code)} reading {block.describe()}", self._now())
-            except MalformedReply as err:
-                samples += fault_block(block, str(err), self._now())
+            samples += (await self._poll_block(block, columns=False))[1]
         return samples
+
+    async def poll_readings(self, plan: BlockPlan) -> tuple[list[Sample], list[Readings]]:
+        """:meth:`poll` as the bridge publishes it: (Samples, Readings).
+
+        A block of plain numbers comes back as one :class:`~bms.messages.Readings`
+        (no Sample per point); other blocks, faulted points and values the
+        device reports as not available as Samples.
+        """
+        samples: list[Sample] = []
+        readings: list[Readings] = []
+        for block in plan:
+            columns, others = await self._poll_block(block, columns=True)
+            if columns is not None:
+                readings.append(columns)
+            samples += others
+        return samples, readings
+
+    async def _poll_block(self, block: ReadBlock, columns: bool) -> tuple[Readings | None, list[Sample]]:
+        order = self.device_order
+        try:
+            if block.is_bits:
+                return None, decode_block(block, await self.read_block(block), order, self._now())
+            payload = await self._read_payload(block)
+        except ExceptionReply as err:
+            return None, fault_block(block, f"{exception_text(err.code)} reading {block.describe()}", self._now())
+        except MalformedReply as err:
+            return None, fault_block(block, str(err), self._now())
+        if columns:
+            return decode_columns(block, payload, order, self._now())
+        return None, decode_payload(block, payload, order, self._now())
 
     # -------------------------------------------------------------- writes
 

@@ -32,6 +32,7 @@ from bms.messages import (
     Message,
     PointState,
     PriorityArrayView,
+    Readings,
     RelinquishPoint,
     Sample,
     Value,
@@ -118,16 +119,16 @@ class LivePoints:
         return info
 
     # ------------------------------------------------------------- samples
-    def _apply(self, samples: Iterable[Sample], source: str) -> list[Message]:
-        values, statuses = self.table.apply(samples)
+    def _apply(self, samples: Iterable[Sample], source: str, readings: Iterable[Readings] = ()) -> list[Message]:
+        values, statuses = self.table.apply(samples, readings)
         out: list[Message] = list(statuses)
         if values:
             out.append(ValueChanged(values=tuple(values), source=source))
         return out
 
-    def samples(self, samples: Iterable[Sample], source: str) -> list[Message]:
+    def samples(self, samples: Iterable[Sample], source: str, readings: Iterable[Readings] = ()) -> list[Message]:
         """A bridge's batch: the ValueChanged of what passed the COV filter, and status changes."""
-        return self._apply(samples, source)
+        return self._apply(samples, source, readings)
 
     def device_down(self, device: str, down: bool, reason: str = "") -> list[Message]:
         ids = self.table.ids(device + "/")

@@ -55,9 +55,14 @@ class Seen:
     def __init__(self) -> None:
         self.out: list[Message] = []
 
+    def published(self, device: str) -> list[SampleBatch]:
+        """The device's batches as published: good register values in columns (Readings)."""
+        return [m for m in list(self.out) if isinstance(m, SampleBatch) and m.size
+                and m.all_samples()[0].point_id.startswith(device + "/")]
+
     def batches(self, device: str) -> list[SampleBatch]:
-        return [m for m in list(self.out) if isinstance(m, SampleBatch) and m.samples
-                and m.samples[0].point_id.startswith(device + "/")]
+        """The device's batches with every reading as a Sample."""
+        return [SampleBatch(m.source, tuple(m.all_samples())) for m in self.published(device)]
 
     def of(self, kind: type[Any]) -> list[Any]:
         return [m for m in list(self.out) if isinstance(m, kind)]
@@ -137,6 +142,9 @@ def test_each_poll_publishes_one_batch_of_the_simulators_values(
             assert sample.value == expected, sample
         requests = sum(n for (u, _fc), n in sim.simulator.requests.items() if u == unit)
         assert requests == 2 * plan_size(prof, dev_id)  # two cycles, one request per planned block
+    published = seen.published("m1")[-1]  # the meter's registers are plain numbers: columns, no Sample each
+    assert published.readings and not any(s.fault for s in published.samples)
+    assert published.size == len(profile("power-meter").points)
     t1 = {s.point_id: s.value for s in seen.batches("t1")[-1].samples}
     assert t1["t1/float64_dcba"] == -12.625
     assert ctx.health.get("modbus.test").state == "Healthy"  # type: ignore[union-attr]

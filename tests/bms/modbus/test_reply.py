@@ -18,6 +18,7 @@ from bms.modbus import (
     check_payload,
     check_reply,
     decode_block,
+    decode_columns,
     decode_payload,
     exception_text,
     fault_block,
@@ -126,6 +127,22 @@ def test_not_a_number_becomes_a_faulted_sample() -> None:
     assert kvar == Sample("m/kvar", 10.0, 1.0)
 
 
+def test_a_block_of_plain_numbers_becomes_columns_and_a_not_available_value_a_faulted_sample() -> None:
+    (blk,) = plan_reads([
+        ("m/kw", ModbusBinding(table="input", address=100, type="float32")),
+        ("m/kvar", ModbusBinding(table="input", address=102, type="float32")),
+        ("m/pf", ModbusBinding(table="input", address=104, type="int16", scale=0.001)),
+    ]).blocks
+    payload = b"".join(r.to_bytes(2, "big") for r in (0x7FC0, 0x0000, 0x4120, 0x0000, 950))
+    columns, others = decode_columns(blk, payload, "ABCD", 4.0)
+    assert columns is not None
+    assert (columns.point_ids, columns.ts) == (("m/kvar", "m/pf"), 4.0)
+    assert columns.values == (10.0, pytest.approx(0.95))
+    assert others == [Sample("m/kw", None, 4.0, fault="device reported nan (not available)")]
+    (bits,) = plan_reads([("m/ok", ModbusBinding(table="input", address=7, bit=0))]).blocks
+    assert decode_columns(bits, b"\x00\x01", "ABCD", 4.0) == (None, [Sample("m/ok", True, 4.0)])  # not a plain number
+
+
 def test_faulted_blocks_and_exception_names() -> None:
     (blk,) = plan_reads([("a", ModbusBinding(table="coil", address=1)), ("b", ModbusBinding(table="coil", address=2))]).blocks
     assert fault_block(blk, "exception 2 (illegal data address)", 3.0) == [
@@ -165,7 +182,11 @@ def test_block_decoder_matches_the_point_decoder_for_every_type_and_order(device
         values = [registers_of[blk.start + i] for i in range(blk.count)]
         got = decode_block(blk, values, device_order, 1.0)  # type: ignore[arg-type]
         payload = b"".join(v.to_bytes(2, "big") for v in values)
-        assert decode_payload(blk, payload, device_order, 1.0) == got  # type: ignore[arg-type]  # the bridge's path
+        assert decode_payload(blk, payload, device_order, 1.0) == got  # type: ignore[arg-type]  # from bytes
+        columns, others = decode_columns(blk, payload, device_order, 1.0)  # type: ignore[arg-type]  # the bridge's
+        as_samples = ([Sample(pid, v, columns.ts) for pid, v in zip(columns.point_ids, columns.values, strict=True)]
+                      if columns is not None else []) + others
+        assert sorted(as_samples, key=lambda x: x.point_id) == sorted(got, key=lambda x: x.point_id)
         for sample, (pid, offset, binding) in zip(got, blk.points, strict=True):
             want = decode(binding, values[offset:offset + width(binding)], device_order)  # type: ignore[arg-type]
             assert sample.point_id == pid

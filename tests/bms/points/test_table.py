@@ -9,7 +9,7 @@ import pytest
 
 from bms.config import PointSpec
 from bms.errors import NotFound
-from bms.messages import PointValue, Sample, StatusChanged, Value
+from bms.messages import PointValue, Readings, Sample, SampleBatch, StatusChanged, Value
 from bms.points import PointTable
 
 
@@ -76,6 +76,40 @@ def test_fault_keeps_the_value_and_a_good_sample_clears_it(table: PointTable) ->
     assert values == [PointValue("ahu1/sat", 20.1, 5.0)]
     assert statuses == [StatusChanged("ahu1/sat", (), 5.0, "fault cleared")]
     assert table.reason("ahu1/sat") == ""
+
+
+def test_readings_in_columns_are_taken_as_the_same_good_samples() -> None:
+    """A bridge's Readings (columns) give exactly what the same values as Samples give: COV, order, fault clearing."""
+    def fresh() -> PointTable:
+        points = PointTable()
+        points.add("ahu1/sat", "number", cov_increment=0.5)
+        points.add("ahu1/fan", "bool")
+        points.add("meter1/kw", "number")
+        return points
+
+    batches = [
+        (1.0, {"ahu1/sat": 20.0, "ahu1/fan": False, "meter1/kw": 5.0}),
+        (2.0, {"ahu1/sat": 20.2, "ahu1/fan": True, "meter1/kw": 5.0, "ghost/x": 1.0}),  # within COV; unknown
+        (1.5, {"meter1/kw": 9.0}),  # older than the current value
+        (3.0, {"ahu1/sat": 21.0, "meter1/kw": 6.5}),
+    ]
+    by_samples, by_columns = fresh(), fresh()
+    by_samples.apply([Sample("meter1/kw", None, 0.5, fault="exception 4 (device failure)")])
+    by_columns.apply([Sample("meter1/kw", None, 0.5, fault="exception 4 (device failure)")])
+    for ts, values in batches:
+        want = by_samples.apply([Sample(pid, v, ts) for pid, v in values.items()])
+        got = by_columns.apply((), [Readings(tuple(values), tuple(values.values()), ts)])
+        assert got == want
+    assert (by_columns.ignored_unknown, by_columns.ignored_old) == (by_samples.ignored_unknown, by_samples.ignored_old) == (1, 1)
+    assert by_columns.get("meter1/kw") == PointValue("meter1/kw", 6.5, 3.0)  # the fault cleared by a column
+
+
+def test_a_batch_counts_and_expands_its_columns() -> None:
+    batch = SampleBatch("modbus.x", (Sample("m/a", None, 1.0, fault="timeout"),),
+                        (Readings(("m/b", "m/c"), (1.5, 7), 1.0),))
+    assert batch.size == 3
+    assert batch.all_samples() == [Sample("m/b", 1.5, 1.0), Sample("m/c", 7, 1.0), Sample("m/a", None, 1.0, "timeout")]
+    assert SampleBatch("bacnet.x", (Sample("b/a", 1.0, 2.0),)).size == 1
 
 
 def test_fault_before_any_value(table: PointTable) -> None:
