@@ -322,6 +322,21 @@ def test_register_replies_arrive_as_bytes_and_still_give_registers(sim: Simulato
     assert "8 bytes" in str(reply)
 
 
+def test_a_client_with_pymodbus_own_register_replies_polls_the_same(sim: SimulatorThread) -> None:
+    """Should pymodbus hand back its own reply class, the registers are checked and decoded all the same."""
+    from pymodbus.pdu.register_message import ReadHoldingRegistersResponse
+
+    plan = plan_reads([("t/a", binding("float64_abcd")), ("t/b", binding("uint16_abcd"))])
+
+    async def body(session: ModbusDeviceSession) -> tuple[Any, Any]:
+        ours = await session.poll(plan)
+        session.connection.client.register(ReadHoldingRegistersResponse)  # back to pymodbus's class
+        return ours, await session.poll(plan)
+
+    ours, stock = run(sim, body, now=lambda: 5.0)
+    assert ours == stock and all(s.fault is None for s in stock)
+
+
 def test_bad_session_arguments() -> None:
     with pytest.raises(ValueError, match="unit id"):
         ModbusDeviceSession(TcpLink("127.0.0.1"), 300)
