@@ -7,8 +7,10 @@ on an asyncio loop it owns (:class:`~bms.loop.LoopThread`):
   made once, and a ticker timer at its ``poll_interval`` (default 5 s);
   a tick polls the device unless it is still busy with the previous poll
   (the tick is skipped, never queued) or backing off after failures;
-* a poll publishes one :class:`~bms.messages.SampleBatch`; exception
-  replies and malformed replies fault the points of their block only;
+* a poll publishes one :class:`~bms.messages.SampleBatch` (each block of
+  plain numbers as one :class:`~bms.messages.Readings` of columns, the
+  rest as Samples); exception replies and malformed replies fault the
+  points of their block only;
   a device that does not answer gets a batch of faulted samples, backs
   off exponentially (1 s .. 60 s) and after ``down_after`` consecutive
   failures is reported with :class:`~bms.messages.DeviceDown`; its first
@@ -21,8 +23,10 @@ on an asyncio loop it owns (:class:`~bms.loop.LoopThread`):
 
 TCP devices each get their own connection (a dead one never holds up
 another); the devices of an RTU network share one serial line whose
-requests are serialised. Poll results come back to the actor as
-:class:`PollDone` messages, so device state lives in the actor's thread.
+requests are serialised and which waits as long as its slowest device.
+Polls due together start on the loop with one wake-up
+(:meth:`~bms.loop.LoopThread.spawn`); their results come back to the actor
+as :class:`PollDone` messages, so device state lives in the actor's thread.
 """
 
 from __future__ import annotations
