@@ -442,11 +442,20 @@ class PriorityArrayView(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
 
 
 class WriteAccepted(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A command taken into the priority array.
+
+    ``request_id`` names the DeviceWrite it sent when the effective value of
+    a device point moved (None otherwise); ``device`` is the device's answer
+    (written and read back, or why not) when the writer waited for it.
+    """
+
     point_id: str
     effective: Value
     active_priority: int | None
     priority: int
     expires_at: float | None = None
+    request_id: int | None = None
+    device: WriteResult | None = None
 
 
 class DeviceRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

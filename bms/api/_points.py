@@ -31,10 +31,10 @@ def points_router(gateway: Gateway) -> Router:
           responses=error_responses(404, 409, 413, 502, 503, 504))
     async def write(device: Device, key: Key, data: Annotated[WriteBody, Body()]) -> WriteAccepted:
         """Command a point at a priority; ``value`` null relinquishes that level,
-        ``duration`` makes a timed override."""
+        ``duration`` makes a timed override, ``wait`` waits for the device's answer."""
         return await gateway.write(WritePoint(
             point_id=f"{device}/{key}", value=data.value, priority=data.priority, duration=data.duration, user=USER
-        ))
+        ), wait=data.wait)
 
     @post("/{device:str}/{key:str}/relinquish", operation_id="relinquishPoint", status_code=200,
           responses=error_responses(404, 409, 413, 502, 503, 504))

@@ -32,11 +32,13 @@ class ErrorBody(_Body, frozen=True):
 
 
 class WriteBody(_Body, frozen=True):
-    """Command a point; ``duration`` (seconds) makes a timed override."""
+    """Command a point; ``duration`` (seconds) makes a timed override; ``wait`` (seconds, at most 60)
+    waits for the device's answer, given as ``device`` in the reply."""
 
     value: Value
     priority: Priority = 8
     duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    wait: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.0
 
 
 class RelinquishBody(_Body, frozen=True):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from bms.cli._app import cli, console, print_json
+from bms.cli._app import cli, console, fail, print_json
 from bms.cli._common import DURATION, POINT_ID, POINT_VALUE, connect, data_option, json_option, naming_point
-from bms.cli._render import point_table, points_table, priority_table, write_line
+from bms.cli._render import device_line, point_table, points_table, priority_table, write_line
 from bms.messages import Value
 
 _PRIORITY = click.IntRange(1, 16)
@@ -60,17 +60,31 @@ def read(point_id: str, data: Path | None, as_json: bool) -> None:
 @click.option("--priority", "-p", type=_PRIORITY, default=8, show_default=True, help="Command priority, 1 highest .. 16 lowest.")
 @click.option("--for", "duration", type=DURATION, metavar="DURATION",
               help="Timed override that expires by itself, e.g. 15m, 1h30m.")
+@click.option("--wait", type=click.FloatRange(0, 60), default=5.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for the device to take the value (0: do not wait).")
 @data_option
 @json_option
-def write(point_id: str, value: Value, priority: int, duration: float | None, data: Path | None, as_json: bool) -> None:
-    """Command point ID to VALUE (true, false, null, a number or text)."""
+def write(point_id: str, value: Value, priority: int, duration: float | None, wait: float, data: Path | None,
+          as_json: bool) -> None:
+    """Command point ID to VALUE (true, false, null, a number or text).
+
+    The command is kept at its priority whatever the device says; when it
+    moves the value of a device point, the device's answer (written and read
+    back, or why not) is shown, and a refusal exits 1.
+    """
     client = connect(data)
     with naming_point(client, point_id):
-        accepted = client.write(point_id, value, priority=priority, duration=duration)
+        accepted = client.write(point_id, value, priority=priority, duration=duration, wait=wait)
     if as_json:
         print_json(accepted)
     else:
         console.print(write_line(accepted, value), markup=False, highlight=False, soft_wrap=True)
+        line = device_line(accepted, wait)
+        if line:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if accepted.device is not None and not accepted.device.ok:
+        fail(f"{point_id}: the device did not take the value: {accepted.device.error} "
+             f"(the command stays at priority {accepted.priority})")
 
 
 @point_group.command("release")

@@ -176,6 +176,19 @@ def write_line(accepted: WriteAccepted, value: Value | None = None, released: bo
     return f"{accepted.point_id}: {action}{until}; effective {format_value(accepted.effective)} from {source}"
 
 
+def device_line(accepted: WriteAccepted, waited: float) -> str:
+    """What the device said of a write that moved a device point ("" if nothing was sent or awaited)."""
+    if accepted.request_id is None or waited <= 0:
+        return ""
+    result = accepted.device
+    if result is None:
+        return f"{accepted.point_id}: no answer from the device within {waited:g} s (the command is kept)"
+    if result.ok:
+        back = "" if result.readback is None else f", reads back {format_value(result.readback)}"
+        return f"{accepted.point_id}: the device took it{back}"
+    return ""  # a refusal is the command's error line
+
+
 def watch_table(states: Mapping[str, PointState], changed: Iterable[str] = ()) -> Table:
     """The live table of ``watch``: points just changed are highlighted."""
     fresh = set(changed)

@@ -156,9 +156,11 @@ class ApiClient:
 
     # ---------------------------------------------------------- commands
     def write(self, point_id: str, value: Value, priority: int = 8,
-              duration: float | str | None = None) -> WriteAccepted:
-        body = {"value": value, "priority": priority, "duration": _seconds(duration)}
-        return self._post(f"/api/points/{_point_path(point_id)}/write", WriteAccepted, body, point_id=point_id)
+              duration: float | str | None = None, wait: float = 0.0) -> WriteAccepted:
+        """Command a point; ``wait`` > 0 waits that long (s) for the device's answer (``device``)."""
+        body = {"value": value, "priority": priority, "duration": _seconds(duration), "wait": wait}
+        return self._post(f"/api/points/{_point_path(point_id)}/write", WriteAccepted, body, point_id=point_id,
+                          timeout=self.timeout + wait if wait > 0 else None)
 
     def relinquish(self, point_id: str, priority: int = 8) -> WriteAccepted:
         return self._post(f"/api/points/{_point_path(point_id)}/relinquish", WriteAccepted,

@@ -169,9 +169,10 @@ class LivePoints:
         if done.changed:
             out += self._drive(done.point_id, now)
         out += self._overridden_flag(done.point_id, now)
+        request = next((m.request_id for m in out if isinstance(m, DeviceWrite)), None)
         accepted = WriteAccepted(
             point_id=done.point_id, effective=done.effective, active_priority=done.active_priority,
-            priority=done.priority, expires_at=done.expires_at,
+            priority=done.priority, expires_at=done.expires_at, request_id=request,
         )
         return accepted, out
 

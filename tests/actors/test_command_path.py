@@ -7,19 +7,22 @@ port): its ``demand_limit`` setpoint is writable with a guard (10..500 kW,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from actors import ChildSpec, Context
+from actors.components.api import StreamHub
+from actors.components.api._gateway import ActorGateway
 from actors.components.history import HistoryStore
 from actors.components.modbus import ModbusBridge
 from actors.components.nodes import ModelStore
 from actors.components.points import PointStore
 from bms.config import DeviceSpec, LoadedScenario, ModbusNetwork, Scenario, SiteSpec, load_profile
 from bms.errors import WriteRefused
-from bms.messages import GetPoint, RelinquishPoint, WritePoint
+from bms.messages import GetPoint, RelinquishPoint, WriteAccepted, WritePoint
 from bms.sim.modbus import ModbusSimulator, SimulatorThread
 from tests.conftest import ROOT, wait_until
 
@@ -76,3 +79,29 @@ def test_a_write_refused_by_a_guard_never_reaches_the_device(points: object, met
     assert sum(n for (_unit, fc), n in meter.simulator.requests.items() if fc in (6, 16)) == writes_before
     assert meter.read_point(1, "demand_limit") == 250.0
     assert value(points, "meter1/demand_limit") == 250.0
+
+
+def test_a_writer_that_waits_gets_the_devices_answer(points: object, meter: SimulatorThread, ctx: Context,
+                                                    tmp_path: Path) -> None:
+    """Through the API's gateway: the read-back of a write the meter took, and why one it could not take failed."""
+    assert ctx.supervisor.start_child(ChildSpec("stream", StreamHub)) is not None
+    wait_until(lambda: value(points, "meter1/demand_limit") == 250.0, what="the first poll")
+    gateway = ActorGateway(ctx, tmp_path / "history.db")
+
+    async def write(v: float, wait: float) -> WriteAccepted:
+        return await gateway.write(WritePoint(point_id="meter1/demand_limit", value=v, priority=8), wait=wait)
+
+    try:
+        took = asyncio.run(write(320.0, 5.0))
+        assert took.request_id is not None and took.device is not None
+        assert (took.device.ok, took.device.readback, took.device.request_id) == (True, 320.0, took.request_id)
+        assert asyncio.run(write(330.0, 0.0)).device is None  # no wait: the priority array's answer only
+        meter.simulator.set_silent(1)
+        try:
+            lost = asyncio.run(write(340.0, 5.0))
+        finally:
+            meter.simulator.set_silent(1, False)
+        assert lost.device is not None and not lost.device.ok
+        assert "no reply" in lost.device.error and lost.effective == 340.0  # the command is kept
+    finally:
+        gateway.shutdown()

@@ -91,6 +91,7 @@ class FakeSite:
     """The Gateway of a one-room site: room1/temp (read-only) and room1/sp (writable, 15..28)."""
 
     def __init__(self) -> None:
+        self.waits: list[float] = []  # the ``wait`` of each write
         self.point_table: dict[str, FakePoint] = {
             "room1/temp": FakePoint("room1/temp", "Room Temp", 21.5, tags=("temp", "sensor", "point")),
             "room1/sp": FakePoint("room1/sp", "Room Temp Setpoint", 21.0, writable=True,
@@ -195,7 +196,8 @@ class FakeSite:
                                  users=tuple(p.users), effective=p.effective(), active_priority=p.active(),
                                  relinquish_default=p.relinquish_default)
 
-    async def write(self, command: WritePoint) -> WriteAccepted:
+    async def write(self, command: WritePoint, wait: float = 0.0) -> WriteAccepted:
+        self.waits.append(wait)
         p = self._point(command.point_id)
         if not p.writable:
             raise WriteRefused(command.point_id, "the point is not writable", guard="writable")

@@ -64,6 +64,14 @@ def test_write_defaults_to_priority_8_without_expiry(client: Client) -> None:
     assert r.json()["priority"] == 8 and r.json()["expires_at"] is None
 
 
+def test_write_passes_its_wait_and_bounds_it(client: Client, site: FakeSite) -> None:
+    assert client.post("/api/points/room1/sp/write", json={"value": 22, "wait": 2.5}).status_code == 200
+    assert site.waits[-1] == 2.5
+    r = client.post("/api/points/room1/sp/write", json={"value": 22, "wait": 61})
+    assert r.status_code == 400 and "wait" in r.json()["error"]
+    assert site.waits[-1] == 2.5  # refused before reaching the point
+
+
 def test_write_refused_by_guard_is_409_naming_the_guard(client: Client) -> None:
     r = client.post("/api/points/room1/sp/write", json={"value": 35})
     assert r.status_code == 409

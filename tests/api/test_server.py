@@ -17,7 +17,16 @@ from bms.client import ApiClient, CommandRefused
 from bms.daemon import read_daemon_info
 from bms.errors import DaemonError, NotFound, WriteRefused
 from bms.history import HistoryWriter
-from bms.messages import GetPoint, ListPoints, PointState, PointValue, ValueChanged, WriteAccepted, WritePoint
+from bms.messages import (
+    GetPoint,
+    ListPoints,
+    PointState,
+    PointValue,
+    ValueChanged,
+    WriteAccepted,
+    WritePoint,
+    WriteResult,
+)
 from tests.conftest import wait_until
 
 
@@ -55,8 +64,13 @@ class PointStore(BmsActor):
         self.values[msg.point_id] = float(msg.value)
         self.publish(ValueChanged(values=(PointValue(point_id=msg.point_id, value=float(msg.value),
                                                      ts=self.clock.now()),), source="points"))
+        request = int(msg.value * 10)  # the "device": refuses 27, never answers 26, takes the rest
+        if msg.value == 27:
+            self.publish(WriteResult(msg.point_id, False, request, error="exception 3 (illegal data value)"))
+        elif msg.value != 26:
+            self.publish(WriteResult(msg.point_id, True, request, readback=float(msg.value)))
         return WriteAccepted(point_id=msg.point_id, effective=float(msg.value), active_priority=msg.priority,
-                             priority=msg.priority)
+                             priority=msg.priority, request_id=request)
 
 
 @pytest.fixture
@@ -114,6 +128,18 @@ def test_write_refusal_and_the_live_stream(api: ApiClient, ctx: Context) -> None
         assert [(v.point_id, v.value) for v in change.values] == [("room1/sp", 23.5)]
         with pytest.raises(CommandRefused, match=r"write to room1/sp refused: 35 is outside 15..28 \(guard range\)"):
             api.write("room1/sp", 35)
+
+
+def test_a_write_can_wait_for_the_devices_answer(api: ApiClient, ctx: Context) -> None:
+    assert ctx.supervisor.start_child(ChildSpec("points", PointStore)) is not None
+    took = api.write("room1/sp", 23.0, wait=5)
+    assert took.device == WriteResult("room1/sp", True, 230, readback=23.0)
+    refused = api.write("room1/sp", 27.0, wait=5)
+    assert refused.device is not None and refused.device.error == "exception 3 (illegal data value)"
+    assert refused.effective == 27.0  # kept in the priority array all the same
+    silent = api.write("room1/sp", 26.0, wait=0.2)
+    assert (silent.request_id, silent.device) == (260, None)  # no answer in time
+    assert api.write("room1/sp", 24.0).device is None  # not asked to wait
 
 
 def test_stop_ends_streams_and_leaves_no_thread(ctx: Context, tmp_path: Path) -> None:

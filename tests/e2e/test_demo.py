@@ -84,6 +84,7 @@ def test_a_command_moves_the_simulated_temperatures(demo: tuple[Path, float]) ->
     before = float(points(data)["ahu1/sat"]["value"])  # type: ignore[arg-type]
     wrote = bms(data, "point", "write", "ahu1/clg_valve", "100", "--priority", "8", "--for", "10m")
     assert wrote.returncode == 0, wrote.stderr
+    assert "ahu1/clg_valve: the device took it, reads back 100" in wrote.stdout, wrote.stdout  # waited for it
     try:
         wait_until(lambda: float(points(data)["ahu1/sat"]["value"]) < before - 0.5, 60,  # type: ignore[arg-type]
                    "the supply air to cool after opening the cooling valve")

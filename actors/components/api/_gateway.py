@@ -22,7 +22,7 @@ import pykka
 
 from actors._context import Context
 from actors.components.api._history import HistoryReads
-from actors.components.api._hub import CloseFeed, OpenFeed
+from actors.components.api._hub import AwaitWrite, CloseFeed, OpenFeed
 from bms import logs
 from bms.api import ComponentHealth, EventFeed, HealthReport, HistorySeries, LogLevel, ServiceUnavailable
 from bms.errors import NotFound
@@ -46,6 +46,7 @@ from bms.messages import (
     RelinquishPoint,
     WriteAccepted,
     WritePoint,
+    WriteResult,
 )
 from bms.model import Node
 
@@ -126,9 +127,30 @@ class ActorGateway:
                 return msgspec.structs.replace(view, device_levels=held.levels)
         return view
 
-    async def write(self, command: WritePoint) -> WriteAccepted:
+    async def write(self, command: WritePoint, wait: float = 0.0) -> WriteAccepted:
+        """Command the point; with ``wait`` > 0, wait that long for the device's answer (``device``)."""
         accepted: WriteAccepted = await self._ask("points", command)
-        return accepted
+        if wait <= 0 or accepted.request_id is None:
+            return accepted
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[WriteResult] = loop.create_future()
+
+        def settle(result: WriteResult) -> None:  # on the loop
+            if not answer.done():
+                answer.set_result(result)
+
+        def deliver(result: WriteResult) -> None:  # on the hub's thread
+            try:
+                loop.call_soon_threadsafe(settle, result)
+            except RuntimeError:  # the API's loop has stopped
+                pass
+
+        try:
+            await self._ask(STREAM, AwaitWrite(accepted.request_id, deliver))
+            result = await asyncio.wait_for(answer, wait)
+        except (ServiceUnavailable, TimeoutError):
+            return accepted  # accepted into the priority array; no answer from the device (yet)
+        return msgspec.structs.replace(accepted, device=result)
 
     async def relinquish(self, command: RelinquishPoint) -> WriteAccepted:
         accepted: WriteAccepted = await self._ask("points", command)
