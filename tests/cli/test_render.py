@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+import msgspec
 import pytest
 from rich.console import Console, RenderableType
 from rich.text import Text
 
 from bms.api import ComponentHealth, HistorySample, HistorySeries, RollupBucket
 from bms.cli._render import (
+    device_line,
     format_time,
     format_value,
     history_chart,
@@ -25,7 +27,7 @@ from bms.cli._render import (
     watch_table,
     write_line,
 )
-from bms.messages import PriorityArrayView, WriteAccepted
+from bms.messages import PriorityArrayView, WriteAccepted, WriteResult
 from tests.cli.fake_api import state
 
 T0 = 1_700_000_000.0
@@ -118,6 +120,17 @@ def test_priority_table_shows_the_device_array_when_read_back() -> None:
 def test_priority_summary_at_relinquish_default() -> None:
     view = _view(levels=(None,) * 16, effective=21.0, active_priority=None)
     assert priority_summary(view) == "effective 21.0 from the relinquish default (relinquish default 21.0)"
+
+
+def test_device_line_says_what_the_device_did() -> None:
+    sent = WriteAccepted(point_id="m/sp", effective=23, active_priority=8, priority=8, request_id=4)
+    assert device_line(sent, 5.0) == "m/sp: no answer from the device within 5 s (the command is kept)"
+    took = msgspec.structs.replace(sent, device=WriteResult("m/sp", True, 4, readback=23.0))
+    assert device_line(took, 5.0) == "m/sp: the device took it, reads back 23.0"
+    released = msgspec.structs.replace(sent, device=WriteResult("m/sp", True, 4))
+    assert device_line(released, 5.0) == "m/sp: the device took it"
+    assert device_line(msgspec.structs.replace(sent, request_id=None), 5.0) == ""  # a virtual point: nothing sent
+    assert device_line(sent, 0.0) == ""  # not waited for
 
 
 def test_write_line() -> None:
