@@ -6,7 +6,7 @@ which thread.
 
 from actors._base import BmsActor, handles
 from actors._context import Context, make_context
-from actors._health import ComponentStatus, HealthBoard
+from actors._health import HealthBoard
 from actors._registry import LOSSLESS, Registry, Subscription, drop_oldest, latest, merged
 from actors._supervisor import ChildSpec, Supervisor
 from actors._ticker import Ticker
@@ -15,7 +15,6 @@ __all__ = [
     "LOSSLESS",
     "BmsActor",
     "ChildSpec",
-    "ComponentStatus",
     "Context",
     "HealthBoard",
     "Registry",

@@ -7,18 +7,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from bms.supervision import Health
-
-
-class ComponentStatus(msgspec.Struct, frozen=True, kw_only=True):
-    component: str
-    state: str
-    reason: str = ""
-    since: float = 0.0
-    restarts: int = 0
-    failures: int = 0
-    last_error: str = ""
-    queue_depth: int = 0
+from bms.supervision import ComponentHealth, Health
 
 
 class HealthBoard:
@@ -26,20 +15,20 @@ class HealthBoard:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._status: dict[str, ComponentStatus] = {}
+        self._status: dict[str, ComponentHealth] = {}
         self._depth: dict[str, Callable[[], int]] = {}
 
     def register(self, component: str, now: float, depth: Callable[[], int] | None = None) -> None:
         with self._lock:
             if component not in self._status:
-                self._status[component] = ComponentStatus(component=component, state=Health.UNKNOWN.value, since=now)
+                self._status[component] = ComponentHealth(component=component, state=Health.UNKNOWN.value, since=now)
             if depth is not None:
                 self._depth[component] = depth
 
     def set(self, component: str, state: Health, now: float, reason: str = "") -> bool:
         """Set the state; True when the state changed."""
         with self._lock:
-            old = self._status.get(component) or ComponentStatus(component=component, state=Health.UNKNOWN.value)
+            old = self._status.get(component) or ComponentHealth(component=component, state=Health.UNKNOWN.value)
             changed = old.state != state.value
             self._status[component] = msgspec.structs.replace(
                 old, state=state.value, reason=reason, since=now if changed else old.since
@@ -48,7 +37,7 @@ class HealthBoard:
 
     def failed(self, component: str, error: str) -> None:
         with self._lock:
-            old = self._status.get(component) or ComponentStatus(component=component, state=Health.UNKNOWN.value)
+            old = self._status.get(component) or ComponentHealth(component=component, state=Health.UNKNOWN.value)
             self._status[component] = msgspec.structs.replace(old, failures=old.failures + 1, last_error=error)
 
     def restarted(self, component: str) -> None:
@@ -56,7 +45,7 @@ class HealthBoard:
             old = self._status[component]
             self._status[component] = msgspec.structs.replace(old, restarts=old.restarts + 1)
 
-    def get(self, component: str) -> ComponentStatus | None:
+    def get(self, component: str) -> ComponentHealth | None:
         with self._lock:
             st = self._status.get(component)
             depth = self._depth.get(component)
@@ -64,7 +53,7 @@ class HealthBoard:
             st = msgspec.structs.replace(st, queue_depth=depth())
         return st
 
-    def snapshot(self) -> list[ComponentStatus]:
+    def snapshot(self) -> list[ComponentHealth]:
         with self._lock:
             names = sorted(self._status)
         return [s for s in (self.get(n) for n in names) if s is not None]

@@ -26,6 +26,17 @@ from bms.logs import get_logger
 T = TypeVar("T")
 
 
+async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
+    """Cancel ``task`` (if any) and wait until it has finished cancelling."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
 class LoopThread:
     """One asyncio loop in one daemon thread."""
 

@@ -4,7 +4,8 @@ A supervised component declares a :class:`RestartPolicy`; a
 :class:`RestartTracker` applies it to the component's failures, as OTP does:
 restart with exponential backoff until more than ``max_restarts`` failures
 fall within ``within`` seconds, then give up (stop and mark Down) or
-escalate (the whole platform stops), as declared.
+escalate (the whole platform stops), as declared. :class:`ComponentHealth`
+is one component's entry on the health board, and the API's wire form of it.
 
 Backoff: the first restart in a window is immediate; the n-th waits
 ``backoff_initial * backoff_factor ** (n - 2)`` seconds, capped at
@@ -68,3 +69,16 @@ class RestartTracker:
 
     def restarted(self) -> None:
         self.total_restarts += 1
+
+
+class ComponentHealth(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One component's health, as the supervisor's health board holds it and the API shows it."""
+
+    component: str
+    state: str
+    reason: str = ""
+    since: float = 0.0
+    restarts: int = 0
+    failures: int = 0
+    last_error: str = ""
+    queue_depth: int = 0

@@ -24,7 +24,6 @@ from bms.api._tree import build_tree
 from bms.api._wire import (
     OPENAPI_PATH,
     AcceptBody,
-    ComponentHealth,
     DiscoverBody,
     ErrorBody,
     HealthReport,
@@ -39,6 +38,7 @@ from bms.api._wire import (
     RollupBucket,
     WriteBody,
 )
+from bms.supervision import ComponentHealth  # the health board's entry is the wire form
 
 if TYPE_CHECKING:
     from litestar import Litestar

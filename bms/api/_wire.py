@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from bms.messages import Value
+from bms.supervision import ComponentHealth
 
 Priority = Annotated[int, msgspec.Meta(ge=1, le=16, description="1 highest .. 16 lowest")]
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -65,19 +66,6 @@ class LogLevelBody(_Body, frozen=True):
 
 
 # ------------------------------------------------------------------ replies
-
-
-class ComponentHealth(_Body, frozen=True):
-    """One component's health, as the supervisor's health board holds it."""
-
-    component: str
-    state: str
-    reason: str = ""
-    since: float = 0.0
-    restarts: int = 0
-    failures: int = 0
-    last_error: str = ""
-    queue_depth: int = 0
 
 
 class HealthReport(_Body, frozen=True):

@@ -54,6 +54,7 @@ from bms.bacnet import (
 from bms.config import PointSpec, Profile
 from bms.errors import ConfigError, NotFound
 from bms.logs import get_logger
+from bms.loop import cancel_and_wait
 from bms.messages import Value
 from bms.sim._served import ServedThread
 from bms.sim._thermal import Equipment, ThermalModel
@@ -176,12 +177,7 @@ class BacnetSimulator:
     async def stop(self) -> None:
         """Stop stepping and close every device."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         for device in self._devices.values():
             app, device.app = device.app, None
             if app is not None:

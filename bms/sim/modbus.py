@@ -35,6 +35,7 @@ from pymodbus.simulator import SimAction
 import bms
 from bms.config._schema import ByteOrder, Profile
 from bms.logs import get_logger
+from bms.loop import cancel_and_wait
 from bms.messages import Value
 from bms.modbus import decode, encode, merge_bit, register_bit, width
 from bms.sim._meter import DeviceModel, ModelValue, PowerMeter
@@ -137,12 +138,7 @@ class ModbusSimulator:
     async def stop(self) -> None:
         """Stop refreshing and close the server and its connections."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         server, self._server = self._server, None
         if server is not None:
             await server.shutdown()  # type: ignore[no-untyped-call]

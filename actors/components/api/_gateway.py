@@ -24,7 +24,7 @@ from actors._context import Context
 from actors.components.api._history import HistoryReads
 from actors.components.api._hub import AwaitWrite, CloseFeed, OpenFeed
 from bms import logs
-from bms.api import ComponentHealth, EventFeed, HealthReport, HistorySeries, LogLevel, ServiceUnavailable
+from bms.api import EventFeed, HealthReport, HistorySeries, LogLevel, ServiceUnavailable
 from bms.errors import NotFound
 from bms.messages import (
     AcceptDevice,
@@ -89,10 +89,7 @@ class ActorGateway:
     # ------------------------------------------------------------- site
     async def health(self) -> HealthReport:
         board = self.ctx.health
-        components = tuple(
-            msgspec.convert(msgspec.structs.asdict(s), ComponentHealth) for s in board.snapshot()
-        )
-        return HealthReport(status=board.overall().value, components=components)
+        return HealthReport(status=board.overall().value, components=tuple(board.snapshot()))
 
     async def set_log_level(self, level: LogLevel) -> None:
         logs.set_level(level)
