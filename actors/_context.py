@@ -13,6 +13,7 @@ from bms.clock import Clock, WallClock
 if TYPE_CHECKING:
     from actors._supervisor import Supervisor
     from actors._ticker import Ticker
+    from bms.components import MessageCatalog
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Context:
     supervisor: Supervisor
     ticker: Ticker
     data_dir: Path = Path(".")
+    catalog: MessageCatalog | None = None  # every message type of the site (the platform's)
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,7 +1,9 @@
 """``bms daemon``: lock the data directory, assemble the platform, run until told.
 
 SIGTERM and SIGINT stop the platform in reverse order, flush the stores and
-exit 0 (1 when a component escalated a failure).
+exit 0 (1 when a component escalated a failure). The click command is
+registered in the ``bms.commands`` entry-point group, so the CLI in
+``bms/`` finds it without importing the actor layer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
+import click
+
 from actors.platform import Platform
 from bms import __version__, logs
 from bms.config import kind_of, load_scenario, load_settings, read_toml, scenario_path
@@ -20,6 +24,20 @@ from bms.config._schema import Settings
 from bms.daemon import DataDirLock, resolve_data_dir
 from bms.daemon._datadir import clear_daemon_info
 from bms.model import build_site
+
+
+@click.command("daemon")
+@click.option("--config", "-c", type=click.Path(path_type=Path, dir_okay=False),
+              help="Settings file (default conf/bms.toml) or a scenario file.")
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False), envvar="BMS_DATA",
+              help="Data directory (env BMS_DATA; default from the settings).")
+@click.option("--api-port", type=click.IntRange(0, 65535), default=None,
+              help="API port; 0 picks a free one (recorded in the data directory).")
+@click.option("--simulate/--no-simulate", default=None,
+              help="Start the scenario's simulated devices (default: as the scenario says).")
+def command(config: Path | None, data: Path | None, api_port: int | None, simulate: bool | None) -> None:
+    """Run the site: bridges, stores, engines and the local API, until SIGTERM."""
+    raise SystemExit(run(config, data, api_port, simulate))
 
 
 def load_config(config: Path | None) -> tuple[Settings, Path, Path]:

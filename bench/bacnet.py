@@ -7,7 +7,7 @@ a free port) from PROCESSES simulator processes (field devices are not on
 our interpreter's lock). Then, in the same run:
 
 1. polls every point through the bridge's code path
-   (:class:`~actors.components._bacnet_poller.NetworkPoller`: devices polled
+   (:class:`~actors.components.bacnet._poller.NetworkPoller`: devices polled
    concurrently, RPM sized by the client, present value + status flags)
    for CYCLES cycles -> points/s;
 2. reads the same properties with raw bacpypes3 ReadPropertyMultiple from
@@ -37,8 +37,8 @@ from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
-from actors.components._bacnet_poller import NetworkPoller
-from actors.components._bacnet_targets import DeviceTarget, PointTarget
+from actors.components.bacnet._poller import NetworkPoller
+from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from bms.bacnet import await_bound, close_application
 from bms.clock import WallClock
 from bms.config import BacnetBinding, BacnetNetwork, PointSpec, Profile

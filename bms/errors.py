@@ -73,3 +73,7 @@ class LogicError(BmsError):
 
 class DaemonError(BmsError):
     """The daemon cannot start, or cannot be reached."""
+
+
+class CodecError(ProtocolError):
+    """Bytes that cannot be decoded (or a value that cannot be encoded) as the wire format says."""

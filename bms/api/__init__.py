@@ -14,11 +14,11 @@ discover, accept, ignore), stream (Server-Sent Events), openapi.json.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from bms.api._feed import EventFeed, FeedEvent
-from bms.api._gateway import Gateway, ServiceUnavailable
+from bms.api._gateway import Gateway, Services, ServiceUnavailable
 from bms.api._timespec import parse_duration, parse_time
 from bms.api._tree import build_tree
 from bms.api._wire import (
@@ -41,7 +41,7 @@ from bms.api._wire import (
 from bms.supervision import ComponentHealth  # the health board's entry is the wire form
 
 if TYPE_CHECKING:
-    from litestar import Litestar
+    from litestar import Litestar, Router
 
 
 
@@ -53,16 +53,22 @@ def create_app(
     *,
     keepalive: float = 15.0,
     now: Callable[[], float] = time.time,
+    routers: Sequence[Router] = (),
+    message_schemas: Mapping[str, Any] | None = None,
 ) -> Litestar:
     """The ASGI app serving ``gateway`` to clients holding ``token``.
 
     Bodies over ``max_body_bytes`` are refused (413); the live stream sends a
     keep-alive comment after ``keepalive`` idle seconds; ``now`` is the clock
-    that relative history times (``-1h``) count from.
+    that relative history times (``-1h``) count from. ``routers`` are the
+    components' slices of the API (each over its own gateway, behind the
+    same token); ``message_schemas`` (JSON schemas by name, from the
+    platform's message catalog) join the document's components.
     """
     from bms.api._app import build_app
 
-    return build_app(gateway, token, max_body_bytes, keepalive=keepalive, now=now)
+    return build_app(gateway, token, max_body_bytes, keepalive=keepalive, now=now, routers=routers,
+                     message_schemas=message_schemas)
 
 
 __all__ = [
@@ -85,6 +91,7 @@ __all__ = [
     "Rollup",
     "RollupBucket",
     "ServiceUnavailable",
+    "Services",
     "WriteBody",
     "build_tree",
     "create_app",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from litestar import Litestar, Response, Router
@@ -20,7 +20,7 @@ from bms.api._gateway import Gateway
 from bms.api._history import history_router
 from bms.api._nodes import nodes_router
 from bms.api._points import points_router
-from bms.api._schema import StrictStructSchema, optional_bodies
+from bms.api._schema import StrictStructSchema, add_schemas, optional_bodies
 from bms.api._stream import stream_router
 from bms.api._system import system_router
 from bms.api._wire import OPENAPI_PATH
@@ -34,6 +34,8 @@ def build_app(
     *,
     keepalive: float = 15.0,
     now: Callable[[], float] = time.time,
+    routers: Sequence[Router] = (),
+    message_schemas: Mapping[str, Any] | None = None,
 ) -> Litestar:
     """See :func:`bms.api.create_app`."""
 
@@ -48,6 +50,7 @@ def build_app(
             history_router(gateway, now),
             devices_router(gateway),
             stream_router(gateway, keepalive),
+            *routers,
         ],
         guards=[token_guard(token)],
         exception_handlers={
@@ -63,6 +66,8 @@ def build_app(
         debug=False,
     )
     optional_bodies(app.openapi_schema)
+    if message_schemas:
+        add_schemas(app.openapi_schema, message_schemas)
     return app
 
 

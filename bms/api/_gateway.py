@@ -11,7 +11,7 @@ an in-memory site. Refusals are :class:`~bms.errors.BmsError`\\ s:
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bms.api._feed import EventFeed
 from bms.api._wire import HealthReport, HistorySeries, LogLevel
@@ -42,6 +42,17 @@ class ServiceUnavailable(BmsError):
     def __init__(self, component: str, reason: str = "is not running") -> None:
         super().__init__(f"the {component} service {reason}")
         self.component = component
+
+
+class Services(Protocol):
+    """What a component's slice of the API is given: asking a named service of the running site.
+
+    ``ask`` answers the service's reply, or raises its refusal (a BmsError)
+    or :class:`ServiceUnavailable` when the service is not running or does
+    not answer within ``timeout`` seconds (default: the API's).
+    """
+
+    async def ask(self, service: str, message: Any, timeout: float | None = None) -> Any: ...
 
 
 class Gateway(Protocol):

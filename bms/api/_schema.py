@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -48,13 +49,21 @@ class StrictStructSchema(StructSchemaPlugin):
 
 def to_schema(spec: dict[str, Any]) -> Schema:
     """A Litestar Schema from a JSON-schema dict (as msgspec writes it)."""
+    return _convert(spec)  # type: ignore[return-value]  # a top-level spec is never a bare reference
+
+
+def _convert(spec: dict[str, Any]) -> Schema | Reference:
+    if set(spec) == {"$ref"}:
+        return Reference(ref=spec["$ref"])
     fields = _schema_fields()
     kwargs: dict[str, Any] = {}
     for key, value in spec.items():
         if key in _NESTED_LISTS:
-            value = [to_schema(v) for v in value]
+            value = [_convert(v) for v in value]
         elif key in _NESTED_ONE and isinstance(value, dict):
-            value = to_schema(value)
+            value = _convert(value)
+        elif key == "properties" and isinstance(value, dict):
+            value = {k: _convert(v) for k, v in value.items()}
         elif key == "type":
             value = [OpenAPIType(v) for v in value] if isinstance(value, list) else OpenAPIType(value)
         kwargs[fields.get(key, key)] = value
@@ -69,6 +78,13 @@ def _schema_fields() -> dict[str, str]:
         alias = f.metadata.get("alias") or re.sub(r"_([a-z])", lambda m: m.group(1).upper(), f.name)
         found[alias] = f.name
     return found
+
+
+def add_schemas(document: OpenAPI, schemas: Mapping[str, dict[str, Any]]) -> None:
+    """Add JSON schemas (the site's messages) to the document's components, keeping those it has."""
+    known = document.components.schemas
+    for name, spec in schemas.items():
+        known.setdefault(name, to_schema(spec))
 
 
 def optional_bodies(document: OpenAPI) -> None:

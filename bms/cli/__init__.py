@@ -1,7 +1,14 @@
-"""The ``bms`` command line: thin commands that parse, call and render."""
+"""The ``bms`` command line: thin commands that parse, call and render.
 
-from bms.cli import _config, _daemon, _devices, _history, _points, _probe, _shell, _sim, _status  # noqa: F401  (register commands)
-from bms.cli._app import cli
+A component's own commands (``Component.commands``) use the same pieces:
+``connect`` (the daemon's API client, shared inside the shell),
+``data_option`` / ``json_option``, ``console`` / ``print_json`` to render
+and ``fail`` for one red line and exit code 1.
+"""
+
+from bms.cli import _config, _devices, _history, _points, _probe, _shell, _sim, _status  # noqa: F401  (register commands)
+from bms.cli._app import cli, console, fail, print_json
+from bms.cli._common import connect, data_option, json_option
 from bms.logs import quiet_libraries
 
 
@@ -10,4 +17,4 @@ def main() -> None:
     cli(prog_name="bms")
 
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "connect", "console", "data_option", "fail", "json_option", "main", "print_json"]

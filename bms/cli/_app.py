@@ -44,7 +44,24 @@ class BmsGroup(click.Group):
             sys.exit(130)
 
 
-@click.group(cls=BmsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class RootGroup(BmsGroup):
+    """``bms``: its own commands, then those registered by the actor layer and the installed components."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        own = super().get_command(ctx, cmd_name)
+        if own is not None:
+            return own
+        from bms.cli._plugins import find_command
+
+        return find_command(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from bms.cli._plugins import command_names
+
+        return sorted({*super().list_commands(ctx), *command_names()})
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="bms")
 def cli() -> None:
     """bms: building-management supervisory runtime.

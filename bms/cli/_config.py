@@ -11,6 +11,15 @@ from bms.config import CONF_DIR, kind_of, load_profile, load_scenario, load_sett
 from bms.errors import ConfigError
 
 
+def component_problems() -> list[str]:
+    """Installed components that cannot be loaded or cannot start (missing requirements, cycles)."""
+    from bms.components import installed, start_plan
+
+    found = installed()
+    plan = start_plan(found.components, [b.name for b in found.broken])
+    return [*(f"component {b.name}: {b.reason}" for b in found.broken), *plan.problems()]
+
+
 @cli.group("config")
 def config_group() -> None:
     """Check configuration files."""
@@ -51,6 +60,8 @@ def check(file: Path | None, as_json: bool) -> None:
             )
     except ConfigError as err:
         problems = err.problems
+    if summary.get("kind") in ("settings", "scenario"):
+        problems = [*problems, *component_problems()]
     if as_json:
         print_json({"ok": not problems, "problems": problems, **summary})
         raise SystemExit(1 if problems else 0)

@@ -103,44 +103,46 @@ class ApiClient:
             return _no_daemon(self.data_dir)
         return DaemonError(f"no bms daemon answers at {self.base_url}")
 
-    def _get(self, path: str, kind: type[T], params: Params | None = None) -> T:
+    def get(self, path: str, kind: type[T], params: Params | None = None) -> T:
+        """GET ``path`` (a component's route, e.g. ``/api/example/busiest``), decoded as ``kind``."""
         return _decode(self._request("GET", path, params=params).content, kind)
 
-    def _post(self, path: str, kind: type[T], body: Any = None, *, timeout: float | None = None,
-              point_id: str = "") -> T:
+    def post(self, path: str, kind: type[T], body: Any = None, *, timeout: float | None = None,
+             point_id: str = "") -> T:
+        """POST ``body`` (a Struct or plain data) to ``path``; the reply decoded as ``kind``."""
         response = self._request("POST", path, body=body if body is not None else {}, timeout=timeout,
                                  point_id=point_id)
         return _decode(response.content, kind)
 
     # ------------------------------------------------------------- reads
     def health(self) -> HealthReport:
-        return self._get("/api/health", HealthReport)
+        return self.get("/api/health", HealthReport)
 
     def nodes(self, under: str | None = None, tags: Iterable[str] = (), node_type: str | None = None) -> list[Node]:
         from bms.model import Node  # on use: the model brings SQLAlchemy
 
-        return self._get("/api/nodes", list[Node], {"under": under, "tag": list(tags), "type": node_type})
+        return self.get("/api/nodes", list[Node], {"under": under, "tag": list(tags), "type": node_type})
 
     def node(self, node_id: str) -> Node:
         from bms.model import Node
 
-        return self._get(f"/api/nodes/{quote(node_id, safe='/')}", Node)
+        return self.get(f"/api/nodes/{quote(node_id, safe='/')}", Node)
 
     def tree(self, root: str | None = None) -> list[NodeTree]:
-        return self._get("/api/nodes/tree", list[NodeTree], {"root": root})
+        return self.get("/api/nodes/tree", list[NodeTree], {"root": root})
 
     def points(self, under: str | None = None, tags: Iterable[str] = (), pattern: str | None = None) -> list[PointState]:
-        return self._get("/api/points", list[PointState], {"under": under, "tag": list(tags), "pattern": pattern})
+        return self.get("/api/points", list[PointState], {"under": under, "tag": list(tags), "pattern": pattern})
 
     def point(self, point_id: str) -> PointState:
-        return self._get(f"/api/points/{_point_path(point_id)}", PointState)
+        return self.get(f"/api/points/{_point_path(point_id)}", PointState)
 
     def priority(self, point_id: str) -> PriorityArrayView:
-        return self._get(f"/api/points/{_point_path(point_id)}/priority", PriorityArrayView)
+        return self.get(f"/api/points/{_point_path(point_id)}/priority", PriorityArrayView)
 
     def history(self, point_id: str, start: float | str = "-1h", end: float | str = "now", rollup: Rollup = "raw",
                 limit: int | None = None) -> HistorySeries:
-        return self._get(f"/api/history/{_point_path(point_id)}", HistorySeries,
+        return self.get(f"/api/history/{_point_path(point_id)}", HistorySeries,
                          {"start": str(start), "end": str(end), "rollup": rollup, "limit": limit})
 
     def history_csv(self, point_id: str, start: float | str = "-1h", end: float | str = "now",
@@ -149,37 +151,37 @@ class ApiClient:
         return self._request("GET", f"/api/history/{_point_path(point_id)}/csv", params=params).text
 
     def devices(self, protocol: str | None = None) -> list[DeviceRecord]:
-        return self._get("/api/devices", list[DeviceRecord], {"protocol": protocol})
+        return self.get("/api/devices", list[DeviceRecord], {"protocol": protocol})
 
     def device(self, device_id: str) -> DeviceRecord:
-        return self._get(f"/api/devices/{quote(device_id, safe='')}", DeviceRecord)
+        return self.get(f"/api/devices/{quote(device_id, safe='')}", DeviceRecord)
 
     # ---------------------------------------------------------- commands
     def write(self, point_id: str, value: Value, priority: int = 8,
               duration: float | str | None = None, wait: float = 0.0) -> WriteAccepted:
         """Command a point; ``wait`` > 0 waits that long (s) for the device's answer (``device``)."""
         body = {"value": value, "priority": priority, "duration": _seconds(duration), "wait": wait}
-        return self._post(f"/api/points/{_point_path(point_id)}/write", WriteAccepted, body, point_id=point_id,
+        return self.post(f"/api/points/{_point_path(point_id)}/write", WriteAccepted, body, point_id=point_id,
                           timeout=self.timeout + wait if wait > 0 else None)
 
     def relinquish(self, point_id: str, priority: int = 8) -> WriteAccepted:
-        return self._post(f"/api/points/{_point_path(point_id)}/relinquish", WriteAccepted,
+        return self.post(f"/api/points/{_point_path(point_id)}/relinquish", WriteAccepted,
                           {"priority": priority}, point_id=point_id)
 
     def discover(self, protocol: str = "bacnet", low: int | None = None, high: int | None = None,
                  timeout: float = 3.0, network: str | None = None) -> list[DeviceRecord]:
         body = {"protocol": protocol, "low": low, "high": high, "timeout": timeout, "network": network}
-        return self._post("/api/devices/discover", list[DeviceRecord], body, timeout=timeout + DISCOVERY_MARGIN)
+        return self.post("/api/devices/discover", list[DeviceRecord], body, timeout=timeout + DISCOVERY_MARGIN)
 
     def accept(self, device_id: str, profile: str | None = None, equip_id: str | None = None) -> DeviceRecord:
-        return self._post(f"/api/devices/{quote(device_id, safe='')}/accept", DeviceRecord,
+        return self.post(f"/api/devices/{quote(device_id, safe='')}/accept", DeviceRecord,
                           {"profile": profile, "equip_id": equip_id})
 
     def ignore(self, device_id: str) -> DeviceRecord:
-        return self._post(f"/api/devices/{quote(device_id, safe='')}/ignore", DeviceRecord)
+        return self.post(f"/api/devices/{quote(device_id, safe='')}/ignore", DeviceRecord)
 
     def set_log_level(self, level: LogLevel) -> None:
-        self._post("/api/log-level", Any, {"level": level})
+        self.post("/api/log-level", Any, {"level": level})
 
     # ------------------------------------------------------------ stream
     def stream(self, points: Iterable[str] = (), tags: Iterable[str] = (), *, timeout: float = 60.0) -> EventStream:

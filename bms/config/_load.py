@@ -274,14 +274,24 @@ def load_scenario(path: Path) -> LoadedScenario:
 # ------------------------------------------------------------------ settings
 
 
-def load_settings(path: Path | None = None) -> tuple[Settings, Path]:
-    """Load conf/bms.toml (or ``path``); returns the settings and their file."""
+def load_settings(
+    path: Path | None = None, sections: Mapping[str, type[msgspec.Struct]] | None = None
+) -> tuple[Settings, Path]:
+    """Load conf/bms.toml (or ``path``); returns the settings and their file.
+
+    ``sections`` are the components' settings sections (default: those of
+    the components installed here); any other section is an unknown key.
+    """
+    from bms.config._sections import assemble, clashing, installed_sections, settings_struct
+
     path = Path(path) if path is not None else CONF_DIR / "bms.toml"
     data = read_toml(path)
-    settings, problems = decode(data, Settings, str(path))
-    if problems or settings is None:
+    sections = installed_sections() if sections is None else sections
+    decoded, problems = decode(data, settings_struct(sections), str(path))
+    problems += [f"{path}: {p}" for p in clashing(sections)]
+    if problems or decoded is None:
         raise ConfigError(f"{path}: {len(problems)} problem(s)", problems)
-    return settings, path
+    return assemble(decoded, sections), path
 
 
 def scenario_path(settings: Settings, settings_file: Path) -> Path:

@@ -17,7 +17,7 @@ fully little-endian).
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 import msgspec
 
@@ -217,7 +217,11 @@ class HistorySection(_Strict, frozen=True):
 
 
 class Settings(_Strict, frozen=True):
+    """The loaded settings: the core's sections and the components' (``sections``, by section name).
+
+    A component reads its own with ``Component.settings_from(settings.sections)``.
+    """
+
     daemon: DaemonSection = DaemonSection()
-    api: ApiSection = ApiSection()
     log: LogSection = LogSection()
-    history: HistorySection = HistorySection()
+    sections: dict[str, Any] = {}

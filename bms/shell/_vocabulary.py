@@ -12,6 +12,7 @@ import click
 
 from bms.cli import cli
 from bms.cli._app import BmsGroup
+from bms.cli._plugins import shell_words
 
 #: ``bms`` commands the shell does not offer.
 NOT_IN_SHELL = frozenset({"daemon", "shell"})
@@ -25,14 +26,14 @@ class ShellGroup(BmsGroup):
         self.base = base
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        own = super().get_command(ctx, cmd_name)
+        own = super().get_command(ctx, cmd_name) or shell_words().get(cmd_name)
         if own is not None or cmd_name in NOT_IN_SHELL:
             return own
         return self.base.get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         base = set(self.base.list_commands(ctx)) - NOT_IN_SHELL
-        return sorted(base | set(super().list_commands(ctx)))
+        return sorted(base | set(super().list_commands(ctx)) | set(shell_words()))
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         try:

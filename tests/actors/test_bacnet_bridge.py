@@ -13,8 +13,8 @@ import pytest
 from actors import Context
 from actors._base import BmsActor, handles
 from actors._supervisor import ChildSpec
-from actors.components._bacnet_liveness import DeviceLiveness
 from actors.components.bacnet import BacnetBridge, bacnet_bridges
+from actors.components.bacnet._liveness import DeviceLiveness
 from actors.components.sim_bacnet import BacnetSimulatorActor, bacnet_simulator, simulated_devices
 from actors.platform import Platform
 from bms.clock import ManualClock

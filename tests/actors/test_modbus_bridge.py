@@ -18,8 +18,8 @@ import pykka
 import pytest
 
 from actors import BmsActor, ChildSpec, Context, handles
-from actors.components._modbus_device import Liveness, line_timeout
 from actors.components.modbus import ModbusBridge, modbus_bridges
+from actors.components.modbus._device import Liveness, line_timeout
 from actors.components.sim_modbus import ModbusSimulators, modbus_simulators
 from actors.platform import Platform
 from bms.clock import ManualClock

@@ -1,34 +1,39 @@
-"""The local HTTP API as a platform component.
+"""``api``: the local HTTP API and the live streams it feeds.
 
 Two supervised actors: ``stream``, the hub that feeds the live streams, and
-``api``, which serves :mod:`bms.api` over uvicorn and writes ``daemon.json``.
+``api``, which serves :mod:`bms.api` over uvicorn (with every component's
+own slice of the API, ``Component.api``) and writes ``daemon.json``.
 Settings come from ``[api]`` (host, port, max_body_bytes); ``--api-port``
 (``Platform.api_port``) overrides the port, 0 picking a free one.
 """
 
 from __future__ import annotations
 
-from actors._supervisor import ChildSpec
-from actors.components.api._gateway import ActorGateway
-from actors.components.api._http import HttpServer
-from actors.components.api._hub import CloseFeed, OpenFeed, StreamHub
-from actors.components.api._server import ApiServer, load_token
-from actors.platform import Platform, component
+from typing import Any
+
+from actors.components import lazy_exports
+from bms.components import ANY_OTHER, Component
+from bms.config import ApiSection
 
 
-@component(60, "api")
-def api_components(platform: Platform) -> list[ChildSpec]:
-    """The stream hub, then the API server that uses it."""
-    api = platform.settings.api
-    port = api.port if platform.api_port is None else platform.api_port
-    return [
-        ChildSpec("stream", StreamHub),
-        ChildSpec("api", ApiServer, kwargs={
-            "host": api.host, "port": port, "max_body_bytes": api.max_body_bytes,
-            "data_dir": platform.data_dir, "scenario": str(platform.site.path),
-        }),
-    ]
+def _children(platform: Any) -> list[Any]:
+    from actors.components.api._server import api_components
+
+    return api_components(platform)
 
 
-__all__ = ["ActorGateway", "ApiServer", "CloseFeed", "HttpServer", "OpenFeed", "StreamHub", "api_components",
-           "load_token"]
+COMPONENT = Component(
+    name="api",
+    children=_children,
+    requires=("nodes", "points"),
+    after=(ANY_OTHER,),  # the API opens once the services it answers from are up
+    settings=ApiSection,
+    description="the local HTTP API (token, OpenAPI document) and its live streams",
+)
+
+__getattr__ = lazy_exports(__name__, {
+    "ActorGateway": "._gateway", "ApiServer": "._server", "CloseFeed": "._hub", "HttpServer": "._http",
+    "OpenFeed": "._hub", "StreamHub": "._hub", "api_components": "._server", "load_token": "._server",
+})
+__all__ = ["COMPONENT", "ActorGateway", "ApiServer", "CloseFeed", "HttpServer",
+           "OpenFeed", "StreamHub", "api_components", "load_token"]

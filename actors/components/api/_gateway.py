@@ -69,7 +69,7 @@ class ActorGateway:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="api-ask")
         self._feeds: weakref.WeakSet[EventFeed] = weakref.WeakSet()  # open streams, on the loop's thread
 
-    async def _ask(self, service: str, msg: Any, timeout: float | None = None) -> Any:
+    async def ask(self, service: str, message: Any, timeout: float | None = None) -> Any:
         try:
             ref = self.ctx.registry.get(service)
         except NotFound:
@@ -77,13 +77,13 @@ class ActorGateway:
         wait = self.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         try:
-            reply = await loop.run_in_executor(self._pool, _ask, ref, msg, wait)
+            reply = await loop.run_in_executor(self._pool, _ask, ref, message, wait)
         except pykka.ActorDeadError:
             raise ServiceUnavailable(service) from None
         except pykka.Timeout:
             raise ServiceUnavailable(service, f"did not answer within {wait:g} s") from None
         if reply is None:  # the actor has no handler for this message
-            raise ServiceUnavailable(service, f"does not answer {type(msg).__name__}")
+            raise ServiceUnavailable(service, f"does not answer {type(message).__name__}")
         return reply
 
     # ------------------------------------------------------------- site
@@ -96,28 +96,28 @@ class ActorGateway:
 
     # ------------------------------------------------------------ model
     async def nodes(self, query: ListNodes) -> list[Node]:
-        return list(await self._ask("nodes", query))
+        return list(await self.ask("nodes", query))
 
     async def node(self, node_id: str) -> Node:
-        found: Node = await self._ask("nodes", GetNode(node_id=node_id))
+        found: Node = await self.ask("nodes", GetNode(node_id=node_id))
         return found
 
     # ----------------------------------------------------------- points
     async def points(self, query: ListPoints) -> list[PointState]:
-        return list(await self._ask("points", query))
+        return list(await self.ask("points", query))
 
     async def point(self, point_id: str) -> PointState:
-        state: PointState = await self._ask("points", GetPoint(point_id=point_id))
+        state: PointState = await self.ask("points", GetPoint(point_id=point_id))
         return state
 
     async def priority_array(self, point_id: str) -> PriorityArrayView:
         """Our priority array of the point, with the device's own levels where its bridge can read them."""
-        view: PriorityArrayView = await self._ask("points", GetPriorityArray(point_id=point_id))
+        view: PriorityArrayView = await self.ask("points", GetPriorityArray(point_id=point_id))
         for name in self.ctx.registry.names():
             if not name.startswith("bacnet."):
                 continue
             try:
-                held: DevicePriority = await self._ask(name, ReadDevicePriority(point_id=point_id))
+                held: DevicePriority = await self.ask(name, ReadDevicePriority(point_id=point_id))
             except ServiceUnavailable:
                 continue
             if held.levels is not None:
@@ -126,7 +126,7 @@ class ActorGateway:
 
     async def write(self, command: WritePoint, wait: float = 0.0) -> WriteAccepted:
         """Command the point; with ``wait`` > 0, wait that long for the device's answer (``device``)."""
-        accepted: WriteAccepted = await self._ask("points", command)
+        accepted: WriteAccepted = await self.ask("points", command)
         if wait <= 0 or accepted.request_id is None:
             return accepted
         loop = asyncio.get_running_loop()
@@ -143,14 +143,14 @@ class ActorGateway:
                 pass
 
         try:
-            await self._ask(STREAM, AwaitWrite(accepted.request_id, deliver))
+            await self.ask(STREAM, AwaitWrite(accepted.request_id, deliver))
             result = await asyncio.wait_for(answer, wait)
         except (ServiceUnavailable, TimeoutError):
             return accepted  # accepted into the priority array; no answer from the device (yet)
         return msgspec.structs.replace(accepted, device=result)
 
     async def relinquish(self, command: RelinquishPoint) -> WriteAccepted:
-        accepted: WriteAccepted = await self._ask("points", command)
+        accepted: WriteAccepted = await self.ask("points", command)
         return accepted
 
     # ---------------------------------------------------------- history
@@ -164,27 +164,27 @@ class ActorGateway:
 
     # ---------------------------------------------------------- devices
     async def devices(self, query: ListDevices) -> list[DeviceRecord]:
-        return list(await self._ask("devices", query))
+        return list(await self.ask("devices", query))
 
     async def device(self, device_id: str) -> DeviceRecord:
-        record: DeviceRecord = await self._ask("devices", GetDevice(device_id=device_id))
+        record: DeviceRecord = await self.ask("devices", GetDevice(device_id=device_id))
         return record
 
     async def discover(self, query: DiscoverDevices) -> list[DeviceRecord]:
-        return list(await self._ask("devices", query, timeout=query.timeout + DISCOVERY_MARGIN))
+        return list(await self.ask("devices", query, timeout=query.timeout + DISCOVERY_MARGIN))
 
     async def accept(self, command: AcceptDevice) -> DeviceRecord:
-        record: DeviceRecord = await self._ask("devices", command)
+        record: DeviceRecord = await self.ask("devices", command)
         return record
 
     async def ignore(self, command: IgnoreDevice) -> DeviceRecord:
-        record: DeviceRecord = await self._ask("devices", command)
+        record: DeviceRecord = await self.ask("devices", command)
         return record
 
     # ----------------------------------------------------------- stream
     async def open_feed(self, points: frozenset[str] | None) -> EventFeed:
         feed = EventFeed(points, asyncio.get_running_loop())
-        await self._ask(STREAM, OpenFeed(feed))
+        await self.ask(STREAM, OpenFeed(feed))
         self._feeds.add(feed)
         return feed
 

@@ -13,19 +13,42 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from actors._base import BmsActor
 from actors._context import Context
+from actors._supervisor import ChildSpec
 from actors.components.api._gateway import ASK_TIMEOUT, ActorGateway
 from actors.components.api._http import HttpServer
+from actors.components.api._hub import StreamHub
 from bms import __version__
-from bms.api import create_app
+from bms.api import Services, create_app
 from bms.daemon import DaemonInfo, write_daemon_info
 from bms.daemon._datadir import TOKEN_NAME
 from bms.errors import DaemonError
 
+if TYPE_CHECKING:
+    from litestar import Router
+
+    from actors.platform import Platform
+
 HISTORY_DB = "history.db"
+
+
+def api_components(platform: Platform) -> list[ChildSpec]:
+    """The stream hub, then the API server that uses it, with every component's slice of the API."""
+    api = platform.section("api")
+    port = api.port if platform.api_port is None else platform.api_port
+    return [
+        ChildSpec("stream", StreamHub),
+        ChildSpec("api", ApiServer, kwargs={
+            "host": api.host, "port": port, "max_body_bytes": api.max_body_bytes,
+            "data_dir": platform.data_dir, "scenario": str(platform.site.path),
+            "slices": [c.api for c in platform.components or () if c.api is not None],
+        }),
+    ]
 
 
 def load_token(path: Path) -> str:
@@ -56,8 +79,10 @@ class ApiServer(BmsActor):
     """Serves the local API on ``host:port`` (0 = a free port) for the data directory."""
 
     def __init__(self, name: str, ctx: Context, *, host: str, port: int, max_body_bytes: int, data_dir: Path,
-                 scenario: str = "", ask_timeout: float = ASK_TIMEOUT) -> None:
+                 scenario: str = "", ask_timeout: float = ASK_TIMEOUT,
+                 slices: Sequence[Callable[[Services], Router]] = ()) -> None:
         super().__init__(name, ctx)
+        self.slices = tuple(slices)
         self.ask_timeout = ask_timeout
         self.host, self.port, self.max_body_bytes = host, port, max_body_bytes
         self.data_dir = data_dir
@@ -68,7 +93,11 @@ class ApiServer(BmsActor):
     def setup(self) -> None:
         token = load_token(self.data_dir / TOKEN_NAME)
         self.gateway = ActorGateway(self.ctx, self.data_dir / HISTORY_DB, timeout=self.ask_timeout)
-        self.server = HttpServer(create_app(self.gateway, token, self.max_body_bytes), self.host, self.port)
+        catalog = self.ctx.catalog
+        app = create_app(self.gateway, token, self.max_body_bytes,
+                         routers=[make(self.gateway) for make in self.slices],
+                         message_schemas=catalog.schemas() if catalog is not None else None)
+        self.server = HttpServer(app, self.host, self.port)
         try:
             self.server.start()
         except DaemonError:

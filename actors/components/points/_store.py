@@ -15,7 +15,7 @@ from typing import Any
 
 from actors._base import BmsActor, handles
 from actors._supervisor import ChildSpec
-from actors.platform import Platform, component
+from actors.platform import Platform
 from bms.errors import BmsError, ConfigError
 from bms.messages import (
     DeviceAccepted,
@@ -185,7 +185,6 @@ class PointStore(BmsActor):
         return accepted
 
 
-@component(30, NAME)
 def points_component(platform: Platform) -> list[ChildSpec]:
     return [ChildSpec(NAME, PointStore, policy=RestartPolicy(), critical=True)]
 

@@ -31,8 +31,8 @@ import pykka
 from actors._base import BmsActor, handles
 from actors._context import Context
 from actors._supervisor import ChildSpec
-from actors.components._bacnet_targets import bacnet_networks, network_of
-from actors.platform import Platform, component
+from actors.components.bacnet._targets import bacnet_networks, network_of
+from actors.platform import Platform
 from bms.bacnet import BacnetClient, DiscoveryStore, StoredDevice, discover
 from bms.bacnet._accept import (
     PendingAccept,
@@ -68,7 +68,6 @@ NAME = "devices"
 ASK_TIMEOUT = 10.0
 
 
-@component(55, NAME)
 def devices_component(platform: Platform) -> list[ChildSpec]:
     return [ChildSpec(NAME, DevicesService, kwargs={"site": platform.site})]
 

@@ -2,7 +2,7 @@
 
 ``bacnet.<network>`` (:class:`BacnetBridge`) owns an asyncio loop on its own
 thread (started in setup, stopped in teardown) and, on it, a
-:class:`~actors.components._bacnet_poller.NetworkPoller` with the network's
+:class:`~actors.components.bacnet._poller.NetworkPoller` with the network's
 BacnetClient. The actor itself only routes: ticker ticks start the polls
 that are due, :class:`DeviceWrite` messages for its writable points become
 writes, :class:`DeviceAccepted` events add devices. Its devices are the
@@ -25,15 +25,15 @@ import pykka
 from actors._base import BmsActor, handles
 from actors._context import Context
 from actors._supervisor import ChildSpec
-from actors.components._bacnet_poller import NetworkPoller
-from actors.components._bacnet_targets import (
+from actors.components.bacnet._poller import NetworkPoller
+from actors.components.bacnet._targets import (
     DeviceTarget,
     bacnet_networks,
     network_of,
     target_from_nodes,
     targets_from_scenario,
 )
-from actors.platform import Platform, component
+from actors.platform import Platform
 from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
 from bms.errors import BmsError
@@ -46,7 +46,6 @@ ASK_TIMEOUT = 5.0
 _POLL, _MONITOR = "poll", "monitor"
 
 
-@component(50, "bacnet")
 def bacnet_bridges(platform: Platform) -> list[ChildSpec]:
     """One bridge per BACnet network with enabled devices (or devices accepted from discovery)."""
     scenario = platform.site.scenario

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from actors.components._bacnet_targets import PointTarget
+from actors.components.bacnet._targets import PointTarget
 from bms.bacnet import BacnetClient
 from bms.clock import Clock
 from bms.errors import BmsError

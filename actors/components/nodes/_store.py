@@ -16,7 +16,7 @@ from typing import Any
 
 from actors._base import BmsActor, handles
 from actors._supervisor import ChildSpec
-from actors.platform import Platform, component
+from actors.platform import Platform
 from bms.config import LoadedScenario
 from bms.messages import GetNode, ListNodes
 from bms.model import Node, NodeStore, Upserted, UpsertNodes, build_site, retired
@@ -79,7 +79,6 @@ class ModelStore(BmsActor):
         return outcomes
 
 
-@component(10, NAME)
 def nodes_component(platform: Platform) -> list[ChildSpec]:
     return [ChildSpec(NAME, ModelStore, kwargs={"site": platform.site}, policy=RestartPolicy(), critical=True)]
 

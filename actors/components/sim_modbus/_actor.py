@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from actors._base import BmsActor
 from actors._context import Context
 from actors._supervisor import ChildSpec
-from actors.platform import Platform, component
+from actors.platform import Platform
 from bms.sim.cli import ModbusServer, bind_problem, modbus_servers
 from bms.sim.modbus import ModbusSimulator, SimulatorThread
 from bms.supervision import Health, RestartPolicy
@@ -23,7 +23,6 @@ from bms.supervision import Health, RestartPolicy
 __all__ = ["ModbusSimulators", "modbus_simulators"]
 
 
-@component(40, "sim-modbus")
 def modbus_simulators(platform: Platform) -> list[ChildSpec]:
     if not platform.simulating:
         return []

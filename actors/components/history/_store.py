@@ -16,8 +16,8 @@ from typing import Any, cast
 from actors._base import BmsActor, handles
 from actors._registry import merged
 from actors._supervisor import ChildSpec
-from actors.components.points import point_infos
-from actors.platform import Platform, component
+from actors.components.points._store import point_infos
+from actors.platform import Platform
 from bms.config._schema import RetentionSection
 from bms.history import HistoryWriter, IntervalLogger
 from bms.messages import DeviceAccepted, GetNode, ListNodes, Tick, ValueChanged
@@ -105,9 +105,8 @@ class HistoryStore(BmsActor):
                 self.log.info("history pruned", samples=report.samples, done=report.done)
 
 
-@component(20, NAME)
 def history_component(platform: Platform) -> list[ChildSpec]:
-    return [ChildSpec(NAME, HistoryStore, kwargs={"retention": platform.settings.history.retention},
+    return [ChildSpec(NAME, HistoryStore, kwargs={"retention": platform.section("history").retention},
                       policy=RestartPolicy(), critical=True)]
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from actors._base import BmsActor
 from actors._context import Context
 from actors._supervisor import ChildSpec
-from actors.components._bacnet_targets import network_of
-from actors.platform import Platform, component
+from actors.components.bacnet._targets import network_of
+from actors.platform import Platform
 from bms.config import Profile, Scenario
 from bms.errors import BmsError, ConfigError
 from bms.sim.bacnet import BacnetSimulator, BacnetSimulatorThread, SimDevice
@@ -28,7 +28,6 @@ from bms.supervision import Health, RestartPolicy
 NAME = "sim-bacnet"
 
 
-@component(40, NAME)
 def bacnet_simulator(platform: Platform) -> list[ChildSpec]:
     scenario = platform.site.scenario
     if not platform.simulating or not any(d.protocol == "bacnet" and d.enabled for d in scenario.devices):

@@ -12,11 +12,11 @@ out through ``publish`` (the registry, thread-safe):
   status flags say *fault* keeps its value with fault ``fault (status
   flags)``; COV notifications of one loop iteration go out as one batch;
 * :class:`DeviceDown` after ``down_after`` consecutive failed polls (then
-  exponential backoff, :mod:`._bacnet_liveness`), :class:`DeviceRecovered`
+  exponential backoff, :mod:`._liveness`), :class:`DeviceRecovered`
   at the first answer; :class:`DeviceMonitorCycle` from :meth:`monitor`;
   :class:`ObjectListChanged` when the object list differs (checked on
   recovery and every ``object_check_interval`` seconds);
-* :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._bacnet_writes`).
+* :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`).
 
 COV: points bound with ``cov = true`` are subscribed after the device first
 answers and again after it comes back; a subscription renews itself before
@@ -33,9 +33,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors.components._bacnet_liveness import DeviceLiveness
-from actors.components._bacnet_targets import DeviceTarget, PointTarget
-from actors.components._bacnet_writes import PointWriter
+from actors.components.bacnet._liveness import DeviceLiveness
+from actors.components.bacnet._targets import DeviceTarget, PointTarget
+from actors.components.bacnet._writes import PointWriter
 from bms.bacnet import BacnetClient, CovNotification, CovSubscription, Reading
 from bms.clock import Clock
 from bms.config import BacnetNetwork

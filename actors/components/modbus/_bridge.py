@@ -38,7 +38,7 @@ from typing import Any
 from actors._base import BmsActor, handles
 from actors._context import Context
 from actors._supervisor import ChildSpec
-from actors.components._modbus_device import (
+from actors.components.modbus._device import (
     BACKOFF_INITIAL,
     BACKOFF_MAX,
     DEFAULT_POLL_INTERVAL,
@@ -49,7 +49,7 @@ from actors.components._modbus_device import (
     build_device,
     line_timeout,
 )
-from actors.platform import Platform, component
+from actors.platform import Platform
 from bms.config import DeviceSpec, ModbusNetwork, Profile
 from bms.errors import BmsError, ConfigError, ProtocolError
 from bms.loop import LoopThread
@@ -62,7 +62,6 @@ __all__ = ["DEFAULT_POLL_INTERVAL", "ModbusBridge", "PollDone", "modbus_bridges"
 PROTOCOL = "modbus"
 
 
-@component(50, "modbus")
 def modbus_bridges(platform: Platform) -> list[ChildSpec]:
     """One bridge per Modbus network that has enabled devices."""
     scenario, profiles = platform.site.scenario, platform.site.profiles

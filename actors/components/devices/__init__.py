@@ -1,0 +1,27 @@
+"""``devices``: the site's devices, BACnet discovery, accept and ignore (``discovery.db``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.components import lazy_exports
+from bms.components import Component
+
+
+def _children(platform: Any) -> list[Any]:
+    from actors.components.devices._service import devices_component
+
+    return devices_component(platform)
+
+
+COMPONENT = Component(
+    name="devices",
+    children=_children,
+    requires=("nodes",),
+    after=("bacnet", "modbus"),  # device liveness comes from the bridges
+    description="configured and discovered devices; discovery, accept and ignore",
+)
+
+__getattr__ = lazy_exports(__name__, {"DevicesService": "._service", "discovery_address": "._service",
+                                      "devices_component": "._service"})
+__all__ = ["COMPONENT", "DevicesService", "devices_component", "discovery_address"]

@@ -1,0 +1,26 @@
+"""``modbus``: one bridge per Modbus network (``modbus.<network>``), TCP or RTU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.components import lazy_exports
+from bms.components import Component
+
+
+def _children(platform: Any) -> list[Any]:
+    from actors.components.modbus._bridge import modbus_bridges
+
+    return modbus_bridges(platform)
+
+
+COMPONENT = Component(
+    name="modbus",
+    children=_children,
+    requires=("nodes", "points"),
+    after=("sim-modbus",),  # the demo's simulated meter answers from the first poll
+    description="Modbus TCP/RTU bridges: planned block reads, checked writes, device liveness",
+)
+
+__getattr__ = lazy_exports(__name__, {"ModbusBridge": "._bridge", "modbus_bridges": "._bridge"})
+__all__ = ["COMPONENT", "ModbusBridge", "modbus_bridges"]

@@ -1,0 +1,27 @@
+"""``points``: live values and status, the 16-level priority arrays, overrides and write guards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.components import lazy_exports
+from bms.components import Component
+
+
+def _children(platform: Any) -> list[Any]:
+    from actors.components.points._store import points_component
+
+    return points_component(platform)
+
+
+COMPONENT = Component(
+    name="points",
+    children=_children,
+    requires=("nodes",),
+    after=("history",),  # history subscribes before the first values are published
+    description="live point values, status, command priorities (overrides.db) and write guards",
+)
+
+__getattr__ = lazy_exports(__name__, {"PointStore": "._store", "point_infos": "._store",
+                                      "points_component": "._store"})
+__all__ = ["COMPONENT", "PointStore", "point_infos", "points_component"]

@@ -1,0 +1,26 @@
+"""``sim-bacnet``: the scenario's BACnet devices simulated on loopback (the demo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.components import lazy_exports
+from bms.components import Component
+
+
+def _children(platform: Any) -> list[Any]:
+    from actors.components.sim_bacnet._actor import bacnet_simulator
+
+    return bacnet_simulator(platform)
+
+
+COMPONENT = Component(
+    name="sim-bacnet",
+    children=_children,
+    after=("points",),
+    description="simulated BACnet devices (bacpypes3 on loopback), when the scenario asks for them",
+)
+
+__getattr__ = lazy_exports(__name__, {"BacnetSimulatorActor": "._actor", "bacnet_simulator": "._actor",
+                                      "simulated_devices": "._actor"})
+__all__ = ["COMPONENT", "BacnetSimulatorActor", "bacnet_simulator", "simulated_devices"]

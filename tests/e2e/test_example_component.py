@@ -1,0 +1,109 @@
+"""The out-of-tree example component, installed as a user would: started, supervised, in status, API and CLI.
+
+``examples/bms-example`` is pip-installed into a folder of its own and put
+on the daemon's and the CLI's PYTHONPATH; nothing in bms names it. It is
+found through its ``bms.components`` entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bms.client import ApiClient
+from bms.daemon import read_daemon_info
+from tests.conftest import ROOT, wait_until
+from tests.e2e.daemon import DaemonProcess
+
+SITE = ROOT / "tests/data/site.toml"
+
+
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("site-packages")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "--disable-pip-version-check", "--target", str(target), str(ROOT / "examples/bms-example")],
+        check=True, timeout=300, capture_output=True,
+    )
+    return target
+
+
+def env_with(plugin_path: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(plugin_path), os.environ.get("PYTHONPATH")]))}
+
+
+def bms(plugin_path: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
+    env = env_with(plugin_path) if plugin_path is not None else dict(os.environ)
+    return subprocess.run([sys.executable, "-m", "bms", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+@pytest.fixture(scope="module")
+def daemon(plugin_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    data = tmp_path_factory.mktemp("data")
+    settings = tmp_path_factory.mktemp("conf") / "bms.toml"
+    settings.write_text(f'[daemon]\nscenario = "{SITE}"\n\n[example]\ntop = 2\n')
+    proc = DaemonProcess(data, settings, env={"PYTHONPATH": env_with(plugin_path)["PYTHONPATH"]})
+    try:
+        proc.wait_for_event("running")
+        wait_until(lambda: read_daemon_info(data) is not None, timeout=10, what="daemon.json")
+        yield data
+        assert proc.terminate() == 0
+    finally:
+        proc.close()
+
+
+def test_the_example_runs_supervised_and_shows_in_status(plugin_path: Path, daemon: Path) -> None:
+    done = bms(plugin_path, "status", "--json", "--data", str(daemon))
+    assert done.returncode == 0, done.stderr
+    components = {c["component"]: c for c in json.loads(done.stdout)["components"]}
+    assert components["example"]["state"] == "Healthy"
+    assert components["points"]["state"] == "Healthy"
+
+
+def test_its_api_route_and_cli_command_answer_from_the_running_actor(plugin_path: Path, daemon: Path) -> None:
+    with ApiClient.from_data_dir(daemon) as client:
+        for value in (20.0, 22.0, 24.0):
+            client.write("room1/sp", value, priority=8)
+
+        def counted() -> dict[str, object]:
+            return client.get("/api/example/busiest", dict)
+
+        wait_until(lambda: counted()["total"] == 3, timeout=10, what="three changes counted")
+        assert counted()["points"] == [{"point_id": "room1/sp", "changes": 3}]
+        document = client.get("/api/openapi.json", dict)
+    assert "/api/example/busiest" in document["paths"]  # type: ignore[operator]
+    assert "BusiestPoints" in document["components"]["schemas"]  # type: ignore[index]
+
+    done = bms(plugin_path, "example", "busiest", "--top", "1", "--json", "--data", str(daemon))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"points": [{"point_id": "room1/sp", "changes": 3}], "total": 3}
+    table = bms(plugin_path, "example", "busiest", "--data", str(daemon))
+    assert "room1/sp" in table.stdout and "3 change(s) counted" in table.stdout
+
+
+def test_its_settings_section_is_checked_like_the_cores(plugin_path: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "bms.toml"
+    settings.write_text(f'[daemon]\nscenario = "{SITE}"\n\n[example]\ntop = 0\ntpo = 3\n')
+    done = bms(plugin_path, "config", "check", str(settings))
+    assert done.returncode == 1
+    assert f"{settings}: example.tpo: unknown key (did you mean 'top'?)" in done.stderr
+    assert f"{settings}: example.top:" in done.stderr
+    assert "Traceback" not in done.stderr
+    # without the component installed its section is unknown, with a hint
+    done = bms(None, "config", "check", str(settings))
+    assert done.returncode == 1
+    assert f"{settings}: example: unknown key" in done.stderr
+
+
+def test_without_it_installed_bms_knows_no_example_command() -> None:
+    done = bms(None, "example", "busiest")
+    assert done.returncode != 0
+    assert "No such command 'example'" in done.stderr
