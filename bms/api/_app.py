@@ -14,7 +14,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from bms import __version__
 from bms.api._auth import token_guard
-from bms.api._devices import devices_router
 from bms.api._errors import error, http_error_handler, on_bms_error, on_unexpected
 from bms.api._gateway import Gateway
 from bms.api._history import history_router
@@ -48,7 +47,6 @@ def build_app(
             nodes_router(gateway),
             points_router(gateway),
             history_router(gateway, now),
-            devices_router(gateway),
             stream_router(gateway, keepalive),
             *routers,
         ],

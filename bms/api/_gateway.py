@@ -17,11 +17,6 @@ from bms.api._feed import EventFeed
 from bms.api._wire import HealthReport, HistorySeries, LogLevel
 from bms.errors import BmsError
 from bms.messages import (
-    AcceptDevice,
-    DeviceRecord,
-    DiscoverDevices,
-    IgnoreDevice,
-    ListDevices,
     ListNodes,
     ListPoints,
     PointState,
@@ -86,16 +81,6 @@ class Gateway(Protocol):
         Refusals (unknown point, no history) are raised here, before any line.
         """
         ...
-
-    async def devices(self, query: ListDevices) -> list[DeviceRecord]: ...
-
-    async def device(self, device_id: str) -> DeviceRecord: ...
-
-    async def discover(self, query: DiscoverDevices) -> list[DeviceRecord]: ...
-
-    async def accept(self, command: AcceptDevice) -> DeviceRecord: ...
-
-    async def ignore(self, command: IgnoreDevice) -> DeviceRecord: ...
 
     async def open_feed(self, points: frozenset[str] | None) -> EventFeed:
         """A feed of ValueChanged/StatusChanged for ``points`` (None: all), live from now."""

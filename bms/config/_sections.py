@@ -33,7 +33,7 @@ def settings_struct(sections: Mapping[str, type[msgspec.Struct]]) -> type[msgspe
     return msgspec.defstruct("SettingsFile", fields, frozen=True, forbid_unknown_fields=True, kw_only=True)
 
 
-def assemble(decoded: msgspec.Struct, sections: Mapping[str, type[msgspec.Struct]]) -> Settings:
+def assemble(decoded: Any, sections: Mapping[str, type[msgspec.Struct]]) -> Settings:
     return Settings(
         daemon=decoded.daemon,
         log=decoded.log,

@@ -9,19 +9,19 @@ from pathlib import Path
 import pytest
 
 from actors.components.api import HttpServer
-from bms.api import HistorySeries, NodeTree, create_app
+from bms.api import HistorySeries, NodeTree
 from bms.client import ApiClient, CommandRefused
 from bms.daemon import DaemonInfo, write_daemon_info
 from bms.errors import BmsError, ConfigError, DaemonError, NotFound, WriteRefused
 from bms.messages import PointState, PriorityArrayView, StatusChanged, ValueChanged, WriteAccepted
-from tests.api.conftest import TOKEN
+from tests.api.conftest import TOKEN, site_app
 from tests.api.fake import NOW, FakeSite
 
 
 @pytest.fixture
 def served(site: FakeSite) -> Iterator[HttpServer]:
     site.hold_open = True
-    server = HttpServer(create_app(site, TOKEN, 4096, keepalive=0.05, now=lambda: NOW), "127.0.0.1", 0)
+    server = HttpServer(site_app(site, TOKEN, 4096, keepalive=0.05, now=lambda: NOW), "127.0.0.1", 0)
     server.start()
     try:
         yield server
@@ -125,7 +125,7 @@ def test_from_data_dir(tmp_path: Path, served: HttpServer) -> None:
 
 
 def test_daemon_gone_is_the_no_daemon_error(tmp_path: Path) -> None:
-    server = HttpServer(create_app(FakeSite(), TOKEN, 4096), "127.0.0.1", 0)
+    server = HttpServer(site_app(FakeSite(), TOKEN, 4096), "127.0.0.1", 0)
     server.start()
     url = server.url
     server.stop()
@@ -137,7 +137,7 @@ def test_daemon_gone_is_the_no_daemon_error(tmp_path: Path) -> None:
 
 def test_server_threads_end_with_stop(site: FakeSite) -> None:
     before = {t.ident for t in threading.enumerate()}
-    server = HttpServer(create_app(site, TOKEN, 4096), "127.0.0.1", 0)
+    server = HttpServer(site_app(site, TOKEN, 4096), "127.0.0.1", 0)
     server.start()
     with ApiClient(server.url, TOKEN) as client:
         client.health()
@@ -148,6 +148,6 @@ def test_server_threads_end_with_stop(site: FakeSite) -> None:
 
 
 def test_busy_port_is_a_clear_error(served: HttpServer) -> None:
-    other = HttpServer(create_app(FakeSite(), TOKEN, 4096), "127.0.0.1", served.port)
+    other = HttpServer(site_app(FakeSite(), TOKEN, 4096), "127.0.0.1", served.port)
     with pytest.raises(DaemonError, match=f"cannot listen on 127.0.0.1:{served.port}: Address already in use"):
         other.start()

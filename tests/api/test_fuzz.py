@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from bms.api import create_app
-from tests.api.conftest import AUTH, TOKEN
+from tests.api.conftest import AUTH, TOKEN, site_app
 from tests.api.fake import FakeSite
 
 FUZZ = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -31,7 +30,7 @@ CONFORMANCE = [
 
 
 def _schema(site: FakeSite) -> OpenApiSchema:
-    return schemathesis.openapi.from_asgi("/api/openapi.json", create_app(site, TOKEN, 4096, keepalive=0.01))
+    return schemathesis.openapi.from_asgi("/api/openapi.json", site_app(site, TOKEN, 4096, keepalive=0.01))
 
 
 def _down_site() -> FakeSite:

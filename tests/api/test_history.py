@@ -11,8 +11,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from bms.api import HistorySeries, create_app
-from tests.api.conftest import AUTH, MAX_BODY
+from bms.api import HistorySeries
+from tests.api.conftest import AUTH, MAX_BODY, site_app
 from tests.api.fake import NOW, FakeSite
 
 Client = TestClient[Litestar]
@@ -21,7 +21,7 @@ Client = TestClient[Litestar]
 @pytest.fixture
 def client(site: FakeSite) -> Iterator[TestClient[Litestar]]:
     """The app on the fake site's clock, so relative times fall on its samples."""
-    with TestClient(create_app(site, AUTH["Authorization"].split()[1], MAX_BODY, now=lambda: NOW)) as test_client:
+    with TestClient(site_app(site, AUTH["Authorization"].split()[1], MAX_BODY, now=lambda: NOW)) as test_client:
         test_client.headers.update(AUTH)
         yield test_client
 

@@ -33,10 +33,10 @@ ROUTES = {
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    from bms.api import create_app
+    from tests.api.conftest import site_app
     from tests.api.fake import FakeSite
 
-    app: Litestar = create_app(FakeSite(), "t", 1000)
+    app: Litestar = site_app(FakeSite(), "t", 1000)
     with TestClient(app) as client:
         r = client.get("/api/openapi.json")
     assert r.status_code == 200

@@ -1,7 +1,7 @@
 """``ActorGateway``: the API's :class:`bms.api.Gateway` over the running actors.
 
 Coroutines on the API's event loop ask the named services (``points``,
-``nodes``, ``devices``) through a small thread pool, so a slow answer never
+``nodes``; a component's slice asks its own through :meth:`ask`) through a small thread pool, so a slow answer never
 blocks the loop; a service that is not registered, dead or silent is a
 :class:`~bms.api.ServiceUnavailable` naming it. History is read straight
 from ``history.db`` (see :mod:`actors.components.api._history`), never
@@ -27,16 +27,10 @@ from bms import logs
 from bms.api import EventFeed, HealthReport, HistorySeries, LogLevel, ServiceUnavailable
 from bms.errors import NotFound
 from bms.messages import (
-    AcceptDevice,
     DevicePriority,
-    DeviceRecord,
-    DiscoverDevices,
-    GetDevice,
     GetNode,
     GetPoint,
     GetPriorityArray,
-    IgnoreDevice,
-    ListDevices,
     ListNodes,
     ListPoints,
     PointState,
@@ -51,7 +45,6 @@ from bms.messages import (
 from bms.model import Node
 
 ASK_TIMEOUT = 5.0
-DISCOVERY_MARGIN = 30.0  # a scan may take this long beyond its own timeout
 STREAM = "stream"
 
 
@@ -161,25 +154,6 @@ class ActorGateway:
     async def history_csv(self, query: QueryHistory) -> AsyncGenerator[str, None]:
         await self.point(query.point_id)
         return await self._history.csv(query)
-
-    # ---------------------------------------------------------- devices
-    async def devices(self, query: ListDevices) -> list[DeviceRecord]:
-        return list(await self.ask("devices", query))
-
-    async def device(self, device_id: str) -> DeviceRecord:
-        record: DeviceRecord = await self.ask("devices", GetDevice(device_id=device_id))
-        return record
-
-    async def discover(self, query: DiscoverDevices) -> list[DeviceRecord]:
-        return list(await self.ask("devices", query, timeout=query.timeout + DISCOVERY_MARGIN))
-
-    async def accept(self, command: AcceptDevice) -> DeviceRecord:
-        record: DeviceRecord = await self.ask("devices", command)
-        return record
-
-    async def ignore(self, command: IgnoreDevice) -> DeviceRecord:
-        record: DeviceRecord = await self.ask("devices", command)
-        return record
 
     # ----------------------------------------------------------- stream
     async def open_feed(self, points: frozenset[str] | None) -> EventFeed:

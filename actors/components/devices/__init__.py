@@ -14,14 +14,22 @@ def _children(platform: Any) -> list[Any]:
     return devices_component(platform)
 
 
+def _api(services: Any) -> Any:
+    from actors.components.devices._api import ServicesDevices, devices_router
+
+    return devices_router(ServicesDevices(services))
+
+
 COMPONENT = Component(
     name="devices",
     children=_children,
     requires=("nodes",),
     after=("bacnet", "modbus"),  # device liveness comes from the bridges
+    api=_api,
     description="configured and discovered devices; discovery, accept and ignore",
 )
 
-__getattr__ = lazy_exports(__name__, {"DevicesService": "._service", "discovery_address": "._service",
+__getattr__ = lazy_exports(__name__, {"DevicesGateway": "._api", "devices_router": "._api",
+                                      "DevicesService": "._service", "discovery_address": "._service",
                                       "devices_component": "._service"})
-__all__ = ["COMPONENT", "DevicesService", "devices_component", "discovery_address"]
+__all__ = ["COMPONENT", "DevicesGateway", "DevicesService", "devices_component", "devices_router", "discovery_address"]

@@ -7,7 +7,7 @@ from typing import Annotated, Protocol
 from litestar import Router, get
 from litestar.params import Parameter
 
-from bms.api import Services
+from bms.api.routing import Services
 from bms_example import Busiest, BusiestPoints
 
 
