@@ -43,9 +43,9 @@ def command(config: Path | None, data: Path | None, api_port: int | None, simula
 def load_config(config: Path | None) -> tuple[Settings, Path, Path]:
     """--config may name a settings file or a scenario file."""
     if config is not None and kind_of(read_toml(config)) == "scenario":
-        settings, spath = load_settings(None)
+        settings, spath = load_settings(None, isolate=True)
         return settings, spath, config.resolve()
-    settings, spath = load_settings(config)
+    settings, spath = load_settings(config, isolate=True)
     return settings, spath, scenario_path(settings, spath)
 
 

@@ -75,6 +75,13 @@ class Platform:
         for blocked in self.plan.blocked:
             self._down(blocked.name, blocked.reason)
         for comp in self.plan.order:
+            problems = self.settings.broken.get(comp.section_name)
+            if problems:
+                for line in problems:
+                    self.log.error("component settings refused", component=comp.name, problem=line)
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                self._down(comp.name, f"settings: {problems[0]}{more}")
+                continue
             try:
                 specs = list(comp.children(self))
             except BmsError as err:

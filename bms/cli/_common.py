@@ -53,7 +53,7 @@ def data_dir(option: Path | None) -> Path:
 
     if option is not None:
         return resolve_data_dir(option, "")
-    settings, _path = load_settings()
+    settings, _path = load_settings(isolate=True)  # a component's bad section is the daemon's concern
     return resolve_data_dir(None, settings.daemon.data_dir)
 
 

@@ -104,7 +104,7 @@ def _site(scenario: Path | None) -> LoadedScenario | None:
     if scenario is not None:
         return load_scenario(scenario)
     try:
-        settings, path = load_settings()
+        settings, path = load_settings(isolate=True)
         return load_scenario(scenario_path(settings, path))
     except ConfigError:
         return None

@@ -275,23 +275,36 @@ def load_scenario(path: Path) -> LoadedScenario:
 
 
 def load_settings(
-    path: Path | None = None, sections: Mapping[str, type[msgspec.Struct]] | None = None
+    path: Path | None = None,
+    sections: Mapping[str, type[msgspec.Struct]] | None = None,
+    *,
+    isolate: bool = False,
 ) -> tuple[Settings, Path]:
     """Load conf/bms.toml (or ``path``); returns the settings and their file.
 
     ``sections`` are the components' settings sections (default: those of
     the components installed here); any other section is an unknown key.
+    With ``isolate``, problems confined to components' sections do not
+    refuse the file: those sections are left out and their lines kept in
+    ``Settings.broken`` (the daemon keeps those components Down); problems
+    of the core's sections, or unknown sections, still raise.
     """
-    from bms.config._sections import assemble, clashing, installed_sections, settings_struct
+    from bms.config._sections import assemble, clashing, installed_sections, settings_struct, split_problems
 
     path = Path(path) if path is not None else CONF_DIR / "bms.toml"
     data = read_toml(path)
     sections = installed_sections() if sections is None else sections
-    decoded, problems = decode(data, settings_struct(sections), str(path))
+    struct = settings_struct(sections)
+    decoded, problems = decode(data, struct, str(path))
     problems += [f"{path}: {p}" for p in clashing(sections)]
+    broken: dict[str, list[str]] = {}
+    if problems and isolate:
+        broken, core = split_problems(problems, str(path), sections)
+        if not core:
+            decoded, problems = decode({k: v for k, v in data.items() if k not in broken}, struct, str(path))
     if problems or decoded is None:
         raise ConfigError(f"{path}: {len(problems)} problem(s)", problems)
-    return assemble(decoded, sections), path
+    return assemble(decoded, sections, broken), path
 
 
 def scenario_path(settings: Settings, settings_file: Path) -> Path:

@@ -225,3 +225,4 @@ class Settings(_Strict, frozen=True):
     daemon: DaemonSection = DaemonSection()
     log: LogSection = LogSection()
     sections: dict[str, Any] = {}
+    broken: dict[str, tuple[str, ...]] = {}  # component section -> its problems (loaded with ``isolate``)

@@ -33,12 +33,31 @@ def settings_struct(sections: Mapping[str, type[msgspec.Struct]]) -> type[msgspe
     return msgspec.defstruct("SettingsFile", fields, frozen=True, forbid_unknown_fields=True, kw_only=True)
 
 
-def assemble(decoded: Any, sections: Mapping[str, type[msgspec.Struct]]) -> Settings:
+def assemble(decoded: Any, sections: Mapping[str, type[msgspec.Struct]],
+             broken: Mapping[str, list[str]] | None = None) -> Settings:
+    broken = broken or {}
     return Settings(
         daemon=decoded.daemon,
         log=decoded.log,
-        sections={n: getattr(decoded, n) for n in sections if n not in CORE_SECTIONS},
+        sections={n: getattr(decoded, n) for n in sections if n not in CORE_SECTIONS and n not in broken},
+        broken={n: tuple(lines) for n, lines in broken.items()},
     )
+
+
+def split_problems(problems: list[str], source: str, sections: Mapping[str, type[msgspec.Struct]]
+                   ) -> tuple[dict[str, list[str]], list[str]]:
+    """Problems by component section, and the rest (the core's, unknown sections)."""
+    by_section: dict[str, list[str]] = {}
+    rest: list[str] = []
+    prefix = f"{source}: "
+    for line in problems:
+        where = line[len(prefix):].split(":", 1)[0] if line.startswith(prefix) else ""
+        section = where.split(".", 1)[0].split("[", 1)[0]
+        if section in sections and section not in CORE_SECTIONS:
+            by_section.setdefault(section, []).append(line)
+        else:
+            rest.append(line)
+    return by_section, rest
 
 
 def clashing(sections: Mapping[str, type[msgspec.Struct]]) -> list[str]:

@@ -179,3 +179,20 @@ def test_a_component_that_cannot_be_loaded_is_one_line_and_hides_no_other(
     assert "no_such_module_here" in reasons["broken"]
     assert reasons["wrong"] == "bms_wrong:COMPONENT (bms-wrong) is a int, not a Component"
     assert "nodes" in found.names()
+
+
+def test_isolated_a_bad_component_section_is_set_aside_and_the_rest_loads(tmp_path: Path) -> None:
+    path = tmp_path / "bms.toml"
+    path.write_text('[log]\nlevel = "debug"\n[pumps]\nstages = 0\nleed = 1\n')
+    settings, _ = load_settings(path, sections={"pumps": PumpSettings}, isolate=True)
+    assert settings.log.level == "debug"
+    assert "pumps" not in settings.sections
+    assert sorted(line.split(": ", 2)[1] for line in settings.broken["pumps"]) == ["pumps.leed", "pumps.stages"]
+
+
+@pytest.mark.parametrize("text", ['[log]\nlevel = "loud"\n[pumps]\nstages = 0\n', "[pumpz]\nstages = 1\n"])
+def test_isolated_the_cores_problems_and_unknown_sections_still_refuse_the_file(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bms.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError):
+        load_settings(path, sections={"pumps": PumpSettings}, isolate=True)

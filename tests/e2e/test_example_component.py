@@ -103,6 +103,24 @@ def test_its_settings_section_is_checked_like_the_cores(plugin_path: Path, tmp_p
     assert f"{settings}: example: unknown key" in done.stderr
 
 
+def test_a_bad_section_keeps_it_down_with_one_line_and_the_site_runs(plugin_path: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "bms.toml"
+    settings.write_text(f'[daemon]\nscenario = "{SITE}"\n\n[example]\ntop = 0\n')
+    proc = DaemonProcess(tmp_path / "data", settings, env={"PYTHONPATH": env_with(plugin_path)["PYTHONPATH"]})
+    try:
+        proc.wait_for_event("running")
+        wait_until(lambda: read_daemon_info(tmp_path / "data") is not None, timeout=10, what="daemon.json")
+        done = bms(plugin_path, "status", "--json", "--data", str(tmp_path / "data"))
+        components = {c["component"]: c for c in json.loads(done.stdout)["components"]}
+        assert components["example"]["state"] == "Down"
+        assert components["example"]["reason"].startswith(f"settings: {settings}: example.top:")
+        assert components["points"]["state"] == components["api"]["state"] == "Healthy"
+        assert done.returncode == 0  # (bms status exits non-zero on a Degraded site: issue 12)
+        assert proc.terminate() == 0
+    finally:
+        proc.close()
+
+
 def test_without_it_installed_bms_knows_no_example_command() -> None:
     done = bms(None, "example", "busiest")
     assert done.returncode != 0
