@@ -13,7 +13,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pexpect
 import pytest
 
 from bms.client import ApiClient
@@ -70,23 +72,50 @@ def test_the_example_runs_supervised_and_shows_in_status(plugin_path: Path, daem
 
 def test_its_api_route_and_cli_command_answer_from_the_running_actor(plugin_path: Path, daemon: Path) -> None:
     with ApiClient.from_data_dir(daemon) as client:
-        for value in (20.0, 22.0, 24.0):
-            client.write("room1/sp", value, priority=8)
 
-        def counted() -> dict[str, object]:
+        def counted() -> dict[str, Any]:
             return client.get("/api/example/busiest", dict)
 
-        wait_until(lambda: counted()["total"] == 3, timeout=10, what="three changes counted")
-        assert counted()["points"] == [{"point_id": "room1/sp", "changes": 3}]
+        before = counted()["total"]
+        for value in (20.0, 22.0, 24.0):
+            client.write("room1/sp", value, priority=7)
+        client.relinquish("room1/sp", priority=7)
+        total = before + 4
+        wait_until(lambda: counted()["total"] == total, timeout=10, what="four more changes counted")
+        assert counted()["points"] == [{"point_id": "room1/sp", "changes": total}]
         document = client.get("/api/openapi.json", dict)
     assert "/api/example/busiest" in document["paths"]  # type: ignore[operator]
     assert "BusiestPoints" in document["components"]["schemas"]  # type: ignore[index]
 
     done = bms(plugin_path, "example", "busiest", "--top", "1", "--json", "--data", str(daemon))
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"points": [{"point_id": "room1/sp", "changes": 3}], "total": 3}
+    assert json.loads(done.stdout) == {"points": [{"point_id": "room1/sp", "changes": total}], "total": total}
     table = bms(plugin_path, "example", "busiest", "--data", str(daemon))
-    assert "room1/sp" in table.stdout and "3 change(s) counted" in table.stdout
+    assert "room1/sp" in table.stdout and f"{total} change(s) counted" in table.stdout
+
+
+def test_the_shell_offers_its_command_and_its_own_word(plugin_path: Path, daemon: Path) -> None:
+    with ApiClient.from_data_dir(daemon) as client:
+        client.write("room1/sp", 26.0, priority=6)
+        wait_until(lambda: client.get("/api/example/busiest", dict)["total"] > 0, timeout=10, what="a change counted")
+    child = pexpect.spawn(sys.executable, ["-m", "bms", "shell", "--data", str(daemon)], cwd=str(ROOT),
+                          env={**env_with(plugin_path), "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "NO_COLOR": "1"},
+                          encoding="utf-8", timeout=20, dimensions=(40, 150))
+    try:
+        child.expect("bms>")
+        child.sendline("busiest 1")
+        child.expect("change\\(s\\) counted")
+        assert "room1/sp" in child.before
+        child.expect("bms>")
+        child.sendline("example busiest --json")
+        child.expect('"total"')
+        child.expect("bms>")
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()
 
 
 def test_its_settings_section_is_checked_like_the_cores(plugin_path: Path, tmp_path: Path) -> None:

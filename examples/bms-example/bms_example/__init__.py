@@ -58,6 +58,12 @@ def _commands() -> list[Any]:
     return [example]
 
 
+def _shell() -> list[Any]:
+    from bms_example._cli import busiest_word
+
+    return [busiest_word]
+
+
 COMPONENT = Component(
     name="example",
     children=_children,
@@ -66,5 +72,6 @@ COMPONENT = Component(
     messages=(BusiestPoints,),
     api=_api,
     commands=_commands,
+    shell=_shell,
     description="counts value changes per point and answers with the busiest points",
 )

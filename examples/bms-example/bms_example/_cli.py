@@ -22,7 +22,17 @@ def example() -> None:
 @json_option
 def busiest(top: int | None, data: Path | None, as_json: bool) -> None:
     """The points whose value changed most since the daemon started."""
-    reply = connect(data).get("/api/example/busiest", Busiest, {"top": top})
+    show(connect(data).get("/api/example/busiest", Busiest, {"top": top}), as_json)
+
+
+@click.command("busiest")
+@click.argument("top", type=click.IntRange(1, 1000), required=False)
+def busiest_word(top: int | None) -> None:
+    """The busiest points (a shell word: `busiest 3`)."""
+    show(connect(None).get("/api/example/busiest", Busiest, {"top": top}), False)
+
+
+def show(reply: Busiest, as_json: bool) -> None:
     if as_json:
         print_json(reply)
         return
