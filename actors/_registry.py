@@ -169,18 +169,21 @@ class Subscription:
         try:
             self.ref.tell(msg)
         except pykka.ActorDeadError:
-            self.dead += 1
+            with self._lock:
+                self.dead += 1
 
     def _offer_lossless(self, msg: Any) -> None:
-        self.offered += 1
+        with self._lock:  # `+=` is not atomic across publisher threads; the counters must be exact
+            self.offered += 1
         try:  # _tell, inlined: the hot path of every lossless subscriber
             self.ref.tell(msg)
         except pykka.ActorDeadError:
-            self.dead += 1
+            with self._lock:
+                self.dead += 1
 
     def _offer_latest(self, msg: Any) -> None:
-        self.offered += 1
         with self._lock:
+            self.offered += 1
             if isinstance(msg, ValueChanged):
                 pending = self._pending
                 for value in msg.values:
@@ -198,8 +201,8 @@ class Subscription:
         self._tell(Drain(self))
 
     def _offer_merged(self, msg: Any) -> None:
-        self.offered += 1
         with self._lock:
+            self.offered += 1
             self._queue.append(msg)
             if self._scheduled:
                 return
@@ -207,8 +210,8 @@ class Subscription:
         self._tell(Drain(self))
 
     def _offer_ring(self, msg: Any) -> None:
-        self.offered += 1
         with self._lock:
+            self.offered += 1
             if len(self._ring) == self._ring.maxlen:
                 self.dropped += 1
             self._ring.append(msg)

@@ -164,3 +164,34 @@ def test_broken_filter_does_not_stop_publisher(ctx: Context) -> None:
     ctx.registry.subscribe(DeviceDown, ref2)
     assert ctx.registry.publish(DeviceDown("m", "d", 0.0)) == 1
     wait_until(lambda: len(sink2.got) == 1)
+
+
+class _CountingRef:
+    """Stands in for an actor's ref: the counters are what is under test, not delivery."""
+
+    def __init__(self) -> None:
+        self.told = 0
+
+    def tell(self, _msg: Any) -> None:
+        self.told += 1
+
+
+@pytest.mark.parametrize("policy", [LOSSLESS, merged(10), latest(), drop_oldest(5)], ids=repr)
+def test_offered_is_exact_under_concurrent_publishers(policy: Any) -> None:
+    from actors._registry import Subscription
+
+    sub = Subscription(DeviceDown, _CountingRef(), policy, None, "sink")  # type: ignore[arg-type]
+    event = DeviceDown(protocol="modbus", device_id="d1", reason="x", ts=0.0)
+    start = threading.Barrier(4)
+
+    def publish() -> None:
+        start.wait()
+        for _ in range(100_000):
+            sub.offer(event)
+
+    threads = [threading.Thread(target=publish) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sub.offered == 400_000
