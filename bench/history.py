@@ -35,7 +35,7 @@ from actors.components.history import HistoryStore
 from actors.components.nodes import ModelStore
 from actors.components.points import PointStore
 from bms.clock import WallClock
-from bms.config import DeviceSpec, LoadedScenario, ModbusBinding, PointSpec, Profile, Scenario, SiteSpec
+from bms.config import LoadedScenario, ModbusBinding, ModbusDevice, PointSpec, Profile, Scenario, SiteSpec
 from bms.messages import Sample, SampleBatch
 from bms.points import LivePoints, PointInfo
 
@@ -48,7 +48,7 @@ def site(points: int) -> LoadedScenario:
         for i in range(points)
     ])
     scenario = Scenario(site=SiteSpec(id="b", name="Bench"),
-                        devices=[DeviceSpec(id="dev", profile="bench", protocol="modbus", host="127.0.0.1")])
+                        devices=[ModbusDevice(id="dev", profile="bench", host="127.0.0.1")])
     return LoadedScenario(Path("bench.toml"), scenario, {"bench": profile})
 
 

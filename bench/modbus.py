@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actors import BmsActor, ChildSpec, Context, handles, make_context
 from actors.components.modbus import ModbusBridge
-from bms.config import DeviceSpec, ModbusBinding, ModbusNetwork, PointSpec, Profile
+from bms.config import ModbusBinding, ModbusDevice, ModbusNetwork, PointSpec, Profile
 from bms.messages import SampleBatch, Tick
 from bms.modbus import BlockPlan, ModbusDeviceSession, TcpLink, plan_reads, width
 
@@ -248,8 +248,8 @@ class ActorPath:
         assert counter is not None
         self.ctx.registry.subscribe(SampleBatch, counter)
         devices = tuple(
-            (DeviceSpec(id=f"d{u}", profile="bench", protocol="modbus", host="127.0.0.1", port=p, unit_id=u,
-                        poll_interval=3600.0, timeout=5.0, retries=0), profile)
+            (ModbusDevice(id=f"d{u}", profile="bench", host="127.0.0.1", port=p, unit_id=u,
+                          poll_interval=3600.0, timeout=5.0, retries=0), profile)
             for u, p in ports.items())
         self.in_flight = len(ports)  # the first tick (first_in=0) connects and warms up
         bridge = self.ctx.supervisor.start_child(ChildSpec("modbus.bench", ModbusBridge, kwargs={

@@ -30,7 +30,7 @@ import msgspec
 
 from bms.bacnet._objects import BINARY_TYPES, MULTISTATE_TYPES, POINT_TYPES, parse_object_id
 from bms.bacnet._store import StoredDevice, StoredObject
-from bms.config import BacnetBinding, DeviceSpec, PointSpec, Profile, Scenario, SiteSpec
+from bms.config import BacnetBinding, BacnetDevice, DeviceSpec, ModbusDevice, PointSpec, Profile, Scenario, SiteSpec
 from bms.errors import ConfigError
 from bms.messages import DeviceRecord
 from bms.model import DISCOVERY, ORIGIN, Node, build_nodes
@@ -138,9 +138,9 @@ def accepted_nodes(
     if equip_id == site.id:
         raise ConfigError(f"equipment id {equip_id!r} is the site's id")
     chosen = profile_for_device(profile, objects) if profile is not None else discovered_profile(device, objects)
-    spec = DeviceSpec(
+    spec = BacnetDevice(
         id=equip_id, name=device.name or f"BACnet device {device.instance}", profile=chosen.name,
-        protocol="bacnet", network=device.network or "default", address=device.address,
+        network=device.network or "default", address=device.address,
         device_instance=device.instance,
     )
     scenario = Scenario(site=site, devices=[spec])
@@ -170,10 +170,12 @@ def configured_record(
     device: DeviceSpec, profile: Profile | None, stored: StoredDevice | None = None, online: bool | None = None
 ) -> DeviceRecord:
     """A scenario device as the API lists it (state Configured), with what discovery saw of it."""
-    if device.protocol == "modbus":
+    if isinstance(device, ModbusDevice):
         address = f"{device.host}:{device.port}" if device.host else device.network
-    else:
+    elif isinstance(device, BacnetDevice):
         address = device.address or ""
+    else:
+        address = ""
     reason = "" if device.enabled else "disabled in the scenario"
     return DeviceRecord(
         device_id=device.id, protocol=device.protocol, address=address, name=device.name or device.id,

@@ -121,15 +121,17 @@ def _store(path: Path) -> Iterator[DiscoveryStore]:
 
 def _offline_records(path: Path, site: LoadedScenario | None) -> list[DeviceRecord]:
     from bms.bacnet._accept import configured_record, discovered_record
+    from bms.config import BacnetDevice
 
     with _store(path) as store:
         stored = {d.instance: d for d in store.devices()}
     records: list[DeviceRecord] = []
     configured: dict[int, str] = {}
     for device in site.scenario.devices if site else []:
-        seen = stored.get(device.device_instance) if device.device_instance is not None else None
-        if device.protocol == "bacnet" and device.device_instance is not None:
-            configured[device.device_instance] = device.id
+        instance = device.device_instance if isinstance(device, BacnetDevice) else None
+        seen = stored.get(instance) if instance is not None else None
+        if instance is not None:
+            configured[instance] = device.id
         records.append(configured_record(device, site.profiles.get(device.profile) if site else None, seen))
     for instance, found in stored.items():
         if instance not in configured:
@@ -198,12 +200,13 @@ def _scan(path: Path, site: LoadedScenario | None, network_name: str | None, loc
 
 def _instance(record: DeviceRecord, site: LoadedScenario | None) -> int | None:
     from bms.bacnet._accept import instance_of
+    from bms.config import BacnetDevice
 
     if record.protocol != "bacnet":
         return None
     for device in site.scenario.devices if site else []:
         if device.id == record.device_id:
-            return device.device_instance
+            return device.device_instance if isinstance(device, BacnetDevice) else None
     return instance_of(record.device_id)
 
 
@@ -329,13 +332,9 @@ def accept_device(device_id: str, profile: str | None, equip_id: str | None, sce
 
 
 def _check_profile(site: LoadedScenario | None, name: str) -> None:
-    from bms.config import CONF_DIR, available_profiles, profile_dirs
+    from bms.config import CONF_DIR, find_profile, profile_dirs
 
-    dirs = profile_dirs(site.path, site.scenario) if site else [CONF_DIR / "profiles"]
-    known = available_profiles(dirs)
-    if name not in known:
-        close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
-        raise NotFound(f"unknown profile {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    find_profile(name, profile_dirs(site.path, site.scenario) if site else [CONF_DIR / "profiles"])
 
 
 @devices_group.command("ignore")

@@ -18,7 +18,16 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from bms.config import DeviceSpec, LoadedScenario, PointSpec, Profile, Scenario, VirtualBinding
+from bms.config import (
+    BacnetDevice,
+    DeviceSpec,
+    LoadedScenario,
+    ModbusDevice,
+    PointSpec,
+    Profile,
+    Scenario,
+    VirtualBinding,
+)
 from bms.errors import ConfigError
 from bms.model._node import Binding, Capabilities, Node, TagValue, normalised
 from bms.model._tags import suggest_tags
@@ -112,9 +121,9 @@ def _equip_properties(device: DeviceSpec, profile: Profile) -> dict[str, Any]:
     for key in ("vendor", "model", "description"):
         if getattr(profile, key):
             props[key] = getattr(profile, key)
-    if device.protocol == "bacnet":
+    if isinstance(device, BacnetDevice):
         props.update(address=device.address, device_instance=device.device_instance)
-    elif device.protocol == "modbus":
+    elif isinstance(device, ModbusDevice):
         props.update(host=device.host, port=device.port, unit_id=device.unit_id)
     return {k: v for k, v in props.items() if v is not None}
 

@@ -15,7 +15,8 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bms.config import LoadedScenario, Profile
+from bms.config import BacnetDevice as ConfiguredBacnet
+from bms.config import LoadedScenario, ModbusDevice, Profile
 from bms.config._schema import ByteOrder
 
 
@@ -44,7 +45,7 @@ def modbus_servers(site: LoadedScenario, host: str | None = None,
     groups: dict[tuple[str, int], tuple[dict[int, Profile], dict[int, ByteOrder], dict[int, str]]] = {}
     notes: list[str] = []
     for dev in sc.devices:
-        if dev.protocol != "modbus" or not dev.enabled or dev.profile not in site.profiles:
+        if not isinstance(dev, ModbusDevice) or not dev.enabled or dev.profile not in site.profiles:
             continue
         network = sc.networks.modbus.get(dev.network)
         if (network is not None and network.kind == "rtu") or (dev.host is None and host is None):
@@ -94,7 +95,7 @@ def bacnet_devices(site: LoadedScenario) -> tuple[dict[int, list[BacnetDevice]],
     notes: list[str] = []
     seen: dict[str, str] = {}
     for dev in sc.devices:
-        if dev.protocol != "bacnet" or not dev.enabled or dev.profile not in site.profiles:
+        if not isinstance(dev, ConfiguredBacnet) or not dev.enabled or dev.profile not in site.profiles:
             continue
         if dev.device_instance is None or not dev.address:
             notes.append(f"{dev.id}: needs address and device_instance to be simulated")

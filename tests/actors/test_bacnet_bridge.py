@@ -20,6 +20,7 @@ from actors.platform import Platform
 from bms.clock import ManualClock
 from bms.config import (
     BacnetBinding,
+    BacnetDevice,
     BacnetNetwork,
     DeviceSpec,
     LoadedScenario,
@@ -92,9 +93,9 @@ def scenario(sim: BacnetSimulatorThread, *devices: DeviceSpec) -> Scenario:
     return Scenario(site=SiteSpec(id="t", name="T"), networks=Networks(bacnet={"lan": network}), devices=list(devices))
 
 
-def device(device_id: str, profile_name: str, instance: int, n: int) -> DeviceSpec:
-    return DeviceSpec(id=device_id, profile=profile_name, protocol="bacnet", network="lan",
-                      address=host(n), device_instance=instance)
+def device(device_id: str, profile_name: str, instance: int, n: int) -> BacnetDevice:
+    return BacnetDevice(id=device_id, profile=profile_name, network="lan",
+                        address=host(n), device_instance=instance)
 
 
 class Site:
@@ -273,7 +274,7 @@ def test_bad_network_is_down_with_one_line(ctx: Context, sim: BacnetSimulatorThr
 
 
 def test_misconfigured_device_is_left_out_and_named(ctx: Context, sim: BacnetSimulatorThread) -> None:
-    no_address = DeviceSpec(id="lost", profile="vav", protocol="bacnet", network="lan", device_instance=9)
+    no_address = BacnetDevice(id="lost", profile="vav", network="lan", device_instance=9)
     site = start(ctx, scenario(sim, device("vav1", "vav", VAV1_ID, 21), no_address,
                                device("nameless", "nope", 7, 30)))
     wait_until(lambda: site.batches_of("vav1"), what="the good device polled")
@@ -333,7 +334,7 @@ def test_simulator_bind_failure_is_down_with_one_line(ctx: Context) -> None:
 
 def test_component_factories(tmp_path: Any, sim: BacnetSimulatorThread) -> None:
     sc = scenario(sim, device("ahu1", "ahu", AHU_ID, 20),
-                  DeviceSpec(id="off", profile="vav", protocol="bacnet", network="spare", enabled=False))
+                  BacnetDevice(id="off", profile="vav", network="spare", enabled=False))
     site = LoadedScenario(path=tmp_path / "s.toml", scenario=sc, profiles=PROFILES)
     platform = Platform(settings=Settings(), site=site, data_dir=tmp_path, simulate=False)
     assert [s.name for s in bacnet_bridges(platform)] == ["bacnet.lan"]

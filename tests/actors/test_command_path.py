@@ -20,7 +20,7 @@ from actors.components.history import HistoryStore
 from actors.components.modbus import ModbusBridge
 from actors.components.nodes import ModelStore
 from actors.components.points import PointStore
-from bms.config import DeviceSpec, LoadedScenario, ModbusNetwork, Scenario, SiteSpec, load_profile
+from bms.config import LoadedScenario, ModbusDevice, ModbusNetwork, Scenario, SiteSpec, load_profile
 from bms.errors import WriteRefused
 from bms.messages import GetPoint, RelinquishPoint, WriteAccepted, WritePoint
 from bms.sim.modbus import ModbusSimulator, SimulatorThread
@@ -38,8 +38,8 @@ def meter() -> Iterator[SimulatorThread]:
 
 @pytest.fixture
 def points(ctx: Context, meter: SimulatorThread) -> Iterator[object]:
-    device = DeviceSpec(id="meter1", profile="power-meter", protocol="modbus", host="127.0.0.1", port=meter.port,
-                        unit_id=1, poll_interval=1.0)
+    device = ModbusDevice(id="meter1", profile="power-meter", host="127.0.0.1", port=meter.port,
+                          unit_id=1, poll_interval=1.0)
     site = LoadedScenario(Path("site.toml"), Scenario(site=SiteSpec(id="s", name="S"), devices=[device]),
                           {"power-meter": PROFILE})  # type: ignore[dict-item]
     specs = [

@@ -15,9 +15,9 @@ from actors.components.devices import DevicesService, discovery_address
 from actors.components.nodes import ModelStore
 from bms.bacnet import DiscoveryStore
 from bms.bacnet._accept import PENDING_NAME, PendingAccept, write_pending
-from bms.config import BacnetNetwork, DeviceSpec, LoadedScenario, Scenario, SiteSpec
+from bms.config import BacnetDevice, BacnetNetwork, LoadedScenario, Scenario, SiteSpec
 from bms.config._schema import Networks
-from bms.errors import BmsError, NotFound
+from bms.errors import BmsError, ConfigError, NotFound
 from bms.messages import (
     AcceptDevice,
     DeviceAccepted,
@@ -58,8 +58,8 @@ def loaded(tmp_path: Path, sim: BacnetSimulatorThread) -> LoadedScenario:
                             poll_interval=1.0, timeout=0.3, retries=0)
     scenario = Scenario(
         site=SiteSpec(id="site", name="Site"), networks=Networks(bacnet={"lan": network}),
-        devices=[DeviceSpec(id="ahu1", name="AHU-1", profile="ahu", protocol="bacnet", network="lan",
-                            address=host(40), device_instance=AHU_ID)],
+        devices=[BacnetDevice(id="ahu1", name="AHU-1", profile="ahu", network="lan",
+                              address=host(40), device_instance=AHU_ID)],
     )
     return LoadedScenario(path=tmp_path / "site.toml", scenario=scenario, profiles={"ahu": AHU})
 
@@ -146,7 +146,7 @@ def test_accept_builds_the_equipment_and_its_points(ctx: Context, tmp_path: Path
 def test_accept_with_a_profile_and_an_equipment_id(ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread) -> None:
     site = Site(ctx, loaded(tmp_path, sim))
     site.discover()
-    with pytest.raises(NotFound, match="unknown profile 'vax' \\(did you mean 'vav'\\?\\)"):
+    with pytest.raises(ConfigError, match="no profile named 'vax' \\(did you mean 'vav'\\?\\)"):
         site.ask(AcceptDevice(device_id="bacnet:4102", profile="vax"))
     with pytest.raises(BmsError, match="node 'ahu1' already exists"):
         site.ask(AcceptDevice(device_id="bacnet:4102", profile="vav", equip_id="ahu1"))

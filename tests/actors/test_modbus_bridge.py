@@ -23,7 +23,7 @@ from actors.components.modbus._device import Liveness, line_timeout
 from actors.components.sim_modbus import ModbusSimulators, modbus_simulators
 from actors.platform import Platform
 from bms.clock import ManualClock
-from bms.config import DeviceSpec, ModbusBinding, ModbusNetwork, PointSpec, Profile, Settings, load_scenario
+from bms.config import ModbusBinding, ModbusDevice, ModbusNetwork, PointSpec, Profile, Settings, load_scenario
 from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, Message, SampleBatch, WriteResult
 from bms.modbus import plan_reads
 from bms.sim.cli import ModbusServer
@@ -88,12 +88,12 @@ def seen(ctx: Context) -> Seen:
     return record
 
 
-def device(dev_id: str, port: int, unit: int = METER, prof: str = "power-meter", **kw: Any) -> DeviceSpec:
-    return DeviceSpec(id=dev_id, profile=prof, protocol="modbus", host="127.0.0.1", port=port, unit_id=unit,
-                      poll_interval=INTERVAL, **kw)
+def device(dev_id: str, port: int, unit: int = METER, prof: str = "power-meter", **kw: Any) -> ModbusDevice:
+    return ModbusDevice(id=dev_id, profile=prof, host="127.0.0.1", port=port, unit_id=unit,
+                        poll_interval=INTERVAL, **kw)
 
 
-def start(ctx: Context, devices: list[tuple[DeviceSpec, Profile]], spec: ModbusNetwork = NET,
+def start(ctx: Context, devices: list[tuple[ModbusDevice, Profile]], spec: ModbusNetwork = NET,
           **kw: Any) -> pykka.ActorRef[Any]:
     kwargs = {"network": "test", "spec": spec, "devices": tuple(devices), "backoff_initial": 0.5,
               "backoff_max": INTERVAL, **kw}
@@ -326,8 +326,8 @@ def test_a_write_to_a_silent_device_reports_the_timeout(
 
 def test_rtu_network_without_its_serial_port_reports_the_device_down(ctx: Context, seen: Seen) -> None:
     rtu = ModbusNetwork(kind="rtu", serial_port="/dev/ttyBMS-missing", timeout=0.2, retries=0)
-    spec = DeviceSpec(id="rtu1", profile="power-meter", protocol="modbus", network="test", unit_id=3,
-                      poll_interval=INTERVAL)
+    spec = ModbusDevice(id="rtu1", profile="power-meter", network="test", unit_id=3,
+                        poll_interval=INTERVAL)
     unset = ModbusNetwork(kind="rtu")
     start(ctx, [(spec, profile("power-meter"))], spec=rtu, down_after=1)
     wait_until(lambda: seen.of(DeviceDown), what="DeviceDown")
@@ -426,9 +426,9 @@ def test_a_restarted_bridge_polls_and_writes_once_again(
 
 def test_a_serial_line_waits_as_long_as_its_slowest_device() -> None:
     network = ModbusNetwork(kind="rtu", serial_port="/dev/ttyUSB0", timeout=1.0)
-    fast = DeviceSpec(id="fast", profile="p", protocol="modbus", unit_id=1, timeout=0.2)
-    slow = DeviceSpec(id="slow", profile="p", protocol="modbus", unit_id=2, timeout=3.0)
-    default = DeviceSpec(id="plain", profile="p", protocol="modbus", unit_id=3)
+    fast = ModbusDevice(id="fast", profile="p", unit_id=1, timeout=0.2)
+    slow = ModbusDevice(id="slow", profile="p", unit_id=2, timeout=3.0)
+    default = ModbusDevice(id="plain", profile="p", unit_id=3)
     assert line_timeout(network, [fast, slow, default]) == 3.0
     assert line_timeout(network, [fast, default]) == 1.0  # the network's own, for a device without one
     assert line_timeout(network, [fast]) == 0.2

@@ -22,16 +22,18 @@ from actors.components.points import PointStore
 from bms.clock import ManualClock
 from bms.config import (
     BacnetBinding,
-    DeviceSpec,
+    BacnetDevice,
     GuardSpec,
     HistorySpec,
     LoadedScenario,
     ModbusBinding,
+    ModbusDevice,
     PointSpec,
     Profile,
     Scenario,
     SiteSpec,
     VirtualBinding,
+    VirtualDevice,
 )
 from bms.errors import NotFound, WriteRefused
 from bms.history import HistoryReader
@@ -79,8 +81,8 @@ ROOM = Profile(name="room", protocol="virtual", points=[
 def site(n: int = 10) -> LoadedScenario:
     scenario = Scenario(
         site=SiteSpec(id="s", name="Site"),
-        devices=[DeviceSpec(id="dev1", profile="sensors", protocol="modbus", host="127.0.0.1"),
-                 DeviceSpec(id="room", profile="room", protocol="virtual")],
+        devices=[ModbusDevice(id="dev1", profile="sensors", host="127.0.0.1"),
+                 VirtualDevice(id="room", profile="room")],
     )
     return LoadedScenario(Path("site.toml"), scenario, {"sensors": sensors(n), "room": ROOM})
 
@@ -290,8 +292,8 @@ def test_a_released_bacnet_point_is_relinquished_on_the_device_a_modbus_one_gets
     ])
     loaded = site()
     scenario = Scenario(site=loaded.scenario.site, devices=[
-        *loaded.scenario.devices, DeviceSpec(id="box1", profile="box", protocol="bacnet", address="127.0.0.9",
-                                             device_instance=9)])
+        *loaded.scenario.devices, BacnetDevice(id="box1", profile="box", address="127.0.0.9",
+                                               device_instance=9)])
     points = start_site(ctx, LoadedScenario(loaded.path, scenario, {**loaded.profiles, "box": damper}))
     writes = collect(ctx, DeviceWrite)
     for point_id in ("box1/damper", "dev1/cmd"):

@@ -30,7 +30,7 @@ from bms.api import (
     RollupBucket,
     ServiceUnavailable,
 )
-from bms.errors import BmsError, NotFound, WriteRefused
+from bms.errors import BmsError, ConfigError, NotFound, WriteRefused
 from bms.messages import (
     AcceptDevice,
     DeviceRecord,
@@ -275,7 +275,7 @@ class FakeSite:
         if record.state not in ("Discovered", "Ignored"):
             raise BmsError(f"device {command.device_id!r} is already part of the site")
         if command.profile is not None and command.profile != "bacnet-generic":
-            raise NotFound(f"unknown profile {command.profile!r}")
+            raise ConfigError(f"no profile named {command.profile!r}")  # as bms.config.find_profile
         accepted = msgspec.structs.replace(record, state="Accepted")
         self.device_table[command.device_id] = accepted
         return accepted

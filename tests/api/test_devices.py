@@ -44,10 +44,10 @@ def test_discover_defaults_and_bounds(client: Client) -> None:
     assert (r.status_code, r.json()) == (400, {"error": "$.protocol: Invalid enum value 'knx'"})
 
 
-def test_accept_with_unknown_profile_is_404(client: Client) -> None:
+def test_accept_with_unknown_profile_is_400(client: Client) -> None:
     client.post("/api/devices/discover")
     r = client.post("/api/devices/bacnet:1001/accept", json={"profile": "nope"})
-    assert (r.status_code, r.json()) == (404, {"error": "unknown profile 'nope'"})
+    assert (r.status_code, r.json()) == (400, {"error": "no profile named 'nope'"})
 
 
 def test_ignore(client: Client) -> None:

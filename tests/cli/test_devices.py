@@ -109,7 +109,7 @@ def test_unknown_profile_offline(tmp_path: Path, site: Path, sim: BacnetSimulato
     common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
     run("devices", "discover", "bacnet", "--range", "5100", "5199", "--timeout", "0.5", *common)
     result = run("devices", "accept", "bacnet:5101", "--profile", "vax", *common)
-    assert result.exit_code == 1 and "unknown profile 'vax' (did you mean 'vav'?)" in result.output
+    assert result.exit_code == 1 and "no profile named 'vax' (did you mean 'vav'?)" in result.output
 
 
 class FakeClient:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from bms.bacnet import parse_object_id, split_property
-from bms.config import BacnetBinding, BacnetNetwork, DeviceSpec, Profile, Scenario
+from bms.config import BacnetBinding, BacnetDevice, BacnetNetwork, Profile, Scenario
 from bms.errors import ConfigError
 from bms.model import Node
 
@@ -63,7 +63,7 @@ def _point(point_id: str, binding: BacnetBinding, writable: bool) -> PointTarget
     return PointTarget(point_id, objid, binding.property, binding.cov, writable and binding.property == "present-value")
 
 
-def target_from_spec(device: DeviceSpec, profile: Profile | None, network: BacnetNetwork) -> DeviceTarget:
+def target_from_spec(device: BacnetDevice, profile: Profile | None, network: BacnetNetwork) -> DeviceTarget:
     """The target of a configured device (ConfigError naming the device when it cannot be polled)."""
     where = f"devices.{device.id}"
     if profile is None:
@@ -87,7 +87,7 @@ def targets_from_scenario(
     targets: list[DeviceTarget] = []
     problems: list[str] = []
     for device in scenario.devices:
-        if device.protocol != "bacnet" or not device.enabled or device.network != network_name:
+        if not isinstance(device, BacnetDevice) or not device.enabled or device.network != network_name:
             continue
         try:
             targets.append(target_from_spec(device, profiles.get(device.profile), network))

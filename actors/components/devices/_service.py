@@ -45,7 +45,7 @@ from bms.bacnet._accept import (
     read_pending,
     write_pending,
 )
-from bms.config import BacnetNetwork, LoadedScenario, Profile, available_profiles, load_profile, profile_dirs
+from bms.config import BacnetDevice, BacnetNetwork, LoadedScenario, Profile, find_profile, profile_dirs
 from bms.errors import BmsError, ConfigError, NotFound
 from bms.messages import (
     AcceptDevice,
@@ -87,18 +87,9 @@ def discovery_address(network: BacnetNetwork) -> str:
     return f"{ip}{mask}:{port}"
 
 
-def find_profile(site: LoadedScenario, name: str) -> Profile:
-    """A profile by name: the scenario's, else any in its profile folders (NotFound with a close match)."""
-    if name in site.profiles:
-        return site.profiles[name]
-    known = available_profiles(profile_dirs(site.path, site.scenario))
-    if name not in known:
-        close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
-        raise NotFound(f"unknown profile {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    profile, problems = load_profile(known[name])
-    if profile is None:
-        raise ConfigError(f"profile {name!r}: {problems[0]}", problems)
-    return profile
+def site_profile(site: LoadedScenario, name: str) -> Profile:
+    """A profile by name: the scenario's, else any in its profile folders (ConfigError with a close match)."""
+    return site.profiles.get(name) or find_profile(name, profile_dirs(site.path, site.scenario))
 
 
 class DevicesService(BmsActor):
@@ -182,13 +173,13 @@ class DevicesService(BmsActor):
     # ------------------------------------------------------------ records
     def _configured_instances(self) -> dict[int, str]:
         return {d.device_instance: d.id for d in self.site.scenario.devices
-                if d.protocol == "bacnet" and d.device_instance is not None}
+                if isinstance(d, BacnetDevice) and d.device_instance is not None}
 
     def _records(self) -> list[DeviceRecord]:
         stored = {d.instance: d for d in self._store.devices()}
         records = []
         for device in self.site.scenario.devices:
-            seen = stored.get(device.device_instance) if device.protocol == "bacnet" and device.device_instance else None
+            seen = stored.get(device.device_instance) if isinstance(device, BacnetDevice) and device.device_instance else None
             records.append(configured_record(device, self.site.profiles.get(device.profile), seen,
                                              self.online.get(device.id)))
         configured = self._configured_instances()
@@ -309,7 +300,7 @@ class DevicesService(BmsActor):
         if stored.state == "Accepted":
             raise BmsError(f"device {command.device_id!r} is already part of the site")
         if command.profile is not None:
-            find_profile(self.site, command.profile)  # refuse an unknown profile before anything changes
+            site_profile(self.site, command.profile)  # refuse an unknown profile before anything changes
         if self._nodes() is None:
             self._store.accept(stored.instance)
             waiting = [p for p in read_pending(self.ctx.data_dir) if p.instance != stored.instance]
@@ -319,7 +310,7 @@ class DevicesService(BmsActor):
         return self._discovered(self._store.get(stored.instance))
 
     def _accept(self, stored: StoredDevice, profile_name: str | None, equip_id: str | None) -> None:
-        profile = find_profile(self.site, profile_name) if profile_name is not None else None
+        profile = site_profile(self.site, profile_name) if profile_name is not None else None
         taken = {n.id for n in (self._ask_nodes(ListNodes()) or [])} | {d.id for d in self.site.scenario.devices}
         if equip_id is not None and equip_id in taken:
             raise BmsError(f"node {equip_id!r} already exists: choose another equipment id")

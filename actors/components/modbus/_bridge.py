@@ -50,7 +50,7 @@ from actors.components.modbus._device import (
     line_timeout,
 )
 from actors.platform import Platform
-from bms.config import DeviceSpec, ModbusNetwork, Profile
+from bms.config import ModbusDevice, ModbusNetwork, Profile
 from bms.errors import BmsError, ConfigError, ProtocolError
 from bms.loop import LoopThread
 from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
@@ -65,9 +65,9 @@ PROTOCOL = "modbus"
 def modbus_bridges(platform: Platform) -> list[ChildSpec]:
     """One bridge per Modbus network that has enabled devices."""
     scenario, profiles = platform.site.scenario, platform.site.profiles
-    by_network: dict[str, list[tuple[DeviceSpec, Profile]]] = {}
+    by_network: dict[str, list[tuple[ModbusDevice, Profile]]] = {}
     for dev in scenario.devices:
-        if dev.protocol == PROTOCOL and dev.enabled and dev.profile in profiles:
+        if isinstance(dev, ModbusDevice) and dev.enabled and dev.profile in profiles:
             by_network.setdefault(dev.network, []).append((dev, profiles[dev.profile]))
     return [
         ChildSpec(f"modbus.{name}", ModbusBridge, kwargs={
@@ -88,7 +88,7 @@ class ModbusBridge(BmsActor):
         ctx: Context,
         network: str,
         spec: ModbusNetwork,
-        devices: Sequence[tuple[DeviceSpec, Profile]],
+        devices: Sequence[tuple[ModbusDevice, Profile]],
         down_after: int = DOWN_AFTER,
         backoff_initial: float = BACKOFF_INITIAL,
         backoff_max: float = BACKOFF_MAX,

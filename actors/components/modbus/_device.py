@@ -3,7 +3,7 @@
 :class:`Liveness` is the plain state machine of a device's health (no I/O,
 no threads): consecutive failures, exponential backoff and the down /
 recovered transitions. :func:`build_device` turns a scenario's
-(DeviceSpec, Profile) pair into a :class:`PolledDevice`, or raises a
+(ModbusDevice, Profile) pair into a :class:`PolledDevice`, or raises a
 ConfigError naming the device when its configuration cannot be polled.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from bms.config import DeviceSpec, ModbusBinding, ModbusNetwork, PointSpec, Profile
+from bms.config import ModbusBinding, ModbusDevice, ModbusNetwork, PointSpec, Profile
 from bms.errors import ConfigError
 from bms.messages import Readings, Sample
 from bms.modbus import BlockPlan, ModbusConnection, ModbusDeviceSession, SerialLink, TcpLink, plan_reads
@@ -95,7 +95,7 @@ class Liveness:
 class PolledDevice:
     """What the bridge keeps per device; lives in the actor's thread only."""
 
-    spec: DeviceSpec
+    spec: ModbusDevice
     session: ModbusDeviceSession
     plan: BlockPlan
     interval: float
@@ -124,7 +124,7 @@ class PolledDevice:
         return error
 
 
-def line_timeout(network: ModbusNetwork, devices: Iterable[DeviceSpec]) -> float:
+def line_timeout(network: ModbusNetwork, devices: Iterable[ModbusDevice]) -> float:
     """The timeout of a shared serial line: the longest of its devices' (each device's own, or the network's).
 
     pymodbus times each request on the line with it; a device with a shorter
@@ -133,7 +133,7 @@ def line_timeout(network: ModbusNetwork, devices: Iterable[DeviceSpec]) -> float
     return max((d.timeout if d.timeout is not None else network.timeout for d in devices), default=network.timeout)
 
 
-def link_of(network_name: str, network: ModbusNetwork, spec: DeviceSpec) -> TcpLink | SerialLink:
+def link_of(network_name: str, network: ModbusNetwork, spec: ModbusDevice) -> TcpLink | SerialLink:
     """The device's TCP endpoint, or its network's serial line."""
     if network.kind == "rtu":
         if not network.serial_port:
@@ -147,7 +147,7 @@ def link_of(network_name: str, network: ModbusNetwork, spec: DeviceSpec) -> TcpL
 
 
 def build_device(
-    spec: DeviceSpec,
+    spec: ModbusDevice,
     profile: Profile,
     network_name: str,
     network: ModbusNetwork,

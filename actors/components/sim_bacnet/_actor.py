@@ -20,7 +20,7 @@ from actors._context import Context
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._targets import network_of
 from actors.platform import Platform
-from bms.config import Profile, Scenario
+from bms.config import BacnetDevice, Profile, Scenario
 from bms.errors import BmsError, ConfigError
 from bms.sim.bacnet import BacnetSimulator, BacnetSimulatorThread, SimDevice
 from bms.supervision import Health, RestartPolicy
@@ -43,7 +43,7 @@ def simulated_devices(scenario: Scenario, profiles: dict[str, Profile]) -> tuple
     base = scenario.simulate.bacnet_base_address
     n = 0
     for device in scenario.devices:
-        if device.protocol != "bacnet" or not device.enabled:
+        if not isinstance(device, BacnetDevice) or not device.enabled:
             continue
         where = f"devices.{device.id}"
         profile = profiles.get(device.profile)

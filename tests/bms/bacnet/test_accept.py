@@ -15,7 +15,7 @@ from bms.bacnet._accept import (
     point_key,
     slug,
 )
-from bms.config import DeviceSpec, SiteSpec
+from bms.config import BacnetDevice, ModbusDevice, SiteSpec
 from bms.errors import ConfigError
 from tests.bms.bacnet.loopback import profile
 
@@ -122,11 +122,11 @@ def test_a_modbus_profile_is_refused() -> None:
 
 def test_records_and_ids() -> None:
     assert (instance_of("bacnet:1201"), instance_of("1201"), instance_of("ahu1")) == (1201, 1201, None)
-    spec = DeviceSpec(id="ahu1", profile="ahu", protocol="bacnet", address="127.0.0.2", device_instance=1201)
+    spec = BacnetDevice(id="ahu1", profile="ahu", address="127.0.0.2", device_instance=1201)
     record = configured_record(spec, profile("ahu"), stored(), online=True)
     assert (record.device_id, record.state, record.online, record.objects, record.points) == (
         "ahu1", "Configured", True, 4, len(profile("ahu").points))
-    meter = DeviceSpec(id="m1", profile="power-meter", protocol="modbus", host="10.0.0.5", port=502, enabled=False)
+    meter = ModbusDevice(id="m1", profile="power-meter", host="10.0.0.5", port=502, enabled=False)
     off = configured_record(meter, None)
     assert (off.address, off.online, off.reason) == ("10.0.0.5:502", None, "disabled in the scenario")
     found = discovered_record(stored(state="Accepted"), points=5, note="equipment 'ahu2'")

@@ -9,16 +9,18 @@ import pytest
 from bms.clock import ManualClock
 from bms.config import (
     BacnetBinding,
-    DeviceSpec,
+    BacnetDevice,
     GuardSpec,
     HistorySpec,
     ModbusBinding,
+    ModbusDevice,
     PointSpec,
     Profile,
     Scenario,
     SiteSpec,
     SpaceSpec,
     VirtualBinding,
+    VirtualDevice,
 )
 from bms.errors import ConfigError
 from bms.model import Capabilities, NodeStore, build_nodes
@@ -49,11 +51,11 @@ SCENARIO = Scenario(
         SpaceSpec(id="plant", name="Plant room"),
     ],
     devices=[
-        DeviceSpec(id="ahu1", name="AHU-1", profile="ahu", protocol="bacnet", address="127.0.0.2", device_instance=1001,
-                   space="plant"),
-        DeviceSpec(id="meter1", profile="power-meter", protocol="modbus", host="127.0.0.1", port=15020),
-        DeviceSpec(id="room1", profile="virtual-room", protocol="virtual", space="zone-101"),
-        DeviceSpec(id="old", profile="ahu", protocol="bacnet", device_instance=9, enabled=False),
+        BacnetDevice(id="ahu1", name="AHU-1", profile="ahu", address="127.0.0.2", device_instance=1001,
+                     space="plant"),
+        ModbusDevice(id="meter1", profile="power-meter", host="127.0.0.1", port=15020),
+        VirtualDevice(id="room1", profile="virtual-room", space="zone-101"),
+        BacnetDevice(id="old", profile="ahu", device_instance=9, enabled=False),
     ],
 )
 
@@ -140,11 +142,11 @@ def test_problems_are_collected() -> None:
         site=SiteSpec(id="demo", name="Demo"),
         spaces=[SpaceSpec(id="a", name="A", parent="b"), SpaceSpec(id="b", name="B", parent="a"), SpaceSpec(id="ahu1", name="X")],
         devices=[
-            DeviceSpec(id="ahu1", profile="ahu", protocol="bacnet", device_instance=1),
-            DeviceSpec(id="m", profile="nope", protocol="modbus", host="h"),
-            DeviceSpec(id="v", profile="ahu", protocol="modbus", host="h"),
-            DeviceSpec(id="w", profile="virtual-room", protocol="virtual", space="nowhere"),
-            DeviceSpec(id="n", profile="bare", protocol="bacnet", device_instance=2),
+            BacnetDevice(id="ahu1", profile="ahu", device_instance=1),
+            ModbusDevice(id="m", profile="nope", host="h"),
+            ModbusDevice(id="v", profile="ahu", host="h"),
+            VirtualDevice(id="w", profile="virtual-room", space="nowhere"),
+            BacnetDevice(id="n", profile="bare", device_instance=2),
         ],
     )
     bare = Profile(name="bare", protocol="bacnet", points=[PointSpec(key="x", name="X")])
