@@ -40,6 +40,12 @@ class HealthBoard:
             old = self._status.get(component) or ComponentHealth(component=component, state=Health.UNKNOWN.value)
             self._status[component] = msgspec.structs.replace(old, failures=old.failures + 1, last_error=error)
 
+    def lost(self, component: str, count: int) -> None:
+        """``count`` more values or messages the component had accepted are lost."""
+        with self._lock:
+            old = self._status.get(component) or ComponentHealth(component=component, state=Health.UNKNOWN.value)
+            self._status[component] = msgspec.structs.replace(old, lost=old.lost + count)
+
     def restarted(self, component: str) -> None:
         with self._lock:
             old = self._status[component]

@@ -82,3 +82,4 @@ class ComponentHealth(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
     failures: int = 0
     last_error: str = ""
     queue_depth: int = 0
+    lost: int = 0  # values or messages accepted by the component and lost (a backlog past its bound)

@@ -88,15 +88,22 @@ class ComponentView(Protocol):
 
 
 def status_table(components: Iterable[ComponentView]) -> Table:
-    """Component health: name, state, restarts, queue depth, reason."""
+    """Component health: name, state, restarts, queue depth, reason (and data lost, when any was)."""
+    rows = list(components)
+    losses = any(getattr(c, "lost", 0) for c in rows)
     table = Table(title="components", title_justify="left")
     table.add_column("component")
     table.add_column("state")
     table.add_column("restarts", justify="right")
     table.add_column("queue", justify="right")
+    if losses:
+        table.add_column("lost", justify="right", style="bold red")
     table.add_column("reason", overflow="fold")
-    for c in components:
-        table.add_row(Text(c.component), state_text(c.state), str(c.restarts), str(c.queue_depth), Text(c.reason or c.last_error))
+    for c in rows:
+        cells: list[Text | str] = [Text(c.component), state_text(c.state), str(c.restarts), str(c.queue_depth)]
+        if losses:
+            cells.append(str(getattr(c, "lost", 0) or ""))
+        table.add_row(*cells, Text(c.reason or c.last_error))
     return table
 
 

@@ -253,6 +253,9 @@ class RetentionSection(_Strict, frozen=True):
 class HistorySection(_Strict, frozen=True):
     retention: RetentionSection = RetentionSection()
     batch_max: Positive = 10_000
+    # values held in memory while history.db cannot be written (disk full, locked, corrupt);
+    # past it the oldest are dropped and counted as lost (about 80 bytes each)
+    backlog_max_values: Positive = 1_000_000
 
 
 class Settings(_Strict, frozen=True):

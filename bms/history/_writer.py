@@ -21,6 +21,7 @@ rolled up; None, NaN and infinities are recorded as "no value".
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
@@ -72,6 +73,11 @@ def _coerce(v: object) -> tuple[Stored, float | int | None]:
     return None, None
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
 class HistoryWriter:
     """Appends samples to ``path``, keeps the rollups, applies retention.
 
@@ -86,6 +92,7 @@ class HistoryWriter:
         open_database(self.path, STORE, MIGRATIONS).dispose()
         self._conn = connect_raw(self.path)
         self._closed = False
+        self._identity = _identity(self.path)
         try:
             # 32 MiB of page cache keeps the tails of every point's raw and rollup ranges in memory, and
             # a 16 MiB WAL checkpoints the pages that every batch rewrites (rollups, points) less often:
@@ -260,6 +267,20 @@ class HistoryWriter:
         return -_INF if row is None or row[0] is None else float(row[0])
 
     # -------------------------------------------------------------- lifetime
+
+    def detached(self) -> str | None:
+        """Why the file this writer holds open is no longer ``path`` (deleted, replaced), or None.
+
+        SQLite keeps writing to an unlinked file without an error: the owner
+        checks this on its ticks and reopens.
+        """
+        try:
+            now = _identity(self.path)
+        except FileNotFoundError:
+            return f"{self.path} was deleted while open"
+        if now != self._identity:
+            return f"{self.path} was replaced by another file while open"
+        return None
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
