@@ -27,7 +27,7 @@ from rich.text import Text
 from bms.cli._app import cli, console, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
 from bms.cli._render import format_time
-from bms.errors import BmsError, ConfigError, NotFound
+from bms.errors import ConfigError, Conflict, NotFound
 from bms.messages import DeviceRecord
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def _discovered_instance(path: Path, site: LoadedScenario | None, device_id: str
     record = _offline_record(path, site, device_id)
     instance = instance_of(record.device_id)
     if record.state == "Configured" or instance is None:
-        raise BmsError(f"device {device_id!r} is already part of the site (configured in the scenario)")
+        raise Conflict(f"device {device_id!r} is already part of the site (configured in the scenario)")
     return instance
 
 
@@ -317,7 +317,7 @@ def accept_device(device_id: str, profile: str | None, equip_id: str | None, sce
             _check_profile(site, profile)
         with _store(path) as store:
             if store.get(instance).state == "Accepted":
-                raise BmsError(f"device {device_id!r} is already part of the site")
+                raise Conflict(f"device {device_id!r} is already part of the site")
             store.accept(instance)
         waiting = [p for p in read_pending(path) if p.instance != instance]
         write_pending(path, [*waiting, PendingAccept(instance=instance, profile=profile, equip_id=equip_id)])
@@ -353,7 +353,7 @@ def ignore_device(device_id: str, scenario: Path | None, data: Path | None, as_j
         instance = _discovered_instance(path, site, device_id)
         with _store(path) as store:
             if store.get(instance).state == "Accepted":
-                raise BmsError(f"device {device_id!r} is part of the site: it cannot be ignored")
+                raise Conflict(f"device {device_id!r} is part of the site: it cannot be ignored")
             store.ignore(instance)
         record = _offline_record(path, site, device_id)
     _show(record, as_json)
