@@ -114,8 +114,7 @@ def _site(scenario: Path | None) -> LoadedScenario | None:
 def _store(path: Path) -> Iterator[DiscoveryStore]:
     from bms.bacnet import DiscoveryStore
 
-    path.mkdir(parents=True, exist_ok=True)
-    with DiscoveryStore(path / "discovery.db") as store:
+    with DiscoveryStore(path / "discovery.db") as store:  # creates the data directory (0700) if needed
         yield store
 
 
