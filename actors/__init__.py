@@ -4,7 +4,7 @@
 which thread.
 """
 
-from actors._base import BmsActor, handles
+from actors._base import BmsActor, handles, is_refusal
 from actors._context import Context, make_context
 from actors._health import HealthBoard
 from actors._registry import LOSSLESS, Registry, Subscription, drop_oldest, latest, merged
@@ -23,6 +23,7 @@ __all__ = [
     "Ticker",
     "drop_oldest",
     "handles",
+    "is_refusal",
     "latest",
     "make_context",
     "merged",

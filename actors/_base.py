@@ -4,10 +4,12 @@ Pykka stops an actor whose ``tell`` handler raises and silently drops its
 queued tells. ``BmsActor`` runs its own receive loop instead:
 
 * a handler that raises a :class:`~bms.errors.BmsError` (bad input, a refused
-  write) is a refusal, not a failure: an ``ask`` gets the error back, a
-  ``tell`` logs it, and the actor goes on;
-* any other exception (including bacpypes3's BaseException-derived PDUs) is
-  a failure: the caller of an ``ask`` gets the exception; the supervisor is
+  write, a conflict, another service unavailable) is a refusal, not a
+  failure: an ``ask`` gets the error back, a ``tell`` logs it, and the actor
+  goes on;
+* a :class:`~bms.errors.StoreError` (the actor's own database cannot be
+  read or written) and any other exception (including bacpypes3's
+  BaseException-derived PDUs) is a failure: the caller of an ``ask`` gets the exception; the supervisor is
   told (component name, message type, error) and decides from the actor's
   restart policy. On *restart* the actor waits the backoff on its clock,
   runs ``teardown()`` then ``setup()`` again (state rebuilt from its store)
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import pykka
 
 from actors._registry import LOSSLESS, Drain, Filter, Policy, Subscription
-from bms.errors import BmsError, ConfigError
+from bms.errors import BmsError, ConfigError, StoreError
 from bms.logs import get_logger
 from bms.messages import Ping
 
@@ -47,6 +49,11 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+def is_refusal(err: BaseException) -> bool:
+    """A refusal leaves the actor as it was; anything else (a store that fails included) is a failure."""
+    return isinstance(err, BmsError) and not isinstance(err, StoreError)
 
 
 def handles(*types: type) -> Callable[[F], F]:
@@ -153,12 +160,12 @@ class BmsActor(pykka.ThreadingActor):
         for msg in note.subscription.take():
             try:
                 self.on_receive(msg)
-            except BmsError as err:
-                self.log.warning("message refused", message_type=type(msg).__name__, error=str(err))
             except _FATAL:
                 raise
             except BaseException as err:
-                if not self._failed(msg, err):
+                if is_refusal(err):
+                    self.log.warning("message refused", message_type=type(msg).__name__, error=str(err))
+                elif not self._failed(msg, err):
                     return
 
     # ------------------------------------------------------------- the loop
@@ -180,19 +187,17 @@ class BmsActor(pykka.ThreadingActor):
             reply = envelope.reply_to
             try:
                 response = self._handle_receive(envelope.message)
-            except BmsError as err:
-                if reply is not None:
-                    reply.set_exception()
-                else:
-                    self.log.warning(
-                        "message refused", message_type=type(envelope.message).__name__, error=str(err)
-                    )
             except _FATAL:
                 raise
             except BaseException as err:
                 if reply is not None:
                     reply.set_exception(exc_info=sys.exc_info())
-                self._failed(envelope.message, err)
+                if not is_refusal(err):
+                    self._failed(envelope.message, err)
+                elif reply is None:
+                    self.log.warning(
+                        "message refused", message_type=type(envelope.message).__name__, error=str(err)
+                    )
             else:
                 if reply is not None:
                     reply.set(response)

@@ -4,15 +4,43 @@
 
     BmsError                     anything bms reports to a user as one line
      +-- ConfigError             a configuration file or argument is wrong
-     +-- StoreError              a database cannot be opened, migrated or read
+     +-- StoreError              a database cannot be opened, migrated, read or written
      |    +-- SchemaTooNew       the file was written by a newer bms
-     +-- ProtocolError           a device or protocol stack misbehaved
+     +-- ProtocolError           a device, a peer or a protocol stack misbehaved
      |    +-- DeviceTimeout      no answer within the timeout
      |    +-- DeviceRejected     the device answered with an error/exception
+     |    +-- CodecError         a payload cannot be decoded or encoded
      +-- WriteRefused            a command was refused (guard, range, priority)
+     +-- Conflict                the request contradicts the current state
      +-- NotFound                an unknown point, node, device or component
+     +-- Unavailable             a service or store cannot answer now
+     |    +-- ServiceUnavailable the component that would answer is not running
      +-- LogicError              user logic failed to compile or run
      +-- DaemonError             the daemon cannot start or be reached
+
+Where each stands:
+
+* ``CodecError`` sits under ``ProtocolError``: a payload that cannot be
+  decoded (a device's reply too short or of the wrong kind, a property value
+  bacpypes3 could not decode, a message read off the wire) is the peer's or
+  the protocol's failure, not the caller's mistake, and the API answers it
+  as it answers any protocol failure (502). Two look-alikes are not
+  CodecErrors: a value a caller asks to write that a binding cannot hold is
+  the caller's mistake (``WriteRefused``, or the Modbus codec's
+  ``EncodeError``, a ValueError the bridge turns into a failed WriteResult),
+  and a stored payload that cannot be decoded is the store's problem
+  (``StoreError``).
+* ``Conflict`` is a request that is well formed but contradicts what is
+  there: accepting a device that is already part of the site, an
+  equipment id that is taken, deleting a node that still holds others.
+  Sending it again changes nothing; changing the state first does.
+* ``Unavailable`` is transient: retrying later may succeed. A ``StoreError``
+  is not (a file that cannot be written is a failure of the actor that owns
+  it: the actor layer restarts it), though the API answers both with 503.
+
+Through the API (``bms.api._errors.status_of``): NotFound 404, WriteRefused
+and Conflict 409, Unavailable and StoreError 503, DeviceTimeout 504, other
+ProtocolError 502, any other BmsError 400.
 
 Library exceptions are translated at the boundary (``raise ... from err``);
 the CLI prints ``str(err)`` of a BmsError in red and exits 1.
@@ -42,7 +70,7 @@ class SchemaTooNew(StoreError):
 
 
 class ProtocolError(BmsError):
-    """A device or protocol stack failed."""
+    """A device, a peer or a protocol stack failed."""
 
 
 class DeviceTimeout(ProtocolError):
@@ -51,6 +79,10 @@ class DeviceTimeout(ProtocolError):
 
 class DeviceRejected(ProtocolError):
     """The device answered with an error, reject, abort or exception code."""
+
+
+class CodecError(ProtocolError):
+    """A payload (a device's reply, a message off the wire) cannot be decoded or encoded."""
 
 
 class WriteRefused(BmsError):
@@ -63,8 +95,24 @@ class WriteRefused(BmsError):
         self.guard = guard
 
 
+class Conflict(BmsError):
+    """The request contradicts the current state (already accepted, an id that is taken...)."""
+
+
 class NotFound(BmsError):
     """An unknown point, node, device or component."""
+
+
+class Unavailable(BmsError):
+    """A service or store cannot answer now; asking again later may succeed."""
+
+
+class ServiceUnavailable(Unavailable):
+    """The component that would answer is not running (or did not answer in time)."""
+
+    def __init__(self, component: str, reason: str = "is not running") -> None:
+        super().__init__(f"the {component} service {reason}")
+        self.component = component
 
 
 class LogicError(BmsError):
@@ -73,7 +121,3 @@ class LogicError(BmsError):
 
 class DaemonError(BmsError):
     """The daemon cannot start, or cannot be reached."""
-
-
-class CodecError(ProtocolError):
-    """Bytes that cannot be decoded (or a value that cannot be encoded) as the wire format says."""

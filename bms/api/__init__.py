@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bms.api._feed import EventFeed, FeedEvent
-from bms.api._gateway import Gateway, Services, ServiceUnavailable
+from bms.api._gateway import Gateway, Services
 from bms.api._timespec import parse_duration, parse_time
 from bms.api._tree import build_tree
 from bms.api._wire import (
@@ -38,6 +38,7 @@ from bms.api._wire import (
     RollupBucket,
     WriteBody,
 )
+from bms.errors import ServiceUnavailable  # in the one tree (an Unavailable); named here as before
 from bms.supervision import ComponentHealth  # the health board's entry is the wire form
 
 if TYPE_CHECKING:

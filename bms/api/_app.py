@@ -21,6 +21,7 @@ from bms.api._nodes import nodes_router
 from bms.api._points import points_router
 from bms.api._schema import StrictStructSchema, add_schemas, optional_bodies
 from bms.api._stream import stream_router
+from bms.api._strict import strict_input
 from bms.api._system import system_router
 from bms.api._wire import OPENAPI_PATH
 from bms.errors import BmsError
@@ -51,6 +52,7 @@ def build_app(
             *routers,
         ],
         guards=[token_guard(token)],
+        before_request=strict_input,  # bodies and queries exactly their types, bodies not too deep
         exception_handlers={
             HTTPException: http_error_handler(max_body_bytes),
             BmsError: on_bms_error,

@@ -3,12 +3,14 @@
 =========================  ======
 NotFound                   404
 WriteRefused               409 (the message names the guard)
-ServiceUnavailable         503
+Conflict                   409 (the request contradicts the current state)
+Unavailable                503 (ServiceUnavailable: the component is not running)
 StoreError                 503 (a database cannot be read right now)
 DeviceTimeout              504
-other ProtocolError        502
-other BmsError             400
+other ProtocolError        502 (CodecError included: a reply that cannot be decoded)
+other BmsError             400 (ConfigError: bad input the domain refused)
 bad body / query / path    400, naming the field (``$.priority: Expected int, got str``)
+body nested too deeply     400 (``bms.api._strict``)
 body over the limit        413
 anything unexpected        500, logged with its traceback, never sent
 =========================  ======
@@ -24,16 +26,24 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from bms.api._gateway import ServiceUnavailable
 from bms.api._wire import ErrorBody
-from bms.errors import BmsError, DeviceTimeout, NotFound, ProtocolError, StoreError, WriteRefused
+from bms.errors import (
+    BmsError,
+    Conflict,
+    DeviceTimeout,
+    NotFound,
+    ProtocolError,
+    StoreError,
+    Unavailable,
+    WriteRefused,
+)
 from bms.logs import get_logger
 
 _DESCRIPTIONS = {
     400: "Bad request: malformed body, wrong field type, or refused input",
     401: "Missing or invalid bearer token",
     404: "Unknown point, node or device",
-    409: "Write refused by a guard",
+    409: "Refused: a write guard, or the request contradicts the current state",
     413: "Request body too large",
     502: "The device answered with an error",
     503: "The component (or store) that would answer is not available",
@@ -56,11 +66,12 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
 
 
 def status_of(err: BmsError) -> int:
+    """The HTTP status of a refusal or failure (the table above)."""
     if isinstance(err, NotFound):
         return 404
-    if isinstance(err, WriteRefused):
+    if isinstance(err, (WriteRefused, Conflict)):
         return 409
-    if isinstance(err, (ServiceUnavailable, StoreError)):
+    if isinstance(err, (Unavailable, StoreError)):
         return 503
     if isinstance(err, DeviceTimeout):
         return 504

@@ -3,9 +3,9 @@
 The web app calls these coroutines and nothing else; the daemon implements
 them by asking its actors (``actors.components.api``), the tests with
 an in-memory site. Refusals are :class:`~bms.errors.BmsError`\\ s:
-``NotFound`` (404), ``WriteRefused`` (409), :class:`ServiceUnavailable`
-(503) when the component that would answer is not running, any other
-``BmsError`` (400).
+``NotFound`` (404), ``WriteRefused`` and ``Conflict`` (409),
+:class:`~bms.errors.ServiceUnavailable` (503) when the component that would
+answer is not running; the whole table is in ``bms.api._errors``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bms.api._feed import EventFeed
 from bms.api._wire import HealthReport, HistorySeries, LogLevel
-from bms.errors import BmsError
 from bms.messages import (
     ListNodes,
     ListPoints,
@@ -29,14 +28,6 @@ from bms.messages import (
 
 if TYPE_CHECKING:  # bms.model brings SQLAlchemy, which the client (and the CLI) need not load
     from bms.model import Node
-
-
-class ServiceUnavailable(BmsError):
-    """The component that would answer is not running (or did not answer in time)."""
-
-    def __init__(self, component: str, reason: str = "is not running") -> None:
-        super().__init__(f"the {component} service {reason}")
-        self.component = component
 
 
 class Services(Protocol):

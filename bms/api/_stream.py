@@ -1,9 +1,10 @@
 """The live stream: Server-Sent Events of value and status changes.
 
 Each event is one ``data:`` line of tagged JSON (``bms.messages.encode``):
-a ``ValueChanged`` batch or a ``StatusChanged``. The subscription is live
-before the response starts (so an unavailable hub is a 503, not a broken
-stream); the stream opens with a ``: connected`` comment (a client that
+a ``ValueChanged`` batch or a ``StatusChanged``. The points asked for must
+exist (an unknown one is a 404, as an unknown tag is) and the subscription
+is live before the response starts (so an unavailable hub is a 503, not a
+broken stream); the stream opens with a ``: connected`` comment (a client that
 waits for it misses no change made afterwards) and carries a
 ``: keep-alive`` comment after every ``keepalive`` idle seconds. The feed
 is given back when the stream ends or the client goes away.
@@ -11,6 +12,7 @@ is given back when the stream ends or the client goes away.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from litestar import Router, get
@@ -30,6 +32,22 @@ KEEPALIVE = b": keep-alive\n\n"
 def split_list(text: str | None) -> list[str]:
     """``"a/b, c/d"`` -> ``["a/b", "c/d"]``; empty items dropped."""
     return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+async def known_points(gateway: Gateway, point_ids: list[str]) -> None:
+    """NotFound unless every point exists (one unknown point: the gateway's own line, with its hint)."""
+    ids = list(dict.fromkeys(point_ids))
+    answers = await asyncio.gather(*(gateway.point(p) for p in ids), return_exceptions=True)
+    unknown: list[tuple[str, NotFound]] = []
+    for point_id, answer in zip(ids, answers, strict=True):
+        if isinstance(answer, NotFound):
+            unknown.append((point_id, answer))
+        elif isinstance(answer, BaseException):
+            raise answer  # the points service is unavailable: 503
+    if len(unknown) == 1:
+        raise unknown[0][1]
+    if unknown:
+        raise NotFound(f"unknown points {', '.join(repr(p) for p, _ in unknown)}")
 
 
 async def events(gateway: Gateway, feed: EventFeed, keepalive: float) -> AsyncIterator[bytes]:
@@ -57,6 +75,7 @@ def stream_router(gateway: Gateway, keepalive: float) -> Router:
         wanted, tag_list = split_list(points), split_list(tags)
         ids: frozenset[str] | None = None
         if wanted or tag_list:
+            await known_points(gateway, wanted)
             found = set(wanted)
             if tag_list:
                 tagged = await gateway.points(ListPoints(tags=tuple(tag_list)))

@@ -8,8 +8,9 @@ running site only through their own gateway over :class:`Services`.
 """
 
 from bms.api._errors import error_responses
-from bms.api._gateway import Services, ServiceUnavailable
+from bms.api._gateway import Services
 from bms.api._params import DeviceId, NodeId, PointList, Protocol, Under
+from bms.errors import ServiceUnavailable
 
 ProtocolName = Protocol
 """Query parameter: bacnet, modbus or virtual (``Protocol`` would shadow typing's)."""

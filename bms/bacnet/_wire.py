@@ -20,7 +20,7 @@ from bms.bacnet._batch import PropertyRef, ReadFailure
 from bms.bacnet._codec import error_text
 from bms.bacnet._objects import OBJECT_TYPES, ObjectId
 from bms.bacnet._records import DeviceState
-from bms.errors import ConfigError, ProtocolError
+from bms.errors import CodecError, ConfigError
 
 T = TypeVar("T")
 Key = tuple[int, int, int, int | None]
@@ -89,7 +89,7 @@ class Wire:
         where = f"{oid} {name}" + (f"[{index}]" if index is not None else "")
         value = await self._host.call(f"read-property {where}", text, app.read_property(addr, ident, prop, index))
         if type(value) is str:  # bacpypes3's "-no object class-" / "-no property type-"
-            raise ProtocolError(f"{text}: read-property {where}: cannot decode ({value})")
+            raise CodecError(f"{text}: read-property {where}: cannot decode ({value})")
         return value
 
     async def rpm(self, address: str, refs: Sequence[PropertyRef]) -> list[Any]:
@@ -112,7 +112,7 @@ class Wire:
             app.read_property_multiple(addr, params, vendor_info=vendor),
         )
         if not isinstance(rows, list):
-            raise ProtocolError(f"{text}: read-property-multiple: unexpected answer {rows!r}")
+            raise CodecError(f"{text}: read-property-multiple: unexpected answer {rows!r}")
         by_key: dict[Key, Any] = {}
         for ident, prop, index, value in rows:
             by_key[(int(ident[0]), int(ident[1]), int(prop), index)] = _result(value)

@@ -27,7 +27,7 @@ from rich.text import Text
 from bms.cli._app import cli, console, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
 from bms.cli._render import format_time
-from bms.errors import BmsError, ConfigError, NotFound
+from bms.errors import ConfigError, Conflict, NotFound
 from bms.messages import DeviceRecord
 
 if TYPE_CHECKING:
@@ -114,8 +114,7 @@ def _site(scenario: Path | None) -> LoadedScenario | None:
 def _store(path: Path) -> Iterator[DiscoveryStore]:
     from bms.bacnet import DiscoveryStore
 
-    path.mkdir(parents=True, exist_ok=True)
-    with DiscoveryStore(path / "discovery.db") as store:
+    with DiscoveryStore(path / "discovery.db") as store:  # creates the data directory (0700) if needed
         yield store
 
 
@@ -158,7 +157,7 @@ def _discovered_instance(path: Path, site: LoadedScenario | None, device_id: str
     record = _offline_record(path, site, device_id)
     instance = instance_of(record.device_id)
     if record.state == "Configured" or instance is None:
-        raise BmsError(f"device {device_id!r} is already part of the site (configured in the scenario)")
+        raise Conflict(f"device {device_id!r} is already part of the site (configured in the scenario)")
     return instance
 
 
@@ -320,7 +319,7 @@ def accept_device(device_id: str, profile: str | None, equip_id: str | None, sce
             _check_profile(site, profile)
         with _store(path) as store:
             if store.get(instance).state == "Accepted":
-                raise BmsError(f"device {device_id!r} is already part of the site")
+                raise Conflict(f"device {device_id!r} is already part of the site")
             store.accept(instance)
         waiting = [p for p in read_pending(path) if p.instance != instance]
         write_pending(path, [*waiting, PendingAccept(instance=instance, profile=profile, equip_id=equip_id)])
@@ -352,7 +351,7 @@ def ignore_device(device_id: str, scenario: Path | None, data: Path | None, as_j
         instance = _discovered_instance(path, site, device_id)
         with _store(path) as store:
             if store.get(instance).state == "Accepted":
-                raise BmsError(f"device {device_id!r} is part of the site: it cannot be ignored")
+                raise Conflict(f"device {device_id!r} is part of the site: it cannot be ignored")
             store.ignore(instance)
         record = _offline_record(path, site, device_id)
     _show(record, as_json)

@@ -16,7 +16,7 @@ from bms.client._errors import error_for, server_message
 from bms.client._stream import EventStream
 from bms.daemon import read_daemon_info
 from bms.daemon._datadir import TOKEN_NAME
-from bms.errors import ConfigError, DaemonError
+from bms.errors import CodecError, ConfigError, DaemonError
 from bms.messages import DeviceRecord, PointState, PriorityArrayView, Value, WriteAccepted
 
 if TYPE_CHECKING:
@@ -212,4 +212,4 @@ def _decode(content: bytes, kind: type[T]) -> T:
     try:
         return msgspec.json.decode(content, type=kind)
     except msgspec.DecodeError as err:
-        raise DaemonError(f"unexpected reply from the daemon: {err}") from err
+        raise CodecError(f"unexpected reply from the daemon: {err}") from err

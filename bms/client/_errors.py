@@ -5,7 +5,16 @@ from __future__ import annotations
 import msgspec
 
 from bms.api import ErrorBody
-from bms.errors import BmsError, DaemonError, DeviceRejected, DeviceTimeout, NotFound, WriteRefused
+from bms.errors import (
+    BmsError,
+    Conflict,
+    DaemonError,
+    DeviceRejected,
+    DeviceTimeout,
+    NotFound,
+    Unavailable,
+    WriteRefused,
+)
 
 
 class CommandRefused(WriteRefused):
@@ -35,11 +44,13 @@ def error_for(status: int, message: str, point_id: str = "") -> BmsError:
     if status == 404:
         return NotFound(message)
     if status == 409:
-        return CommandRefused(message, point_id)
+        return CommandRefused(message, point_id) if point_id else Conflict(message)
     if status == 504:
         return DeviceTimeout(message)
     if status == 502:
         return DeviceRejected(message)
-    if status == 503 or status >= 500:
+    if status == 503:
+        return Unavailable(message)
+    if status >= 500:
         return DaemonError(message)
-    return BmsError(message)
+    return BmsError(message)  # any other refusal of our request (400): the daemon's line says what

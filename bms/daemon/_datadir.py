@@ -1,4 +1,10 @@
-"""The data directory: its lock (one daemon per directory) and ``daemon.json``.
+"""The data directory: who may read it, its lock (one daemon per directory) and ``daemon.json``.
+
+The directory holds the site's history, commands and API token: it is
+created 0700 and its databases 0600 (:func:`private_dir`,
+:func:`private_file`, called by ``bms.store`` for every SQLite file, so
+SQLite gives the ``-wal`` and ``-shm`` files the same mode). A directory or
+file that others may read is tightened, with a log line.
 
 The lock is an ``flock`` on ``bms.lock``, which also records the holder's
 pid. The kernel drops the flock when a process dies, so a stale lock left by
@@ -12,15 +18,59 @@ import errno
 import fcntl
 import json
 import os
+import stat
 from pathlib import Path
 
 import msgspec
 
 from bms.errors import DaemonError
+from bms.logs import get_logger
 
 LOCK_NAME = "bms.lock"
 INFO_NAME = "daemon.json"
 TOKEN_NAME = "api.token"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` created 0700 (its missing parents as usual), or tightened to its owner if others may enter it.
+
+    Raises OSError when it cannot be created.
+    """
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _tighten(path, "data directory")
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """A database file readable by its owner only: created 0600 if missing (before SQLite opens it,
+    so SQLite creates its ``-wal`` and ``-shm`` 0600 too); an existing one and its side files tightened.
+
+    Raises OSError when it cannot be created.
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    for each in (path, *(path.with_name(path.name + tail) for tail in SQLITE_SIDECARS)):
+        _tighten(each, "database file")
+    return path
+
+
+def _tighten(path: Path, what: str) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if not mode & 0o077:
+        return
+    log = get_logger("datadir")
+    try:
+        path.chmod(mode & 0o700)
+    except OSError as err:
+        log.warning(f"{what} readable by others; cannot tighten it", path=str(path), mode=oct(mode),
+                    error=err.strerror)
+        return
+    log.warning(f"{what} was readable by others: tightened", path=str(path), was=oct(mode), now=oct(mode & 0o700))
 
 
 def resolve_data_dir(option: str | Path | None, configured: str) -> Path:
@@ -37,8 +87,8 @@ class DataDirLock:
 
     def acquire(self) -> DataDirLock:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            private_dir(self.path.parent)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         except OSError as err:
             raise DaemonError(f"{self.path.parent}: cannot use data directory: {err.strerror}") from err
         try:

@@ -27,6 +27,7 @@ import struct
 from collections.abc import Sequence
 
 from bms.config._schema import ByteOrder, ModbusBinding, ModbusType
+from bms.errors import CodecError
 
 Raw = int | float | bool
 
@@ -60,8 +61,8 @@ class EncodeError(ValueError):
     """A value cannot be written to a binding (wrong kind, out of range)."""
 
 
-class DecodeError(ValueError):
-    """Registers or bits do not form a value of the binding (malformed reply)."""
+class DecodeError(CodecError, ValueError):
+    """Registers or bits do not form a value of the binding (malformed reply); still a ValueError."""
 
 
 def register_count(type_: ModbusType) -> int:

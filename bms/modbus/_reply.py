@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bms.errors import ProtocolError
+from bms.errors import CodecError
 from bms.messages import Sample
 from bms.modbus._plan import ReadBlock
 
@@ -31,8 +31,8 @@ EXCEPTION_NAMES: dict[int, str] = {
 GATEWAY_CODES = frozenset({10, 11})
 
 
-class MalformedReply(ProtocolError):
-    """A reply with the wrong number of values, or values out of range."""
+class MalformedReply(CodecError):
+    """A reply with the wrong number of values, or values out of range (a ProtocolError)."""
 
 
 def exception_text(code: int) -> str:

@@ -24,7 +24,7 @@ import msgspec
 import sqlalchemy as sa
 
 from bms.clock import Clock
-from bms.errors import ConfigError, NotFound, StoreError
+from bms.errors import ConfigError, Conflict, NotFound, StoreError
 from bms.messages import EntityCreated, EntityDeleted, EntityUpdated, Message
 from bms.model import _tables as t
 from bms.model._codec import COLUMNS, node_from_rows, node_rows
@@ -164,7 +164,7 @@ class NodeStore:
         self.get(node_id)
         if self._children.get(node_id) and not recursive:
             count = len(self._children[node_id])
-            raise ConfigError(f"node {node_id!r} has {count} child node(s): delete them first or delete recursively")
+            raise Conflict(f"node {node_id!r} has {count} child node(s): delete them first or delete recursively")
         doomed = [node_id]
         if recursive:
             with self._engine.connect() as conn:

@@ -6,6 +6,10 @@ synchronous=NORMAL, foreign keys), records the schema version in
 ``bms_schema`` and runs the migrations that are missing. A file written by a
 newer bms is refused (:class:`SchemaTooNew`); a file that is not a SQLite
 database is reported with its path (:class:`StoreError`), never a traceback.
+
+Every file a store writes is its owner's only: the directory is created
+0700 and the database 0600 before SQLite opens it (``bms.daemon.private_dir``
+and ``private_file``); wider modes found on them are tightened.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from bms.daemon import private_dir, private_file
 from bms.errors import SchemaTooNew, StoreError
 
 Migration = Callable[[Connection], None] | str
@@ -40,12 +45,19 @@ def connect_raw(path: str | Path, *, readonly: bool = False) -> sqlite3.Connecti
         if readonly:
             conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, check_same_thread=False)
         else:
-            conn = sqlite3.connect(p, check_same_thread=False)
+            conn = sqlite3.connect(_private(p), check_same_thread=False)
         conn.isolation_level = None  # explicit BEGIN/COMMIT
         _set_pragmas(conn, None)
     except sqlite3.DatabaseError as err:
         raise StoreError(f"{p}: cannot open database: {err}") from err
     return conn
+
+
+def _private(path: Path) -> Path:
+    try:
+        return private_file(path)
+    except OSError as err:
+        raise StoreError(f"{path}: cannot create database: {err.strerror}") from err
 
 
 def make_engine(path: str | Path) -> Engine:
@@ -64,10 +76,10 @@ def open_database(
     """
     p = Path(path).expanduser()
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(p.parent)
     except OSError as err:
         raise StoreError(f"{p.parent}: cannot create data directory: {err.strerror}") from err
-    engine = make_engine(p)
+    engine = make_engine(_private(p))
     target = len(migrations)
     try:
         with engine.begin() as conn:

@@ -10,7 +10,7 @@ import pytest
 from actors import BmsActor, ChildSpec, Context, handles
 from actors._registry import LOSSLESS
 from bms.clock import ManualClock
-from bms.errors import WriteRefused
+from bms.errors import Conflict, StoreError, WriteRefused
 from bms.messages import ActorFailed, ActorRestarted, HealthChanged, Message
 from bms.supervision import Decision, RestartPolicy, RestartTracker
 from tests.conftest import wait_until
@@ -43,6 +43,10 @@ class Recorder(BmsActor):
         if msg.n in self.fail_on:
             self.fail_on.discard(msg.n)
             raise RuntimeError(f"boom on {msg.n}")
+        if msg.n == -100:
+            raise StoreError("store.db: cannot write: disk I/O error")
+        if msg.n == -3:
+            raise Conflict("already there")
         if msg.n < 0:
             raise WriteRefused("p", "negative")
         self.seen.append(msg.n)
@@ -108,6 +112,26 @@ def test_refusal_is_not_a_failure(ctx: Context) -> None:
     assert setups == [0]
     status = ctx.health.get("worker")
     assert status is not None and status.failures == 0
+
+
+def test_a_conflict_is_a_refusal_too(ctx: Context) -> None:
+    ref, _, setups = _start(ctx)
+    with pytest.raises(Conflict):
+        ref.ask(Job(-3), timeout=5)
+    assert ref.ask(Job(3), timeout=5) == 6
+    assert setups == [0]
+
+
+def test_a_store_error_is_a_failure_not_a_refusal(ctx: Context) -> None:
+    ref, seen, setups = _start(ctx, RestartPolicy(max_restarts=5, within=60, backoff_initial=0.0))
+    with pytest.raises(StoreError, match="disk I/O error"):  # the caller still gets it
+        ref.ask(Job(-100), timeout=5)
+    ref.tell(Job(-100))
+    assert ref.ask(Job(5), timeout=5) == 10
+    assert setups == [0, 1, 2]  # restarted (state rebuilt from its store) after each
+    status = ctx.health.get("worker")
+    assert status is not None and status.failures == 2 and status.restarts == 2
+    assert "disk I/O error" in status.last_error
 
 
 def test_intensity_exceeded_marks_down(ctx: Context) -> None:

@@ -30,7 +30,7 @@ from bms.api import (
     RollupBucket,
     ServiceUnavailable,
 )
-from bms.errors import BmsError, ConfigError, NotFound, WriteRefused
+from bms.errors import ConfigError, Conflict, NotFound, WriteRefused
 from bms.messages import (
     AcceptDevice,
     DeviceRecord,
@@ -273,7 +273,7 @@ class FakeSite:
     async def accept(self, command: AcceptDevice) -> DeviceRecord:
         record = await self.device(command.device_id)
         if record.state not in ("Discovered", "Ignored"):
-            raise BmsError(f"device {command.device_id!r} is already part of the site")
+            raise Conflict(f"device {command.device_id!r} is already part of the site")
         if command.profile is not None and command.profile != "bacnet-generic":
             raise ConfigError(f"no profile named {command.profile!r}")  # as bms.config.find_profile
         accepted = msgspec.structs.replace(record, state="Accepted")
@@ -282,6 +282,8 @@ class FakeSite:
 
     async def ignore(self, command: IgnoreDevice) -> DeviceRecord:
         record = await self.device(command.device_id)
+        if record.state not in ("Discovered", "Ignored"):
+            raise Conflict(f"device {command.device_id!r} is part of the site: it cannot be ignored")
         ignored = msgspec.structs.replace(record, state="Ignored")
         self.device_table[command.device_id] = ignored
         return ignored

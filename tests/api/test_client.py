@@ -12,7 +12,7 @@ from actors.components.api import HttpServer
 from bms.api import HistorySeries, NodeTree
 from bms.client import ApiClient, CommandRefused
 from bms.daemon import DaemonInfo, write_daemon_info
-from bms.errors import BmsError, ConfigError, DaemonError, NotFound, WriteRefused
+from bms.errors import BmsError, ConfigError, Conflict, DaemonError, NotFound, Unavailable, WriteRefused
 from bms.messages import PointState, PriorityArrayView, StatusChanged, ValueChanged, WriteAccepted
 from tests.api.conftest import TOKEN, site_app
 from tests.api.fake import NOW, FakeSite
@@ -71,7 +71,7 @@ def test_refusals_become_the_matching_errors(api: ApiClient, site: FakeSite) -> 
     with pytest.raises(ConfigError, match="invalid point id 'room1': expected device/key"):
         api.point("room1")
     site.down.add("points")
-    with pytest.raises(DaemonError, match="the points service is not running"):
+    with pytest.raises(Unavailable, match="the points service is not running"):
         api.points()
 
 
@@ -84,8 +84,10 @@ def test_history_and_csv(api: ApiClient) -> None:
 
 def test_discover_accept_ignore_and_log_level(api: ApiClient, site: FakeSite) -> None:
     (found,) = api.discover("bacnet", low=1000, high=1999, timeout=1)
-    assert api.accept(found.device_id, profile="bacnet-generic").state == "Accepted"
     assert api.ignore(found.device_id).state == "Ignored"
+    assert api.accept(found.device_id, profile="bacnet-generic").state == "Accepted"
+    with pytest.raises(Conflict, match="is part of the site: it cannot be ignored"):
+        api.ignore(found.device_id)
     api.set_log_level("debug")
     assert site.log_level == "debug"
 

@@ -32,8 +32,30 @@ def test_discover_then_accept(client: Client) -> None:
     assert (found.device_id, found.state) == ("bacnet:1001", "Discovered")
     r = client.post("/api/devices/bacnet:1001/accept", json={"profile": "bacnet-generic", "equip_id": "ahu9"})
     assert (r.status_code, r.json()["state"]) == (200, "Accepted")
+
+
+
+def test_accepting_an_accepted_device_is_a_conflict_409_not_400(client: Client) -> None:
+    client.post("/api/devices/discover")
+    assert client.post("/api/devices/bacnet:1001/accept").status_code == 200
     r = client.post("/api/devices/bacnet:1001/accept")
-    assert (r.status_code, r.json()) == (400, {"error": "device 'bacnet:1001' is already part of the site"})
+    assert (r.status_code, r.json()) == (409, {"error": "device 'bacnet:1001' is already part of the site"})
+    r = client.post("/api/devices/bacnet:1001/ignore")
+    assert (r.status_code, r.json()) == (409, {"error": "device 'bacnet:1001' is part of the site: it cannot be ignored"})
+    assert client.get("/api/devices/bacnet:1001").json()["state"] == "Accepted"  # a conflict changes nothing
+
+
+def test_an_ignored_device_can_still_be_accepted(client: Client) -> None:
+    client.post("/api/devices/discover")
+    assert client.post("/api/devices/bacnet:1001/ignore").json()["state"] == "Ignored"
+    r = client.post("/api/devices/bacnet:1001/accept")
+    assert (r.status_code, r.json()["state"]) == (200, "Accepted")
+
+
+def test_the_openapi_document_says_which_routes_answer_a_conflict(client: Client) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert "409" in paths["/api/devices/{device_id}/accept"]["post"]["responses"]
+    assert "409" in paths["/api/devices/{device_id}/ignore"]["post"]["responses"]
 
 
 def test_discover_defaults_and_bounds(client: Client) -> None:

@@ -15,7 +15,7 @@ from actors import BmsActor, ChildSpec, Context, handles
 from actors.components.api import ApiServer, StreamHub, load_token
 from bms.client import ApiClient, CommandRefused
 from bms.daemon import read_daemon_info
-from bms.errors import DaemonError, NotFound, WriteRefused
+from bms.errors import NotFound, Unavailable, WriteRefused
 from bms.history import HistoryWriter
 from bms.messages import (
     GetPoint,
@@ -103,7 +103,7 @@ def test_daemon_json_and_health(api: ApiClient, ctx: Context, tmp_path: Path) ->
 
 
 def test_absent_dead_and_silent_services_are_503(api: ApiClient, ctx: Context) -> None:
-    with pytest.raises(DaemonError, match="the points service is not running"):
+    with pytest.raises(Unavailable, match="the points service is not running"):
         api.points()
     release = threading.Event()
     ref = ctx.supervisor.start_child(ChildSpec("points", PointStore, kwargs={"release": release}))
@@ -111,11 +111,11 @@ def test_absent_dead_and_silent_services_are_503(api: ApiClient, ctx: Context) -
     assert [p.point_id for p in api.points()] == ["room1/temp", "room1/sp"]
     with pytest.raises(NotFound, match="unknown point 'room9/x'"):
         api.point("room9/x")
-    with pytest.raises(DaemonError, match=r"the points service did not answer within 0.5 s"):
+    with pytest.raises(Unavailable, match=r"the points service did not answer within 0.5 s"):
         api.point("slow/point")
     release.set()
     ref.stop()
-    with pytest.raises(DaemonError, match="the points service is not running"):
+    with pytest.raises(Unavailable, match="the points service is not running"):
         api.point("room1/sp")
 
 
@@ -166,13 +166,13 @@ def test_hub_restart_ends_open_streams(api: ApiClient, ctx: Context) -> None:
 
 def test_a_service_without_the_handler_is_503_not_null(api: ApiClient, ctx: Context) -> None:
     assert ctx.supervisor.start_child(ChildSpec("points", PointStore)) is not None
-    with pytest.raises(DaemonError, match="the points service does not answer RelinquishPoint"):
+    with pytest.raises(Unavailable, match="the points service does not answer RelinquishPoint"):
         api.relinquish("room1/sp")
 
 
 def test_history_is_read_from_history_db(api: ApiClient, ctx: Context, tmp_path: Path) -> None:
     assert ctx.supervisor.start_child(ChildSpec("points", PointStore)) is not None
-    with pytest.raises(DaemonError, match=r"the history service has recorded nothing yet \(no history.db\)"):
+    with pytest.raises(Unavailable, match=r"the history service has recorded nothing yet \(no history.db\)"):
         api.history("room1/temp")
     t0 = 1_700_000_000.0
     writer = HistoryWriter(tmp_path / "history.db")

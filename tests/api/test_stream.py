@@ -66,6 +66,25 @@ def test_tags_matching_no_point_is_404(client: Client) -> None:
     assert (r.status_code, r.json()) == (404, {"error": "no point carries the tags nothing"})
 
 
+@pytest.mark.parametrize(("query", "error"), [
+    ("points=nope/x", "unknown point 'nope/x'"),
+    ("points=room1/sp,nope/x", "unknown point 'nope/x'"),
+    ("points=nope/x,room1/sp,gone/y,nope/x", "unknown points 'nope/x', 'gone/y'"),
+    ("points=nope/x&tags=sensor", "unknown point 'nope/x'"),
+])
+def test_a_point_that_does_not_exist_is_404_not_an_empty_stream(client: Client, site: FakeSite, query: str,
+                                                                error: str) -> None:
+    r = client.get(f"/api/stream?{query}")
+    assert (r.status_code, r.json()) == (404, {"error": error})
+    assert site.feeds == [] and site.closed_feeds == 0  # no feed was opened
+
+
+def test_points_asked_for_while_the_points_service_is_down_is_503(client: Client, site: FakeSite) -> None:
+    site.down.add("points")
+    r = client.get("/api/stream?points=room1/sp")
+    assert (r.status_code, r.json()) == (503, {"error": "the points service is not running"})
+
+
 def test_stream_down_is_503(client: Client, site: FakeSite) -> None:
     site.down.add("stream")
     r = client.get("/api/stream")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -27,6 +29,21 @@ def test_sigterm_stops_cleanly_and_releases_lock(tmp_path: Path) -> None:
     stopped = [r for r in d.lines if r.get("event") == "stopped"]
     assert stopped and stopped[0]["exit_code"] == 0
     assert not any(r.get("event") == "actors still running after shutdown" for r in d.lines)
+
+
+def test_the_data_directory_it_creates_is_its_users_only(tmp_path: Path) -> None:
+    data = tmp_path / "share" / "bms"
+    d = DaemonProcess(data, SITE)
+    try:
+        d.wait_for_event("running")
+        modes = {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in data.iterdir()}
+        assert stat.S_IMODE(os.stat(data).st_mode) == 0o700
+        for name in ("history.db", "overrides.db", "nodes.db", "discovery.db"):
+            assert {modes[name], modes[f"{name}-wal"], modes[f"{name}-shm"]} == {0o600}, name
+        assert modes["bms.lock"] == modes["api.token"] == 0o600
+        assert d.terminate() == 0
+    finally:
+        d.close()
 
 
 def test_second_daemon_on_same_data_dir_is_refused(tmp_path: Path) -> None:

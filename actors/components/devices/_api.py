@@ -81,14 +81,14 @@ def devices_router(gateway: DevicesGateway) -> Router:
         ))
 
     @post("/{device_id:str}/accept", operation_id="acceptDevice", status_code=200,
-          responses=error_responses(404, 413, 502, 503, 504))
+          responses=error_responses(404, 409, 413, 502, 503, 504))
     async def accept(device_id: DeviceId, data: Annotated[AcceptBody | None, Body()] = None) -> DeviceRecord:
         """Take a discovered device into the site, with a profile and an equipment id."""
         body = data or AcceptBody()
         return await gateway.accept(AcceptDevice(device_id=device_id, profile=body.profile, equip_id=body.equip_id))
 
     @post("/{device_id:str}/ignore", operation_id="ignoreDevice", status_code=200,
-          responses=error_responses(404, 503))
+          responses=error_responses(404, 409, 503))
     async def ignore(device_id: DeviceId) -> DeviceRecord:
         """Hide a discovered device from further discovery results."""
         return await gateway.ignore(IgnoreDevice(device_id=device_id))

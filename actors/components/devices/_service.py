@@ -46,7 +46,7 @@ from bms.bacnet._accept import (
     write_pending,
 )
 from bms.config import BacnetDevice, BacnetNetwork, LoadedScenario, Profile, find_profile, profile_dirs
-from bms.errors import BmsError, ConfigError, NotFound
+from bms.errors import BmsError, ConfigError, Conflict, NotFound, ServiceUnavailable
 from bms.messages import (
     AcceptDevice,
     DeviceAccepted,
@@ -143,7 +143,7 @@ class DevicesService(BmsActor):
         try:
             return ref.ask(msg, block=False).get(timeout=ASK_TIMEOUT)
         except (pykka.Timeout, pykka.ActorDeadError) as err:
-            raise BmsError(f"the nodes service did not answer {type(msg).__name__}: {err!r}") from None
+            raise ServiceUnavailable("nodes", f"did not answer {type(msg).__name__}: {err!r}") from None
 
     def _model_equips(self) -> list[Node]:
         try:
@@ -285,7 +285,7 @@ class DevicesService(BmsActor):
         configured = self._configured_instances()
         instance = self._instance(device_id)
         if instance in configured or any(d.id == device_id for d in self.site.scenario.devices):
-            raise BmsError(f"device {device_id!r} is already part of the site (configured in the scenario)")
+            raise Conflict(f"device {device_id!r} is already part of the site (configured in the scenario)")
         if instance is None:
             self._record(device_id)  # NotFound, with a close match
             raise NotFound(f"unknown device {device_id!r}")
@@ -298,7 +298,7 @@ class DevicesService(BmsActor):
     def accept_device(self, command: AcceptDevice) -> DeviceRecord:
         stored = self._stored(command.device_id)
         if stored.state == "Accepted":
-            raise BmsError(f"device {command.device_id!r} is already part of the site")
+            raise Conflict(f"device {command.device_id!r} is already part of the site")
         if command.profile is not None:
             site_profile(self.site, command.profile)  # refuse an unknown profile before anything changes
         if self._nodes() is None:
@@ -313,7 +313,7 @@ class DevicesService(BmsActor):
         profile = site_profile(self.site, profile_name) if profile_name is not None else None
         taken = {n.id for n in (self._ask_nodes(ListNodes()) or [])} | {d.id for d in self.site.scenario.devices}
         if equip_id is not None and equip_id in taken:
-            raise BmsError(f"node {equip_id!r} already exists: choose another equipment id")
+            raise Conflict(f"node {equip_id!r} already exists: choose another equipment id")
         chosen = equip_id or equip_id_for(stored.name, stored.instance, taken)
         objects = self._store.objects(stored.instance)
         nodes = accepted_nodes(stored, objects, equip_id=chosen, site=self.site.scenario.site, profile=profile)
@@ -330,7 +330,7 @@ class DevicesService(BmsActor):
     def ignore_device(self, command: IgnoreDevice) -> DeviceRecord:
         stored = self._stored(command.device_id)
         if stored.state == "Accepted":
-            raise BmsError(f"device {command.device_id!r} is part of the site: it cannot be ignored")
+            raise Conflict(f"device {command.device_id!r} is part of the site: it cannot be ignored")
         self._store.ignore(stored.instance)
         return self._discovered(self._store.get(stored.instance))
 

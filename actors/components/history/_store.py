@@ -28,9 +28,8 @@ from actors.components.points._store import point_infos
 from actors.platform import Platform
 from bms.config._schema import HistorySection, RetentionSection
 from bms.history import Backlog, HistoryWriter, IntervalLogger, Recorder
-from bms.messages import DeviceAccepted, GetNode, ListNodes, Tick, ValueChanged
+from bms.messages import DeviceAccepted, GetNode, ListNodes, PointValue, Tick, ValueChanged
 from bms.model import Node
-from bms.messages import PointValue
 from bms.supervision import Health, RestartPolicy
 
 NAME = "history"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors._base import BmsActor, handles
+from actors._base import BmsActor, handles, is_refusal
 from actors._supervisor import ChildSpec
 from actors.platform import Platform
 from bms.errors import BmsError, ConfigError
@@ -168,8 +168,9 @@ class PointStore(BmsActor):
         try:
             accepted, out = self._live.write(command)
         except BmsError as err:
-            self.log.warning("write refused", point_id=command.point_id, value=command.value,
-                             priority=command.priority, user=command.user, error=str(err))
+            if is_refusal(err):  # a StoreError is a failure, logged as one
+                self.log.warning("write refused", point_id=command.point_id, value=command.value,
+                                 priority=command.priority, user=command.user, error=str(err))
             raise
         self.log.info("write", point_id=command.point_id, value=command.value, priority=command.priority,
                       duration=command.duration, user=command.user, effective=accepted.effective)

@@ -37,7 +37,7 @@ class Capped:
     def __call__(self) -> HistoryWriter:
         writer = HistoryWriter(self.db, clock=self.clock)
         if self.pages:
-            writer._conn.execute(f"PRAGMA max_page_count={self.pages}")  # noqa: SLF001 (the test's own cap)
+            writer._conn.execute(f"PRAGMA max_page_count={self.pages}")
         return writer
 
 
@@ -56,15 +56,15 @@ def test_a_full_database_holds_the_values_and_catches_up_with_no_gap(capped: tup
     recorder, opener = capped
     recorder.record(batch(0, 10))
     assert recorder.writer is not None
-    used = recorder.writer._conn.execute("PRAGMA page_count").fetchone()[0]  # noqa: SLF001
-    recorder.writer._conn.execute(f"PRAGMA max_page_count={used}")  # noqa: SLF001 (the disk is now full)
+    used = recorder.writer._conn.execute("PRAGMA page_count").fetchone()[0]
+    recorder.writer._conn.execute(f"PRAGMA max_page_count={used}")
     for start in range(10, 5_010, 500):
         assert recorder.record(batch(start, 500)) == 0  # held, nothing dropped
     assert recorder.outage is not None and "full" in recorder.outage.reason
     assert recorder.backlog.held > 0
     clock.advance(30)
     assert recorder.retry() is None  # still full
-    recorder.writer._conn.execute("PRAGMA max_page_count=1000000")  # noqa: SLF001 (space freed)
+    recorder.writer._conn.execute("PRAGMA max_page_count=1000000")
     done = recorder.retry()
     assert done is not None and done.seconds == 30
     assert recorder.outage is None and not recorder.backlog and recorder.lost == 0
@@ -76,12 +76,12 @@ def test_past_the_bound_the_oldest_held_are_lost_and_counted(tmp_path: Path, clo
     recorder = Recorder(opener, Backlog(1_000), clock)
     try:
         assert recorder.writer is not None
-        used = recorder.writer._conn.execute("PRAGMA page_count").fetchone()[0]  # noqa: SLF001
-        recorder.writer._conn.execute(f"PRAGMA max_page_count={used}")  # noqa: SLF001
+        used = recorder.writer._conn.execute("PRAGMA page_count").fetchone()[0]
+        recorder.writer._conn.execute(f"PRAGMA max_page_count={used}")
         dropped = sum(recorder.record(batch(start, 400)) for start in range(0, 2_000, 400))
         assert dropped == recorder.lost == 1_000
         assert (recorder.backlog.lost_from, recorder.backlog.lost_to) == (T0, T0 + 999)
-        recorder.writer._conn.execute("PRAGMA max_page_count=1000000")  # noqa: SLF001
+        recorder.writer._conn.execute("PRAGMA max_page_count=1000000")
         assert recorder.retry() is not None
         assert recorded(opener.db) == [float(i) for i in range(1_000, 2_000)]  # the newest thousand
     finally:

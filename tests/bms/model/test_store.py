@@ -12,7 +12,7 @@ import pytest
 
 from bms.clock import ManualClock
 from bms.config import BacnetBinding, ModbusBinding
-from bms.errors import ConfigError, NotFound, StoreError
+from bms.errors import ConfigError, Conflict, NotFound, StoreError
 from bms.messages import EntityCreated, EntityDeleted, EntityUpdated
 from bms.model import Binding, Capabilities, Node, NodeStore
 
@@ -111,7 +111,7 @@ def test_delete(store: NodeStore, clock: ManualClock) -> None:
     assert store.delete("ahu1/sat") == [EntityDeleted("ahu1/sat", clock.now())]
     with pytest.raises(NotFound):
         store.get("ahu1/sat")
-    with pytest.raises(ConfigError, match="has 2 child node"):
+    with pytest.raises(Conflict, match="has 2 child node"):
         store.delete("plant")
     events = store.delete("plant", recursive=True)
     deleted = [e.node_id for e in events]
