@@ -71,9 +71,11 @@ class Ticker:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            # clear the wake-up before reading the schedule: a timer added in between pokes it again,
+            # and the wait below returns at once instead of waiting for the old due time
+            self._wake.clear()
             with self._lock:
                 nxt = self._schedule.next_due()
-            self._wake.clear()
             now = self.clock.monotonic()
             if nxt is None:
                 self._wake.wait(1.0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from actors import BmsActor, ChildSpec, Context, handles
 from bms.clock import ManualClock
 from bms.messages import Tick
@@ -57,3 +60,35 @@ def test_schedule_skips_a_burst_after_a_stall() -> None:
     assert s.next_due() == 101.0
     s.remove("a")
     assert s.next_due() is None and len(s) == 0
+
+
+class _RacingWake(threading.Event):
+    """The ticker's wake-up event; its first ``clear`` after arming lets a timer be added just before it runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.race: Callable[[], None] | None = None
+
+    def clear(self) -> None:
+        race, self.race = self.race, None
+        if race is not None:
+            adder = threading.Thread(target=race)
+            adder.start()
+            adder.join()
+        super().clear()
+
+
+def test_a_timer_added_while_the_ticker_goes_to_sleep_is_not_missed(ctx: Context, clock: ManualClock) -> None:
+    Counter.ticks = []
+    ref = ctx.supervisor.start_child(ChildSpec("counter", Counter))
+    assert ref is not None
+    wake = _RacingWake()
+    ctx.ticker._wake = wake  # noqa: SLF001 (the race is between the ticker's thread and every())
+    ctx.ticker.every(1000.0, ref, "far")
+    assert clock.wait_for_waiters(1)  # asleep until t+1000
+    wake.race = lambda: ctx.ticker.every(1.0, ref, "near")
+    ctx.ticker.cancel(("not", "a timer"))  # a poke: the ticker wakes, re-reads its schedule, races the add
+    wait_until(lambda: wake.race is None, what="the race to run")
+    assert clock.wait_for_waiters(1)
+    clock.advance(1.0)
+    wait_until(lambda: [t.timer for t in Counter.ticks] == ["near"], what="the timer added during the race to fire")
