@@ -42,6 +42,7 @@ from actors._registry import LOSSLESS, Drain, Filter, Policy, Subscription
 from bms.errors import BmsError, ConfigError, StoreError
 from bms.logs import get_logger
 from bms.messages import Ping
+from bms.supervision import Health
 
 if TYPE_CHECKING:
     from actors._context import Context
@@ -91,6 +92,7 @@ class BmsActor(pykka.ThreadingActor):
         self.log = get_logger(name)
         self.cancel: threading.Event = ctx.supervisor.cancel_event(name)  # set when stopping
         self._subscriptions: dict[tuple[type, str], Subscription] = {}
+        self._stranded = 0  # messages drained from a subscription and not yet handled
 
     # ------------------------------------------------------------ overridables
     def setup(self) -> None:
@@ -157,7 +159,8 @@ class BmsActor(pykka.ThreadingActor):
         return getattr(self, attr)(message)
 
     def _drain(self, note: Drain) -> None:
-        for msg in note.subscription.take():
+        taken = note.subscription.take()
+        for i, msg in enumerate(taken):
             try:
                 self.on_receive(msg)
             except _FATAL:
@@ -165,7 +168,11 @@ class BmsActor(pykka.ThreadingActor):
             except BaseException as err:
                 if is_refusal(err):
                     self.log.warning("message refused", message_type=type(msg).__name__, error=str(err))
-                elif not self._failed(msg, err):
+                    continue
+                self._stranded = len(taken) - i - 1  # drained but not handled: lost if the actor gives up
+                carried_on = self._failed(msg, err, retry=True)
+                self._stranded = 0
+                if not carried_on:
                     return
 
     # ------------------------------------------------------------- the loop
@@ -193,7 +200,8 @@ class BmsActor(pykka.ThreadingActor):
                 if reply is not None:
                     reply.set_exception(exc_info=sys.exc_info())
                 if not is_refusal(err):
-                    self._failed(envelope.message, err)
+                    # an event is retried after the restart; an ask's caller has its answer (the error)
+                    self._failed(envelope.message, err, retry=reply is None)
                 elif reply is None:
                     self.log.warning(
                         "message refused", message_type=type(envelope.message).__name__, error=str(err)
@@ -202,8 +210,16 @@ class BmsActor(pykka.ThreadingActor):
                 if reply is not None:
                     reply.set(response)
 
-    def _failed(self, message: Any, err: BaseException) -> bool:
-        """Handle a failure per policy. True if the actor carries on."""
+    def _failed(self, message: Any, err: BaseException, retry: bool = False) -> bool:
+        """Handle a failure per policy. True if the actor carries on.
+
+        With ``retry`` the event that failed is handled once more after the
+        restart (a store that could not write gets the same batch again). If
+        it fails again on the rebuilt state it is dropped and counted as lost
+        (a poison message does not restart the actor for ever); the second
+        failure counts toward the restart intensity, so a store that stays
+        broken ends Down with its reason.
+        """
         sup = self.ctx.supervisor
         msg_type = "setup" if message is None else type(message).__name__
         while True:
@@ -214,14 +230,15 @@ class BmsActor(pykka.ThreadingActor):
                 where="".join(traceback.format_tb(err.__traceback__)[-2:]).strip(),
             )
             decision = sup.child_failed(self.name, msg_type, err)
+            lost = 1 if retry and message is not None else 0
             if decision.action != "restart":
-                self._give_up(decision.action, err)
+                self._give_up(decision.action, err, lost)
                 return False
             if decision.delay > 0 and not self.clock.wait(decision.delay, self.cancel):
-                self._give_up("stop", err)
+                self._give_up("stop", err, lost)
                 return False
             if self.cancel.is_set():
-                self._give_up("stop", err)
+                self._give_up("stop", err, lost)
                 return False
             try:
                 self.teardown()
@@ -235,11 +252,39 @@ class BmsActor(pykka.ThreadingActor):
                 err, msg_type = setup_err, "setup"
                 continue
             sup.child_restarted(self.name, decision)
-            return True
+            if not retry or message is None:
+                return True
+            return self._handle_again(message, msg_type)
 
-    def _give_up(self, action: str, err: BaseException) -> None:
-        queued = self.actor_inbox.qsize()  # type: ignore[attr-defined]  # a queue.SimpleQueue
+    def _handle_again(self, message: Any, msg_type: str) -> bool:
+        """Handle the failed event once more on the rebuilt state; a second failure drops it, counted."""
+        try:
+            self._handle_receive(message)
+        except _FATAL:
+            raise
+        except BaseException as again:
+            if is_refusal(again):
+                self.log.warning("message refused", message_type=msg_type, error=str(again))
+                return True
+            self.log.error("message dropped: it failed again after the restart", message_type=msg_type,
+                           error=repr(again))
+            decision = self.ctx.supervisor.child_failed(self.name, msg_type, again)
+            if decision.action != "restart":
+                self._give_up(decision.action, again, 1)
+                return False
+            self.ctx.health.lost(self.name, 1)
+            self.ctx.supervisor.report(self.name, Health.HEALTHY,
+                                       f"a {msg_type} failed again after a restart and was dropped: {again!r}")
+            return True
+        self.log.info("message handled after restart", message_type=msg_type)
+        return True
+
+    def _give_up(self, action: str, err: BaseException, failed: int = 0) -> None:
+        buffered = sum(sub.pending() for sub in self._subscriptions.values())
+        queued = self.actor_inbox.qsize() + self._stranded + buffered + failed  # type: ignore[attr-defined]
         self.log.error("actor stopped by its supervisor", action=action, queued_messages_lost=queued)
+        if queued:
+            self.ctx.health.lost(self.name, queued)
         pykka.ActorRegistry.unregister(self.actor_ref)
         self.actor_stopped.set()
         self._unsubscribe_all()

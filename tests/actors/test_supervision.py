@@ -8,10 +8,10 @@ import pykka
 import pytest
 
 from actors import BmsActor, ChildSpec, Context, handles
-from actors._registry import LOSSLESS
+from actors._registry import LOSSLESS, merged
 from bms.clock import ManualClock
 from bms.errors import Conflict, StoreError, WriteRefused
-from bms.messages import ActorFailed, ActorRestarted, HealthChanged, Message
+from bms.messages import ActorFailed, ActorRestarted, HealthChanged, Message, PointValue, ValueChanged
 from bms.supervision import Decision, RestartPolicy, RestartTracker
 from tests.conftest import wait_until
 
@@ -40,6 +40,9 @@ class Recorder(BmsActor):
 
     @handles(Job)
     def job(self, msg: Job) -> int:
+        if msg.n == -101 and msg.n in self.fail_on:  # a store error that goes away
+            self.fail_on.discard(msg.n)
+            raise StoreError("store.db: cannot write: database is locked")
         if msg.n in self.fail_on:
             self.fail_on.discard(msg.n)
             raise RuntimeError(f"boom on {msg.n}")
@@ -85,7 +88,7 @@ def test_failure_on_third_of_ten_loses_nothing(ctx: Context) -> None:
     for n in range(10):
         ref.tell(Job(n))
     assert done.wait(5)
-    assert seen == [0, 1, 3, 4, 5, 6, 7, 8, 9]
+    assert seen == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]  # Job(2) is handled again after the restart
     assert setups == [0, 1]  # state rebuilt once
     status = ctx.health.get("worker")
     assert status is not None and status.restarts == 1 and status.state == "Healthy"
@@ -123,15 +126,37 @@ def test_a_conflict_is_a_refusal_too(ctx: Context) -> None:
 
 
 def test_a_store_error_is_a_failure_not_a_refusal(ctx: Context) -> None:
-    ref, seen, setups = _start(ctx, RestartPolicy(max_restarts=5, within=60, backoff_initial=0.0))
+    ref, seen, setups = _start(ctx, RestartPolicy(max_restarts=5, within=60, backoff_initial=0.0), fail_on={-101})
     with pytest.raises(StoreError, match="disk I/O error"):  # the caller still gets it
         ref.ask(Job(-100), timeout=5)
-    ref.tell(Job(-100))
+    ref.tell(Job(-101))  # an event: handled again after the restart (then refused as negative)
     assert ref.ask(Job(5), timeout=5) == 10
     assert setups == [0, 1, 2]  # restarted (state rebuilt from its store) after each
     status = ctx.health.get("worker")
     assert status is not None and status.failures == 2 and status.restarts == 2
-    assert "disk I/O error" in status.last_error
+    assert "database is locked" in status.last_error
+
+
+def test_an_event_that_fails_again_after_the_restart_is_dropped_counted_and_the_actor_goes_on(ctx: Context) -> None:
+    ref, seen, setups = _start(ctx, RestartPolicy(max_restarts=3, within=60, backoff_initial=0.0))
+    ref.tell(Job(-100))  # the disk stays broken for this one
+    ref.tell(Job(7))
+    assert ref.ask(Job(8), timeout=5) == 16
+    assert seen == [7, 8] and setups == [0, 1]
+    status = ctx.health.get("worker")
+    assert status is not None and status.state == "Healthy" and status.failures == 2 and status.lost == 1
+    assert status.reason.startswith("a Job failed again after a restart and was dropped: StoreError(")
+
+
+def test_a_store_that_stays_broken_ends_down_with_its_losses_counted(ctx: Context) -> None:
+    ref, seen, setups = _start(ctx, RestartPolicy(max_restarts=3, within=60, backoff_initial=0.0))
+    for _ in range(3):
+        ref.tell(Job(-100))
+    ref.tell(Job(7))
+    wait_until(lambda: not ref.is_alive(), what="actor stopped")
+    status = ctx.health.get("worker")
+    assert status is not None and status.state == "Down" and "disk I/O error" in status.reason
+    assert status.lost == 4 and seen == []  # every Job: two failed twice, two were queued when it stopped
 
 
 def test_intensity_exceeded_marks_down(ctx: Context) -> None:
@@ -142,7 +167,9 @@ def test_intensity_exceeded_marks_down(ctx: Context) -> None:
     wait_until(lambda: not ref.is_alive(), what="actor stopped")
     status = ctx.health.get("worker")
     assert status is not None and status.state == "Down"
-    assert "1 queued messages not processed" in status.reason  # Job(4) is reported, not silently lost
+    assert seen == [1, 2]  # each retried after its restart; Job(3) fails past the intensity
+    assert "2 queued messages not processed" in status.reason  # Job(3) and Job(4), reported, not silently lost
+    assert status.lost == 2
 
 
 def test_escalation_calls_handler(ctx: Context) -> None:
@@ -162,12 +189,12 @@ def test_backoff_waits_on_the_clock(ctx: Context, clock: ManualClock) -> None:
     ref.tell(Job(2))  # second failure: waits 10 s of clock time
     ref.tell(Job(3))
     assert clock.wait_for_waiters(1)
-    assert seen == [] and setups == [0, 1]
+    assert seen == [1] and setups == [0, 1]  # Job(1) handled again after its restart
     clock.advance(9.9)
     assert clock.wait_for_waiters(1)  # still waiting
-    assert seen == []
+    assert seen == [1]
     clock.advance(0.2)
-    wait_until(lambda: seen == [3], what="job after backoff")
+    wait_until(lambda: seen == [1, 2, 3], what="jobs after backoff")
     assert setups == [0, 1, 2]
 
 
@@ -254,7 +281,38 @@ def test_what_is_published_while_an_actor_restarts_reaches_it(ctx: Context) -> N
     for n in range(2, 7):
         ctx.registry.publish(Job(n))  # published while the actor rebuilds its state
     release.set()
-    wait_until(lambda: seen == [2, 3, 4, 5, 6], what="every job published during the restart")
+    wait_until(lambda: seen == [1, 2, 3, 4, 5, 6], what="the failed job again, then every job published meanwhile")
     assert len(ctx.registry.subscriptions()) == 1  # the same subscription, not a second one
     ctx.supervisor.stop_all()
     assert ctx.registry.subscriptions() == []  # gone when the actor stops for good
+
+
+class BatchWriter(BmsActor):
+    """Takes ValueChanged through a merged subscription; the first batch it sees fails once (a store hiccup)."""
+
+    def __init__(self, name: str, ctx: Context, got: list[float], hiccups: list[int]) -> None:
+        super().__init__(name, ctx)
+        self.got, self.hiccups = got, hiccups
+
+    def setup(self) -> None:
+        self.subscribe(ValueChanged, merged(1_000))
+
+    @handles(ValueChanged)
+    def write(self, batch: ValueChanged) -> None:
+        if self.hiccups:
+            self.hiccups.pop()
+            raise StoreError("values.db: database is locked")
+        self.got.extend(v.value for v in batch.values)  # type: ignore[misc]
+
+
+def test_a_drained_batch_that_failed_is_written_after_the_restart(ctx: Context) -> None:
+    got: list[float] = []
+    ref = ctx.supervisor.start_child(ChildSpec("writer", BatchWriter, {"got": got, "hiccups": [1]},
+                                               RestartPolicy(backoff_initial=0.0)))
+    assert ref is not None
+    for i in range(50):
+        ctx.registry.publish(ValueChanged(values=(PointValue("p", float(i), float(i)),)))
+    wait_until(lambda: len(got) == 50, what="every value written")
+    assert got == [float(i) for i in range(50)]
+    status = ctx.health.get("writer")
+    assert status is not None and status.restarts == 1 and status.lost == 0

@@ -83,7 +83,7 @@ def test_a_timer_added_while_the_ticker_goes_to_sleep_is_not_missed(ctx: Context
     ref = ctx.supervisor.start_child(ChildSpec("counter", Counter))
     assert ref is not None
     wake = _RacingWake()
-    ctx.ticker._wake = wake  # noqa: SLF001 (the race is between the ticker's thread and every())
+    ctx.ticker._wake = wake
     ctx.ticker.every(1000.0, ref, "far")
     assert clock.wait_for_waiters(1)  # asleep until t+1000
     wake.race = lambda: ctx.ticker.every(1.0, ref, "near")
