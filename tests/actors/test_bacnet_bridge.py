@@ -15,7 +15,7 @@ from actors._base import BmsActor, handles
 from actors._supervisor import ChildSpec
 from actors.components.bacnet import BacnetBridge, bacnet_bridges
 from actors.components.bacnet._liveness import DeviceLiveness
-from actors.components.sim_bacnet import BacnetSimulatorActor, bacnet_simulator, simulated_devices
+from actors.components.sim_bacnet import BacnetSimulatorActor, BacnetSimulatorThread, bacnet_simulator, simulated_devices
 from actors.platform import Platform
 from bms.clock import ManualClock
 from bms.config import (
@@ -43,7 +43,7 @@ from bms.messages import (
     SampleBatch,
     WriteResult,
 )
-from bms.sim.bacnet import BacnetSimulator, BacnetSimulatorThread, SimDevice
+from bms.sim.bacnet import BacnetSimulator, SimDevice
 from bms.supervision import Health
 from tests.bms.bacnet.loopback import free_port, host, profile
 from tests.conftest import wait_until
@@ -79,7 +79,7 @@ class Collector(BmsActor):
 def sim() -> Iterator[BacnetSimulatorThread]:
     devices = [SimDevice(AHU_ID, host(20), AHU), SimDevice(VAV1_ID, host(21), VAV),
                SimDevice(VAV2_ID, host(22), VAV), SimDevice(SPARE_ID, host(23), VAV)]
-    running = BacnetSimulator(devices, free_port(), interval=None).start_in_thread()
+    running = BacnetSimulatorThread(BacnetSimulator(devices, free_port(), interval=None))
     try:
         yield running
     finally:
@@ -252,7 +252,7 @@ def test_object_list_change_is_reported_on_recovery(ctx: Context, sim: BacnetSim
     bigger = Profile(name="vav2", protocol="bacnet", equip="vav",
                      points=[*VAV.points, PointSpec(key="co2", name="Zone CO2", bacnet=BacnetBinding(object="analog-input,9"))])
     other = BacnetSimulator([SimDevice(SPARE_ID, host(23), bigger)], sim.simulator.device_port, interval=None)
-    replaced = other.start_in_thread()  # the "same" device, re-flashed with one more object
+    replaced = BacnetSimulatorThread(other)  # the "same" device, re-flashed with one more object
     try:
         site.advance_until(lambda: site.of(ObjectListChanged), 2.0, what="ObjectListChanged")
         (change,) = site.of(ObjectListChanged)

@@ -20,14 +20,14 @@ import pytest
 from actors import BmsActor, ChildSpec, Context, handles
 from actors.components.modbus import ModbusBridge, modbus_bridges
 from actors.components.modbus._device import Liveness, line_timeout
-from actors.components.sim_modbus import ModbusSimulators, modbus_simulators
+from actors.components.sim_modbus import ModbusSimulators, ModbusSimulatorThread, modbus_simulators
 from actors.platform import Platform
 from bms.clock import ManualClock
 from bms.config import DeviceSpec, ModbusBinding, ModbusNetwork, PointSpec, Profile, Settings, load_scenario
 from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, Message, SampleBatch, WriteResult
 from bms.modbus import plan_reads
 from bms.sim.cli import ModbusServer
-from bms.sim.modbus import ModbusSimulator, SimulatorThread
+from bms.sim.modbus import ModbusSimulator
 from tests.bms.modbus.conftest import profile
 from tests.conftest import ROOT, wait_until
 
@@ -69,9 +69,9 @@ class Seen:
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatorThread]:
+def sim() -> Iterator[ModbusSimulatorThread]:
     units = {METER: profile("power-meter"), TEST: profile("modbus-test")}
-    handle = ModbusSimulator(units, interval=3600.0).start_in_thread()
+    handle = ModbusSimulatorThread(ModbusSimulator(units, interval=3600.0))
     try:
         yield handle
     finally:
@@ -123,7 +123,7 @@ def plan_size(prof: str, dev_id: str) -> int:
 
 
 def test_each_poll_publishes_one_batch_of_the_simulators_values(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("m1", sim.port), profile("power-meter")),
                 (device("t1", sim.port, TEST, "modbus-test"), profile("modbus-test"))])
     sim.set_point(TEST, "float64_dcba", -12.625)
@@ -151,7 +151,7 @@ def test_each_poll_publishes_one_batch_of_the_simulators_values(
 
 
 def test_an_unreachable_device_goes_down_while_another_keeps_publishing(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("dead", closed_port()), profile("power-meter")),
                 (device("m1", sim.port), profile("power-meter"))])
     for cycle in range(1, 4):
@@ -172,7 +172,7 @@ def test_an_unreachable_device_goes_down_while_another_keeps_publishing(
 
 
 def test_a_silent_unit_goes_down_and_recovers(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("m1", sim.port, timeout=SHORT), profile("power-meter"))])
     wait_until(lambda: len(seen.batches("m1")) == 1, what="first poll")
     sim.simulator.set_silent(METER)
@@ -197,7 +197,7 @@ def test_a_silent_unit_goes_down_and_recovers(
 
 
 def test_exception_replies_fault_only_their_points(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     test = profile("modbus-test")
     ghost = PointSpec(key="ghost", name="Not served", modbus=ModbusBinding(table="holding", address=5000))
     with_ghost = msgspec.structs.replace(test, points=[*test.points, ghost])
@@ -279,7 +279,7 @@ def results(seen: Seen, request_id: int) -> list[WriteResult]:
 
 
 def test_device_writes_reach_the_simulator(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("t1", sim.port, TEST, "modbus-test"), profile("modbus-test")),
                 (device("m1", sim.port), profile("power-meter"))])
     wait_until(lambda: seen.batches("t1"), what="first poll")
@@ -311,7 +311,7 @@ def test_device_writes_reach_the_simulator(
 
 
 def test_a_write_to_a_silent_device_reports_the_timeout(
-        ctx: Context, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("m1", sim.port, timeout=SHORT), profile("power-meter"))])
     wait_until(lambda: seen.batches("m1"), what="first poll")
     sim.simulator.set_silent(METER)
@@ -406,7 +406,7 @@ class FragileBridge(ModbusBridge):
 
 
 def test_a_restarted_bridge_polls_and_writes_once_again(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     kwargs = {"network": "test", "spec": NET, "devices": ((device("t1", sim.port, TEST, "modbus-test"),
                                                            profile("modbus-test")),)}
     ref = ctx.supervisor.start_child(ChildSpec("modbus.test", FragileBridge, kwargs=kwargs))

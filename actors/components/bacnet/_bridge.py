@@ -24,6 +24,7 @@ import pykka
 
 from actors._base import BmsActor, handles
 from actors._context import Context
+from actors._loop import LoopThread
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._poller import NetworkPoller
 from actors.components.bacnet._targets import (
@@ -37,7 +38,6 @@ from actors.platform import Platform
 from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
 from bms.errors import BmsError
-from bms.loop import LoopThread
 from bms.messages import DeviceAccepted, DevicePriority, DeviceWrite, GetNode, ListNodes, ReadDevicePriority, Tick
 from bms.model import Node
 from bms.supervision import Health

@@ -1,7 +1,7 @@
 """The Modbus bridges: one supervised actor per Modbus network of the scenario.
 
 A :class:`ModbusBridge` (component ``modbus.<network>``) polls its devices
-on an asyncio loop it owns (:class:`~bms.loop.LoopThread`):
+on an asyncio loop it owns (:class:`~actors._loop.LoopThread`):
 
 * each device has a :class:`~bms.modbus.ModbusDeviceSession`, a block plan
   made once, and a ticker timer at its ``poll_interval`` (default 5 s);
@@ -25,7 +25,7 @@ TCP devices each get their own connection (a dead one never holds up
 another); the devices of an RTU network share one serial line whose
 requests are serialised and which waits as long as its slowest device.
 Polls due together start on the loop with one wake-up
-(:meth:`~bms.loop.LoopThread.spawn`); their results come back to the actor
+(:meth:`~actors._loop.LoopThread.spawn`); their results come back to the actor
 as :class:`PollDone` messages, so device state lives in the actor's thread.
 """
 
@@ -37,6 +37,7 @@ from typing import Any
 
 from actors._base import BmsActor, handles
 from actors._context import Context
+from actors._loop import LoopThread
 from actors._supervisor import ChildSpec
 from actors.components.modbus._device import (
     BACKOFF_INITIAL,
@@ -52,7 +53,6 @@ from actors.components.modbus._device import (
 from actors.platform import Platform
 from bms.config import DeviceSpec, ModbusNetwork, Profile
 from bms.errors import BmsError, ConfigError, ProtocolError
-from bms.loop import LoopThread
 from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
 from bms.modbus import ModbusConnection, SerialLink
 from bms.supervision import Health
