@@ -19,7 +19,7 @@ import pytest
 
 from actors import BmsActor, ChildSpec, Context, handles
 from actors.components.modbus import ModbusBridge, modbus_bridges
-from actors.components.modbus._device import Liveness, line_timeout
+from actors.components.modbus._device import line_timeout
 from actors.components.sim_modbus import ModbusSimulators, ModbusSimulatorThread, modbus_simulators
 from actors.platform import Platform
 from bms.clock import ManualClock
@@ -168,7 +168,7 @@ def test_an_unreachable_device_goes_down_while_another_keeps_publishing(
     assert all(s.fault is None for b in seen.batches("m1") for s in b.samples)
     status = ctx.health.get("modbus.test")
     assert status is not None and status.state == "Degraded"
-    assert status.reason.startswith("1 of 2 device(s) down: dead (cannot connect")
+    assert status.reason.startswith("1 of 2 devices down: dead (cannot connect")
 
 
 def test_a_silent_unit_goes_down_and_recovers(
@@ -194,6 +194,35 @@ def test_a_silent_unit_goes_down_and_recovers(
     order = [type(m).__name__ for m in seen.out if isinstance(m, (DeviceDown, DeviceRecovered))]
     assert order == ["DeviceDown", "DeviceRecovered"]
     assert ctx.health.get("modbus.test").state == "Healthy"  # type: ignore[union-attr]
+
+
+def test_a_device_that_never_answered_is_named_not_counted_as_answering(
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
+    start(ctx, [(device("dead", closed_port()), profile("power-meter")),
+                (device("m1", sim.port), profile("power-meter"))], down_after=5)
+    wait_until(lambda: seen.batches("dead") and seen.batches("m1"), what="first polls")
+    expected = "1 of 2 devices answering; 1 not answered yet: dead"
+    wait_until(lambda: ctx.health.get("modbus.test").reason == expected, what="the health")  # type: ignore[union-attr]
+    assert ctx.health.get("modbus.test").state == "Healthy"  # type: ignore[union-attr]
+
+
+def test_a_write_the_device_takes_ends_its_down_state_at_once(
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
+    start(ctx, [(device("m1", sim.port, timeout=SHORT), profile("power-meter"))], down_after=1,
+          backoff_initial=3600.0, backoff_max=3600.0)
+    wait_until(lambda: len(seen.batches("m1")) == 1, what="first poll")
+    sim.simulator.set_silent(METER)
+    tick(clock)
+    wait_until(lambda: seen.of(DeviceDown), what="DeviceDown")
+    assert ctx.health.get("modbus.test").state == "Degraded"  # type: ignore[union-attr]
+    sim.simulator.set_silent(METER, False)
+    ctx.registry.publish(DeviceWrite("m1/demand_limit", 300.0, 8, request_id=7))
+    wait_until(lambda: seen.of(DeviceRecovered) and results(seen, 7), what="recovered by the write, with no poll")
+    assert results(seen, 7)[0].ok and len(seen.batches("m1")) == 2
+    wait_until(lambda: ctx.health.get("modbus.test").state == "Healthy", what="healthy again")  # type: ignore[union-attr]
+    tick(clock)  # polled at its normal pace again, not an hour later
+    wait_until(lambda: len(seen.batches("m1")) == 3, what="the next poll")
+    assert seen.batches("m1")[-1].samples[0].fault is None
 
 
 def test_exception_replies_fault_only_their_points(
@@ -256,19 +285,6 @@ def test_a_short_reply_is_rejected_not_decoded(ctx: Context, seen: Seen) -> None
                       "malformed reply to input 100..120: asked 21 registers, got 20"}
     assert all(s.value is None for s in seen.batches("m1")[0].samples)
     assert not seen.of(DeviceDown)
-
-
-def test_liveness_backs_off_exponentially_up_to_the_cap() -> None:
-    live = Liveness(down_after=3, initial=1.0, maximum=8.0)
-    waits = []
-    for n in range(6):
-        became_down = live.failed(100.0, 1000.0 + n, "no reply")
-        assert became_down == (n == 2)
-        waits.append(live.retry_at - 100.0)
-    assert waits == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
-    assert not live.may_poll(107.9) and live.may_poll(108.0)
-    assert live.answered(1010.0) == 1010.0 - 1002.0
-    assert live.answered(1011.0) is None and live.may_poll(0.0)
 
 
 # ----------------------------------------------------------------- writes
