@@ -8,6 +8,6 @@ Plain classes and functions, no threads: the bridges and the devices
 service in ``actors/`` own them.
 """
 
-from bms.devices._liveness import DeviceLiveness, DeviceState, liveness_health
+from bms.devices._liveness import DeviceLiveness, LivenessState, liveness_health
 
-__all__ = ["DeviceLiveness", "DeviceState", "liveness_health"]
+__all__ = ["DeviceLiveness", "LivenessState", "liveness_health"]

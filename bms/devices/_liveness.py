@@ -36,7 +36,7 @@ SHOWN = 5
 """Devices named in a health reason before it says how many more there are."""
 
 
-class DeviceState(str, Enum):
+class LivenessState(str, Enum):
     UNKNOWN = "Unknown"
     UP = "Up"
     DOWN = "Down"
@@ -53,7 +53,7 @@ class DeviceLiveness:
         self.down_after = down_after
         self.base = backoff
         self.max_backoff = max(backoff, max_backoff)
-        self.state = DeviceState.UNKNOWN
+        self.state = LivenessState.UNKNOWN
         self.failures = 0
         self.reason = ""
         self.down_since: float | None = None
@@ -61,11 +61,11 @@ class DeviceLiveness:
 
     @property
     def down(self) -> bool:
-        return self.state is DeviceState.DOWN
+        return self.state is LivenessState.DOWN
 
     @property
     def up(self) -> bool:
-        return self.state is DeviceState.UP
+        return self.state is LivenessState.UP
 
     @property
     def backoff(self) -> float:
@@ -84,8 +84,8 @@ class DeviceLiveness:
         self.failures += 1
         self.reason = reason
         self.retry_at = now + self.backoff
-        if self.state is not DeviceState.DOWN and self.failures >= self.down_after:
-            self.state = DeviceState.DOWN
+        if self.state is not LivenessState.DOWN and self.failures >= self.down_after:
+            self.state = LivenessState.DOWN
             self.down_since = now
             return True
         return False
@@ -93,7 +93,7 @@ class DeviceLiveness:
     def answered(self, now: float) -> float | None:
         """The device answered (a poll, a read or a write): Up at once. Seconds it was Down, or None."""
         since = self.down_since
-        self.state = DeviceState.UP
+        self.state = LivenessState.UP
         self.failures = 0
         self.reason = ""
         self.down_since = None
@@ -109,7 +109,7 @@ def liveness_health(devices: Mapping[str, DeviceLiveness], problems: Sequence[st
     answered yet, which never count as answering.
     """
     down = [(device_id, live) for device_id, live in devices.items() if live.down]
-    waiting = [device_id for device_id, live in devices.items() if live.state is DeviceState.UNKNOWN]
+    waiting = [device_id for device_id, live in devices.items() if live.state is LivenessState.UNKNOWN]
     answering = len(devices) - len(down) - len(waiting)
     parts: list[str] = []
     if down:

@@ -55,7 +55,7 @@ from actors.components.modbus._device import (
 )
 from actors.platform import Platform
 from bms.config import DeviceSpec, ModbusNetwork, Profile
-from bms.devices import DeviceLiveness, DeviceState, liveness_health
+from bms.devices import DeviceLiveness, LivenessState, liveness_health
 from bms.errors import BmsError, ConfigError, ProtocolError
 from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
 from bms.modbus import ModbusConnection, SerialLink
@@ -226,7 +226,7 @@ class ModbusBridge(BmsActor):
 
     def _answered(self, dev: PolledDevice) -> None:
         """The device answered (a poll or a write): Up at once, whatever its backoff says."""
-        first = dev.liveness.state is DeviceState.UNKNOWN
+        first = dev.liveness.state is LivenessState.UNKNOWN
         down_for = dev.liveness.answered(self.clock.monotonic())
         if down_for is not None:
             self.log.info("modbus device recovered", device=dev.id, down_for=round(down_for, 3))

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bms.devices import DeviceLiveness, DeviceState, liveness_health
+from bms.devices import DeviceLiveness, LivenessState, liveness_health
 from bms.supervision import Health
 
-UNKNOWN, UP, DOWN = DeviceState.UNKNOWN, DeviceState.UP, DeviceState.DOWN
+UNKNOWN, UP, DOWN = LivenessState.UNKNOWN, LivenessState.UP, LivenessState.DOWN
 
 
-def run(live: DeviceLiveness, steps: str) -> list[tuple[DeviceState, float | bool | None, float]]:
+def run(live: DeviceLiveness, steps: str) -> list[tuple[LivenessState, float | bool | None, float]]:
     """Apply outcomes at t = 0, 10, 20...: ``a`` answered, ``f`` failed. Each: (state, what it returned, backoff)."""
-    seen: list[tuple[DeviceState, float | bool | None, float]] = []
+    seen: list[tuple[LivenessState, float | bool | None, float]] = []
     for n, step in enumerate(steps):
         now = 10.0 * n
         returned = live.answered(now) if step == "a" else live.failed(now, f"no answer at {now:g}")
@@ -36,7 +36,7 @@ def run(live: DeviceLiveness, steps: str) -> list[tuple[DeviceState, float | boo
     # Down from Unknown, then the first answer: Up, with how long it was down
     ("fffa", [(UNKNOWN, False, 0.0), (UNKNOWN, False, 0.0), (DOWN, True, 2.0), (UP, 10.0, 0.0)]),
 ])
-def test_transitions(steps: str, expected: list[tuple[DeviceState, float | bool | None, float]]) -> None:
+def test_transitions(steps: str, expected: list[tuple[LivenessState, float | bool | None, float]]) -> None:
     assert run(DeviceLiveness(down_after=3, backoff=1.0, max_backoff=8.0), steps) == expected
 
 
