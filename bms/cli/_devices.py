@@ -280,8 +280,9 @@ def accept_device(device_id: str, profile: str | None, equip_id: str | None, sce
         site = _site(scenario)
         with _commissioning(path, site) as devices:
             stored = devices.acceptable(device_id)
-            if profile is not None:
-                _check_profile(site, profile)
+        if profile is not None:
+            _check_profile(site, profile)
+        with _commissioning(path, site) as devices:
             record = devices.defer(stored, profile, equip_id)
     _show(record, as_json)
     if not as_json and not _daemon_running(path):

@@ -13,9 +13,9 @@ out through ``publish`` (the registry, thread-safe):
   flags)``; COV notifications of one loop iteration go out as one batch;
 * :class:`DeviceDown` after ``down_after`` consecutive failed polls (then
   exponential backoff, :class:`~bms.devices.DeviceLiveness`),
-  :class:`DeviceRecovered` at the first answer: a poll, a successful write
-  or priority read, whatever the backoff says; :class:`DeviceMonitorCycle` from :meth:`monitor`;
-  :class:`ObjectListChanged` when the object list differs (checked on
+  :class:`DeviceRecovered` at the first answer (a poll, a successful write
+  or priority read, whatever the backoff says); :class:`DeviceMonitorCycle`
+  from :meth:`monitor`; :class:`ObjectListChanged` when the object list differs (checked on
   recovery and every ``object_check_interval`` seconds);
 * :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`).
 

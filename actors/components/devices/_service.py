@@ -103,13 +103,14 @@ class DevicesService(BmsActor):
         self.site = site
         self.store: DiscoveryStore | None = None
         self.commissioning: Commissioning | None = None
+        self.online: dict[str, bool] = {}  # device or equipment id -> answering (kept across restarts)
         self._answering: frozenset[str] = frozenset()  # read by the SampleBatch filter on other threads
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
         self.store = DiscoveryStore(self.ctx.data_dir / "discovery.db")
         self.commissioning = Commissioning(self.site, self.store, self.ctx.data_dir)
-        self._answering = frozenset()
+        self.commissioning.online = self.online
         for kind in (DeviceDown, DeviceRecovered):
             self.subscribe(kind, name=f"{self.name}:{kind.__name__}")
         # a device's first good poll says it is online; later batches of it are not even delivered
@@ -172,9 +173,8 @@ class DevicesService(BmsActor):
         return device is not None and device not in self._answering
 
     def _set_online(self, device_id: str, online: bool) -> None:
-        known = self._commissioning.online
-        known[device_id] = online
-        self._answering = frozenset(d for d, up in known.items() if up)
+        self.online[device_id] = online
+        self._answering = frozenset(d for d, up in self.online.items() if up)
 
     @handles(SampleBatch)
     def on_samples(self, batch: SampleBatch) -> None:
