@@ -7,7 +7,9 @@ which thread.
 from actors._base import BmsActor, handles, is_refusal
 from actors._context import Context, make_context
 from actors._health import HealthBoard
+from actors._loop import LoopThread
 from actors._registry import LOSSLESS, Registry, Subscription, drop_oldest, latest, merged
+from actors._served import ServedThread
 from actors._supervisor import ChildSpec, Supervisor
 from actors._ticker import Ticker
 
@@ -17,7 +19,9 @@ __all__ = [
     "ChildSpec",
     "Context",
     "HealthBoard",
+    "LoopThread",
     "Registry",
+    "ServedThread",
     "Subscription",
     "Supervisor",
     "Ticker",

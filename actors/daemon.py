@@ -66,8 +66,12 @@ def run(
     stop = threading.Event()
     exit_code = 0
 
+    received: list[str] = []
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal received, stopping", signal=signal.Signals(signum).name)
+        # no logging here: the handler runs on the main thread, which may be inside a log write
+        # holding the logger's lock (a SIGTERM right after "running" deadlocked the stop)
+        received.append(signal.Signals(signum).name)
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -91,6 +95,12 @@ def run(
             ready.set()
         while not stop.wait(0.5):
             pass
+        if received:
+            log.info("signal received, stopping", signal=received[0])
+    except BaseException as err:  # a refused start (config, a critical store) or a crash: the exit code is 1
+        exit_code = 1
+        log.error("daemon cannot run", error=str(err) or type(err).__name__)
+        raise
     finally:
         if platform is not None:
             leaked = platform.stop()

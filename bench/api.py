@@ -162,12 +162,13 @@ device_instance = 1001
 
 
 def bench_device_stream(changes: int) -> None:
+    from actors.components.sim_bacnet import BacnetSimulatorThread
     from bms.config import load_profile
     from bms.sim.bacnet import BacnetSimulator
 
     profile, problems = load_profile(ROOT / "conf/profiles/ahu.toml")
     assert profile is not None, problems
-    sim = BacnetSimulator([(1001, DEVICE_ADDRESS, profile)], DEVICE_PORT, interval=None).start_in_thread()
+    sim = BacnetSimulatorThread(BacnetSimulator([(1001, DEVICE_ADDRESS, profile)], DEVICE_PORT, interval=None))
     try:
         with tempfile.TemporaryDirectory(prefix="bms-bench-api-device-") as tmp:
             data = Path(tmp)

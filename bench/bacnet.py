@@ -39,6 +39,7 @@ from bacpypes3.primitivedata import ObjectIdentifier
 
 from actors.components.bacnet._poller import NetworkPoller
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
+from actors.components.sim_bacnet import BacnetSimulatorThread
 from bms.bacnet import await_bound, close_application
 from bms.clock import WallClock
 from bms.config import BacnetBinding, BacnetNetwork, PointSpec, Profile
@@ -168,7 +169,7 @@ def _serve(conn: Any, devices: list[SimDevice], port: int) -> None:
     """A simulator process: serve ``devices``, apply batches of values, stop on None."""
     set_level("warning")
     try:
-        thread = BacnetSimulator(devices, port, interval=None).start_in_thread(timeout=60)
+        thread = BacnetSimulatorThread(BacnetSimulator(devices, port, interval=None), timeout=60)
     except Exception as err:  # reported to the parent
         conn.send(f"failed: {err}")
         return

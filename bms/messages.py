@@ -30,6 +30,8 @@ from typing import Any, Union
 
 import msgspec
 
+from bms.model._node import Node
+
 Value = Union[float, int, bool, str, None]
 """A point value: number, boolean, text (multi-state name) or no value."""
 
@@ -125,16 +127,34 @@ class StatusChanged(Message, frozen=True):
 
 
 class EntityCreated(Message, frozen=True):
-    node_id: str
-    node_type: str
+    """A node joined the model: the node itself, so that no subscriber asks for it."""
+
+    node: Node
     ts: float
-    parent: str | None = None
+
+    @property
+    def node_id(self) -> str:
+        return self.node.id
+
+    @property
+    def node_type(self) -> str:
+        return self.node.type
+
+    @property
+    def parent(self) -> str | None:
+        return self.node.parent
 
 
 class EntityUpdated(Message, frozen=True):
-    node_id: str
+    """A node changed: the node as it is now, and the names of the fields that changed."""
+
+    node: Node
     ts: float
     fields: tuple[str, ...] = ()
+
+    @property
+    def node_id(self) -> str:
+        return self.node.id
 
 
 class EntityDeleted(Message, frozen=True):
@@ -169,11 +189,26 @@ class DeviceRecovered(Message, frozen=True):
 
 
 class DeviceAccepted(Message, frozen=True):
+    """A discovered device became part of the site: the Equip node and the Point nodes it was given.
+
+    The nodes travel with the event (as the model store holds them), so
+    the bridge, the point store and history take the device on without
+    asking the model for each point.
+    """
+
     protocol: str
     device_id: str
-    equip_id: str
-    point_ids: tuple[str, ...]
+    equip: Node
+    points: tuple[Node, ...]
     ts: float
+
+    @property
+    def equip_id(self) -> str:
+        return self.equip.id
+
+    @property
+    def point_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.points)
 
 
 class DiscoveryScanComplete(Message, frozen=True):

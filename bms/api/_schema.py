@@ -55,6 +55,9 @@ def to_schema(spec: dict[str, Any]) -> Schema:
 def _convert(spec: dict[str, Any]) -> Schema | Reference:
     if set(spec) == {"$ref"}:
         return Reference(ref=spec["$ref"])
+    if "$ref" in spec:  # a reference with a default (a Struct-valued field): allOf keeps both
+        rest = {k: v for k, v in spec.items() if k != "$ref"}
+        return _convert({**rest, "allOf": [{"$ref": spec["$ref"]}]})
     fields = _schema_fields()
     kwargs: dict[str, Any] = {}
     for key, value in spec.items():
@@ -84,7 +87,8 @@ def add_schemas(document: OpenAPI, schemas: Mapping[str, dict[str, Any]]) -> Non
     """Add JSON schemas (the site's messages) to the document's components, keeping those it has."""
     known = document.components.schemas
     for name, spec in schemas.items():
-        known.setdefault(name, to_schema(spec))
+        if name not in known:
+            known[name] = to_schema(spec)
 
 
 def optional_bodies(document: OpenAPI) -> None:

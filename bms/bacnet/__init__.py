@@ -16,24 +16,27 @@ BACnet error class and code when it refuses; per-point read errors are
 
 Where things are:
 
-=============  ===============================================================
-_units         engineering units: code <-> name <-> symbol
-_objects       object ids (``"analog-input,1"``), object types, property names
-_client        BacnetClient: lifecycle, Who-Is, ReadProperty, writes, COV
-_reads         batched reads: points (+ status flags), device and object info
-_batch         RPM sized to the device, halved when too big, RP fallback
-_wire          ReadProperty / ReadPropertyMultiple through bacpypes3
-_codec         bacpypes3 values and Error/Reject/Abort <-> bms values and errors
-_cov           CovSubscription: renewal before expiry, delivery, cancel
-_discovery     discover(): Who-Is, then every device and object, with progress
-_store         DiscoveryStore (discovery.db): devices, objects, state, changes
-_local         points served as bacpypes3 local objects (the simulator's)
-_stack         bacpypes3 application plumbing: bind, close, vendor id
-=============  ===============================================================
+===============  ===============================================================
+_units           engineering units: code <-> name <-> symbol
+_objects         object ids (``"analog-input,1"``), object types, property names
+_client          BacnetClient: lifecycle, Who-Is, ReadProperty, writes, COV
+_reads           batched reads: points (+ status flags), device and object info
+_batch           RPM sized to the device, halved when too big, RP fallback
+_wire            ReadProperty / ReadPropertyMultiple through bacpypes3
+_codec           bacpypes3 values and Error/Reject/Abort <-> bms values and errors
+_cov             CovSubscription: renewal before expiry, delivery, cancel
+_discovery       discover(): Who-Is, then every device and object, with progress
+_accept          a discovered device as Equip and Point nodes; device records; pending accepts
+_commissioning   Commissioning: records, accept and ignore decisions (devices service and CLI)
+_store           DiscoveryStore (discovery.db): devices, objects, state, changes
+_local           points served as bacpypes3 local objects (the simulator's)
+_stack           bacpypes3 application plumbing: bind, close, vendor id
+===============  ===============================================================
 """
 
 from bms.bacnet._batch import ReadFailure, refs_per_request
 from bms.bacnet._client import DEFAULT_INSTANCE, BacnetClient
+from bms.bacnet._commissioning import Commissioning
 from bms.bacnet._cov import CovSubscription, renew_after
 from bms.bacnet._discovery import DiscoveredDevice, discover
 from bms.bacnet._local import from_local, is_commandable_object, local_object, priority_levels, to_local
@@ -85,6 +88,7 @@ __all__ = [
     "VENDOR_ID",
     "BacnetClient",
     "BacnetRejected",
+    "Commissioning",
     "CovNotification",
     "CovSubscription",
     "DeviceChanges",

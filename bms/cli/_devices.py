@@ -5,14 +5,14 @@ API (the devices service). Without one, ``discover`` scans in-process with
 its own BACnet client (``--local``, default the network's address,
 127.0.0.1/8:47809) and a progress bar, and writes ``discovery.db`` itself;
 ``list``, ``show``, ``accept`` and ``ignore`` then read and write
-``discovery.db`` directly (accept marks the device Accepted and leaves the
-node creation to the daemon's next start).
+``discovery.db`` directly, deciding as the daemon's devices service does
+(:class:`~bms.bacnet.Commissioning`); accept marks the device Accepted and
+leaves the node creation to the daemon's next start.
 """
 
 from __future__ import annotations
 
 import asyncio
-import difflib
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,11 +27,11 @@ from rich.text import Text
 from bms.cli._app import cli, console, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
 from bms.cli._render import format_time
-from bms.errors import ConfigError, Conflict, NotFound
+from bms.errors import ConfigError, NotFound
 from bms.messages import DeviceRecord
 
 if TYPE_CHECKING:
-    from bms.bacnet import DiscoveredDevice, DiscoveryStore, StoredObject
+    from bms.bacnet import Commissioning, DiscoveredDevice, DiscoveryStore, StoredObject
     from bms.config import LoadedScenario
 
 _STATE_STYLES = {"Discovered": "cyan", "Accepted": "green", "Ignored": "dim", "Configured": "bold"}
@@ -104,7 +104,7 @@ def _site(scenario: Path | None) -> LoadedScenario | None:
     if scenario is not None:
         return load_scenario(scenario)
     try:
-        settings, path = load_settings(isolate=True)
+        settings, path = load_settings()
         return load_scenario(scenario_path(settings, path))
     except ConfigError:
         return None
@@ -118,47 +118,23 @@ def _store(path: Path) -> Iterator[DiscoveryStore]:
         yield store
 
 
-def _offline_records(path: Path, site: LoadedScenario | None) -> list[DeviceRecord]:
-    from bms.bacnet._accept import configured_record, discovered_record
-    from bms.config import BacnetDevice
+@contextmanager
+def _commissioning(path: Path, site: LoadedScenario | None) -> Iterator[Commissioning]:
+    """The site's devices on the data directory, decided as the daemon's devices service does."""
+    from bms.bacnet import Commissioning
 
     with _store(path) as store:
-        stored = {d.instance: d for d in store.devices()}
-    records: list[DeviceRecord] = []
-    configured: dict[int, str] = {}
-    for device in site.scenario.devices if site else []:
-        instance = device.device_instance if isinstance(device, BacnetDevice) else None
-        seen = stored.get(instance) if instance is not None else None
-        if instance is not None:
-            configured[instance] = device.id
-        records.append(configured_record(device, site.profiles.get(device.profile) if site else None, seen))
-    for instance, found in stored.items():
-        if instance not in configured:
-            note = "accepted; the daemon creates its nodes on its next start" if found.state == "Accepted" else ""
-            records.append(discovered_record(found, note=note))
-    return records
+        yield Commissioning(site, store, path)
+
+
+def _offline_records(path: Path, site: LoadedScenario | None) -> list[DeviceRecord]:
+    with _commissioning(path, site) as devices:
+        return devices.records()
 
 
 def _offline_record(path: Path, site: LoadedScenario | None, device_id: str) -> DeviceRecord:
-    from bms.bacnet._accept import instance_of
-
-    records = _offline_records(path, site)
-    instance = instance_of(device_id)
-    for record in records:
-        if record.device_id == device_id or (instance is not None and instance_of(record.device_id) == instance):
-            return record
-    close = difflib.get_close_matches(device_id, [r.device_id for r in records], n=1, cutoff=0.5)
-    raise NotFound(f"unknown device {device_id!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-
-
-def _discovered_instance(path: Path, site: LoadedScenario | None, device_id: str) -> int:
-    from bms.bacnet._accept import instance_of
-
-    record = _offline_record(path, site, device_id)
-    instance = instance_of(record.device_id)
-    if record.state == "Configured" or instance is None:
-        raise Conflict(f"device {device_id!r} is already part of the site (configured in the scenario)")
-    return instance
+    with _commissioning(path, site) as devices:
+        return devices.record(device_id)
 
 
 def _scan(path: Path, site: LoadedScenario | None, network_name: str | None, local: str | None,
@@ -191,22 +167,10 @@ def _scan(path: Path, site: LoadedScenario | None, network_name: str | None, loc
                 return await discover(client, low, high, timeout, progress, network=name)
 
         found = asyncio.run(run())
-    with _store(path) as store:
-        store.save_many(found)
     instances = {d.instance for d in found}
-    return [r for r in _offline_records(path, site) if _instance(r, site) in instances]
-
-
-def _instance(record: DeviceRecord, site: LoadedScenario | None) -> int | None:
-    from bms.bacnet._accept import instance_of
-    from bms.config import BacnetDevice
-
-    if record.protocol != "bacnet":
-        return None
-    for device in site.scenario.devices if site else []:
-        if device.id == record.device_id:
-            return device.device_instance if isinstance(device, BacnetDevice) else None
-    return instance_of(record.device_id)
+    with _commissioning(path, site) as devices:
+        devices.store.save_many(found)
+        return [r for r in devices.records() if devices.record_instance(r) in instances]
 
 
 def _show(records: Sequence[DeviceRecord] | DeviceRecord, as_json: bool) -> None:
@@ -285,12 +249,12 @@ def show_device(device_id: str, scenario: Path | None, data: Path | None, as_jso
     site = None if running else _site(scenario)
     record = connect(data).device(device_id) if running else _offline_record(path, site, device_id)
     _show(record, as_json)
-    instance = _instance(record, site)
-    if as_json or instance is None or not (path / "discovery.db").exists():
+    if as_json or not (path / "discovery.db").exists():
         return
-    with _store(path) as store:
+    with _commissioning(path, site) as devices:
+        instance = devices.record_instance(record)
         try:
-            objects = store.objects(instance)
+            objects = devices.store.objects(instance) if instance is not None else []
         except NotFound:
             return
     if objects:
@@ -311,19 +275,13 @@ def accept_device(device_id: str, profile: str | None, equip_id: str | None, sce
     if _daemon_running(path):
         record = connect(data).accept(device_id, profile, equip_id)
     else:
-        from bms.bacnet._accept import PendingAccept, read_pending, write_pending
-
         site = _site(scenario)
-        instance = _discovered_instance(path, site, device_id)
+        with _commissioning(path, site) as devices:
+            stored = devices.acceptable(device_id)
         if profile is not None:
             _check_profile(site, profile)
-        with _store(path) as store:
-            if store.get(instance).state == "Accepted":
-                raise Conflict(f"device {device_id!r} is already part of the site")
-            store.accept(instance)
-        waiting = [p for p in read_pending(path) if p.instance != instance]
-        write_pending(path, [*waiting, PendingAccept(instance=instance, profile=profile, equip_id=equip_id)])
-        record = _offline_record(path, site, device_id)
+        with _commissioning(path, site) as devices:
+            record = devices.defer(stored, profile, equip_id)
     _show(record, as_json)
     if not as_json and not _daemon_running(path):
         console.print(f"{record.device_id} accepted: no daemon runs on {path}, "
@@ -347,11 +305,6 @@ def ignore_device(device_id: str, scenario: Path | None, data: Path | None, as_j
     if _daemon_running(path):
         record = connect(data).ignore(device_id)
     else:
-        site = _site(scenario)
-        instance = _discovered_instance(path, site, device_id)
-        with _store(path) as store:
-            if store.get(instance).state == "Accepted":
-                raise Conflict(f"device {device_id!r} is part of the site: it cannot be ignored")
-            store.ignore(instance)
-        record = _offline_record(path, site, device_id)
+        with _commissioning(path, _site(scenario)) as devices:
+            record = devices.ignore(device_id)
     _show(record, as_json)

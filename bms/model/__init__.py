@@ -11,14 +11,34 @@
 * :class:`UpsertNodes` -- the command that adds nodes to the running model.
 
 Plain classes and functions, no threads: the model store actor owns a NodeStore.
+
+The store (and SQLAlchemy with it) loads on first use of ``NodeStore``,
+``Outcome`` or ``Upserted``: the messages carry nodes, and whoever only
+reads or sends messages (the CLI's client) should not pay for a database.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from bms.model._build import DISCOVERY, ORIGIN, build_nodes, build_site, retired
 from bms.model._messages import UpsertNodes
 from bms.model._node import NODE_TYPES, Binding, Capabilities, Node, NodeType, TagValue, normalised
 from bms.model._spec import POINT_TYPES, device_of, is_point, point_spec
-from bms.model._store import NodeStore, Outcome, Upserted
 from bms.model._tags import suggest_tags
+
+if TYPE_CHECKING:
+    from bms.model._store import NodeStore, Outcome, Upserted
+
+_ON_USE = frozenset({"NodeStore", "Outcome", "Upserted"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ON_USE:
+        return getattr(importlib.import_module("bms.model._store"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DISCOVERY",

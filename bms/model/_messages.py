@@ -1,5 +1,5 @@
-"""Commands to the model store that carry nodes (kept beside Node, not in bms.messages,
-so that the messages module does not pull in the model and SQLAlchemy)."""
+"""Commands to the model store that carry nodes (kept beside the model; the events that carry
+nodes, EntityCreated, EntityUpdated and DeviceAccepted, are in :mod:`bms.messages`)."""
 
 from __future__ import annotations
 

@@ -154,9 +154,9 @@ class NodeStore:
                 continue
             self._cache(node, seqs.get(node.id))
             if outcome == "created":
-                results.append(Upserted(outcome, (EntityCreated(node.id, node.type, now, node.parent),)))
+                results.append(Upserted(outcome, (EntityCreated(node, now),)))
             else:
-                results.append(Upserted(outcome, (EntityUpdated(node.id, now, fields),)))
+                results.append(Upserted(outcome, (EntityUpdated(node, now, fields),)))
         return results
 
     def delete(self, node_id: str, recursive: bool = False) -> list[EntityDeleted]:

@@ -22,7 +22,12 @@ broadcasts to the devices, for clients on the far side of a router.
 Fault injection: ``set_offline`` closes a device's sockets (it stops
 answering) and brings it back with its commands intact; ``DeviceOptions``
 can make a device refuse ReadPropertyMultiple, accept small APDUs only or
-not segment. ``start_in_thread`` runs the whole simulator on its own loop.
+not segment.
+
+A plain async server: ``await start()`` / ``await stop()`` inside a running
+loop (``bms sim bacnet`` runs it with ``asyncio.run``); the actor layer's
+``BacnetSimulatorThread`` (:mod:`actors.components.sim_bacnet`) serves it
+from a thread of its own for the daemon and the tests.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from bacpypes3.app import Application
 from bacpypes3.basetypes import IPMode, Segmentation
@@ -56,12 +61,9 @@ from bms.errors import ConfigError, NotFound
 from bms.logs import get_logger
 from bms.loop import cancel_and_wait
 from bms.messages import Value
-from bms.sim._served import ServedThread
 from bms.sim._thermal import Equipment, ThermalModel
 
-T = TypeVar("T")
-
-__all__ = ["BacnetSimulator", "BacnetSimulatorThread", "DeviceOptions", "SimDevice"]
+__all__ = ["BacnetSimulator", "DeviceOptions", "SimDevice"]
 
 
 class DeviceOptions(NamedTuple):
@@ -185,10 +187,6 @@ class BacnetSimulator:
         bbmd, self._bbmd_app = self._bbmd_app, None
         if bbmd is not None:
             await close_application(bbmd)
-
-    def start_in_thread(self, timeout: float = 10.0) -> BacnetSimulatorThread:
-        """Run the simulator on its own event loop in a daemon thread."""
-        return BacnetSimulatorThread(self, timeout)
 
     async def _open(self, device: _Device) -> None:
         spec, opts = device.spec, device.spec.options
@@ -349,23 +347,3 @@ class BacnetSimulator:
                 self._log.error("simulator step failed", error=repr(err))
             last = now
 
-
-class BacnetSimulatorThread(ServedThread[BacnetSimulator]):
-    """A :class:`BacnetSimulator` on its own thread and event loop; methods are thread-safe."""
-
-    what = "BACnet simulator"
-
-    def __init__(self, simulator: BacnetSimulator, timeout: float = 10.0) -> None:
-        super().__init__(simulator, timeout, "bacnet-sim")
-
-    def set_value(self, instance: int, objid: str, value: Value, *, hold: bool = True) -> None:
-        self.run(lambda: self.simulator.set_value(instance, objid, value, hold=hold))
-
-    def value(self, instance: int, objid: str) -> Value:
-        return self.run(lambda: self.simulator.value(instance, objid))
-
-    def set_offline(self, instance: int, offline: bool = True) -> None:
-        self.call(lambda: self.simulator.set_offline(instance, offline))
-
-    def step_now(self, dt: float | None = None) -> None:
-        self.run(lambda: self.simulator.step_now(dt))

@@ -15,8 +15,10 @@ the simulator does not serve answers exception 4, as pymodbus 3.16 itself
 does (its simulator turns the unknown id into a datastore error), without
 pymodbus's error log line.
 
-Use ``await sim.start()`` / ``await sim.stop()`` inside an event loop, or
-``sim.start_in_thread()`` for a server on its own thread and loop.
+A plain async server: ``await sim.start()`` / ``await sim.stop()`` inside a
+running loop (``bms sim modbus`` runs it with ``asyncio.run``); the actor
+layer's ``ModbusSimulatorThread`` (:mod:`actors.components.sim_modbus`)
+serves it from a thread of its own for the daemon and the tests.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import TypeVar, cast
+from typing import cast
 
 from pymodbus.constants import ExcCodes
 from pymodbus.pdu import ModbusPDU
@@ -41,11 +43,8 @@ from bms.modbus import decode, encode, merge_bit, register_bit, width
 from bms.sim._meter import DeviceModel, ModelValue, PowerMeter
 from bms.sim._pdus import Refusal, identity_request
 from bms.sim._registers import TABLE_FUNCTION, UnitMap, initial_value
-from bms.sim._served import ServedThread
 
-T = TypeVar("T")
-
-__all__ = ["DeviceModel", "ModbusSimulator", "PowerMeter", "SimulatorThread", "default_model"]
+__all__ = ["DeviceModel", "ModbusSimulator", "PowerMeter", "default_model"]
 
 
 def default_model(profile: Profile, seed: int = 0) -> DeviceModel | None:
@@ -143,10 +142,6 @@ class ModbusSimulator:
         if server is not None:
             await server.shutdown()  # type: ignore[no-untyped-call]
 
-    def start_in_thread(self, timeout: float = 5.0) -> SimulatorThread:
-        """Start serving from a new thread with its own event loop."""
-        return SimulatorThread(self, timeout)
-
     # ----------------------------------------------------- fault injection
 
     def set_silent(self, unit_id: int, silent: bool = True) -> None:
@@ -243,25 +238,3 @@ class ModbusSimulator:
             except Exception as err:  # the server must keep serving
                 self._log.error("simulator refresh failed", error=repr(err))
 
-
-class SimulatorThread(ServedThread[ModbusSimulator]):
-    """A :class:`ModbusSimulator` serving from its own thread and event loop."""
-
-    what = "Modbus simulator"
-
-    def __init__(self, simulator: ModbusSimulator, timeout: float = 5.0) -> None:
-        super().__init__(simulator, timeout, "modbus-sim")
-
-    @property
-    def port(self) -> int:
-        return self.simulator.port
-
-    @property
-    def host(self) -> str:
-        return self.simulator.host
-
-    def set_point(self, unit_id: int, key: str, value: Value) -> None:
-        self.call(lambda: self.simulator.set_point(unit_id, key, value))
-
-    def read_point(self, unit_id: int, key: str) -> Value:
-        return self.call(lambda: self.simulator.read_point(unit_id, key))

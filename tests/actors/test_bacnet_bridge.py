@@ -14,8 +14,7 @@ from actors import Context
 from actors._base import BmsActor, handles
 from actors._supervisor import ChildSpec
 from actors.components.bacnet import BacnetBridge, bacnet_bridges
-from actors.components.bacnet._liveness import DeviceLiveness
-from actors.components.sim_bacnet import BacnetSimulatorActor, bacnet_simulator, simulated_devices
+from actors.components.sim_bacnet import BacnetSimulatorActor, BacnetSimulatorThread, bacnet_simulator, simulated_devices
 from actors.platform import Platform
 from bms.clock import ManualClock
 from bms.config import (
@@ -44,7 +43,7 @@ from bms.messages import (
     SampleBatch,
     WriteResult,
 )
-from bms.sim.bacnet import BacnetSimulator, BacnetSimulatorThread, SimDevice
+from bms.sim.bacnet import BacnetSimulator, SimDevice
 from bms.supervision import Health
 from tests.bms.bacnet.loopback import free_port, host, profile
 from tests.conftest import wait_until
@@ -80,7 +79,7 @@ class Collector(BmsActor):
 def sim() -> Iterator[BacnetSimulatorThread]:
     devices = [SimDevice(AHU_ID, host(20), AHU), SimDevice(VAV1_ID, host(21), VAV),
                SimDevice(VAV2_ID, host(22), VAV), SimDevice(SPARE_ID, host(23), VAV)]
-    running = BacnetSimulator(devices, free_port(), interval=None).start_in_thread()
+    running = BacnetSimulatorThread(BacnetSimulator(devices, free_port(), interval=None))
     try:
         yield running
     finally:
@@ -244,6 +243,28 @@ def test_offline_device_goes_down_others_keep_publishing_then_recovers_with_cov(
     wait_until(lambda: any(s.value == 27.5 for s in site.samples("spare/zone_temp")), what="COV after recovery")
 
 
+def test_a_device_that_never_answered_is_named_not_counted_as_answering(ctx: Context, sim: BacnetSimulatorThread) -> None:
+    site = start(ctx, scenario(sim, device("vav1", "vav", VAV1_ID, 21), device("ghost", "vav", 3999, 40)), down_after=5)
+    wait_until(lambda: site.batches_of("vav1") and site.batches_of("ghost"), what="the first polls")
+    expected = "1 of 2 devices answering; 1 not answered yet: ghost"
+    wait_until(lambda: ctx.health.get("bacnet.lan").reason == expected, what="the health")  # type: ignore[union-attr]
+    assert ctx.health.get("bacnet.lan").state == Health.HEALTHY.value  # type: ignore[union-attr]
+
+
+def test_a_write_the_device_takes_ends_its_down_state_at_once(ctx: Context, sim: BacnetSimulatorThread) -> None:
+    site = start(ctx, scenario(sim, device("spare", "vav", SPARE_ID, 23)), down_after=1, max_backoff=3600.0)
+    wait_until(lambda: site.batches_of("spare"), what="the first poll")
+    sim.set_offline(SPARE_ID)
+    site.clock.advance(1.0)
+    wait_until(lambda: site.of(DeviceDown), what="DeviceDown")
+    assert ctx.health.get("bacnet.lan").state == Health.DEGRADED.value  # type: ignore[union-attr]
+    sim.set_offline(SPARE_ID, False)
+    ctx.registry.publish(DeviceWrite(point_id="spare/damper", value=70.0, priority=8, request_id=9))
+    wait_until(lambda: site.of(DeviceRecovered), what="DeviceRecovered, the clock still (no poll is due)")
+    assert site.of(WriteResult) == [WriteResult(point_id="spare/damper", ok=True, request_id=9, readback=70.0)]
+    wait_until(lambda: ctx.health.get("bacnet.lan").state == Health.HEALTHY.value, what="healthy again")  # type: ignore[union-attr]
+
+
 def test_object_list_change_is_reported_on_recovery(ctx: Context, sim: BacnetSimulatorThread) -> None:
     site = start(ctx, scenario(sim, device("spare", "vav", SPARE_ID, 23)), down_after=1, max_backoff=2.0)
     wait_until(lambda: len(site.samples("spare/zone_temp")) >= 2, what="the first poll and COV notification")
@@ -253,7 +274,7 @@ def test_object_list_change_is_reported_on_recovery(ctx: Context, sim: BacnetSim
     bigger = Profile(name="vav2", protocol="bacnet", equip="vav",
                      points=[*VAV.points, PointSpec(key="co2", name="Zone CO2", bacnet=BacnetBinding(object="analog-input,9"))])
     other = BacnetSimulator([SimDevice(SPARE_ID, host(23), bigger)], sim.simulator.device_port, interval=None)
-    replaced = other.start_in_thread()  # the "same" device, re-flashed with one more object
+    replaced = BacnetSimulatorThread(other)  # the "same" device, re-flashed with one more object
     try:
         site.advance_until(lambda: site.of(ObjectListChanged), 2.0, what="ObjectListChanged")
         (change,) = site.of(ObjectListChanged)
@@ -281,18 +302,6 @@ def test_misconfigured_device_is_left_out_and_named(ctx: Context, sim: BacnetSim
     status = ctx.health.get("bacnet.lan")
     assert status is not None and status.state == Health.DEGRADED.value
     assert "devices.lost.address" in status.reason and "1 more" in status.reason
-
-
-def test_liveness_backs_off_exponentially_once_down() -> None:
-    live = DeviceLiveness(2.0, down_after=3, max_backoff=10.0)
-    assert live.due(0.0)
-    live.started(0.0)
-    assert [live.failed(t, "no answer") for t in (0.0, 2.0)] == [False, False] and live.next_due == 4.0
-    assert live.failed(4.0, "no answer") and live.down and live.next_due == 8.0
-    assert not live.failed(8.0, "no answer") and live.next_due == 16.0
-    assert not live.failed(16.0, "no answer") and live.next_due == 26.0  # capped at 10 s
-    assert live.succeeded(30.0) == 26.0
-    assert (live.down, live.failures) == (False, 0)
 
 
 def test_no_thread_leaks_after_stop(ctx: Context, sim: BacnetSimulatorThread) -> None:

@@ -20,10 +20,11 @@ from actors.components.history import HistoryStore
 from actors.components.modbus import ModbusBridge
 from actors.components.nodes import ModelStore
 from actors.components.points import PointStore
+from actors.components.sim_modbus import ModbusSimulatorThread
 from bms.config import LoadedScenario, ModbusDevice, ModbusNetwork, Scenario, SiteSpec, load_profile
 from bms.errors import WriteRefused
 from bms.messages import GetPoint, RelinquishPoint, WriteAccepted, WritePoint
-from bms.sim.modbus import ModbusSimulator, SimulatorThread
+from bms.sim.modbus import ModbusSimulator
 from tests.conftest import ROOT, wait_until
 
 PROFILE, _ = load_profile(ROOT / "conf/profiles/power-meter.toml")
@@ -31,13 +32,13 @@ assert PROFILE is not None
 
 
 @pytest.fixture
-def meter() -> Iterator[SimulatorThread]:
-    with ModbusSimulator({1: PROFILE}, "127.0.0.1", 0).start_in_thread() as sim:
+def meter() -> Iterator[ModbusSimulatorThread]:
+    with ModbusSimulatorThread(ModbusSimulator({1: PROFILE}, "127.0.0.1", 0)) as sim:
         yield sim
 
 
 @pytest.fixture
-def points(ctx: Context, meter: SimulatorThread) -> Iterator[object]:
+def points(ctx: Context, meter: ModbusSimulatorThread) -> Iterator[object]:
     device = ModbusDevice(id="meter1", profile="power-meter", host="127.0.0.1", port=meter.port,
                           unit_id=1, poll_interval=1.0)
     site = LoadedScenario(Path("site.toml"), Scenario(site=SiteSpec(id="s", name="S"), devices=[device]),
@@ -58,7 +59,7 @@ def value(points: object, point_id: str) -> object:
     return points.ask(GetPoint(point_id=point_id)).value  # type: ignore[attr-defined]
 
 
-def test_a_write_reaches_the_device_and_relinquish_restores_the_default(points: object, meter: SimulatorThread) -> None:
+def test_a_write_reaches_the_device_and_relinquish_restores_the_default(points: object, meter: ModbusSimulatorThread) -> None:
     # the first poll first: on the manual clock it carries the same time as the read-back, and would undo it
     wait_until(lambda: value(points, "meter1/demand_limit") == 250.0, what="the first poll")
     points.ask(WritePoint(point_id="meter1/demand_limit", value=320.0, priority=8))  # type: ignore[attr-defined]
@@ -68,7 +69,7 @@ def test_a_write_reaches_the_device_and_relinquish_restores_the_default(points: 
     wait_until(lambda: meter.read_point(1, "demand_limit") == 250.0, what="the relinquish default written")
 
 
-def test_a_write_refused_by_a_guard_never_reaches_the_device(points: object, meter: SimulatorThread,
+def test_a_write_refused_by_a_guard_never_reaches_the_device(points: object, meter: ModbusSimulatorThread,
                                                              ctx: Context) -> None:
     wait_until(lambda: value(points, "meter1/demand_limit") == 250.0, what="the first poll")
     bridge = ctx.registry.get("modbus.default").proxy()
@@ -83,7 +84,7 @@ def test_a_write_refused_by_a_guard_never_reaches_the_device(points: object, met
     assert value(points, "meter1/demand_limit") == 250.0
 
 
-def test_a_writer_that_waits_gets_the_devices_answer(points: object, meter: SimulatorThread, ctx: Context,
+def test_a_writer_that_waits_gets_the_devices_answer(points: object, meter: ModbusSimulatorThread, ctx: Context,
                                                     tmp_path: Path) -> None:
     """Through the API's gateway: the read-back of a write the meter took, and why one it could not take failed."""
     assert ctx.supervisor.start_child(ChildSpec("stream", StreamHub)) is not None

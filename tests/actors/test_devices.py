@@ -13,6 +13,7 @@ from actors._supervisor import ChildSpec
 from actors.components.bacnet import BacnetBridge
 from actors.components.devices import DevicesService, discovery_address
 from actors.components.nodes import ModelStore
+from actors.components.sim_bacnet import BacnetSimulatorThread
 from bms.bacnet import DiscoveryStore
 from bms.bacnet._accept import PENDING_NAME, PendingAccept, write_pending
 from bms.config import BacnetDevice, BacnetNetwork, LoadedScenario, Scenario, SiteSpec
@@ -34,7 +35,7 @@ from bms.messages import (
     SampleBatch,
 )
 from bms.model import Node
-from bms.sim.bacnet import BacnetSimulator, BacnetSimulatorThread, SimDevice
+from bms.sim.bacnet import BacnetSimulator, SimDevice
 from tests.actors.test_bacnet_bridge import Collector
 from tests.bms.bacnet.loopback import free_port, host, profile
 from tests.conftest import wait_until
@@ -46,7 +47,7 @@ AHU_ID, VAV1_ID, VAV2_ID = 4001, 4101, 4102
 @pytest.fixture(scope="module")
 def sim() -> Iterator[BacnetSimulatorThread]:
     devices = [SimDevice(AHU_ID, host(40), AHU), SimDevice(VAV1_ID, host(41), VAV), SimDevice(VAV2_ID, host(42), VAV)]
-    running = BacnetSimulator(devices, free_port(), interval=None).start_in_thread()
+    running = BacnetSimulatorThread(BacnetSimulator(devices, free_port(), interval=None))
     try:
         yield running
     finally:

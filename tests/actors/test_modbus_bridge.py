@@ -19,15 +19,15 @@ import pytest
 
 from actors import BmsActor, ChildSpec, Context, handles
 from actors.components.modbus import ModbusBridge, modbus_bridges
-from actors.components.modbus._device import Liveness, line_timeout
-from actors.components.sim_modbus import ModbusSimulators, modbus_simulators
+from actors.components.modbus._device import line_timeout
+from actors.components.sim_modbus import ModbusSimulators, ModbusSimulatorThread, modbus_simulators
 from actors.platform import Platform
 from bms.clock import ManualClock
 from bms.config import ModbusBinding, ModbusDevice, ModbusNetwork, PointSpec, Profile, Settings, load_scenario
 from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, Message, SampleBatch, WriteResult
 from bms.modbus import plan_reads
 from bms.sim.cli import ModbusServer
-from bms.sim.modbus import ModbusSimulator, SimulatorThread
+from bms.sim.modbus import ModbusSimulator
 from tests.bms.modbus.conftest import profile
 from tests.conftest import ROOT, wait_until
 
@@ -69,9 +69,9 @@ class Seen:
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatorThread]:
+def sim() -> Iterator[ModbusSimulatorThread]:
     units = {METER: profile("power-meter"), TEST: profile("modbus-test")}
-    handle = ModbusSimulator(units, interval=3600.0).start_in_thread()
+    handle = ModbusSimulatorThread(ModbusSimulator(units, interval=3600.0))
     try:
         yield handle
     finally:
@@ -123,7 +123,7 @@ def plan_size(prof: str, dev_id: str) -> int:
 
 
 def test_each_poll_publishes_one_batch_of_the_simulators_values(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("m1", sim.port), profile("power-meter")),
                 (device("t1", sim.port, TEST, "modbus-test"), profile("modbus-test"))])
     sim.set_point(TEST, "float64_dcba", -12.625)
@@ -151,7 +151,7 @@ def test_each_poll_publishes_one_batch_of_the_simulators_values(
 
 
 def test_an_unreachable_device_goes_down_while_another_keeps_publishing(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("dead", closed_port()), profile("power-meter")),
                 (device("m1", sim.port), profile("power-meter"))])
     for cycle in range(1, 4):
@@ -168,11 +168,11 @@ def test_an_unreachable_device_goes_down_while_another_keeps_publishing(
     assert all(s.fault is None for b in seen.batches("m1") for s in b.samples)
     status = ctx.health.get("modbus.test")
     assert status is not None and status.state == "Degraded"
-    assert status.reason.startswith("1 of 2 device(s) down: dead (cannot connect")
+    assert status.reason.startswith("1 of 2 devices down: dead (cannot connect")
 
 
 def test_a_silent_unit_goes_down_and_recovers(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("m1", sim.port, timeout=SHORT), profile("power-meter"))])
     wait_until(lambda: len(seen.batches("m1")) == 1, what="first poll")
     sim.simulator.set_silent(METER)
@@ -196,8 +196,37 @@ def test_a_silent_unit_goes_down_and_recovers(
     assert ctx.health.get("modbus.test").state == "Healthy"  # type: ignore[union-attr]
 
 
+def test_a_device_that_never_answered_is_named_not_counted_as_answering(
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
+    start(ctx, [(device("dead", closed_port()), profile("power-meter")),
+                (device("m1", sim.port), profile("power-meter"))], down_after=5)
+    wait_until(lambda: seen.batches("dead") and seen.batches("m1"), what="first polls")
+    expected = "1 of 2 devices answering; 1 not answered yet: dead"
+    wait_until(lambda: ctx.health.get("modbus.test").reason == expected, what="the health")  # type: ignore[union-attr]
+    assert ctx.health.get("modbus.test").state == "Healthy"  # type: ignore[union-attr]
+
+
+def test_a_write_the_device_takes_ends_its_down_state_at_once(
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
+    start(ctx, [(device("m1", sim.port, timeout=SHORT), profile("power-meter"))], down_after=1,
+          backoff_initial=3600.0, backoff_max=3600.0)
+    wait_until(lambda: len(seen.batches("m1")) == 1, what="first poll")
+    sim.simulator.set_silent(METER)
+    tick(clock)
+    wait_until(lambda: seen.of(DeviceDown), what="DeviceDown")
+    assert ctx.health.get("modbus.test").state == "Degraded"  # type: ignore[union-attr]
+    sim.simulator.set_silent(METER, False)
+    ctx.registry.publish(DeviceWrite("m1/demand_limit", 300.0, 8, request_id=7))
+    wait_until(lambda: seen.of(DeviceRecovered) and results(seen, 7), what="recovered by the write, with no poll")
+    assert results(seen, 7)[0].ok and len(seen.batches("m1")) == 2
+    wait_until(lambda: ctx.health.get("modbus.test").state == "Healthy", what="healthy again")  # type: ignore[union-attr]
+    tick(clock)  # polled at its normal pace again, not an hour later
+    wait_until(lambda: len(seen.batches("m1")) == 3, what="the next poll")
+    assert seen.batches("m1")[-1].samples[0].fault is None
+
+
 def test_exception_replies_fault_only_their_points(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     test = profile("modbus-test")
     ghost = PointSpec(key="ghost", name="Not served", modbus=ModbusBinding(table="holding", address=5000))
     with_ghost = msgspec.structs.replace(test, points=[*test.points, ghost])
@@ -258,19 +287,6 @@ def test_a_short_reply_is_rejected_not_decoded(ctx: Context, seen: Seen) -> None
     assert not seen.of(DeviceDown)
 
 
-def test_liveness_backs_off_exponentially_up_to_the_cap() -> None:
-    live = Liveness(down_after=3, initial=1.0, maximum=8.0)
-    waits = []
-    for n in range(6):
-        became_down = live.failed(100.0, 1000.0 + n, "no reply")
-        assert became_down == (n == 2)
-        waits.append(live.retry_at - 100.0)
-    assert waits == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
-    assert not live.may_poll(107.9) and live.may_poll(108.0)
-    assert live.answered(1010.0) == 1010.0 - 1002.0
-    assert live.answered(1011.0) is None and live.may_poll(0.0)
-
-
 # ----------------------------------------------------------------- writes
 
 
@@ -279,7 +295,7 @@ def results(seen: Seen, request_id: int) -> list[WriteResult]:
 
 
 def test_device_writes_reach_the_simulator(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("t1", sim.port, TEST, "modbus-test"), profile("modbus-test")),
                 (device("m1", sim.port), profile("power-meter"))])
     wait_until(lambda: seen.batches("t1"), what="first poll")
@@ -311,7 +327,7 @@ def test_device_writes_reach_the_simulator(
 
 
 def test_a_write_to_a_silent_device_reports_the_timeout(
-        ctx: Context, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, sim: ModbusSimulatorThread, seen: Seen) -> None:
     start(ctx, [(device("m1", sim.port, timeout=SHORT), profile("power-meter"))])
     wait_until(lambda: seen.batches("m1"), what="first poll")
     sim.simulator.set_silent(METER)
@@ -410,7 +426,7 @@ class FragileBridge(ModbusBridge):
 
 
 def test_a_restarted_bridge_polls_and_writes_once_again(
-        ctx: Context, clock: ManualClock, sim: SimulatorThread, seen: Seen) -> None:
+        ctx: Context, clock: ManualClock, sim: ModbusSimulatorThread, seen: Seen) -> None:
     kwargs = {"network": "test", "spec": NET, "devices": ((device("t1", sim.port, TEST, "modbus-test"),
                                                            profile("modbus-test")),)}
     ref = ctx.supervisor.start_child(ChildSpec("modbus.test", FragileBridge, kwargs=kwargs))

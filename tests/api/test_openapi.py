@@ -83,3 +83,19 @@ def test_bodies_are_strict_and_constrained_as_msgspec_decodes_them(document: dic
 
 def test_stream_is_documented_as_event_stream(document: dict[str, Any]) -> None:
     assert "text/event-stream" in document["paths"]["/api/stream"]["get"]["responses"]["200"]["content"]
+
+
+def test_the_sites_messages_join_the_document_nodes_and_all() -> None:
+    from bms import messages
+    from bms.api import create_app
+    from bms.components import MessageCatalog
+    from tests.api.fake import FakeSite
+
+    catalog = MessageCatalog(messages.all_message_types())
+    app: Litestar = create_app(FakeSite(), "t", 1000, message_schemas=catalog.schemas())
+    with TestClient(app) as client:
+        document = client.get("/api/openapi.json").json()
+    validate(document)
+    schemas = document["components"]["schemas"]
+    assert schemas["DeviceAccepted"]["properties"]["equip"] == {"$ref": "#/components/schemas/Node"}
+    assert "node" in schemas["EntityCreated"]["properties"] and "Node" in schemas

@@ -6,6 +6,14 @@ import msgspec
 import pytest
 
 from bms import messages as m
+from bms.config import BacnetBinding
+from bms.model import Binding, Capabilities, Node
+
+AHU = Node(id="ahu1", type="Equip", name="AHU-1", parent="demo", tags=("ahu", "equip"),
+           properties={"protocol": "bacnet", "device_instance": 1001})
+SAT = Node(id="ahu1/sat", type="Point", name="Supply Air Temp", parent="ahu1", tags=("point", "temp"),
+           capabilities=Capabilities(readable=True),
+           binding=Binding.of("bacnet", "ahu1", BacnetBinding(object="analog-input,2", cov=True)))
 
 EXAMPLES: list[m.Message] = [
     m.SampleBatch(source="modbus/meters",
@@ -17,13 +25,13 @@ EXAMPLES: list[m.Message] = [
     m.AlarmCleared("a1", "ahu1/sat", 4.0),
     m.AlarmAcknowledged("a1", "ops", 5.0),
     m.ScheduleWritten("occ", "ahu1/occ", "occupied", 12, 6.0),
-    m.EntityCreated("ahu1", "Equip", 7.0, "demo"),
-    m.EntityUpdated("ahu1", 8.0, ("name",)),
+    m.EntityCreated(AHU, 7.0),
+    m.EntityUpdated(AHU, 8.0, ("name",)),
     m.EntityDeleted("ahu1", 9.0),
     m.DeviceDiscovered("bacnet", "1001", "127.0.0.2", 10.0, "AHU-1", "bms"),
     m.DeviceDown("modbus", "meter1", 11.0, "timeout"),
     m.DeviceRecovered("modbus", "meter1", 12.0, 30.0),
-    m.DeviceAccepted("bacnet", "1001", "ahu1", ("ahu1/sat",), 13.0),
+    m.DeviceAccepted("bacnet", "bacnet:1001", AHU, (SAT,), 13.0),
     m.DiscoveryScanComplete("bacnet", 3, 1.5, 14.0, "main"),
     m.DeviceMonitorCycle("bacnet", "main", 3, 1, 15.0),
     m.ObjectListChanged("1001", 16.0, ("analog-input,9",), ()),
@@ -71,6 +79,15 @@ def test_unknown_fields_and_wrong_types_are_refused() -> None:
         m.decode(b'{"type":"AckAlarm","alarm_id":"a","bogus":1}')
     with pytest.raises(msgspec.ValidationError, match=r"\$.priority"):
         m.decode(b'{"type":"WritePoint","point_id":"p","value":1,"priority":"high"}')
+
+
+def test_model_events_carry_their_nodes() -> None:
+    created = m.EntityCreated(AHU, 7.0)
+    assert (created.node_id, created.node_type, created.parent) == ("ahu1", "Equip", "demo")
+    assert m.EntityUpdated(SAT, 8.0).node_id == "ahu1/sat"
+    accepted = m.DeviceAccepted("bacnet", "bacnet:1001", AHU, (SAT,), 13.0)
+    assert (accepted.equip_id, accepted.point_ids) == ("ahu1", ("ahu1/sat",))
+    assert m.decode(m.encode(accepted)).points[0].binding == SAT.binding
 
 
 def test_messages_are_immutable() -> None:

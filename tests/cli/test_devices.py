@@ -12,11 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 import bms.cli._devices as devices_cli
+from actors.components.sim_bacnet import BacnetSimulatorThread
 from bms.bacnet import DiscoveryStore
 from bms.bacnet._accept import read_pending
 from bms.cli._app import cli, console
 from bms.messages import DeviceRecord
-from bms.sim.bacnet import BacnetSimulator, BacnetSimulatorThread, SimDevice
+from bms.sim.bacnet import BacnetSimulator, SimDevice
 from tests.bms.bacnet.loopback import free_port, host, profile
 
 AHU_ID, VAV_ID = 5001, 5101
@@ -25,7 +26,7 @@ AHU_ID, VAV_ID = 5001, 5101
 @pytest.fixture(scope="module")
 def sim() -> Iterator[BacnetSimulatorThread]:
     devices = [SimDevice(AHU_ID, host(50), profile("ahu")), SimDevice(VAV_ID, host(51), profile("vav"))]
-    running = BacnetSimulator(devices, free_port(), interval=None).start_in_thread()
+    running = BacnetSimulatorThread(BacnetSimulator(devices, free_port(), interval=None))
     try:
         yield running
     finally:

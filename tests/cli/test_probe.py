@@ -9,19 +9,20 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
+from actors.components.sim_modbus import ModbusSimulatorThread
 from bms.cli import cli
 from bms.cli._probe import parse_units
 from bms.config import load_profile
 from bms.errors import ConfigError
-from bms.sim.modbus import ModbusSimulator, SimulatorThread
+from bms.sim.modbus import ModbusSimulator
 from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def meter() -> Iterator[SimulatorThread]:
+def meter() -> Iterator[ModbusSimulatorThread]:
     profile, _ = load_profile(ROOT / "conf/profiles/power-meter.toml")
     assert profile is not None
-    with ModbusSimulator({1: profile, 3: profile}, "127.0.0.1", 0).start_in_thread() as sim:
+    with ModbusSimulatorThread(ModbusSimulator({1: profile, 3: profile}, "127.0.0.1", 0)) as sim:
         yield sim
 
 
@@ -31,7 +32,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_the_units_that_answer_with_their_identification(meter: SimulatorThread) -> None:
+def test_the_units_that_answer_with_their_identification(meter: ModbusSimulatorThread) -> None:
     code, out, err = run("devices", "probe", "modbus", "127.0.0.1", "--port", str(meter.port), "--units", "1-4",
                          "--json")
     assert code == 0, err

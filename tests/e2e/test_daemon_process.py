@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -87,3 +88,19 @@ def test_bad_config_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "site.nam: unknown key (did you mean 'name'?)" in proc.stderr
+
+
+def test_a_corrupt_history_before_start_is_one_line_exit_1_and_logged_as_such(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "history.db").write_bytes(b"not a database, an operator's mistake" * 100)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bms", "daemon", "--data", str(data), "--config", str(SITE), "--api-port", "0"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert f"error: history could not start: StoreError: {data / 'history.db'}: not a usable history database" \
+        in proc.stderr
+    stopped = [json.loads(line) for line in proc.stderr.splitlines() if '"event": "stopped"' in line]
+    assert stopped and stopped[-1]["exit_code"] == 1

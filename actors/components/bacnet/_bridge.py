@@ -5,7 +5,8 @@ thread (started in setup, stopped in teardown) and, on it, a
 :class:`~actors.components.bacnet._poller.NetworkPoller` with the network's
 BacnetClient. The actor itself only routes: ticker ticks start the polls
 that are due, :class:`DeviceWrite` messages for its writable points become
-writes, :class:`DeviceAccepted` events add devices. Its devices are the
+writes, :class:`DeviceAccepted` events (which carry the device's nodes) add
+devices. Its devices are the
 scenario's enabled BACnet devices of the network, the BACnet Equip nodes of
 the model that the scenario does not have (accepted earlier), and devices
 accepted while it runs.
@@ -24,6 +25,7 @@ import pykka
 
 from actors._base import BmsActor, handles
 from actors._context import Context
+from actors._loop import LoopThread
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._poller import NetworkPoller
 from actors.components.bacnet._targets import (
@@ -37,8 +39,7 @@ from actors.platform import Platform
 from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
 from bms.errors import BmsError
-from bms.loop import LoopThread
-from bms.messages import DeviceAccepted, DevicePriority, DeviceWrite, GetNode, ListNodes, ReadDevicePriority, Tick
+from bms.messages import DeviceAccepted, DevicePriority, DeviceWrite, ListNodes, ReadDevicePriority, Tick
 from bms.model import Node
 from bms.supervision import Health
 
@@ -234,19 +235,12 @@ class BacnetBridge(BmsActor):
 
     @handles(DeviceAccepted)
     def on_accepted(self, msg: DeviceAccepted) -> None:
-        if self.io is None or self.poller is None:
+        """Poll the accepted device: its nodes come with the event (no ask to the model)."""
+        if self.io is None or self.poller is None or not self._mine(msg.equip):
             return
         try:
-            equip = self._ask_nodes(GetNode(node_id=msg.equip_id))
-            if equip is None:
-                self.log.warning("no nodes service: accepted device not polled", device=msg.equip_id)
-                return
-            if not self._mine(equip):
-                return
-            points = [self._ask_nodes(GetNode(node_id=pid)) for pid in msg.point_ids]
-            target = target_from_nodes(equip, [p for p in points if p is not None],
-                                       network_of(self.scenario, self.network_name))
-        except (BmsError, pykka.Timeout, pykka.ActorDeadError) as err:
+            target = target_from_nodes(msg.equip, msg.points, network_of(self.scenario, self.network_name))
+        except BmsError as err:
             self.log.error("accepted device not polled", device=msg.equip_id, error=str(err))
             return
         self.log.info("polling accepted device", device=target.device_id, points=len(target.points))

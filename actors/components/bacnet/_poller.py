@@ -12,9 +12,10 @@ out through ``publish`` (the registry, thread-safe):
   status flags say *fault* keeps its value with fault ``fault (status
   flags)``; COV notifications of one loop iteration go out as one batch;
 * :class:`DeviceDown` after ``down_after`` consecutive failed polls (then
-  exponential backoff, :mod:`._liveness`), :class:`DeviceRecovered`
-  at the first answer; :class:`DeviceMonitorCycle` from :meth:`monitor`;
-  :class:`ObjectListChanged` when the object list differs (checked on
+  exponential backoff, :class:`~bms.devices.DeviceLiveness`),
+  :class:`DeviceRecovered` at the first answer (a poll, a successful write
+  or priority read, whatever the backoff says); :class:`DeviceMonitorCycle`
+  from :meth:`monitor`; :class:`ObjectListChanged` when the object list differs (checked on
   recovery and every ``object_check_interval`` seconds);
 * :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`).
 
@@ -28,17 +29,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors.components.bacnet._liveness import DeviceLiveness
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from actors.components.bacnet._writes import PointWriter
 from bms.bacnet import BacnetClient, CovNotification, CovSubscription, Reading
 from bms.clock import Clock
 from bms.config import BacnetNetwork
+from bms.devices import DeviceLiveness, liveness_health
 from bms.errors import BmsError
 from bms.messages import (
     DeviceDown,
@@ -66,6 +68,10 @@ class _Device:
     subs: dict[str, CovSubscription] = field(default_factory=dict)  # objid -> subscription
     objects: tuple[str, ...] | None = None
     next_object_check: float = 0.0
+    next_poll: float = -math.inf  # its poll interval; the liveness adds the backoff of a down device
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_poll and self.liveness.may_poll(now)
 
     @property
     def cov_objects(self) -> dict[str, list[str]]:
@@ -169,8 +175,8 @@ class NetworkPoller:
             self._drop_cov(old)
             for point in old.target.points:
                 self._points.pop(point.point_id, None)
-        device = _Device(target, DeviceLiveness(target.interval, down_after=self.down_after,
-                                                max_backoff=self.max_backoff), target.instance)
+        liveness = DeviceLiveness(down_after=self.down_after, backoff=target.interval, max_backoff=self.max_backoff)
+        device = _Device(target, liveness, target.instance)
         self._devices[target.device_id] = device
         for point in target.points:
             self._points[point.point_id] = (device, point)
@@ -187,9 +193,9 @@ class NetworkPoller:
         for device in self._devices.values():
             if device.busy:
                 continue
-            if device.liveness.due(now):
+            if device.due(now):
                 device.busy = True
-                device.liveness.started(now)
+                device.next_poll = now + device.target.interval
                 self._spawn(self._poll(device), f"poll-{device.target.device_id}")
             elif (device.contacted and not device.liveness.down and device.instance is not None
                   and now >= device.next_object_check):
@@ -198,7 +204,7 @@ class NetworkPoller:
 
     def monitor(self) -> None:
         """Publish the monitoring summary of this network."""
-        online = sum(1 for d in self._devices.values() if d.liveness.ever_answered and not d.liveness.down)
+        online = sum(1 for d in self._devices.values() if d.liveness.up)
         self._publish(DeviceMonitorCycle(protocol="bacnet", network=self.network_name, online=online,
                                          offline=len(self._devices) - online, ts=self.clock.now()))
 
@@ -224,8 +230,9 @@ class NetworkPoller:
         self._answered(device)
 
     def _answered(self, device: _Device) -> None:
+        """The device answered (a poll, a write, a read): Up at once, whatever its backoff says."""
         now = self.clock.monotonic()
-        down_for = device.liveness.succeeded(now)
+        down_for = device.liveness.answered(now)
         if down_for is not None:
             self.log.info("device recovered", device=device.target.device_id, down_for=round(down_for, 1))
             self._publish(DeviceRecovered(protocol="bacnet", device_id=device.target.device_id,
@@ -256,16 +263,7 @@ class NetworkPoller:
 
     def report_health(self) -> None:
         """Healthy, or Degraded naming the devices that are down and those that cannot be polled."""
-        down = [d for d in self._devices.values() if d.liveness.down]
-        parts: list[str] = []
-        if down:
-            names = ", ".join(d.target.device_id for d in down[:5]) + (" ..." if len(down) > 5 else "")
-            parts.append(f"{len(down)} of {len(self._devices)} devices down: {names}")
-        if self.problems:
-            more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-            parts.append(f"{self.problems[0]}{more}")
-        healthy = (Health.HEALTHY, f"{len(self._devices)} devices answering")
-        state = (Health.DEGRADED, "; ".join(parts)) if parts else healthy
+        state = liveness_health({d.target.device_id: d.liveness for d in self._devices.values()}, self.problems)
         if state != self._health:
             self._health = state
             self._report(*state)
@@ -366,14 +364,21 @@ class NetworkPoller:
 
     # ------------------------------------------------------------ writes
     async def write(self, msg: DeviceWrite) -> None:
-        """Write, read back, publish the WriteResult; nothing escapes."""
+        """Write, read back, publish the WriteResult; nothing escapes. A device that took it is Up."""
         try:
             result = await self._write(msg)
         except Exception as err:  # a bug must not leave the point store waiting forever
             self.log.error("write failed unexpectedly", point_id=msg.point_id, error=repr(err))
             result = WriteResult(point_id=msg.point_id, ok=False, request_id=msg.request_id,
                                  error=f"write failed: {err!r}")
+        if result.ok:
+            self._answered_for(msg.point_id)
         self._publish(result)
+
+    def _answered_for(self, point_id: str) -> None:
+        found = self._points.get(point_id)
+        if found is not None:
+            self._answered(found[0])
 
     async def device_priority(self, point_id: str) -> DevicePriority:
         """The priority array the device holds for ``point_id`` (read now)."""
@@ -385,6 +390,7 @@ class NetworkPoller:
             levels = await self.client.read_priority_array(device.target.address, point.objid)
         except BmsError as err:
             return DevicePriority(point_id=point_id, error=str(err))
+        self._answered_for(point_id)
         return DevicePriority(point_id=point_id, levels=tuple(levels))
 
     async def _write(self, msg: DeviceWrite) -> WriteResult:

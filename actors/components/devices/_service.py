@@ -9,10 +9,15 @@ service owns while the daemon runs). :class:`DiscoverDevices` scans a BACnet
 network with its own client, on the network's address with a free port of
 its own (never the bridge's), saves the scan (states kept on re-discovery)
 and publishes DeviceDiscovered per device and DiscoveryScanComplete.
-:class:`AcceptDevice` turns a discovered device into Equip and Point nodes
-(:mod:`bms.bacnet._accept`), sends them to ``nodes`` with UpsertNodes, marks
-it Accepted and publishes DeviceAccepted, which the bridge polls.
+:class:`AcceptDevice` turns a discovered device into Equip and Point nodes,
+sends them to ``nodes`` with UpsertNodes, marks it Accepted and publishes
+DeviceAccepted with the nodes, which the bridge polls and the point store
+and history take on as they are.
 
+What to list, which device an id names, what may be accepted and which
+nodes it becomes is :class:`~bms.bacnet.Commissioning`, shared with ``bms
+devices`` without a daemon; this actor owns it with ``discovery.db``, tells
+it what the model holds (one ListNodes on start) and which devices answer.
 On start it completes the accepts made while no daemon ran (``bms devices
 accept`` offline): Accepted devices without an Equip node get their nodes.
 """
@@ -20,7 +25,6 @@ accept`` offline): Accepted devices without an Equip node get their nodes.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import re
 import socket
 import time
@@ -33,23 +37,12 @@ from actors._context import Context
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._targets import bacnet_networks, network_of
 from actors.platform import Platform
-from bms.bacnet import BacnetClient, DiscoveryStore, StoredDevice, discover
-from bms.bacnet._accept import (
-    PendingAccept,
-    accepted_nodes,
-    configured_record,
-    discovered_id,
-    discovered_record,
-    equip_id_for,
-    instance_of,
-    read_pending,
-    write_pending,
-)
-from bms.config import BacnetDevice, BacnetNetwork, LoadedScenario, Profile, find_profile, profile_dirs
-from bms.errors import BmsError, ConfigError, Conflict, NotFound, ServiceUnavailable
+from bms.bacnet import BacnetClient, Commissioning, DiscoveryStore, StoredDevice, discover
+from bms.bacnet._accept import PendingAccept, discovered_id
+from bms.config import BacnetNetwork, LoadedScenario, Profile, find_profile, profile_dirs
+from bms.errors import BmsError, ConfigError, ServiceUnavailable
 from bms.messages import (
     AcceptDevice,
-    DeviceAccepted,
     DeviceDiscovered,
     DeviceDown,
     DeviceRecord,
@@ -62,7 +55,7 @@ from bms.messages import (
     ListNodes,
     SampleBatch,
 )
-from bms.model import Node, UpsertNodes
+from bms.model import UpsertNodes
 
 NAME = "devices"
 ASK_TIMEOUT = 10.0
@@ -93,45 +86,41 @@ def site_profile(site: LoadedScenario, name: str) -> Profile:
 
 
 class DevicesService(BmsActor):
-    """Devices of the site and of discovery."""
+    """Devices of the site and of discovery: a :class:`~bms.bacnet.Commissioning` with a mailbox."""
 
     def __init__(self, name: str, ctx: Context, site: LoadedScenario) -> None:
         super().__init__(name, ctx)
         self.site = site
         self.store: DiscoveryStore | None = None
-        self.online: dict[str, bool] = {}  # equipment id -> answering
+        self.commissioning: Commissioning | None = None
+        self.online: dict[str, bool] = {}  # device or equipment id -> answering (kept across restarts)
         self._answering: frozenset[str] = frozenset()  # read by the SampleBatch filter on other threads
-        self.equips: dict[int, str] = {}  # instance -> equipment id, for accepted devices
-        self.points: dict[int, int] = {}  # instance -> point count, for accepted devices
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
         self.store = DiscoveryStore(self.ctx.data_dir / "discovery.db")
+        self.commissioning = Commissioning(self.site, self.store, self.ctx.data_dir)
+        self.commissioning.online = self.online
         for kind in (DeviceDown, DeviceRecovered):
             self.subscribe(kind, name=f"{self.name}:{kind.__name__}")
         # a device's first good poll says it is online; later batches of it are not even delivered
         self.subscribe(SampleBatch, filter=self._news, name=f"{self.name}:online")
-        configured = {d.id for d in self.site.scenario.devices}
-        for equip in self._model_equips():
-            instance = equip.properties.get("device_instance")
-            if isinstance(instance, int) and equip.properties.get("protocol") == "bacnet" and equip.id not in configured:
-                self.equips[instance] = equip.id
-                try:
-                    points = self._ask_nodes(ListNodes(under=equip.id, node_type="Point")) or []
-                except BmsError:
-                    points = []
-                self.points[instance] = len(points)
+        try:
+            self.commissioning.know_model(self._ask_nodes(ListNodes()) or [])
+        except BmsError as err:
+            self.log.warning("cannot list the model's nodes", error=str(err))
         self._complete_pending()
 
     def teardown(self) -> None:
+        self.commissioning = None
         if self.store is not None:
             self.store.close()
             self.store = None
 
     @property
-    def _store(self) -> DiscoveryStore:
-        assert self.store is not None
-        return self.store
+    def _commissioning(self) -> Commissioning:
+        assert self.commissioning is not None
+        return self.commissioning
 
     def _nodes(self) -> pykka.ActorRef[Any] | None:
         return self.ctx.registry.find("nodes")
@@ -145,81 +134,28 @@ class DevicesService(BmsActor):
         except (pykka.Timeout, pykka.ActorDeadError) as err:
             raise ServiceUnavailable("nodes", f"did not answer {type(msg).__name__}: {err!r}") from None
 
-    def _model_equips(self) -> list[Node]:
-        try:
-            return list(self._ask_nodes(ListNodes(node_type="Equip")) or [])
-        except BmsError as err:
-            self.log.warning("cannot list the model's equipment", error=str(err))
-            return []
-
     def _complete_pending(self) -> None:
         """Create the nodes of Accepted devices that have none (accepted while no daemon ran)."""
         if self._nodes() is None:
             return
-        pending = {p.instance: p for p in read_pending(self.ctx.data_dir)}
-        for stored in self._store.devices(state="Accepted"):
-            if stored.instance in self.equips:
-                pending.pop(stored.instance, None)
-                continue
-            wish = pending.get(stored.instance, PendingAccept(instance=stored.instance))
+        still: list[PendingAccept] = []
+        for stored, wish in self._commissioning.waiting():
             try:
                 self._accept(stored, wish.profile, wish.equip_id)
-                pending.pop(stored.instance, None)
             except BmsError as err:
                 self.log.error("accepted device not added to the model", device=discovered_id(stored.instance),
                                error=str(err))
-        write_pending(self.ctx.data_dir, list(pending.values()))
+                still.append(wish)
+        self._commissioning.keep_waiting(still)
 
     # ------------------------------------------------------------ records
-    def _configured_instances(self) -> dict[int, str]:
-        return {d.device_instance: d.id for d in self.site.scenario.devices
-                if isinstance(d, BacnetDevice) and d.device_instance is not None}
-
-    def _records(self) -> list[DeviceRecord]:
-        stored = {d.instance: d for d in self._store.devices()}
-        records = []
-        for device in self.site.scenario.devices:
-            seen = stored.get(device.device_instance) if isinstance(device, BacnetDevice) and device.device_instance else None
-            records.append(configured_record(device, self.site.profiles.get(device.profile), seen,
-                                             self.online.get(device.id)))
-        configured = self._configured_instances()
-        for instance, found in stored.items():
-            if instance not in configured:
-                records.append(self._discovered(found))
-        return records
-
-    def _discovered(self, found: StoredDevice) -> DeviceRecord:
-        configured = self._configured_instances().get(found.instance)
-        equip = self.equips.get(found.instance)
-        note = ""
-        if found.state == "Accepted" and equip is None:
-            note = "accepted; its nodes are created when the daemon starts with the nodes service"
-        elif equip is not None:
-            note = f"equipment {equip!r}"
-        return discovered_record(found, online=self.online.get(equip) if equip else None,
-                                 points=self.points.get(found.instance, 0), configured_as=configured, note=note)
-
-    def _record(self, device_id: str) -> DeviceRecord:
-        records = self._records()
-        for record in records:
-            if record.device_id == device_id:
-                return record
-        instance = self._instance(device_id)
-        if instance is not None:
-            for record in records:
-                if record.device_id == discovered_id(instance) or instance_of(record.device_id) == instance:
-                    return record
-        ids = [r.device_id for r in records]
-        close = difflib.get_close_matches(device_id, ids, n=1, cutoff=0.5)
-        raise NotFound(f"unknown device {device_id!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-
     @handles(ListDevices)
     def list_devices(self, query: ListDevices) -> list[DeviceRecord]:
-        return [r for r in self._records() if query.protocol in (None, r.protocol)]
+        return [r for r in self._commissioning.records() if query.protocol in (None, r.protocol)]
 
     @handles(GetDevice)
     def get_device(self, query: GetDevice) -> DeviceRecord:
-        return self._record(query.device_id)
+        return self._commissioning.record(query.device_id)
 
     def _news(self, batch: SampleBatch) -> bool:
         """Runs on the publisher's thread: only batches of devices not yet known to be online."""
@@ -262,7 +198,8 @@ class DevicesService(BmsActor):
                 return await discover(client, query.low, query.high, query.timeout, network=name)
 
         found = asyncio.run(scan())
-        self._store.save_many(found)
+        store = self._commissioning.store
+        store.save_many(found)
         ts = self.clock.now()
         for device in found:
             self.publish(DeviceDiscovered(protocol="bacnet", device_id=discovered_id(device.instance),
@@ -270,69 +207,32 @@ class DevicesService(BmsActor):
         self.publish(DiscoveryScanComplete(protocol="bacnet", found=len(found), duration=time.monotonic() - started,
                                            ts=ts, network=name))
         self.log.info("discovery done", network=name, found=len(found))
-        return [self._discovered(self._store.get(device.instance)) for device in found]
+        return [self._commissioning.discovered_record(store.get(device.instance)) for device in found]
 
     # ------------------------------------------------------------ accept / ignore
-    def _instance(self, device_id: str) -> int | None:
-        """The instance of ``bacnet:1001``, ``1001`` or an accepted device's equipment id."""
-        instance = instance_of(device_id)
-        if instance is not None:
-            return instance
-        return next((i for i, equip in self.equips.items() if equip == device_id), None)
-
-    def _stored(self, device_id: str) -> StoredDevice:
-        """The discovered device ``device_id`` names (a configured one is refused)."""
-        configured = self._configured_instances()
-        instance = self._instance(device_id)
-        if instance in configured or any(d.id == device_id for d in self.site.scenario.devices):
-            raise Conflict(f"device {device_id!r} is already part of the site (configured in the scenario)")
-        if instance is None:
-            self._record(device_id)  # NotFound, with a close match
-            raise NotFound(f"unknown device {device_id!r}")
-        try:
-            return self._store.get(instance)
-        except NotFound:
-            raise NotFound(f"unknown device {device_id!r}: no discovery found it (run a discovery first)") from None
-
     @handles(AcceptDevice)
     def accept_device(self, command: AcceptDevice) -> DeviceRecord:
-        stored = self._stored(command.device_id)
-        if stored.state == "Accepted":
-            raise Conflict(f"device {command.device_id!r} is already part of the site")
+        stored = self._commissioning.acceptable(command.device_id)
         if command.profile is not None:
             site_profile(self.site, command.profile)  # refuse an unknown profile before anything changes
         if self._nodes() is None:
-            self._store.accept(stored.instance)
-            waiting = [p for p in read_pending(self.ctx.data_dir) if p.instance != stored.instance]
-            write_pending(self.ctx.data_dir, [*waiting, PendingAccept(stored.instance, command.profile, command.equip_id)])
-            return self._discovered(self._store.get(stored.instance))
+            return self._commissioning.defer(stored, command.profile, command.equip_id)
         self._accept(stored, command.profile, command.equip_id)
-        return self._discovered(self._store.get(stored.instance))
+        return self._commissioning.discovered_record(self._commissioning.store.get(stored.instance))
 
     def _accept(self, stored: StoredDevice, profile_name: str | None, equip_id: str | None) -> None:
         profile = site_profile(self.site, profile_name) if profile_name is not None else None
-        taken = {n.id for n in (self._ask_nodes(ListNodes()) or [])} | {d.id for d in self.site.scenario.devices}
-        if equip_id is not None and equip_id in taken:
-            raise Conflict(f"node {equip_id!r} already exists: choose another equipment id")
-        chosen = equip_id or equip_id_for(stored.name, stored.instance, taken)
-        objects = self._store.objects(stored.instance)
-        nodes = accepted_nodes(stored, objects, equip_id=chosen, site=self.site.scenario.site, profile=profile)
+        taken = [n.id for n in (self._ask_nodes(ListNodes()) or [])]
+        nodes = self._commissioning.nodes_for(stored, profile=profile, equip_id=equip_id, taken=taken)
         self._ask_nodes(UpsertNodes(nodes=tuple(nodes)))
-        self._store.accept(stored.instance)
-        points = tuple(n.id for n in nodes if n.type == "Point")
-        self.equips[stored.instance] = chosen
-        self.points[stored.instance] = len(points)
-        self.publish(DeviceAccepted(protocol="bacnet", device_id=discovered_id(stored.instance), equip_id=chosen,
-                                    point_ids=points, ts=self.clock.now()))
-        self.log.info("device accepted", device=discovered_id(stored.instance), equip=chosen, points=len(points))
+        accepted = self._commissioning.accepted(stored, nodes, self.clock.now())
+        self.publish(accepted)
+        self.log.info("device accepted", device=accepted.device_id, equip=accepted.equip_id,
+                      points=len(accepted.points))
 
     @handles(IgnoreDevice)
     def ignore_device(self, command: IgnoreDevice) -> DeviceRecord:
-        stored = self._stored(command.device_id)
-        if stored.state == "Accepted":
-            raise Conflict(f"device {command.device_id!r} is part of the site: it cannot be ignored")
-        self._store.ignore(stored.instance)
-        return self._discovered(self._store.get(stored.instance))
+        return self._commissioning.ignore(command.device_id)
 
 
 def _answering(batch: SampleBatch) -> str | None:

@@ -24,12 +24,12 @@ from typing import Any, cast
 from actors._base import BmsActor, handles
 from actors._registry import merged
 from actors._supervisor import ChildSpec
-from actors.components.points._store import point_infos
 from actors.platform import Platform
 from bms.config._schema import HistorySection, RetentionSection
 from bms.history import Backlog, HistoryWriter, IntervalLogger, Recorder
-from bms.messages import DeviceAccepted, GetNode, ListNodes, PointValue, Tick, ValueChanged
+from bms.messages import DeviceAccepted, ListNodes, PointValue, Tick, ValueChanged
 from bms.model import Node
+from bms.points import point_infos
 from bms.supervision import Health, RestartPolicy
 
 NAME = "history"
@@ -156,8 +156,7 @@ class HistoryStore(BmsActor):
 
     @handles(DeviceAccepted)
     def on_accepted(self, event: DeviceAccepted) -> None:
-        nodes_ref = self.ctx.registry.get("nodes")
-        self._track([cast(Node, nodes_ref.ask(GetNode(node_id=p), timeout=30.0)) for p in event.point_ids])
+        self._track(list(event.points))  # the points come with the event: no ask per point
 
     @handles(Tick)
     def on_tick(self, tick: Tick) -> None:

@@ -1,7 +1,7 @@
 """The Modbus bridges: one supervised actor per Modbus network of the scenario.
 
 A :class:`ModbusBridge` (component ``modbus.<network>``) polls its devices
-on an asyncio loop it owns (:class:`~bms.loop.LoopThread`):
+on an asyncio loop it owns (:class:`~actors._loop.LoopThread`):
 
 * each device has a :class:`~bms.modbus.ModbusDeviceSession`, a block plan
   made once, and a ticker timer at its ``poll_interval`` (default 5 s);
@@ -11,11 +11,14 @@ on an asyncio loop it owns (:class:`~bms.loop.LoopThread`):
   plain numbers as one :class:`~bms.messages.Readings` of columns, the
   rest as Samples); exception replies and malformed replies fault the
   points of their block only;
-  a device that does not answer gets a batch of faulted samples, backs
-  off exponentially (1 s .. 60 s) and after ``down_after`` consecutive
-  failures is reported with :class:`~bms.messages.DeviceDown`; its first
-  answer publishes :class:`~bms.messages.DeviceRecovered`. The component is
-  Degraded while any device is down or disabled by a configuration error;
+  a device that does not answer gets a batch of faulted samples; after
+  ``down_after`` consecutive failures it is reported with
+  :class:`~bms.messages.DeviceDown` and backs off exponentially (2 s ..
+  60 s); its first answer (a poll or a write it takes, whatever the
+  backoff says) publishes :class:`~bms.messages.DeviceRecovered`. Device
+  liveness is :class:`~bms.devices.DeviceLiveness`; the component is
+  Degraded while any device is down or disabled by a configuration error,
+  and names the devices that have not answered yet;
 * a :class:`~bms.messages.DeviceWrite` for one of its points is encoded and
   written (FC5/6/15/16), read back and answered with a
   :class:`~bms.messages.WriteResult`. Modbus has no priority array: a
@@ -25,7 +28,7 @@ TCP devices each get their own connection (a dead one never holds up
 another); the devices of an RTU network share one serial line whose
 requests are serialised and which waits as long as its slowest device.
 Polls due together start on the loop with one wake-up
-(:meth:`~bms.loop.LoopThread.spawn`); their results come back to the actor
+(:meth:`~actors._loop.LoopThread.spawn`); their results come back to the actor
 as :class:`PollDone` messages, so device state lives in the actor's thread.
 """
 
@@ -37,25 +40,25 @@ from typing import Any
 
 from actors._base import BmsActor, handles
 from actors._context import Context
+from actors._loop import LoopThread
 from actors._supervisor import ChildSpec
 from actors.components.modbus._device import (
     BACKOFF_INITIAL,
     BACKOFF_MAX,
     DEFAULT_POLL_INTERVAL,
     DOWN_AFTER,
-    Liveness,
     PollDone,
     PolledDevice,
+    WriteDone,
     build_device,
     line_timeout,
 )
 from actors.platform import Platform
 from bms.config import ModbusDevice, ModbusNetwork, Profile
+from bms.devices import DeviceLiveness, LivenessState, liveness_health
 from bms.errors import BmsError, ConfigError, ProtocolError
-from bms.loop import LoopThread
 from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
 from bms.modbus import ModbusConnection, SerialLink
-from bms.supervision import Health
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "ModbusBridge", "PollDone", "modbus_bridges"]
 
@@ -121,8 +124,9 @@ class ModbusBridge(BmsActor):
         self.devices, self.disabled, self._unwritable = {}, {}, {}
         for dev_spec, profile in self.device_specs:
             try:
-                dev = build_device(dev_spec, profile, self.network, self.spec, self._bus, self.clock.now,
-                                   Liveness(self.down_after, *self.backoff))
+                liveness = DeviceLiveness(down_after=self.down_after, backoff=self.backoff[0],
+                                          max_backoff=self.backoff[1])
+                dev = build_device(dev_spec, profile, self.network, self.spec, self._bus, self.clock.now, liveness)
             except ConfigError as err:
                 self.disabled[dev_spec.id] = str(err)
                 self.log.error("modbus device disabled", device=dev_spec.id, error=str(err))
@@ -202,7 +206,7 @@ class ModbusBridge(BmsActor):
         dev.polls += 1
         now = self.clock.now()
         if done.error:
-            became_down = dev.liveness.failed(self.clock.monotonic(), now, done.error)
+            became_down = dev.liveness.failed(self.clock.monotonic(), done.error)
             self.publish(SampleBatch(self.name, dev.fault_samples(done.error, now)))
             self.log.debug("poll failed", device=dev.id, error=done.error, failures=dev.liveness.failures,
                            backoff=dev.liveness.backoff)
@@ -211,22 +215,28 @@ class ModbusBridge(BmsActor):
                 self.publish(DeviceDown(PROTOCOL, dev.id, now, reason=done.error))
                 self._report_health()
             return
-        down_for = dev.liveness.answered(now)
-        if down_for is not None:
-            self.log.info("modbus device recovered", device=dev.id, down_for=round(down_for, 3))
-            self.publish(DeviceRecovered(PROTOCOL, dev.id, now, down_for=down_for))
-            self._report_health()
+        self._answered(dev)
         self.publish(SampleBatch(self.name, done.samples, done.readings))
 
+    @handles(WriteDone)
+    def on_write_done(self, done: WriteDone) -> None:
+        dev = self.devices.get(done.device_id)
+        if dev is not None and done.generation == self._generation:
+            self._answered(dev)
+
+    def _answered(self, dev: PolledDevice) -> None:
+        """The device answered (a poll or a write): Up at once, whatever its backoff says."""
+        first = dev.liveness.state is LivenessState.UNKNOWN
+        down_for = dev.liveness.answered(self.clock.monotonic())
+        if down_for is not None:
+            self.log.info("modbus device recovered", device=dev.id, down_for=round(down_for, 3))
+            self.publish(DeviceRecovered(PROTOCOL, dev.id, self.clock.now(), down_for=down_for))
+        if first or down_for is not None:
+            self._report_health()
+
     def _report_health(self) -> None:
-        down = [f"{d.id} ({d.liveness.reason})" for d in self.devices.values() if d.liveness.down]
-        down += [f"{dev_id} (disabled: {why})" for dev_id, why in self.disabled.items()]
-        total = len(self.devices) + len(self.disabled)
-        if down:
-            reason = f"{len(down)} of {total} device(s) down: " + "; ".join(down)
-            self.ctx.supervisor.report(self.name, Health.DEGRADED, reason)
-        else:
-            self.ctx.supervisor.report(self.name, Health.HEALTHY, f"polling {total} device(s), none down")
+        state, reason = liveness_health({d.id: d.liveness for d in self.devices.values()}, list(self.disabled.values()))
+        self.ctx.supervisor.report(self.name, state, reason)
 
     # --------------------------------------------------------------- writes
 
@@ -244,9 +254,9 @@ class ModbusBridge(BmsActor):
         if not point.writable:
             self.publish(WriteResult(msg.point_id, False, msg.request_id, error=f"{msg.point_id} is not writable"))
             return
-        self._io.submit(self._write(dev, msg.point_id, msg.value, msg.request_id))
+        self._io.submit(self._write(dev, msg.point_id, msg.value, msg.request_id, self._generation))
 
-    async def _write(self, dev: PolledDevice, point_id: str, value: Value, request_id: int) -> None:
+    async def _write(self, dev: PolledDevice, point_id: str, value: Value, request_id: int, generation: int) -> None:
         """On the loop: write, read back, publish the result. One write per device at a time."""
         lock = self._write_locks.setdefault(dev.id, asyncio.Lock())
         _, binding = dev.points[point_id]
@@ -261,4 +271,5 @@ class ModbusBridge(BmsActor):
                                      error=f"{point_id}: unexpected {type(err).__name__}: {err}"))
             return
         self.log.info("modbus write", point=point_id, value=value, readback=readback)
+        self._tell(WriteDone(generation, dev.id))
         self.publish(WriteResult(point_id, True, request_id, readback=readback))

@@ -1,8 +1,7 @@
 """One polled device of a Modbus bridge: session, plan, interval, liveness.
 
-:class:`Liveness` is the plain state machine of a device's health (no I/O,
-no threads): consecutive failures, exponential backoff and the down /
-recovered transitions. :func:`build_device` turns a scenario's
+Its liveness is a :class:`~bms.devices.DeviceLiveness` (the state machine
+both bridges share). :func:`build_device` turns a scenario's
 (ModbusDevice, Profile) pair into a :class:`PolledDevice`, or raises a
 ConfigError naming the device when its configuration cannot be polled.
 """
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 import msgspec
 
 from bms.config import ModbusBinding, ModbusDevice, ModbusNetwork, PointSpec, Profile
+from bms.devices import DeviceLiveness
 from bms.errors import ConfigError
 from bms.messages import Readings, Sample
 from bms.modbus import BlockPlan, ModbusConnection, ModbusDeviceSession, SerialLink, TcpLink, plan_reads
@@ -25,6 +25,7 @@ DEFAULT_POLL_INTERVAL = 5.0
 DOWN_AFTER = 3
 """Consecutive failed polls before a device is reported down."""
 BACKOFF_INITIAL = 1.0
+"""Seconds before the first retry of a device that has just gone down (doubling after each failure)."""
 BACKOFF_MAX = 60.0
 
 
@@ -38,57 +39,11 @@ class PollDone(msgspec.Struct, frozen=True):
     readings: tuple[Readings, ...] = ()
 
 
-class Liveness:
-    """Consecutive failures, backoff and down/recovered transitions of one device.
+class WriteDone(msgspec.Struct, frozen=True):
+    """Loop thread -> bridge actor: a device took a write (it answers, whatever its backoff says)."""
 
-    After a failure the next attempt waits ``initial * 2**(failures-1)``
-    seconds (capped at ``maximum``); ``down_after`` consecutive failures make
-    the device down; the first answer after that recovers it.
-    """
-
-    def __init__(self, down_after: int = DOWN_AFTER, initial: float = BACKOFF_INITIAL,
-                 maximum: float = BACKOFF_MAX) -> None:
-        if down_after < 1 or initial <= 0 or maximum < initial:
-            raise ValueError(f"bad liveness settings: down_after={down_after}, backoff {initial}..{maximum}")
-        self.down_after = down_after
-        self.initial = initial
-        self.maximum = maximum
-        self.failures = 0
-        self.retry_at = float("-inf")
-        self.down_since: float | None = None
-        self.reason = ""
-
-    @property
-    def down(self) -> bool:
-        return self.down_since is not None
-
-    @property
-    def backoff(self) -> float:
-        """The wait after the latest failure (0 when the device answers)."""
-        if self.failures == 0:
-            return 0.0
-        return float(min(self.maximum, self.initial * 2 ** (self.failures - 1)))
-
-    def may_poll(self, monotonic: float) -> bool:
-        return monotonic >= self.retry_at
-
-    def failed(self, monotonic: float, now: float, reason: str) -> bool:
-        """Count a failure; True when it makes the device down."""
-        self.failures += 1
-        self.reason = reason
-        self.retry_at = monotonic + self.backoff
-        if self.down_since is None and self.failures >= self.down_after:
-            self.down_since = now
-            return True
-        return False
-
-    def answered(self, now: float) -> float | None:
-        """The device answered: seconds it was down, or None if it was not."""
-        self.failures = 0
-        self.retry_at = float("-inf")
-        self.reason = ""
-        since, self.down_since = self.down_since, None
-        return None if since is None else max(0.0, now - since)
+    generation: int
+    device_id: str
 
 
 @dataclass
@@ -100,7 +55,7 @@ class PolledDevice:
     plan: BlockPlan
     interval: float
     points: dict[str, tuple[PointSpec, ModbusBinding]]
-    liveness: Liveness
+    liveness: DeviceLiveness
     busy: bool = False
     skipped: int = 0
     polls: int = 0
@@ -153,7 +108,7 @@ def build_device(
     network: ModbusNetwork,
     bus: ModbusConnection | None,
     now: Callable[[], float],
-    liveness: Liveness,
+    liveness: DeviceLiveness,
 ) -> PolledDevice:
     """A device ready to poll; ConfigError naming the device if it cannot be.
 

@@ -22,6 +22,5 @@ COMPONENT = Component(
     description="live point values, status, command priorities (overrides.db) and write guards",
 )
 
-__getattr__ = lazy_exports(__name__, {"PointStore": "._store", "point_infos": "._store",
-                                      "points_component": "._store"})
-__all__ = ["COMPONENT", "PointStore", "point_infos", "points_component"]
+__getattr__ = lazy_exports(__name__, {"PointStore": "._store", "points_component": "._store"})
+__all__ = ["COMPONENT", "PointStore", "points_component"]

@@ -1,7 +1,8 @@
 """The point store as a component: ``points``, live values, status and commands.
 
 It holds every point of the building model (read from the ``nodes``
-service on start and when a device is accepted) in a
+service on start, and from a ``DeviceAccepted`` event, which carries the
+accepted device's nodes) in a
 :class:`~bms.points.LivePoints`, takes the bridges' ``SampleBatch``es and
 ``DeviceDown``/``DeviceRecovered``, answers the API's queries and commands,
 and publishes ``ValueChanged`` batches, ``StatusChanged`` and
@@ -16,12 +17,11 @@ from typing import Any
 from actors._base import BmsActor, handles, is_refusal
 from actors._supervisor import ChildSpec
 from actors.platform import Platform
-from bms.errors import BmsError, ConfigError
+from bms.errors import BmsError
 from bms.messages import (
     DeviceAccepted,
     DeviceDown,
     DeviceRecovered,
-    GetNode,
     GetPoint,
     GetPriorityArray,
     ListNodes,
@@ -36,39 +36,11 @@ from bms.messages import (
     WritePoint,
     WriteResult,
 )
-from bms.model import Node, device_of, is_point, point_spec
-from bms.points import LivePoints, OverrideStore, PointInfo
+from bms.points import LivePoints, OverrideStore, point_infos
 from bms.supervision import RestartPolicy
 
 NAME = "points"
 ASK_TIMEOUT = 30.0
-
-
-def point_infos(nodes: list[Node]) -> tuple[list[PointInfo], list[str]]:
-    """The points among ``nodes`` (all of a model, parents first) and the problems of those that cannot be read."""
-    by_id = {n.id: n for n in nodes}
-    infos: list[PointInfo] = []
-    problems: list[str] = []
-    for node in nodes:
-        if not is_point(node):
-            continue
-        try:
-            spec = point_spec(node)
-        except ConfigError as err:
-            problems.append(str(err))
-            continue
-        ancestors: list[str] = []
-        parent = node.parent
-        while parent is not None and parent not in ancestors:
-            ancestors.append(parent)
-            above = by_id.get(parent)
-            parent = above.parent if above is not None else None
-        infos.append(PointInfo(
-            point_id=node.id, spec=spec, device=device_of(node),
-            protocol=node.binding.protocol if node.binding is not None else "virtual",
-            ancestors=frozenset(ancestors), tags=frozenset((*node.tags, *node.tag_values)),
-        ))
-    return infos, problems
 
 
 class PointStore(BmsActor):
@@ -76,11 +48,13 @@ class PointStore(BmsActor):
         super().__init__(name, ctx)
         self.housekeeping = housekeeping
         self.live: LivePoints | None = None
+        self.parents: dict[str, str | None] = {}  # node id -> parent id, for the ancestors of accepted points
 
     def setup(self) -> None:
         overrides = OverrideStore(self.ctx.data_dir / "overrides.db")
         self.live = LivePoints(self.clock, overrides, source=self.name)
         nodes = self._ask_nodes(ListNodes())
+        self.parents = {n.id: n.parent for n in nodes}
         infos, problems = point_infos(nodes)
         for problem in problems:
             self.log.error("point skipped", problem=problem)
@@ -132,14 +106,9 @@ class PointStore(BmsActor):
 
     @handles(DeviceAccepted)
     def on_accepted(self, event: DeviceAccepted) -> None:
-        nodes: list[Node] = []
-        for point_id in event.point_ids:
-            try:
-                nodes.append(self._ask_nodes(GetNode(node_id=point_id)))
-            except BmsError as err:
-                self.log.warning("accepted point not in the model", point_id=point_id, error=str(err))
-        equip = self._ask_nodes(ListNodes()) if nodes else []
-        infos, problems = point_infos([*[n for n in equip if not is_point(n)], *nodes])
+        """Take on the accepted device's points: the nodes come with the event (no ask to the model)."""
+        self.parents.update((n.id, n.parent) for n in (event.equip, *event.points))
+        infos, problems = point_infos(event.points, self.parents)
         for problem in problems:
             self.log.error("point skipped", problem=problem)
         self._send(self._live.load(infos))
@@ -190,4 +159,4 @@ def points_component(platform: Platform) -> list[ChildSpec]:
     return [ChildSpec(NAME, PointStore, policy=RestartPolicy(), critical=True)]
 
 
-__all__ = ["NAME", "PointStore", "point_infos", "points_component"]
+__all__ = ["NAME", "PointStore", "points_component"]

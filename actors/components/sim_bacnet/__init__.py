@@ -22,5 +22,5 @@ COMPONENT = Component(
 )
 
 __getattr__ = lazy_exports(__name__, {"BacnetSimulatorActor": "._actor", "bacnet_simulator": "._actor",
-                                      "simulated_devices": "._actor"})
-__all__ = ["COMPONENT", "BacnetSimulatorActor", "bacnet_simulator", "simulated_devices"]
+                                      "simulated_devices": "._actor", "BacnetSimulatorThread": "._served"})
+__all__ = ["COMPONENT", "BacnetSimulatorActor", "BacnetSimulatorThread", "bacnet_simulator", "simulated_devices"]

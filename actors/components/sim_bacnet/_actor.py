@@ -19,10 +19,11 @@ from actors._base import BmsActor
 from actors._context import Context
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._targets import network_of
+from actors.components.sim_bacnet._served import BacnetSimulatorThread
 from actors.platform import Platform
 from bms.config import BacnetDevice, Profile, Scenario
 from bms.errors import BmsError, ConfigError
-from bms.sim.bacnet import BacnetSimulator, BacnetSimulatorThread, SimDevice
+from bms.sim.bacnet import BacnetSimulator, SimDevice
 from bms.supervision import Health, RestartPolicy
 
 NAME = "sim-bacnet"
@@ -86,7 +87,7 @@ class BacnetSimulatorActor(BmsActor):
         for port, devices in by_port.items():
             try:
                 simulator = BacnetSimulator(devices, port, interval=self.interval, speed=self.speed)
-                self.running.append(simulator.start_in_thread())
+                self.running.append(BacnetSimulatorThread(simulator))
                 served += len(devices)
             except (BmsError, RuntimeError, OSError) as err:
                 cause: Any = err.__cause__ or err

@@ -21,5 +21,6 @@ COMPONENT = Component(
     description="simulated Modbus TCP devices (pymodbus on loopback), when the scenario asks for them",
 )
 
-__getattr__ = lazy_exports(__name__, {"ModbusSimulators": "._actor", "modbus_simulators": "._actor"})
-__all__ = ["COMPONENT", "ModbusSimulators", "modbus_simulators"]
+__getattr__ = lazy_exports(__name__, {"ModbusSimulators": "._actor", "modbus_simulators": "._actor",
+                                      "ModbusSimulatorThread": "._served"})
+__all__ = ["COMPONENT", "ModbusSimulatorThread", "ModbusSimulators", "modbus_simulators"]

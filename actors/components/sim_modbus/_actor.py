@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from actors._base import BmsActor
 from actors._context import Context
 from actors._supervisor import ChildSpec
+from actors.components.sim_modbus._served import ModbusSimulatorThread
 from actors.platform import Platform
 from bms.sim.cli import ModbusServer, bind_problem, modbus_servers
-from bms.sim.modbus import ModbusSimulator, SimulatorThread
+from bms.sim.modbus import ModbusSimulator
 from bms.supervision import Health, RestartPolicy
 
 __all__ = ["ModbusSimulators", "modbus_simulators"]
@@ -41,7 +42,7 @@ class ModbusSimulators(BmsActor):
     def __init__(self, name: str, ctx: Context, servers: Sequence[ModbusServer]) -> None:
         super().__init__(name, ctx)
         self.servers = tuple(servers)
-        self.running: list[SimulatorThread] = []
+        self.running: list[ModbusSimulatorThread] = []
         self.failed: list[str] = []
 
     def setup(self) -> None:
@@ -50,7 +51,7 @@ class ModbusSimulators(BmsActor):
             try:
                 sim = ModbusSimulator(server.units, server.host, server.port, orders=server.orders,
                                       clock=self.clock.now)
-                handle = sim.start_in_thread()
+                handle = ModbusSimulatorThread(sim)
             except (RuntimeError, OSError, ValueError) as err:
                 why = bind_problem(server.host, server.port) or str(err.__cause__ or err)
                 reason = f"cannot serve Modbus on {server.address}: {why}"

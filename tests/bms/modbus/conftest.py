@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from actors.components.sim_modbus import ModbusSimulatorThread
 from bms.config import Profile, load_profile
-from bms.sim.modbus import ModbusSimulator, SimulatorThread
+from bms.sim.modbus import ModbusSimulator
 
 PROFILES = Path(__file__).resolve().parents[3] / "conf" / "profiles"
 
@@ -22,10 +23,10 @@ def profile(name: str) -> Profile:
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatorThread]:
+def sim() -> Iterator[ModbusSimulatorThread]:
     test = profile("modbus-test")
     units = {METER: profile("power-meter"), TEST: test, TEST_DCBA: test, SILENT: test, FAILING: test}
-    handle = ModbusSimulator(units, orders={TEST_DCBA: "DCBA"}, interval=3600.0).start_in_thread()
+    handle = ModbusSimulatorThread(ModbusSimulator(units, orders={TEST_DCBA: "DCBA"}, interval=3600.0))
     try:
         yield handle
     finally:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from actors.components.sim_modbus import ModbusSimulatorThread
 from bms.modbus import ProbeResult, probe
-from bms.sim.modbus import SimulatorThread
 from tests.bms.modbus.conftest import FAILING, METER, SILENT, TEST
 
 
-def test_probe_finds_the_served_units(sim: SimulatorThread) -> None:
+def test_probe_finds_the_served_units(sim: ModbusSimulatorThread) -> None:
     sim.simulator.set_silent(SILENT)
     try:
         found = asyncio.run(probe(sim.host, sim.port, [METER, TEST, 5, SILENT, FAILING, 200], timeout=0.2))
@@ -20,7 +20,7 @@ def test_probe_finds_the_served_units(sim: SimulatorThread) -> None:
     assert found[1].product_code == "MB-TEST"
 
 
-def test_a_failing_unit_is_absent(sim: SimulatorThread) -> None:
+def test_a_failing_unit_is_absent(sim: ModbusSimulatorThread) -> None:
     sim.simulator.set_failing(FAILING)
     try:
         found = asyncio.run(probe(sim.host, sim.port, [FAILING, TEST], timeout=0.5))

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from actors.components.sim_modbus import ModbusSimulatorThread
 from bms.config import ModbusBinding, PointSpec
 from bms.errors import DeviceRejected, DeviceTimeout, ProtocolError, WriteRefused
 from bms.modbus import (
@@ -24,7 +25,6 @@ from bms.modbus import (
     plan_reads,
     unpack_registers,
 )
-from bms.sim.modbus import SimulatorThread
 from tests.bms.modbus.conftest import FAILING, METER, SILENT, TEST, TEST_DCBA, profile
 
 T = TypeVar("T")
@@ -42,7 +42,7 @@ ROUND_TRIP_VALUES: dict[str, list[Any]] = {
 TYPED = [k for k in TEST_POINTS if k.split("_")[0] in ROUND_TRIP_VALUES and k.split("_")[1] in ("abcd", "cdab", "badc", "dcba")]
 
 
-def run(sim: SimulatorThread, body: Callable[[ModbusDeviceSession], Awaitable[T]], unit: int = TEST, **kw: Any) -> T:
+def run(sim: ModbusSimulatorThread, body: Callable[[ModbusDeviceSession], Awaitable[T]], unit: int = TEST, **kw: Any) -> T:
     """Run ``body(session)`` in a fresh event loop with a session on ``unit``."""
 
     async def main() -> T:
@@ -66,7 +66,7 @@ def test_every_type_and_order_is_covered() -> None:
 
 
 @pytest.mark.parametrize("key", TYPED)
-def test_every_type_and_byte_order_round_trips(sim: SimulatorThread, key: str) -> None:
+def test_every_type_and_byte_order_round_trips(sim: ModbusSimulatorThread, key: str) -> None:
     values = ROUND_TRIP_VALUES[key.split("_")[0]]
     plan = plan_reads([(f"t/{key}", binding(key))])
 
@@ -86,7 +86,7 @@ def test_every_type_and_byte_order_round_trips(sim: SimulatorThread, key: str) -
     assert sim.read_point(TEST, key) == readback
 
 
-def test_registers_on_the_wire_follow_the_byte_order(sim: SimulatorThread) -> None:
+def test_registers_on_the_wire_follow_the_byte_order(sim: ModbusSimulatorThread) -> None:
     async def body(session: ModbusDeviceSession) -> list[list[int] | list[bool]]:
         out = []
         for order in ("abcd", "cdab", "badc", "dcba"):
@@ -98,7 +98,7 @@ def test_registers_on_the_wire_follow_the_byte_order(sim: SimulatorThread) -> No
     assert run(sim, body) == [[0x1234, 0x5678], [0x5678, 0x1234], [0x3412, 0x7856], [0x7856, 0x3412]]
 
 
-def test_bits_bools_and_scaled_points_round_trip(sim: SimulatorThread) -> None:
+def test_bits_bools_and_scaled_points_round_trip(sim: ModbusSimulatorThread) -> None:
     async def body(session: ModbusDeviceSession) -> tuple[Any, ...]:
         await session.write("t/flags_bit0", binding("flags_bit0"), False)
         await session.write("t/flags_bit3", binding("flags_bit3"), True)
@@ -117,7 +117,7 @@ def test_bits_bools_and_scaled_points_round_trip(sim: SimulatorThread) -> None:
     assert energy == pytest.approx(123456.78)
 
 
-def test_coils_use_fc5_or_fc15(sim: SimulatorThread) -> None:
+def test_coils_use_fc5_or_fc15(sim: ModbusSimulatorThread) -> None:
     before = dict(sim.simulator.requests)
     assert run(sim, lambda s: s.write("t/coil_a", binding("coil_a"), True)) is True
     assert run(sim, lambda s: s.write("t/coil_b", binding("coil_b"), True), single_write=False) is True
@@ -130,7 +130,7 @@ def test_coils_use_fc5_or_fc15(sim: SimulatorThread) -> None:
     assert run(sim, lambda s: s.write("t/coil_b", binding("coil_b"), False)) is False
 
 
-def test_registers_use_fc6_or_fc16(sim: SimulatorThread) -> None:
+def test_registers_use_fc6_or_fc16(sim: ModbusSimulatorThread) -> None:
     before = dict(sim.simulator.requests)
     run(sim, lambda s: s.write("t/uint16_abcd", binding("uint16_abcd"), 7))
     run(sim, lambda s: s.write("t/uint16_abcd", binding("uint16_abcd"), 8), single_write=False)
@@ -139,7 +139,7 @@ def test_registers_use_fc6_or_fc16(sim: SimulatorThread) -> None:
     assert (counts.get((TEST, 6)), counts.get((TEST, 16))) == (1, 2)
 
 
-def test_discrete_and_input_points_read_what_the_device_holds(sim: SimulatorThread) -> None:
+def test_discrete_and_input_points_read_what_the_device_holds(sim: ModbusSimulatorThread) -> None:
     sim.set_point(TEST, "di_b", True)
     sim.set_point(TEST, "in_float", 12.25)
     sim.set_point(TEST, "in_int16", -300)
@@ -149,20 +149,20 @@ def test_discrete_and_input_points_read_what_the_device_holds(sim: SimulatorThre
     ]
 
 
-def test_the_device_order_applies_to_points_without_their_own(sim: SimulatorThread) -> None:
+def test_the_device_order_applies_to_points_without_their_own(sim: ModbusSimulatorThread) -> None:
     sim.set_point(TEST_DCBA, "scaled_uint32", 1000.0)  # the simulator lays this unit out DCBA
     plan = plan_reads([("e", binding("scaled_uint32"))])
     assert run(sim, lambda s: s.poll(plan), unit=TEST_DCBA, device_order="DCBA")[0].value == pytest.approx(1000.0)
     assert run(sim, lambda s: s.poll(plan), unit=TEST_DCBA)[0].value != pytest.approx(1000.0)
 
 
-def test_samples_carry_the_injected_clock(sim: SimulatorThread) -> None:
+def test_samples_carry_the_injected_clock(sim: ModbusSimulatorThread) -> None:
     plan = plan_reads([("a", binding("uint16_abcd")), ("c", binding("coil_a"))])
     samples = run(sim, lambda s: s.poll(plan), now=lambda: 1234.5)
     assert [s.ts for s in samples] == [1234.5, 1234.5]
 
 
-def test_the_meter_polls_in_two_requests(sim: SimulatorThread) -> None:
+def test_the_meter_polls_in_two_requests(sim: ModbusSimulatorThread) -> None:
     meter = profile("power-meter")
     plan = plan_reads([(f"meter1/{p.key}", p.modbus) for p in meter.points if p.modbus])
     before = dict(sim.simulator.requests)
@@ -179,7 +179,7 @@ def test_the_meter_polls_in_two_requests(sim: SimulatorThread) -> None:
 # ------------------------------------------------------------------- faults
 
 
-def test_exception_2_faults_only_its_block(sim: SimulatorThread) -> None:
+def test_exception_2_faults_only_its_block(sim: ModbusSimulatorThread) -> None:
     plan = plan_reads([("t/nothing", ModbusBinding(table="holding", address=20)), ("t/ok", binding("uint16_abcd"))])
     gone, ok = run(sim, lambda s: s.poll(plan))
     assert gone.value is None
@@ -187,7 +187,7 @@ def test_exception_2_faults_only_its_block(sim: SimulatorThread) -> None:
     assert ok.fault is None and isinstance(ok.value, int)
 
 
-def test_exception_4_faults_every_block(sim: SimulatorThread) -> None:
+def test_exception_4_faults_every_block(sim: ModbusSimulatorThread) -> None:
     plan = plan_reads([(k, binding(k)) for k in ("uint16_abcd", "coil_a", "in_int16")])
     sim.simulator.set_failing(FAILING)
     try:
@@ -203,7 +203,7 @@ def test_exception_4_faults_every_block(sim: SimulatorThread) -> None:
     assert run(sim, lambda s: s.poll(plan), unit=FAILING)[0].fault is None
 
 
-def test_a_unit_the_server_does_not_serve_answers_exception_4(sim: SimulatorThread) -> None:
+def test_a_unit_the_server_does_not_serve_answers_exception_4(sim: ModbusSimulatorThread) -> None:
     with pytest.raises(ExceptionReply) as caught:
         run(sim, lambda s: s.read("holding", 100, 1), unit=42)
     assert caught.value.code == 4
@@ -211,7 +211,7 @@ def test_a_unit_the_server_does_not_serve_answers_exception_4(sim: SimulatorThre
     assert "exception 4 (device failure) reading holding 100..100" in str(caught.value)
 
 
-def test_write_errors(sim: SimulatorThread) -> None:
+def test_write_errors(sim: ModbusSimulatorThread) -> None:
     with pytest.raises(WriteRefused, match="input 302 is read-only"):
         run(sim, lambda s: s.write("t/in_int16", binding("in_int16"), 1))
     with pytest.raises(EncodeError, match="t/int16_abcd: 40000 is out of range for int16"):
@@ -221,7 +221,7 @@ def test_write_errors(sim: SimulatorThread) -> None:
     assert (caught.value.code, caught.value.function_code) == (2, 6)
 
 
-def test_a_silent_device_times_out_within_its_timeout(sim: SimulatorThread) -> None:
+def test_a_silent_device_times_out_within_its_timeout(sim: ModbusSimulatorThread) -> None:
     plan = plan_reads([("t/a", binding("uint16_abcd"))])
     sim.simulator.set_silent(SILENT)
     started = time.monotonic()
@@ -262,7 +262,7 @@ def test_connection_refused_is_a_protocol_error() -> None:
     asyncio.run(main())
 
 
-def test_sessions_share_a_connection(sim: SimulatorThread) -> None:
+def test_sessions_share_a_connection(sim: ModbusSimulatorThread) -> None:
     async def main() -> list[Any]:
         connection = ModbusConnection(TcpLink(sim.host, sim.port), timeout=1.0)
         try:
@@ -282,7 +282,7 @@ def test_sessions_share_a_connection(sim: SimulatorThread) -> None:
     assert test.product_code == "MB-TEST"
 
 
-def test_a_shorter_timeout_on_a_shared_connection_is_the_sessions_own(sim: SimulatorThread) -> None:
+def test_a_shorter_timeout_on_a_shared_connection_is_the_sessions_own(sim: ModbusSimulatorThread) -> None:
     """The line waits 5 s (pymodbus's timer); a session with 0.2 s times its own requests and gives up first."""
     plan = plan_reads([("t/a", binding("uint16_abcd"))])
 
@@ -306,7 +306,7 @@ def test_a_shorter_timeout_on_a_shared_connection_is_the_sessions_own(sim: Simul
     assert fault is None
 
 
-def test_register_replies_arrive_as_bytes_and_still_give_registers(sim: SimulatorThread) -> None:
+def test_register_replies_arrive_as_bytes_and_still_give_registers(sim: ModbusSimulatorThread) -> None:
     """FC3/FC4 replies decode to RegisterPayload (bytes) on our clients; read() gives the registers."""
     async def body(session: ModbusDeviceSession) -> tuple[Any, Any]:
         await session.connect()
@@ -322,7 +322,7 @@ def test_register_replies_arrive_as_bytes_and_still_give_registers(sim: Simulato
     assert "8 bytes" in str(reply)
 
 
-def test_a_client_with_pymodbus_own_register_replies_polls_the_same(sim: SimulatorThread) -> None:
+def test_a_client_with_pymodbus_own_register_replies_polls_the_same(sim: ModbusSimulatorThread) -> None:
     """Should pymodbus hand back its own reply class, the registers are checked and decoded all the same."""
     from pymodbus.pdu.register_message import ReadHoldingRegistersResponse
 

@@ -53,11 +53,16 @@ def store(tmp_path: Path, clock: ManualClock) -> Iterator[NodeStore]:
 
 def test_create_returns_created_and_the_event(tmp_path: Path, clock: ManualClock) -> None:
     with NodeStore(tmp_path / "nodes.db", clock) as store:
-        result = store.upsert(Node(id="demo", type="Site", name="Demo"))
+        demo = Node(id="demo", type="Site", name="Demo")
+        result = store.upsert(demo)
         assert result.outcome == "created"
-        assert result.events == (EntityCreated("demo", "Site", clock.now(), None),)
-        outcome, events = store.upsert(Node(id="floor1", type="Space", name="Floor 1", parent="demo"))
-        assert (outcome, events) == ("created", (EntityCreated("floor1", "Space", clock.now(), "demo"),))
+        assert result.events == (EntityCreated(demo, clock.now()),)
+        floor = Node(id="floor1", type="Space", name="Floor 1", parent="demo", tags=("space", "floor"))
+        outcome, events = store.upsert(floor)
+        assert (outcome, events) == ("created", (EntityCreated(store.get("floor1"), clock.now()),))
+        (created,) = events
+        assert (created.node_id, created.node_type, created.parent) == ("floor1", "Space", "demo")
+        assert created.node.tags == ("floor", "space")  # the node as the store keeps it
         assert store.get("floor1").name == "Floor 1" and len(store) == 2
 
 
@@ -70,8 +75,9 @@ def test_unchanged_and_updated(store: NodeStore, clock: ManualClock) -> None:
     changed = msgspec.structs.replace(sat, name="SAT", tags=(*sat.tags, "his"), properties=properties)
     outcome, events = store.upsert(changed)
     assert outcome == "updated"
-    assert events == (EntityUpdated("ahu1/sat", clock.now(), ("name", "tags", "properties")),)
+    assert events == (EntityUpdated(store.get("ahu1/sat"), clock.now(), ("name", "tags", "properties")),)
     assert store.get("ahu1/sat").tags == tuple(sorted({*sat.tags, "his"}))
+    assert events[0].node_id == "ahu1/sat" and events[0].node.name == "SAT"
 
 
 def test_tree_rules(store: NodeStore) -> None:
@@ -89,7 +95,7 @@ def test_tree_rules(store: NodeStore) -> None:
 def test_move_a_node(store: NodeStore, clock: ManualClock) -> None:
     meter = store.get("meter1")
     assert store.upsert(msgspec.structs.replace(meter, parent="zone-101")) == (
-        "updated", (EntityUpdated("meter1", clock.now(), ("parent",)),)
+        "updated", (EntityUpdated(store.get("meter1"), clock.now(), ("parent",)),)
     )
     assert [n.id for n in store.subtree("floor1")] == ["floor1", "zone-101", "meter1", "meter1/kw"]
     assert [n.id for n in store.children("plant")] == ["ahu1"]

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import msgspec
 import pytest
 
-from bms.bacnet import BacnetClient, BacnetRejected, CovNotification, discover
+from bms.bacnet import BacnetRejected, CovNotification, discover
 from bms.config import Profile
 from bms.errors import ConfigError, NotFound
 from bms.sim._thermal import AirHandler, ThermalModel, VavBox
 from bms.sim.bacnet import BacnetSimulator
-from tests.bms.bacnet.loopback import free_port, host, lan, network, profile, until
+from tests.bms.bacnet.loopback import free_port, host, lan, profile, until
 
 AHU, VAV = profile("ahu"), profile("vav")
 
@@ -135,30 +134,6 @@ def test_background_stepping_moves_values() -> None:
         assert not sim.running
 
     asyncio.run(body())
-
-
-def test_runs_in_its_own_thread() -> None:
-    sim = BacnetSimulator([(1001, host(2), AHU), (1101, host(3), VAV)], free_port(), interval=None)
-    handle = sim.start_in_thread()
-    try:
-        assert handle.simulator is sim
-        handle.set_value(1101, "analog-input,1", 26.5)
-        assert handle.value(1101, "analog-input,1") == 26.5
-
-        async def read() -> object:
-            async with BacnetClient(network(sim.device_port)) as client:
-                return (await client.read_points(sim.address_of(1101), [("t", "analog-input,1", "present-value")]))[0].value
-
-        assert asyncio.run(read()) == 26.5
-        handle.step_now(60.0)
-        handle.run(lambda: sim.rename(1101, "analog-input,1", "Office temperature"))
-        handle.set_offline(1101)
-        handle.set_offline(1101, False)
-        assert asyncio.run(read()) == 26.5
-        assert handle.call(lambda: asyncio.sleep(0, result="on the loop")) == "on the loop"
-    finally:
-        handle.stop()
-    assert not any(t.name == "bacnet-sim" for t in threading.enumerate())
 
 
 MIXED = msgspec.convert(

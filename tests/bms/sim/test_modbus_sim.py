@@ -272,40 +272,6 @@ def test_silent_and_failing_units() -> None:
     assert sim.requests[(9, 3)] == 1
 
 
-def test_running_in_a_thread() -> None:
-    handle = ModbusSimulator({1: profile("modbus-test")}, interval=3600.0).start_in_thread()
-    with handle:
-        port = handle.port
-        handle.set_point(1, "in_float", 2.5)
-        assert handle.read_point(1, "in_float") == 2.5
-
-        async def read() -> Any:
-            s = ModbusDeviceSession(TcpLink("127.0.0.1", port), 1, timeout=1.0)
-            try:
-                point = ModbusBinding(table="input", address=300, type="float32", order="CDAB")
-                return (await s.poll(plan_reads([("f", point)])))[0].value
-            finally:
-                s.close()
-
-        assert asyncio.run(read()) == 2.5
-    assert not handle.simulator.running
-
-    async def refused() -> None:
-        s = ModbusDeviceSession(TcpLink("127.0.0.1", port), 1, timeout=0.5)
-        with pytest.raises(ProtocolError, match="cannot connect"):
-            await s.read("input", 300, 2)
-
-    asyncio.run(refused())
-
-
-def test_a_failed_start_is_reported() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        with pytest.raises(RuntimeError, match="failed to start"):
-            ModbusSimulator({1: profile("power-meter")}, port=taken.getsockname()[1]).start_in_thread()
-
-
 @pytest.mark.parametrize("units", [{}, {0: None}, {248: None}])
 def test_bad_unit_ids_are_refused(units: dict[int, Any]) -> None:
     with pytest.raises(ValueError):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import structlog.testing
 
-from bms.loop import LoopThread
+from actors._loop import LoopThread
 
 DEADLINE = 10.0
 

@@ -1,17 +1,19 @@
-"""A simulator serving from a thread and event loop of its own (:class:`~bms.loop.LoopThread`).
+"""A simulator serving from a thread and event loop of its own (:class:`~actors._loop.LoopThread`).
 
-For tests, the demo and ``bms sim``: every method may be called from any
-thread. Starting waits until the simulator serves and raises with the
-reason if it cannot (a port in use); stopping closes it on its loop first.
+The simulators of :mod:`bms.sim` are plain async servers (``await
+start()`` / ``await stop()``); this runs one on a thread for the sim
+components and the tests. Every method may be called from any thread.
+Starting waits until the simulator serves and raises with the reason if
+it cannot (a port in use); stopping closes it on its loop first.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
-from bms.loop import LoopThread
+from actors._loop import LoopThread
 
 T = TypeVar("T")
 
@@ -67,7 +69,7 @@ class ServedThread(Generic[S]):
         if self._io.running:
             self._io.stop(self.simulator.stop, self.timeout if timeout is None else timeout)
 
-    def __enter__(self) -> ServedThread[S]:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

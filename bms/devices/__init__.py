@@ -1,0 +1,14 @@
+"""Field devices, whatever their protocol: is each one answering?
+
+* :class:`DeviceLiveness` -- the Unknown / Up / Down state machine with
+  backoff that both bridges (BACnet and Modbus) keep per device;
+  :class:`LivenessState` its states.
+* :func:`liveness_health` -- a bridge's component health from its devices.
+
+Commissioning (discovery, accept, ignore) is :class:`bms.bacnet.Commissioning`.
+Plain classes and functions, no threads: the bridges in ``actors/`` own them.
+"""
+
+from bms.devices._liveness import DeviceLiveness, LivenessState, liveness_health
+
+__all__ = ["DeviceLiveness", "LivenessState", "liveness_health"]
