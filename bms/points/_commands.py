@@ -50,6 +50,14 @@ class Commanded(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     override: Override | None = None
 
 
+class Planned(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A checked write, not yet carried out: the level it will hold (``None``: relinquished)."""
+
+    point_id: str
+    priority: int
+    level: Override | None
+
+
 class _Entry:
     __slots__ = ("array", "expires", "users", "written")
 
@@ -107,11 +115,16 @@ class CommandTable:
         return entry
 
     # ------------------------------------------------------------ commands
-    def write(
+    def plan(
         self, point_id: str, value: Value, priority: int = 8, duration: float | None = None, user: str = ""
-    ) -> Commanded:
-        """Write ``value`` at ``priority``; ``None`` relinquishes; ``duration`` (s) makes it expire."""
-        entry = self._entry(point_id)
+    ) -> Planned:
+        """Check a write of ``value`` at ``priority`` and say what it would hold; nothing changes yet.
+
+        ``None`` relinquishes; ``duration`` (s) makes it expire. The caller
+        persists :attr:`Planned.level`, then :meth:`apply` makes it so: a
+        write that cannot be made durable changes nothing anywhere.
+        """
+        self._entry(point_id)
         check_priority(point_id, priority)
         if duration is not None and (
             isinstance(duration, bool) or not isinstance(duration, int | float)
@@ -119,16 +132,30 @@ class CommandTable:
         ):
             raise WriteRefused(point_id, f"duration {duration!r} must be a positive number of seconds", guard="duration")
         now = self._clock.now()
-        before = entry.array.effective
-        entry.array.write(priority, value)
-        i = priority - 1
         expires_at = now + duration if duration is not None and value is not None else None
-        entry.expires[i] = expires_at
-        entry.users[i] = user if value is not None else ""
-        entry.written[i] = now if value is not None else 0.0
-        if expires_at is not None:
-            heapq.heappush(self._expiry, (expires_at, point_id, priority))
+        level = None if value is None else Override(
+            point_id=point_id, priority=priority, value=value, expires_at=expires_at, user=user, written_at=now)
+        return Planned(point_id=point_id, priority=priority, level=level)
+
+    def apply(self, planned: Planned) -> Commanded:
+        """Carry out a planned write (after it was persisted)."""
+        entry = self._entry(planned.point_id)
+        before = entry.array.effective
+        level, priority = planned.level, planned.priority
+        i = priority - 1
+        entry.array.write(priority, None if level is None else level.value)
+        entry.expires[i] = None if level is None else level.expires_at
+        entry.users[i] = "" if level is None else level.user
+        entry.written[i] = 0.0 if level is None else level.written_at
+        if level is not None and level.expires_at is not None:
+            heapq.heappush(self._expiry, (level.expires_at, planned.point_id, priority))
         return self._outcome(entry, priority, before)
+
+    def write(
+        self, point_id: str, value: Value, priority: int = 8, duration: float | None = None, user: str = ""
+    ) -> Commanded:
+        """Write ``value`` at ``priority`` at once (plan and apply); ``None`` relinquishes."""
+        return self.apply(self.plan(point_id, value, priority, duration, user))
 
     def relinquish(self, point_id: str, priority: int = 8) -> Commanded:
         """Clear one level."""
@@ -157,6 +184,11 @@ class CommandTable:
             entry.users[priority - 1] = ""
             entry.written[priority - 1] = 0.0
         return [pid for pid, value in before.items() if not _same(value, self._entries[pid].array.effective)]
+
+    def expiring(self, now: float | None = None) -> bool:
+        """Whether a timed level is due by ``now`` (persist its removal first, then :meth:`expire`)."""
+        due = self.next_expiry()
+        return due is not None and due <= (self._clock.now() if now is None else now)
 
     def next_expiry(self) -> float | None:
         """When the next timed level is due, or ``None``."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from bms.config import PointSpec
 from bms.errors import ConfigError, NotFound, WriteRefused
@@ -77,10 +77,12 @@ class WriteGuard:
             raise ConfigError(f"{len(problems)} bad write guard(s): {problems[0]}", problems)
 
     def check(self, point_id: str, value: Value, now: float, values: Mapping[str, Value]) -> None:
-        """Refuse (:class:`WriteRefused`) or accept a write; an accepted one counts toward the rate.
+        """Refuse (:class:`WriteRefused`) a write, or pass it; nothing changes either way.
 
         ``values`` are the current values of the site, read by interlocks; a
-        point absent or ``None`` there has no current value.
+        point absent or ``None`` there has no current value. A write that is
+        carried out counts toward the rate through :meth:`accepted`, once it
+        is durable.
         """
         rule = self._rules.get(point_id)
         if rule is None:
@@ -108,7 +110,24 @@ class WriteGuard:
                     f"next write allowed in {_fmt(math.ceil(wait))} s (guard rate)",
                     guard="rate",
                 )
-            writes.append(now)
+
+    def rate_limited(self, point_id: str) -> bool:
+        """Whether the point's writes are counted (it has a ``max_writes_per_minute``)."""
+        rule = self._rules.get(point_id)
+        return rule is not None and rule.rate_count > 0
+
+    def accepted(self, point_id: str, now: float) -> None:
+        """A write that passed :meth:`check` was carried out at ``now``: it counts toward the rate."""
+        rule = self._rules.get(point_id)
+        if rule is not None and rule.rate_count:
+            rule.writes.append(now)
+
+    def restore(self, writes: Mapping[str, Iterable[float]]) -> None:
+        """The counted writes of each point, as persisted (a restart does not reset a rate limit)."""
+        for point_id, times in writes.items():
+            rule = self._rules.get(point_id)
+            if rule is not None and rule.rate_count:
+                rule.writes = deque(sorted(times))
 
     def is_writable(self, point_id: str) -> bool:
         rule = self._rules.get(point_id)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from bms.clock import Clock
 from bms.config import PointSpec
-from bms.errors import NotFound
+from bms.errors import NotFound, StoreError
 from bms.messages import (
     DeviceWrite,
     ListPoints,
@@ -41,9 +41,9 @@ from bms.messages import (
     WritePoint,
     WriteResult,
 )
-from bms.points._commands import Commanded, CommandTable
+from bms.points._commands import Commanded, CommandTable, Planned
 from bms.points._guard import WriteGuard
-from bms.points._overrides import OverrideStore
+from bms.points._overrides import GUARD_KEEP, OverrideStore
 from bms.points._table import PointTable
 
 
@@ -76,6 +76,7 @@ class LivePoints:
         self.guard = WriteGuard({})
         self._requests = itertools.count(1)
         self.skipped_overrides = 0
+        self.problem: str | None = None  # why overrides.db could not be written at the last housekeeping
 
     # ------------------------------------------------------------- points
     def load(self, points: Iterable[PointInfo]) -> list[Message]:
@@ -92,6 +93,7 @@ class LivePoints:
         if self.overrides is not None:
             skipped = self.commands.restore(self.overrides.load(now), now)
             self.skipped_overrides = len(skipped)
+            self.guard.restore(self.overrides.guard_writes(now - GUARD_KEEP))
         out: list[Message] = []
         samples: list[Sample] = []
         for info in added:
@@ -135,12 +137,22 @@ class LivePoints:
         return list(self.table.set_flags(ids, "down", down, reason, ts=self.clock.now()))
 
     def housekeeping(self) -> list[Message]:
-        """Expire timed overrides (driving what changed) and flag stale points."""
+        """Expire timed overrides (driving what changed) and flag stale points.
+
+        An expiry is removed from overrides.db before it takes effect; when
+        the file cannot be written the levels stay (and :attr:`problem` says
+        why) until a later call succeeds, so memory and disk never disagree.
+        """
         now = self.clock.now()
         out: list[Message] = list(self.table.mark_stale(now))
+        if self.commands.expiring(now) and self.overrides is not None:
+            try:
+                self.overrides.purge(now)
+            except StoreError as err:
+                self.problem = str(err)
+                return out
+        self.problem = None
         changed = self.commands.expire(now)
-        if changed and self.overrides is not None:
-            self.overrides.purge(now)
         for point_id in changed:
             out += self._drive(point_id, now)
             out += self._overridden_flag(point_id, now)
@@ -148,23 +160,34 @@ class LivePoints:
 
     # ------------------------------------------------------------- commands
     def write(self, command: WritePoint) -> tuple[WriteAccepted, list[Message]]:
-        """Check the guards, write the level, persist it, drive the point if its effective value moved."""
+        """Check the guards, persist the level, then hold it and drive the point if its effective value moved.
+
+        A write that cannot be persisted raises :class:`StoreError` and
+        changes nothing: not the array, not the rate budget.
+        """
         info = self._info(command.point_id)
         now = self.clock.now()
         self.guard.check(info.point_id, command.value, now, self.table.current)
-        return self._command(self.commands.write(
-            info.point_id, command.value, command.priority, command.duration, command.user,
-        ), now)
+        planned = self.commands.plan(info.point_id, command.value, command.priority, command.duration, command.user)
+        counted = command.value is not None and self.guard.rate_limited(info.point_id)
+        self._persist(planned, now if counted else None)
+        if counted:
+            self.guard.accepted(info.point_id, now)
+        return self._command(self.commands.apply(planned), now)
 
     def relinquish(self, command: RelinquishPoint) -> tuple[WriteAccepted, list[Message]]:
         info = self._info(command.point_id)
         now = self.clock.now()
         self.guard.check(info.point_id, None, now, self.table.current)
-        return self._command(self.commands.relinquish(info.point_id, command.priority), now)
+        planned = self.commands.plan(info.point_id, None, command.priority)
+        self._persist(planned, None)
+        return self._command(self.commands.apply(planned), now)
+
+    def _persist(self, planned: Planned, counted_at: float | None) -> None:
+        if self.overrides is not None:
+            self.overrides.commit(planned.point_id, planned.priority, planned.level, counted_at)
 
     def _command(self, done: Commanded, now: float) -> tuple[WriteAccepted, list[Message]]:
-        if self.overrides is not None:
-            self.overrides.apply(done)
         out: list[Message] = []
         if done.changed:
             out += self._drive(done.point_id, now)

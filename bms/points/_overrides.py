@@ -2,7 +2,10 @@
 
 One row per (point, priority). Values are JSON so a bool, a string and a
 float come back as what was written. Rows already expired are dropped on
-:meth:`OverrideStore.load`.
+:meth:`OverrideStore.load`. Beside them, ``guard_writes`` keeps when each
+rate-limited point was written, so a restart does not reset its
+``max_writes_per_minute`` window. A command is :meth:`~OverrideStore.commit`-ted
+(its level and its counted write in one transaction) before it is applied.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ _MIGRATIONS = [
     " written_at REAL NOT NULL,"
     " PRIMARY KEY (point_id, priority)"
     ") WITHOUT ROWID",
+    "CREATE TABLE guard_writes (point_id TEXT NOT NULL, ts REAL NOT NULL);"
+    "CREATE INDEX guard_writes_ts ON guard_writes (ts)",
 ]
+GUARD_KEEP = 86_400.0  # seconds of counted writes kept (every rate window is shorter)
 
 _UPSERT = sa.text(
     "INSERT INTO overrides (point_id, priority, value, expires_at, user, written_at)"
@@ -65,6 +71,31 @@ class OverrideStore:
             sa.text("DELETE FROM overrides WHERE point_id = :p AND priority = :q"), {"p": point_id, "q": priority}
         ))
 
+    def commit(self, point_id: str, priority: int, level: Override | None, counted_at: float | None = None) -> None:
+        """Make one command durable: the level it holds (None: relinquished) and, for a rate-limited
+        point, the time it counts toward the rate; one transaction, before the command is applied."""
+
+        def run(conn: sa.Connection) -> None:
+            if level is None:
+                conn.execute(sa.text("DELETE FROM overrides WHERE point_id = :p AND priority = :q"),
+                             {"p": point_id, "q": priority})
+            else:
+                conn.execute(_UPSERT, _rows([level]))
+            if counted_at is not None:
+                conn.execute(sa.text("INSERT INTO guard_writes (point_id, ts) VALUES (:p, :t)"),
+                             {"p": point_id, "t": counted_at})
+
+        self._run(run)
+
+    def guard_writes(self, since: float) -> dict[str, list[float]]:
+        """When each rate-limited point was written, from ``since`` on."""
+        found: dict[str, list[float]] = {}
+        with self._engine.connect() as conn:
+            for point_id, ts in conn.execute(sa.text(
+                    "SELECT point_id, ts FROM guard_writes WHERE ts > :since ORDER BY ts"), {"since": since}):
+                found.setdefault(point_id, []).append(float(ts))
+        return found
+
     def apply(self, commanded: Commanded) -> None:
         """Persist the outcome of a :class:`~bms.points.CommandTable` write or relinquish."""
         if commanded.override is None:
@@ -84,10 +115,15 @@ class OverrideStore:
         self._run(run)
 
     def purge(self, now: float) -> int:
-        """Delete the levels expired by ``now``; how many."""
-        return self._run(lambda conn: conn.execute(
-            sa.text("DELETE FROM overrides WHERE expires_at IS NOT NULL AND expires_at <= :now"), {"now": now}
-        ).rowcount)
+        """Delete the levels expired by ``now`` (and counted writes past any window); how many levels."""
+
+        def run(conn: sa.Connection) -> int:
+            conn.execute(sa.text("DELETE FROM guard_writes WHERE ts <= :old"), {"old": now - GUARD_KEEP})
+            return int(conn.execute(
+                sa.text("DELETE FROM overrides WHERE expires_at IS NOT NULL AND expires_at <= :now"), {"now": now}
+            ).rowcount)
+
+        return self._run(run)
 
     def load(self, now: float) -> list[Override]:
         """Every level still in force at ``now`` (expired ones are deleted)."""

@@ -1,4 +1,4 @@
-"""history on a real full file system: Degraded with the reason, values held, caught up when space returns.
+"""Stores on a real full file system: Degraded with the reason, nothing accepted lost, back when space returns.
 
 The data directory is a 4 MiB tmpfs mounted for the test; a filler file
 takes the rest of it, as a log or a backup would on an edge box.
@@ -6,9 +6,6 @@ takes the rest of it, as a log or a backup would on an edge box.
 
 from __future__ import annotations
 
-import errno
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,40 +14,16 @@ import pytest
 from actors import ChildSpec, Context, make_context
 from actors.components.history import HistoryStore
 from actors.components.nodes import ModelStore
+from actors.components.points import PointStore
 from bms.clock import ManualClock
 from bms.config import load_scenario
+from bms.errors import Unavailable
 from bms.history import HistoryReader
-from bms.messages import PointValue, ValueChanged
-from tests.conftest import ROOT, wait_until
+from bms.messages import GetPoint, PointValue, ValueChanged, WritePoint
+from tests.conftest import ROOT, fill, wait_until
 
 T0 = 1_700_000_000.0
 SITE = ROOT / "tests/data/site.toml"
-
-
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "fs"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True,
-                          text=True)
-    assert done.returncode == 0, f"this test mounts a small tmpfs (needs root, as CI runs): {done.stderr.strip()}"
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(path: Path) -> None:
-    """Write ``path`` until the file system has no space left."""
-    with path.open("wb") as out:
-        block = b"\0" * 65536
-        try:
-            while True:
-                out.write(block)
-                out.flush()
-        except OSError as err:
-            assert err.errno == errno.ENOSPC
-    os.sync()
 
 
 @pytest.fixture
@@ -99,3 +72,23 @@ def test_a_full_disk_degrades_history_holds_values_and_it_catches_up_with_no_gap
     with HistoryReader(data / "history.db") as reader:
         got = reader.raw("room1/temp", T0, T0 + 30_000)
     assert [round((s.value - 20.0) * 1000) for s in got] == list(range(20_100))  # no gap, in order
+
+
+def test_a_full_disk_refuses_commands_with_503_changes_nothing_and_points_stays_up(
+        outage_ctx: tuple[Context, ManualClock, Path]) -> None:
+    ctx, clock, data = outage_ctx
+    assert ctx.supervisor.start_child(ChildSpec("nodes", ModelStore, {"site": load_scenario(SITE)})) is not None
+    points = ctx.supervisor.start_child(ChildSpec("points", PointStore))
+    assert points is not None
+    points.ask(WritePoint(point_id="room1/sp", value=22.0, priority=8), timeout=5)
+    fill(data / "backup.tar")
+    with pytest.raises(Unavailable, match="nothing changed: .*full"):
+        points.ask(WritePoint(point_id="room1/sp", value=26.0, priority=7), timeout=5)
+    health = ctx.health.get("points")
+    assert health is not None and health.state == "Degraded" and "full" in health.reason and health.restarts == 0
+    assert points.ask(GetPoint(point_id="room1/sp"), timeout=5).value == 22.0
+    (data / "backup.tar").unlink()
+    points.ask(WritePoint(point_id="room1/sp", value=24.0, priority=7), timeout=5)
+    assert points.ask(GetPoint(point_id="room1/sp"), timeout=5).value == 24.0
+    health = ctx.health.get("points")
+    assert health is not None and health.state == "Healthy"

@@ -12,12 +12,13 @@ and publishes ``ValueChanged`` batches, ``StatusChanged`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from actors._base import BmsActor, handles, is_refusal
+from actors._base import BmsActor, handles
 from actors._supervisor import ChildSpec
 from actors.platform import Platform
-from bms.errors import BmsError
+from bms.errors import BmsError, StoreError, Unavailable
 from bms.messages import (
     DeviceAccepted,
     DeviceDown,
@@ -37,7 +38,7 @@ from bms.messages import (
     WriteResult,
 )
 from bms.points import LivePoints, OverrideStore, point_infos
-from bms.supervision import RestartPolicy
+from bms.supervision import Health, RestartPolicy
 
 NAME = "points"
 ASK_TIMEOUT = 30.0
@@ -116,7 +117,18 @@ class PointStore(BmsActor):
 
     @handles(Tick)
     def on_tick(self, tick: Tick) -> None:
+        was = self._live.problem
         self._send(self._live.housekeeping())
+        self._store_state(was, self._live.problem)
+
+    def _store_state(self, was: str | None, now: str | None) -> None:
+        """Degraded while overrides.db cannot be written; Healthy again once it can."""
+        if now is not None and now != was:
+            self.log.error("overrides cannot be written; commands are refused until they can", reason=now)
+            self.ctx.supervisor.report(self.name, Health.DEGRADED, now)
+        elif now is None and was is not None:
+            self.log.info("overrides writable again")
+            self.ctx.supervisor.report(self.name, Health.HEALTHY, "overrides.db writable again")
 
     # ------------------------------------------------------------- queries
     @handles(ListPoints)
@@ -135,11 +147,10 @@ class PointStore(BmsActor):
     @handles(WritePoint)
     def write(self, command: WritePoint) -> WriteAccepted:
         try:
-            accepted, out = self._live.write(command)
+            accepted, out = self._durable(lambda: self._live.write(command))
         except BmsError as err:
-            if is_refusal(err):  # a StoreError is a failure, logged as one
-                self.log.warning("write refused", point_id=command.point_id, value=command.value,
-                                 priority=command.priority, user=command.user, error=str(err))
+            self.log.warning("write refused", point_id=command.point_id, value=command.value,
+                             priority=command.priority, user=command.user, error=str(err))
             raise
         self.log.info("write", point_id=command.point_id, value=command.value, priority=command.priority,
                       duration=command.duration, user=command.user, effective=accepted.effective)
@@ -148,11 +159,25 @@ class PointStore(BmsActor):
 
     @handles(RelinquishPoint)
     def relinquish(self, command: RelinquishPoint) -> WriteAccepted:
-        accepted, out = self._live.relinquish(command)
+        accepted, out = self._durable(lambda: self._live.relinquish(command))
         self.log.info("relinquish", point_id=command.point_id, priority=command.priority, user=command.user,
                       effective=accepted.effective)
         self._send(out)
         return accepted
+
+
+    def _durable(self, command: Callable[[], tuple[WriteAccepted, list[Message]]]) -> tuple[WriteAccepted, list[Message]]:
+        """Run a command that persists before it applies; a store that cannot write refuses it (503)."""
+        was = self._live.problem
+        try:
+            done = command()
+        except StoreError as err:  # nothing changed: the command is refused, the point store lives on
+            self._live.problem = str(err)
+            self._store_state(was, self._live.problem)
+            raise Unavailable(f"the command is refused, nothing changed: {err}") from err
+        self._live.problem = None
+        self._store_state(was, None)
+        return done
 
 
 def points_component(platform: Platform) -> list[ChildSpec]:

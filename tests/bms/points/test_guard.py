@@ -40,6 +40,12 @@ def refusal(guard: WriteGuard, point: str, value: Value, now: float = 0.0, value
     return caught.value
 
 
+def carried_out(guard: WriteGuard, point: str, value: Value, now: float) -> None:
+    """A write that passes the guard and is carried out (then it counts toward the rate)."""
+    guard.check(point, value, now, {})
+    guard.accepted(point, now)
+
+
 def test_within_limits_is_accepted(guard: WriteGuard) -> None:
     guard.check("ahu1/sat_sp", 18.5, 0.0, {})
     guard.check("ahu1/sat_sp", 10, 1.0, {})  # limits are inclusive
@@ -60,7 +66,7 @@ def test_min(guard: WriteGuard) -> None:
 
 def test_rate_within_the_window_then_allowed_after_it(guard: WriteGuard, clock: ManualClock) -> None:
     for _ in range(3):
-        guard.check("ahu1/sat_sp", 20.0, clock.now(), {})
+        carried_out(guard, "ahu1/sat_sp", 20.0, clock.now())
         clock.advance(10)
     err = refusal(guard, "ahu1/sat_sp", 20.0, clock.now())  # 3 writes in the last 30 s
     assert err.guard == "rate"
@@ -75,12 +81,28 @@ def test_refusals_do_not_use_the_rate_budget(guard: WriteGuard) -> None:
     for _ in range(10):
         assert refusal(guard, "ahu1/sat_sp", 99.0).guard == "max"
     for t in range(3):
-        guard.check("ahu1/sat_sp", 20.0, float(t), {})
+        carried_out(guard, "ahu1/sat_sp", 20.0, float(t))
     assert refusal(guard, "ahu1/sat_sp", 20.0, 3.0).guard == "rate"
 
 
+def test_a_checked_write_counts_only_once_carried_out(guard: WriteGuard) -> None:
+    for t in range(5):
+        guard.check("ahu1/sat_sp", 20.0, float(t), {})  # e.g. the override could not be persisted
+    carried_out(guard, "ahu1/sat_sp", 20.0, 5.0)
+
+
+def test_counted_writes_restored_keep_the_window_across_a_restart(clock: ManualClock) -> None:
+    first = WriteGuard(POINTS)
+    for _ in range(3):
+        carried_out(first, "ahu1/sat_sp", 20.0, clock.now())
+        clock.advance(1)
+    again = WriteGuard(POINTS)  # a restart
+    again.restore({"ahu1/sat_sp": [clock.now() - 3, clock.now() - 2, clock.now() - 1], "ahu1/note": [1.0]})
+    assert refusal(again, "ahu1/sat_sp", 20.0, clock.now()).guard == "rate"
+
+
 def test_fractional_rate_widens_the_window(guard: WriteGuard, clock: ManualClock) -> None:
-    guard.check("ahu1/slow", 1.0, clock.now(), {})  # 0.5 per minute: one write per 120 s
+    carried_out(guard, "ahu1/slow", 1.0, clock.now())  # 0.5 per minute: one write per 120 s
     clock.advance(119)
     assert refusal(guard, "ahu1/slow", 1.0, clock.now()).guard == "rate"
     clock.advance(1)
