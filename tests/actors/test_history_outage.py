@@ -82,7 +82,7 @@ def test_a_full_disk_refuses_commands_with_503_changes_nothing_and_points_stays_
     assert points is not None
     points.ask(WritePoint(point_id="room1/sp", value=22.0, priority=8), timeout=5)
     fill(data / "backup.tar")
-    with pytest.raises(Unavailable, match="nothing changed: .*full"):
+    with pytest.raises(Unavailable, match=r"nothing changed: .*full"):
         points.ask(WritePoint(point_id="room1/sp", value=26.0, priority=7), timeout=5)
     health = ctx.health.get("points")
     assert health is not None and health.state == "Degraded" and "full" in health.reason and health.restarts == 0
