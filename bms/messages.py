@@ -330,12 +330,14 @@ class WritePoint(Message, frozen=True):
     priority: int = 8
     duration: float | None = None
     user: str = ""
+    request_id: str = ""  # minted by the caller (API, CLI, engine); it names the DeviceWrite and WriteResult
 
 
 class RelinquishPoint(Message, frozen=True):
     point_id: str
     priority: int = 8
     user: str = ""
+    request_id: str = ""
 
 
 class DeviceWrite(Message, frozen=True):
@@ -344,7 +346,7 @@ class DeviceWrite(Message, frozen=True):
     point_id: str
     value: Value
     priority: int
-    request_id: int = 0
+    request_id: str = ""  # the command's own id (or one the point store mints: expiry, re-assert)
 
 
 class WriteResult(Message, frozen=True):
@@ -352,7 +354,7 @@ class WriteResult(Message, frozen=True):
 
     point_id: str
     ok: bool
-    request_id: int = 0
+    request_id: str = ""
     error: str = ""
     readback: Value = None
 
@@ -489,7 +491,7 @@ class WriteAccepted(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     active_priority: int | None
     priority: int
     expires_at: float | None = None
-    request_id: int | None = None
+    request_id: str | None = None
     device: WriteResult | None = None
 
 

@@ -60,7 +60,9 @@ class Gateway(Protocol):
         """Command a point; with ``wait`` > 0 s, wait that long for the device's answer (``device``)."""
         ...
 
-    async def relinquish(self, command: RelinquishPoint) -> WriteAccepted: ...
+    async def relinquish(self, command: RelinquishPoint, wait: float = 0.0) -> WriteAccepted:
+        """Release a level; with ``wait`` > 0 s, wait for the device's answer as :meth:`write` does."""
+        ...
 
     async def history(self, query: QueryHistory) -> HistorySeries:
         """Samples (``query.rollup`` None) or buckets of the tier asked ("auto": by span)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from litestar import Router, get, post
@@ -33,15 +34,19 @@ def points_router(gateway: Gateway) -> Router:
         """Command a point at a priority; ``value`` null relinquishes that level,
         ``duration`` makes a timed override, ``wait`` waits for the device's answer."""
         return await gateway.write(WritePoint(
-            point_id=f"{device}/{key}", value=data.value, priority=data.priority, duration=data.duration, user=USER
+            point_id=f"{device}/{key}", value=data.value, priority=data.priority, duration=data.duration, user=USER,
+            request_id=data.request_id or uuid.uuid4().hex,
         ), wait=data.wait)
 
     @post("/{device:str}/{key:str}/relinquish", operation_id="relinquishPoint", status_code=200,
           responses=error_responses(404, 409, 413, 502, 503, 504))
     async def relinquish(device: Device, key: Key, data: Annotated[RelinquishBody | None, Body()] = None) -> WriteAccepted:
-        """Release a priority level (8 unless the body names another)."""
-        priority = (data or RelinquishBody()).priority
-        return await gateway.relinquish(RelinquishPoint(point_id=f"{device}/{key}", priority=priority, user=USER))
+        """Release a priority level (8 unless the body names another); ``wait`` waits for the device's answer."""
+        body = data or RelinquishBody()
+        return await gateway.relinquish(RelinquishPoint(
+            point_id=f"{device}/{key}", priority=body.priority, user=USER,
+            request_id=body.request_id or uuid.uuid4().hex,
+        ), wait=body.wait)
 
     @get("/{device:str}/{key:str}/priority", operation_id="priorityArray", responses=error_responses(404, 503))
     async def priority(device: Device, key: Key) -> PriorityArrayView:

@@ -32,18 +32,28 @@ class ErrorBody(_Body, frozen=True):
 # ------------------------------------------------------------------- bodies
 
 
+RequestId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+"""A command's id, minted by the caller (the API mints one when the body has none): it names the
+DeviceWrite and the WriteResult of that command, whatever restarted in between."""
+
+
 class WriteBody(_Body, frozen=True):
     """Command a point; ``duration`` (seconds) makes a timed override; ``wait`` (seconds, at most 60)
-    waits for the device's answer, given as ``device`` in the reply."""
+    waits for the device's answer, given as ``device`` in the reply; ``request_id`` names the command."""
 
     value: Value
     priority: Priority = 8
     duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
     wait: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.0
+    request_id: RequestId | None = None
 
 
 class RelinquishBody(_Body, frozen=True):
+    """Release a level; ``wait`` and ``request_id`` as for a write."""
+
     priority: Priority = 8
+    wait: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.0
+    request_id: RequestId | None = None
 
 
 class DiscoverBody(_Body, frozen=True):

@@ -90,17 +90,28 @@ def write(point_id: str, value: Value, priority: int, duration: float | None, wa
 @point_group.command("release")
 @click.argument("point_id", metavar="ID", type=POINT_ID)
 @click.option("--priority", "-p", type=_PRIORITY, default=8, show_default=True, help="The level to relinquish.")
+@click.option("--wait", type=click.FloatRange(0, 60), default=5.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for the device to take the new value (0: do not wait).")
 @data_option
 @json_option
-def release(point_id: str, priority: int, data: Path | None, as_json: bool) -> None:
-    """Relinquish the command of point ID at a priority."""
+def release(point_id: str, priority: int, wait: float, data: Path | None, as_json: bool) -> None:
+    """Relinquish the command of point ID at a priority.
+
+    When that moves the value of a device point, the device's answer is
+    shown as for `point write`, and a refusal exits 1.
+    """
     client = connect(data)
     with naming_point(client, point_id):
-        accepted = client.relinquish(point_id, priority=priority)
+        accepted = client.relinquish(point_id, priority=priority, wait=wait)
     if as_json:
         print_json(accepted)
     else:
         console.print(write_line(accepted, released=True), markup=False, highlight=False, soft_wrap=True)
+        line = device_line(accepted, wait)
+        if line:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if accepted.device is not None and not accepted.device.ok:
+        fail(f"{point_id}: the device did not take the release: {accepted.device.error}")
 
 
 @point_group.command("priority")

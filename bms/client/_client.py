@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -158,15 +159,23 @@ class ApiClient:
 
     # ---------------------------------------------------------- commands
     def write(self, point_id: str, value: Value, priority: int = 8,
-              duration: float | str | None = None, wait: float = 0.0) -> WriteAccepted:
-        """Command a point; ``wait`` > 0 waits that long (s) for the device's answer (``device``)."""
-        body = {"value": value, "priority": priority, "duration": _seconds(duration), "wait": wait}
+              duration: float | str | None = None, wait: float = 0.0, request_id: str | None = None) -> WriteAccepted:
+        """Command a point; ``wait`` > 0 waits that long (s) for the device's answer (``device``).
+
+        The command carries ``request_id`` (minted here when not given): the
+        device's answer is matched by it, whatever restarts in between.
+        """
+        body = {"value": value, "priority": priority, "duration": _seconds(duration), "wait": wait,
+                "request_id": request_id or uuid.uuid4().hex}
         return self.post(f"/api/points/{_point_path(point_id)}/write", WriteAccepted, body, point_id=point_id,
                           timeout=self.timeout + wait if wait > 0 else None)
 
-    def relinquish(self, point_id: str, priority: int = 8) -> WriteAccepted:
-        return self.post(f"/api/points/{_point_path(point_id)}/relinquish", WriteAccepted,
-                          {"priority": priority}, point_id=point_id)
+    def relinquish(self, point_id: str, priority: int = 8, wait: float = 0.0,
+                   request_id: str | None = None) -> WriteAccepted:
+        """Release a level; ``wait`` as for :meth:`write`."""
+        body = {"priority": priority, "wait": wait, "request_id": request_id or uuid.uuid4().hex}
+        return self.post(f"/api/points/{_point_path(point_id)}/relinquish", WriteAccepted, body, point_id=point_id,
+                          timeout=self.timeout + wait if wait > 0 else None)
 
     def discover(self, protocol: str = "bacnet", low: int | None = None, high: int | None = None,
                  timeout: float = 3.0, network: str | None = None) -> list[DeviceRecord]:

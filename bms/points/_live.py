@@ -19,7 +19,7 @@ A point whose array holds any level carries the ``overridden`` flag.
 from __future__ import annotations
 
 import fnmatch
-import itertools
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -74,7 +74,6 @@ class LivePoints:
         self.commands = CommandTable(clock)
         self.info: dict[str, PointInfo] = {}
         self.guard = WriteGuard({})
-        self._requests = itertools.count(1)
         self.skipped_overrides = 0
         self.problem: str | None = None  # why overrides.db could not be written at the last housekeeping
 
@@ -173,7 +172,7 @@ class LivePoints:
         self._persist(planned, now if counted else None)
         if counted:
             self.guard.accepted(info.point_id, now)
-        return self._command(self.commands.apply(planned), now)
+        return self._command(self.commands.apply(planned), now, command.request_id)
 
     def relinquish(self, command: RelinquishPoint) -> tuple[WriteAccepted, list[Message]]:
         info = self._info(command.point_id)
@@ -181,16 +180,16 @@ class LivePoints:
         self.guard.check(info.point_id, None, now, self.table.current)
         planned = self.commands.plan(info.point_id, None, command.priority)
         self._persist(planned, None)
-        return self._command(self.commands.apply(planned), now)
+        return self._command(self.commands.apply(planned), now, command.request_id)
 
     def _persist(self, planned: Planned, counted_at: float | None) -> None:
         if self.overrides is not None:
             self.overrides.commit(planned.point_id, planned.priority, planned.level, counted_at)
 
-    def _command(self, done: Commanded, now: float) -> tuple[WriteAccepted, list[Message]]:
+    def _command(self, done: Commanded, now: float, request_id: str) -> tuple[WriteAccepted, list[Message]]:
         out: list[Message] = []
         if done.changed:
-            out += self._drive(done.point_id, now)
+            out += self._drive(done.point_id, now, request_id)
         out += self._overridden_flag(done.point_id, now)
         request = next((m.request_id for m in out if isinstance(m, DeviceWrite)), None)
         accepted = WriteAccepted(
@@ -199,25 +198,27 @@ class LivePoints:
         )
         return accepted, out
 
-    def _drive(self, point_id: str, now: float) -> list[Message]:
+    def _drive(self, point_id: str, now: float, request_id: str = "") -> list[Message]:
         info = self.info[point_id]
         if info.virtual:
             return self._apply([Sample(point_id, self._virtual_value(info), now)], self.source)
-        return [self._device_write(info)]
+        return [self._device_write(info, request_id)]
 
-    def _device_write(self, info: PointInfo) -> DeviceWrite:
+    def _device_write(self, info: PointInfo, request_id: str = "") -> DeviceWrite:
         """The effective value at the point's command priority.
 
         A BACnet device has a priority array of its own: once every level here
         is relinquished we relinquish ours there too (``None``), so the device's
         own relinquish default and other clients' levels apply. A Modbus
         register has no such thing: it gets the relinquish default written.
+        ``request_id`` is the command's; a write of our own (an expiry, a
+        re-assert) gets a fresh one, unique across restarts.
         """
         point_id = info.point_id
         released = self.commands.active_priority(point_id) is None
         value = None if released and info.protocol == "bacnet" else self.commands.effective(point_id)
         return DeviceWrite(point_id=point_id, value=value, priority=info.spec.command_priority,
-                           request_id=next(self._requests))
+                           request_id=request_id or uuid.uuid4().hex)
 
     def _overridden_flag(self, point_id: str, now: float) -> list[Message]:
         held = self.commands.active_priority(point_id) is not None

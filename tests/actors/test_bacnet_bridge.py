@@ -175,24 +175,24 @@ def test_cov_update_arrives_without_a_poll(ctx: Context, sim: BacnetSimulatorThr
 def test_write_then_relinquish_restores_and_reads_back(ctx: Context, sim: BacnetSimulatorThread) -> None:
     site = start(ctx, scenario(sim, device("vav2", "vav", VAV2_ID, 22)))
     wait_until(lambda: site.batches_of("vav2"), what="the first poll")
-    ctx.registry.publish(DeviceWrite(point_id="vav2/damper", value=80.0, priority=8, request_id=1))
+    ctx.registry.publish(DeviceWrite(point_id="vav2/damper", value=80.0, priority=8, request_id="r1"))
     wait_until(lambda: site.of(WriteResult), what="the write result")
-    assert site.of(WriteResult) == [WriteResult(point_id="vav2/damper", ok=True, request_id=1, readback=80.0)]
+    assert site.of(WriteResult) == [WriteResult(point_id="vav2/damper", ok=True, request_id="r1", readback=80.0)]
     assert sim.run(lambda: sim.simulator.priority_array(VAV2_ID, "analog-output,1"))[7] == 80.0
     bridge = ctx.registry.get("bacnet.lan")
     held = bridge.ask(ReadDevicePriority(point_id="vav2/damper"))  # who holds the point, on the device itself
     assert held.levels is not None and held.levels[7] == 80.0 and held.levels.count(None) == 15
     assert bridge.ask(ReadDevicePriority(point_id="other/damper")) == DevicePriority(point_id="other/damper")
-    ctx.registry.publish(DeviceWrite(point_id="vav2/damper", value=None, priority=8, request_id=2))
+    ctx.registry.publish(DeviceWrite(point_id="vav2/damper", value=None, priority=8, request_id="r2"))
     wait_until(lambda: len(site.of(WriteResult)) == 2, what="the relinquish result")
-    assert site.of(WriteResult)[1] == WriteResult(point_id="vav2/damper", ok=True, request_id=2, readback=50.0)
+    assert site.of(WriteResult)[1] == WriteResult(point_id="vav2/damper", ok=True, request_id="r2", readback=50.0)
     assert sim.value(VAV2_ID, "analog-output,1") == 50.0
     assert site.samples("vav2/damper")[-1].value == 50.0  # the read-back goes to the point store too
-    ctx.registry.publish(DeviceWrite(point_id="vav2/zone_temp", value=1.0, priority=8, request_id=3))  # not writable
-    ctx.registry.publish(DeviceWrite(point_id="other/damper", value=1.0, priority=8, request_id=4))  # not ours
-    ctx.registry.publish(DeviceWrite(point_id="vav2/zone_sp", value=21.0, priority=8, request_id=5))
+    ctx.registry.publish(DeviceWrite(point_id="vav2/zone_temp", value=1.0, priority=8, request_id="r3"))  # not writable
+    ctx.registry.publish(DeviceWrite(point_id="other/damper", value=1.0, priority=8, request_id="r4"))  # not ours
+    ctx.registry.publish(DeviceWrite(point_id="vav2/zone_sp", value=21.0, priority=8, request_id="r5"))
     wait_until(lambda: len(site.of(WriteResult)) == 3, what="the setpoint write")
-    assert [r.request_id for r in site.of(WriteResult)] == [1, 2, 5]
+    assert [r.request_id for r in site.of(WriteResult)] == ["r1", "r2", "r5"]
 
 
 @pytest.mark.parametrize(("point_id", "value", "reason"), [
@@ -205,10 +205,10 @@ def test_refused_writes_are_results_with_the_bacnet_reason(
     ctx: Context, sim: BacnetSimulatorThread, point_id: str, value: Any, reason: str
 ) -> None:
     site = start(ctx, scenario(sim, device("ahu1", "ahu", AHU_ID, 20), device("odd1", "odd", AHU_ID, 20)))
-    ctx.registry.publish(DeviceWrite(point_id=point_id, value=value, priority=8, request_id=7))
+    ctx.registry.publish(DeviceWrite(point_id=point_id, value=value, priority=8, request_id="r7"))
     wait_until(lambda: site.of(WriteResult), what="the write result")
     (result,) = site.of(WriteResult)
-    assert (result.point_id, result.ok, result.request_id) == (point_id, False, 7)
+    assert (result.point_id, result.ok, result.request_id) == (point_id, False, "r7")
     assert reason in result.error and "\n" not in result.error
 
 
@@ -259,9 +259,9 @@ def test_a_write_the_device_takes_ends_its_down_state_at_once(ctx: Context, sim:
     wait_until(lambda: site.of(DeviceDown), what="DeviceDown")
     assert ctx.health.get("bacnet.lan").state == Health.DEGRADED.value  # type: ignore[union-attr]
     sim.set_offline(SPARE_ID, False)
-    ctx.registry.publish(DeviceWrite(point_id="spare/damper", value=70.0, priority=8, request_id=9))
+    ctx.registry.publish(DeviceWrite(point_id="spare/damper", value=70.0, priority=8, request_id="r9"))
     wait_until(lambda: site.of(DeviceRecovered), what="DeviceRecovered, the clock still (no poll is due)")
-    assert site.of(WriteResult) == [WriteResult(point_id="spare/damper", ok=True, request_id=9, readback=70.0)]
+    assert site.of(WriteResult) == [WriteResult(point_id="spare/damper", ok=True, request_id="r9", readback=70.0)]
     wait_until(lambda: ctx.health.get("bacnet.lan").state == Health.HEALTHY.value, what="healthy again")  # type: ignore[union-attr]
 
 

@@ -216,7 +216,7 @@ def test_a_write_the_device_takes_ends_its_down_state_at_once(
     wait_until(lambda: seen.of(DeviceDown), what="DeviceDown")
     assert ctx.health.get("modbus.test").state == "Degraded"  # type: ignore[union-attr]
     sim.simulator.set_silent(METER, False)
-    ctx.registry.publish(DeviceWrite("m1/demand_limit", 300.0, 8, request_id=7))
+    ctx.registry.publish(DeviceWrite("m1/demand_limit", 300.0, 8, request_id="r7"))
     wait_until(lambda: seen.of(DeviceRecovered) and results(seen, 7), what="recovered by the write, with no poll")
     assert results(seen, 7)[0].ok and len(seen.batches("m1")) == 2
     wait_until(lambda: ctx.health.get("modbus.test").state == "Healthy", what="healthy again")  # type: ignore[union-attr]
@@ -290,8 +290,9 @@ def test_a_short_reply_is_rejected_not_decoded(ctx: Context, seen: Seen) -> None
 # ----------------------------------------------------------------- writes
 
 
-def results(seen: Seen, request_id: int) -> list[WriteResult]:
-    return [r for r in seen.of(WriteResult) if r.request_id == request_id]
+def results(seen: Seen, n: int) -> list[WriteResult]:
+    """The results of the DeviceWrite whose id is ``r<n>``."""
+    return [r for r in seen.of(WriteResult) if r.request_id == f"r{n}"]
 
 
 def test_device_writes_reach_the_simulator(
@@ -302,7 +303,7 @@ def test_device_writes_reach_the_simulator(
     writes = [("t1/int16_abcd", -1234, -1234), ("t1/float32_cdab", 21.5, 21.5), ("t1/coil_b", True, True),
               ("t1/flags_bit3", True, True), ("t1/scaled_int16", 21.7, pytest.approx(21.7))]
     for n, (pid, value, _) in enumerate(writes, start=1):
-        ctx.registry.publish(DeviceWrite(pid, value, 8, request_id=n))
+        ctx.registry.publish(DeviceWrite(pid, value, 8, request_id=f"r{n}"))
     wait_until(lambda: all(results(seen, n) for n in range(1, len(writes) + 1)), what="write results")
     for n, (pid, _, readback) in enumerate(writes, start=1):
         (result,) = results(seen, n)
@@ -310,10 +311,10 @@ def test_device_writes_reach_the_simulator(
         assert result.readback == readback
         assert sim.read_point(TEST, pid.split("/")[1]) == readback
 
-    ctx.registry.publish(DeviceWrite("t1/uint16_abcd", 70000, 8, request_id=20))
-    ctx.registry.publish(DeviceWrite("t1/uint16_abcd", None, 8, request_id=21))
-    ctx.registry.publish(DeviceWrite("m1/kw_total", 5.0, 8, request_id=22))
-    ctx.registry.publish(DeviceWrite("m1/demand_limit", "lots", 8, request_id=23))
+    ctx.registry.publish(DeviceWrite("t1/uint16_abcd", 70000, 8, request_id="r20"))
+    ctx.registry.publish(DeviceWrite("t1/uint16_abcd", None, 8, request_id="r21"))
+    ctx.registry.publish(DeviceWrite("m1/kw_total", 5.0, 8, request_id="r22"))
+    ctx.registry.publish(DeviceWrite("m1/demand_limit", "lots", 8, request_id="r23"))
     wait_until(lambda: all(results(seen, n) for n in (20, 21, 22, 23)), what="refused writes")
     (too_big,) = results(seen, 20)
     assert not too_big.ok and "70000 is out of range for uint16 (0 .. 65535)" in too_big.error
@@ -331,7 +332,7 @@ def test_a_write_to_a_silent_device_reports_the_timeout(
     start(ctx, [(device("m1", sim.port, timeout=SHORT), profile("power-meter"))])
     wait_until(lambda: seen.batches("m1"), what="first poll")
     sim.simulator.set_silent(METER)
-    ctx.registry.publish(DeviceWrite("m1/demand_limit", 300.0, 8, request_id=5))
+    ctx.registry.publish(DeviceWrite("m1/demand_limit", 300.0, 8, request_id="r5"))
     wait_until(lambda: results(seen, 5), what="write result")
     (result,) = results(seen, 5)
     assert not result.ok and "no reply writing m1/demand_limit" in result.error
@@ -358,7 +359,7 @@ def test_rtu_network_without_its_serial_port_reports_the_device_down(ctx: Contex
     status = ctx.health.get("modbus.bus2")
     assert status is not None and status.state == "Degraded"
     assert "modbus network 'bus2': kind 'rtu' needs serial_port (device rtu2)" in status.reason
-    ctx.registry.publish(DeviceWrite("rtu2/demand_limit", 300.0, 8, request_id=3))
+    ctx.registry.publish(DeviceWrite("rtu2/demand_limit", 300.0, 8, request_id="r3"))
     wait_until(lambda: results(seen, 3), what="write result")
     (refused,) = results(seen, 3)
     assert not refused.ok and "needs serial_port" in refused.error
@@ -435,7 +436,7 @@ def test_a_restarted_bridge_polls_and_writes_once_again(
     ref.tell(Boom())
     wait_until(lambda: ctx.health.get("modbus.test").restarts == 1, what="restart")  # type: ignore[union-attr]
     wait_until(lambda: len(seen.batches("t1")) == 2, what="the first poll after the restart")
-    ctx.registry.publish(DeviceWrite("t1/int16_abcd", 42, 8, request_id=9))
+    ctx.registry.publish(DeviceWrite("t1/int16_abcd", 42, 8, request_id="r9"))
     wait_until(lambda: results(seen, 9), what="write result")
     tick(clock)
     wait_until(lambda: len(seen.batches("t1")) == 3, what="a ticked poll")

@@ -222,7 +222,8 @@ class FakeSite:
         return WriteAccepted(point_id=p.point_id, effective=p.value, active_priority=p.active(), priority=priority,
                              expires_at=p.expires[priority - 1])
 
-    async def relinquish(self, command: RelinquishPoint) -> WriteAccepted:
+    async def relinquish(self, command: RelinquishPoint, wait: float = 0.0) -> WriteAccepted:
+        self.waits.append(wait)
         p = self._point(command.point_id)
         if not p.writable:
             raise WriteRefused(command.point_id, "the point is not writable", guard="writable")

@@ -64,7 +64,7 @@ class PointStore(BmsActor):
         self.values[msg.point_id] = float(msg.value)
         self.publish(ValueChanged(values=(PointValue(point_id=msg.point_id, value=float(msg.value),
                                                      ts=self.clock.now()),), source="points"))
-        request = int(msg.value * 10)  # the "device": refuses 27, never answers 26, takes the rest
+        request = msg.request_id  # the "device": refuses 27, never answers 26, takes the rest
         if msg.value == 27:
             self.publish(WriteResult(msg.point_id, False, request, error="exception 3 (illegal data value)"))
         elif msg.value != 26:
@@ -132,13 +132,14 @@ def test_write_refusal_and_the_live_stream(api: ApiClient, ctx: Context) -> None
 
 def test_a_write_can_wait_for_the_devices_answer(api: ApiClient, ctx: Context) -> None:
     assert ctx.supervisor.start_child(ChildSpec("points", PointStore)) is not None
-    took = api.write("room1/sp", 23.0, wait=5)
-    assert took.device == WriteResult("room1/sp", True, 230, readback=23.0)
+    took = api.write("room1/sp", 23.0, wait=5, request_id="ops-42")
+    assert took.request_id == "ops-42"  # the caller's id, through the command to the device's answer
+    assert took.device == WriteResult("room1/sp", True, "ops-42", readback=23.0)
     refused = api.write("room1/sp", 27.0, wait=5)
     assert refused.device is not None and refused.device.error == "exception 3 (illegal data value)"
     assert refused.effective == 27.0  # kept in the priority array all the same
     silent = api.write("room1/sp", 26.0, wait=0.2)
-    assert (silent.request_id, silent.device) == (260, None)  # no answer in time
+    assert silent.request_id and silent.device is None  # an id minted by the client; no answer in time
     assert api.write("room1/sp", 24.0).device is None  # not asked to wait
 
 

@@ -123,7 +123,7 @@ def test_priority_summary_at_relinquish_default() -> None:
 
 
 def test_device_line_says_what_the_device_did() -> None:
-    sent = WriteAccepted(point_id="m/sp", effective=23, active_priority=8, priority=8, request_id=4)
+    sent = WriteAccepted(point_id="m/sp", effective=23, active_priority=8, priority=8, request_id="r4")
     assert device_line(sent, 5.0) == "m/sp: no answer from the device within 5 s (the command is kept)"
     took = msgspec.structs.replace(sent, device=WriteResult("m/sp", True, 4, readback=23.0))
     assert device_line(took, 5.0) == "m/sp: the device took it, reads back 23.0"

@@ -120,6 +120,15 @@ class ActorGateway:
     async def write(self, command: WritePoint, wait: float = 0.0) -> WriteAccepted:
         """Command the point; with ``wait`` > 0, wait that long for the device's answer (``device``)."""
         accepted: WriteAccepted = await self.ask("points", command)
+        return await self._device_answer(accepted, wait)
+
+    async def relinquish(self, command: RelinquishPoint, wait: float = 0.0) -> WriteAccepted:
+        """Release the level; with ``wait`` > 0, wait for the device's answer as a write does."""
+        accepted: WriteAccepted = await self.ask("points", command)
+        return await self._device_answer(accepted, wait)
+
+    async def _device_answer(self, accepted: WriteAccepted, wait: float) -> WriteAccepted:
+        """The WriteResult of the command's own id (the hub keeps results that came before we asked)."""
         if wait <= 0 or accepted.request_id is None:
             return accepted
         loop = asyncio.get_running_loop()
@@ -141,10 +150,6 @@ class ActorGateway:
         except (ServiceUnavailable, TimeoutError):
             return accepted  # accepted into the priority array; no answer from the device (yet)
         return msgspec.structs.replace(accepted, device=result)
-
-    async def relinquish(self, command: RelinquishPoint) -> WriteAccepted:
-        accepted: WriteAccepted = await self.ask("points", command)
-        return accepted
 
     # ---------------------------------------------------------- history
     async def history(self, query: QueryHistory) -> HistorySeries:

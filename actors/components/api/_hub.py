@@ -47,7 +47,7 @@ class CloseFeed(msgspec.Struct, frozen=True):
 class AwaitWrite(msgspec.Struct, frozen=True):
     """Gateway -> hub: call ``deliver(result)`` (any thread) with the WriteResult of ``request_id``, once."""
 
-    request_id: int
+    request_id: str
     deliver: Any  # Callable[[WriteResult], None], thread-safe
 
 
@@ -56,8 +56,8 @@ class StreamHub(BmsActor):
 
     def setup(self) -> None:
         self.feeds: weakref.WeakSet[EventFeed] = weakref.WeakSet()
-        self.results: OrderedDict[int, WriteResult] = OrderedDict()
-        self.waiting: dict[int, list[Callable[[WriteResult], None]]] = {}
+        self.results: OrderedDict[str, WriteResult] = OrderedDict()
+        self.waiting: dict[str, list[Callable[[WriteResult], None]]] = {}
         for kind in (ValueChanged, StatusChanged):
             self.subscribe(kind, latest())
         self.subscribe(WriteResult)

@@ -256,7 +256,7 @@ class ModbusBridge(BmsActor):
             return
         self._io.submit(self._write(dev, msg.point_id, msg.value, msg.request_id, self._generation))
 
-    async def _write(self, dev: PolledDevice, point_id: str, value: Value, request_id: int, generation: int) -> None:
+    async def _write(self, dev: PolledDevice, point_id: str, value: Value, request_id: str, generation: int) -> None:
         """On the loop: write, read back, publish the result. One write per device at a time."""
         lock = self._write_locks.setdefault(dev.id, asyncio.Lock())
         _, binding = dev.points[point_id]

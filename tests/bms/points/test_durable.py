@@ -116,3 +116,14 @@ def test_the_write_rate_window_survives_a_restart(clock: ManualClock, disk: Disk
         restarted.write(WritePoint(point_id="ahu1/sat_sp", value=23.0, priority=8))
     clock.advance(60)
     restarted.write(WritePoint(point_id="ahu1/sat_sp", value=23.0, priority=8))
+
+
+def test_the_device_write_carries_the_commands_own_id_and_our_own_writes_unique_ones(
+        clock: ManualClock, disk: Disk) -> None:
+    points = live(clock, disk)
+    accepted, out = points.write(WritePoint(point_id="ahu1/sat_sp", value=20.0, priority=8, request_id="cli-7f3a"))
+    assert accepted.request_id == "cli-7f3a"
+    assert [m.request_id for m in out if isinstance(m, DeviceWrite)] == ["cli-7f3a"]
+    again = live(clock, disk)  # a restart re-asserts the command: an id of its own, never one reused
+    reasserted = [m.request_id for m in again.load([SP]) if isinstance(m, DeviceWrite)]
+    assert len(reasserted) == 1 and reasserted[0] not in ("", "cli-7f3a", "1")
