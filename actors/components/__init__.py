@@ -16,6 +16,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
+def lazy(module: str, name: str) -> Callable[..., Any]:
+    """``name`` of ``module``, imported on the first call: a descriptor names its factories without loading them."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = f"lazy({module}:{name})"
+    return call
+
+
 def lazy_exports(package: str, exports: Mapping[str, str]) -> Callable[[str], Any]:
     """A module ``__getattr__`` that imports ``name`` from its private module on first use."""
 

@@ -9,22 +9,13 @@ Settings come from ``[api]`` (host, port, max_body_bytes); ``--api-port``
 
 from __future__ import annotations
 
-from typing import Any
-
-from actors.components import lazy_exports
+from actors.components import lazy, lazy_exports
 from bms.components import ANY_OTHER, Component
 from bms.config import ApiSection
 
-
-def _children(platform: Any) -> list[Any]:
-    from actors.components.api._server import api_components
-
-    return api_components(platform)
-
-
 COMPONENT = Component(
     name="api",
-    children=_children,
+    children=lazy("actors.components.api._server", "api_components"),
     requires=("nodes", "points"),
     after=(ANY_OTHER,),  # the API opens once the services it answers from are up
     settings=ApiSection,

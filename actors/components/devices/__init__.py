@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.components import lazy_exports
+from actors.components import lazy, lazy_exports
 from bms.components import Component
-
-
-def _children(platform: Any) -> list[Any]:
-    from actors.components.devices._service import devices_component
-
-    return devices_component(platform)
 
 
 def _api(services: Any) -> Any:
@@ -22,7 +16,7 @@ def _api(services: Any) -> Any:
 
 COMPONENT = Component(
     name="devices",
-    children=_children,
+    children=lazy("actors.components.devices._service", "devices_component"),
     requires=("nodes",),
     after=("bacnet", "modbus"),  # device liveness comes from the bridges
     api=_api,

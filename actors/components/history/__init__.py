@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from actors.components import lazy_exports
+from actors.components import lazy, lazy_exports
 from bms.components import Component
 from bms.config import HistorySection
 
-
-def _children(platform: Any) -> list[Any]:
-    from actors.components.history._store import history_component
-
-    return history_component(platform)
-
-
 COMPONENT = Component(
     name="history",
-    children=_children,
+    children=lazy("actors.components.history._store", "history_component"),
     requires=("nodes",),
     settings=HistorySection,
     description="recorded values, 15 min / 1 h / 1 day rollups and retention in history.db",

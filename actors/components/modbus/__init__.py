@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from actors.components import lazy_exports
+from actors.components import lazy, lazy_exports
 from bms.components import Component
-
-
-def _children(platform: Any) -> list[Any]:
-    from actors.components.modbus._bridge import modbus_bridges
-
-    return modbus_bridges(platform)
-
 
 COMPONENT = Component(
     name="modbus",
-    children=_children,
+    children=lazy("actors.components.modbus._bridge", "modbus_bridges"),
     requires=("nodes", "points"),
     after=("sim-modbus",),  # the demo's simulated meter answers from the first poll
     description="Modbus TCP/RTU bridges: planned block reads, checked writes, device liveness",

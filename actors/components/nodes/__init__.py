@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from actors.components import lazy_exports
+from actors.components import lazy, lazy_exports
 from bms.components import Component
-
-
-def _children(platform: Any) -> list[Any]:
-    from actors.components.nodes._store import nodes_component
-
-    return nodes_component(platform)
-
 
 COMPONENT = Component(
     name="nodes",
-    children=_children,
+    children=lazy("actors.components.nodes._store", "nodes_component"),
     description="the building model (sites, spaces, equipment, points) in nodes.db",
 )
 

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from actors.components import lazy_exports
+from actors.components import lazy, lazy_exports
 from bms.components import Component
-
-
-def _children(platform: Any) -> list[Any]:
-    from actors.components.points._store import points_component
-
-    return points_component(platform)
-
 
 COMPONENT = Component(
     name="points",
-    children=_children,
+    children=lazy("actors.components.points._store", "points_component"),
     requires=("nodes",),
     after=("history",),  # history subscribes before the first values are published
     description="live point values, status, command priorities (overrides.db) and write guards",

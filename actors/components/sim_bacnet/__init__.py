@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from actors.components import lazy_exports
+from actors.components import lazy, lazy_exports
 from bms.components import Component
-
-
-def _children(platform: Any) -> list[Any]:
-    from actors.components.sim_bacnet._actor import bacnet_simulator
-
-    return bacnet_simulator(platform)
-
 
 COMPONENT = Component(
     name="sim-bacnet",
-    children=_children,
+    children=lazy("actors.components.sim_bacnet._actor", "bacnet_simulator"),
     after=("points",),
     description="simulated BACnet devices (bacpypes3 on loopback), when the scenario asks for them",
 )

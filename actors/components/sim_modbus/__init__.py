@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from actors.components import lazy_exports
+from actors.components import lazy, lazy_exports
 from bms.components import Component
-
-
-def _children(platform: Any) -> list[Any]:
-    from actors.components.sim_modbus._actor import modbus_simulators
-
-    return modbus_simulators(platform)
-
 
 COMPONENT = Component(
     name="sim-modbus",
-    children=_children,
+    children=lazy("actors.components.sim_modbus._actor", "modbus_simulators"),
     after=("points",),
     description="simulated Modbus TCP devices (pymodbus on loopback), when the scenario asks for them",
 )
