@@ -29,7 +29,8 @@ _discovery       discover(): Who-Is, then every device and object, with progress
 _accept          a discovered device as Equip and Point nodes; device records; pending accepts
 _commissioning   Commissioning: records, accept and ignore decisions (devices service and CLI)
 _store           DiscoveryStore (discovery.db): devices, objects, state, changes
-_local           points served as bacpypes3 local objects (the simulator's)
+_local           points served as bacpypes3 local objects (the simulator's); who may write what
+_server          DeviceApplication: the device side as ASHRAE 135 asks, where bacpypes3 differs
 _stack           bacpypes3 application plumbing: bind, close, vendor id
 ===============  ===============================================================
 """
@@ -39,7 +40,15 @@ from bms.bacnet._client import DEFAULT_INSTANCE, BacnetClient
 from bms.bacnet._commissioning import Commissioning
 from bms.bacnet._cov import CovSubscription, renew_after
 from bms.bacnet._discovery import DiscoveredDevice, discover
-from bms.bacnet._local import from_local, is_commandable_object, local_object, priority_levels, to_local
+from bms.bacnet._local import (
+    ServedDevice,
+    ServedNetworkPort,
+    from_local,
+    is_commandable_object,
+    local_object,
+    priority_levels,
+    to_local,
+)
 from bms.bacnet._objects import (
     ALWAYS_COMMANDABLE,
     ANALOG_TYPES,
@@ -68,6 +77,7 @@ from bms.bacnet._records import (
     ObjectInfo,
     Reading,
 )
+from bms.bacnet._server import WILDCARD_DEVICE, DeviceApplication
 from bms.bacnet._stack import VENDOR_ID, await_bound, close_application
 from bms.bacnet._store import DeviceChanges, DiscoveryStore, StoredDevice, StoredObject
 from bms.bacnet._units import NO_UNITS, UNITS, unit_code, unit_name, unit_symbol
@@ -86,11 +96,13 @@ __all__ = [
     "STATUS_FLAG_NAMES",
     "UNITS",
     "VENDOR_ID",
+    "WILDCARD_DEVICE",
     "BacnetClient",
     "BacnetRejected",
     "Commissioning",
     "CovNotification",
     "CovSubscription",
+    "DeviceApplication",
     "DeviceChanges",
     "DeviceInfo",
     "DeviceState",
@@ -101,6 +113,8 @@ __all__ = [
     "ObjectInfo",
     "ReadFailure",
     "Reading",
+    "ServedDevice",
+    "ServedNetworkPort",
     "StoredDevice",
     "StoredObject",
     "await_bound",

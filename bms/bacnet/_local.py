@@ -1,30 +1,40 @@
 """Points served as BACnet objects: bacpypes3 local objects built from a PointSpec.
 
 Used by the simulator (and by anything in bms that serves points as a
-BACnet device). :func:`local_object` picks the class from the object type
-and whether the point is writable:
+BACnet device, through :class:`~bms.bacnet.DeviceApplication`).
+:func:`local_object` picks the class from the object type and whether the
+point is writable:
 
-* inputs (analog/binary/multi-state-input) refuse present-value writes with
-  ``write-access-denied`` unless out of service (bacpypes3's own local inputs
-  accept them);
+* a client may write only what ASHRAE 135 lets it write: present-value of a
+  commandable object, out-of-service, and present-value and reliability
+  while out of service; any other property (object-identifier, object-name,
+  object-type, units, event-state, status-flags...) and the present value of
+  an input or a read-only value object in service answer
+  ``write-access-denied`` and change nothing (bacpypes3's local objects
+  apply a write to any property, even object-identifier);
 * writable values and every output are commandable (priority array,
   relinquish default from the point) and refuse values outside the point's
   guard with ``value-out-of-range``;
 * every object supports COV (binary and multi-state ones with the generic
   criteria; bacpypes3's multi-state objects would need a COV increment they
   do not have).
+
+:class:`ServedDevice` and :class:`ServedNetworkPort` are the device's own
+objects under the same rule: a client writes none of their properties.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from bacpypes3.basetypes import EngineeringUnits, PriorityValue
+from bacpypes3.basetypes import EngineeringUnits, PriorityValue, PropertyIdentifier
 from bacpypes3.errors import PropertyError
 from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObject, AnalogValueObjectCmd
 from bacpypes3.local.binary import BinaryInputObject, BinaryOutputObject
 from bacpypes3.local.cmd import Commandable
 from bacpypes3.local.cov import GenericCriteria
+from bacpypes3.local.device import DeviceObject
+from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.local.object import Object as LocalObject
 from bacpypes3.object import BinaryValueObject, MultiStateInputObject, MultiStateOutputObject, MultiStateValueObject
 from bacpypes3.primitivedata import Null
@@ -36,18 +46,51 @@ from bms.errors import ConfigError
 from bms.messages import Value
 
 
-def _is_present_value(attr: Any) -> bool:
-    name = getattr(attr, "attr", attr)
-    return name in ("presentValue", "present-value")
+def property_attr(prop: Any) -> str:
+    """The attribute name bacpypes3 gives a property (``present-value``, 85 -> ``presentValue``)."""
+    try:
+        attr = PropertyIdentifier(prop).attr
+    except (ValueError, TypeError):
+        return str(prop)
+    return attr if isinstance(attr, str) else str(prop)
 
 
-class _ReadOnly:
-    """Present value written by the device's own sensor: clients may write it only out of service."""
+class _WriteAccess:
+    """Properties a client may write (``_writable``); any other is write-access-denied.
+
+    Works around bacpypes3 0.0.110, whose local objects acknowledge and apply a
+    WriteProperty to any property they have: object-type, units, event-state,
+    protocol-revision, vendor-identifier, even object-identifier (the object
+    then drops out of the device's own table).
+    """
+
+    _writable: ClassVar[frozenset[str]] = frozenset()
+
+    def property_writable(self, prop: Any) -> bool:
+        """True when a client may write ``prop`` now."""
+        return property_attr(prop) in self._writable
 
     async def write_property(self, attr: Any, value: Any, index: Any = None, priority: Any = None) -> None:
-        if _is_present_value(attr) and not getattr(self, "outOfService", False):
+        if not self.property_writable(attr):
             raise PropertyError("writeAccessDenied")
         await super().write_property(attr, value, index, priority)  # type: ignore[misc]
+
+
+class _PointAccess(_WriteAccess):
+    """A point's object: out-of-service is writable; present-value when commandable or out of service,
+    reliability when out of service (ASHRAE 135, Out_Of_Service); bacpypes3's own local inputs accept
+    present-value writes in service."""
+
+    _writable = frozenset({"outOfService"})
+
+    def property_writable(self, prop: Any) -> bool:
+        attr = property_attr(prop)
+        out_of_service = bool(getattr(self, "outOfService", False))
+        if attr == "presentValue":
+            return isinstance(self, Commandable) or out_of_service
+        if attr == "reliability":
+            return out_of_service
+        return super().property_writable(prop)
 
 
 class _Guarded:
@@ -56,50 +99,66 @@ class _Guarded:
     _range: tuple[float | None, float | None] = (None, None)
 
     async def write_property(self, attr: Any, value: Any, index: Any = None, priority: Any = None) -> None:
-        if _is_present_value(attr) and value is not None and not isinstance(value, Null):
+        if property_attr(attr) == "presentValue" and value is not None and not isinstance(value, Null):
             low, high = self._range
             if (low is not None and value < low) or (high is not None and value > high):
                 raise PropertyError("valueOutOfRange")
         await super().write_property(attr, value, index, priority)  # type: ignore[misc]
 
 
-class _AnalogInput(_ReadOnly, AnalogInputObject):  # type: ignore[misc]
+class ServedDevice(_WriteAccess, DeviceObject):  # type: ignore[misc]
+    """The Device object of a device bms serves: clients read it and write none of its properties."""
+
+
+class ServedNetworkPort(_WriteAccess, NetworkPortObject):  # type: ignore[misc]
+    """The Network Port object of a device bms serves: read-only to clients."""
+
+
+class _AnalogInput(_PointAccess, AnalogInputObject):  # type: ignore[misc]
     pass
 
 
-class _BinaryInput(_ReadOnly, BinaryInputObject):  # type: ignore[misc]
+class _BinaryInput(_PointAccess, BinaryInputObject):  # type: ignore[misc]
     pass
 
 
-class _MultiStateInput(_ReadOnly, LocalObject, MultiStateInputObject):  # type: ignore[misc]
+class _MultiStateInput(_PointAccess, LocalObject, MultiStateInputObject):  # type: ignore[misc]
     _cov_criteria = GenericCriteria
 
 
-class _AnalogOutput(_Guarded, AnalogOutputObject):  # type: ignore[misc]
+class _AnalogOutput(_PointAccess, _Guarded, AnalogOutputObject):  # type: ignore[misc]
     pass
 
 
-class _AnalogValueCmd(_Guarded, AnalogValueObjectCmd):  # type: ignore[misc]
+class _AnalogValue(_PointAccess, AnalogValueObject):  # type: ignore[misc]
     pass
 
 
-class _BinaryValue(LocalObject, BinaryValueObject):  # type: ignore[misc]
+class _AnalogValueCmd(_PointAccess, _Guarded, AnalogValueObjectCmd):  # type: ignore[misc]
+    pass
+
+
+class _BinaryOutput(_PointAccess, BinaryOutputObject):  # type: ignore[misc]
+    pass
+
+
+class _BinaryValue(_PointAccess, LocalObject, BinaryValueObject):  # type: ignore[misc]
     _cov_criteria = GenericCriteria
 
 
-class _BinaryValueCmd(Commandable, LocalObject, BinaryValueObject):  # type: ignore[misc]
+class _BinaryValueCmd(_PointAccess, Commandable, LocalObject, BinaryValueObject):  # type: ignore[misc]
     _cov_criteria = GenericCriteria
 
 
-class _MultiStateOutput(_Guarded, Commandable, LocalObject, MultiStateOutputObject):  # type: ignore[misc]
+class _MultiStateOutput(_PointAccess, _Guarded, Commandable, LocalObject, MultiStateOutputObject):  # type: ignore[misc]
     _cov_criteria = GenericCriteria
 
 
-class _MultiStateValue(LocalObject, MultiStateValueObject):  # type: ignore[misc]
+class _MultiStateValue(_PointAccess, LocalObject, MultiStateValueObject):  # type: ignore[misc]
     _cov_criteria = GenericCriteria
 
 
-class _MultiStateValueCmd(_Guarded, Commandable, LocalObject, MultiStateValueObject):  # type: ignore[misc]
+class _MultiStateValueCmd(_PointAccess, _Guarded, Commandable, LocalObject, MultiStateValueObject):  # type: ignore[misc]
     _cov_criteria = GenericCriteria
 
 
@@ -107,9 +166,9 @@ class _MultiStateValueCmd(_Guarded, Commandable, LocalObject, MultiStateValueObj
 _CLASSES: dict[tuple[str, bool], type] = {
     ("analog-input", False): _AnalogInput, ("analog-input", True): _AnalogInput,
     ("analog-output", False): _AnalogOutput, ("analog-output", True): _AnalogOutput,
-    ("analog-value", False): AnalogValueObject, ("analog-value", True): _AnalogValueCmd,
+    ("analog-value", False): _AnalogValue, ("analog-value", True): _AnalogValueCmd,
     ("binary-input", False): _BinaryInput, ("binary-input", True): _BinaryInput,
-    ("binary-output", False): BinaryOutputObject, ("binary-output", True): BinaryOutputObject,
+    ("binary-output", False): _BinaryOutput, ("binary-output", True): _BinaryOutput,
     ("binary-value", False): _BinaryValue, ("binary-value", True): _BinaryValueCmd,
     ("multi-state-input", False): _MultiStateInput, ("multi-state-input", True): _MultiStateInput,
     ("multi-state-output", False): _MultiStateOutput, ("multi-state-output", True): _MultiStateOutput,

@@ -9,6 +9,12 @@ of service; writable points become commandable objects (priority array,
 relinquish default from the profile) that refuse values outside the point's
 guard (value-out-of-range). COV works on every object.
 
+Each device is a :class:`~bms.bacnet.DeviceApplication`, so it answers
+third-party clients as ASHRAE 135 asks where bacpypes3 alone does not:
+read-only properties are write-access-denied, a value of the wrong datatype
+invalid-data-type, no APDU exceeds the client's max-APDU-length-accepted
+(header included), and device instance 4194303 reads as the device itself.
+
 An AHU profile (``equip = "ahu"``) and VAV profiles (``equip = "vav"``) are
 driven by :class:`~bms.sim._thermal.ThermalModel`: each step feeds the
 commanded objects into the model, advances it and writes its sensor values
@@ -37,16 +43,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from bacpypes3.app import Application
 from bacpypes3.basetypes import IPMode, Segmentation
 from bacpypes3.errors import UnrecognizedService
-from bacpypes3.local.device import DeviceObject
-from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import IPv4Address
 
 import bms
 from bms.bacnet import (
     VENDOR_ID,
+    DeviceApplication,
+    ServedDevice,
+    ServedNetworkPort,
     await_bound,
     close_application,
     from_local,
@@ -84,7 +90,7 @@ class SimDevice(NamedTuple):
     options: DeviceOptions = DeviceOptions()
 
 
-class _NoRpmApplication(Application):  # type: ignore[misc]
+class _NoRpmApplication(DeviceApplication):
     """A device without ReadPropertyMultiple: it rejects the service."""
 
     async def do_ReadPropertyMultipleRequest(self, apdu: Any) -> None:
@@ -191,7 +197,7 @@ class BacnetSimulator:
     async def _open(self, device: _Device) -> None:
         spec, opts = device.spec, device.spec.options
         name = opts.name or f"{(spec.profile.equip or spec.profile.name).upper()}-{spec.instance}"
-        device_object = DeviceObject(
+        device_object = ServedDevice(
             objectIdentifier=("device", spec.instance), objectName=device.names.get(f"device,{spec.instance}", name),
             vendorIdentifier=VENDOR_ID, vendorName=spec.profile.vendor or "bms",
             modelName=spec.profile.model or spec.profile.name, description=spec.profile.description,
@@ -199,14 +205,14 @@ class BacnetSimulator:
             maxApduLengthAccepted=opts.max_apdu,
             segmentationSupported=Segmentation.segmentedBoth if opts.segmentation else Segmentation.noSegmentation,
         )
-        port = NetworkPortObject(
+        port = ServedNetworkPort(
             f"{spec.address}/{self.mask}:{self.device_port}", objectIdentifier=("network-port", 1), objectName="NetworkPort-1"
         )
         objects = {
             objid: local_object(point, device.names.get(objid, point.name), device.objects.get(objid))
             for objid, point in device.points.items()
         }
-        cls = Application if opts.rpm else _NoRpmApplication
+        cls = DeviceApplication if opts.rpm else _NoRpmApplication
         app = cls.from_object_list([device_object, port, *objects.values()])
         try:
             await await_bound(app, what=f"simulated device {spec.instance} on {spec.address}")
@@ -217,16 +223,16 @@ class BacnetSimulator:
 
     async def _open_bbmd(self, address: str) -> None:
         local = f"{address}/{self.mask}:{self.device_port}"
-        device_object = DeviceObject(
+        device_object = ServedDevice(
             objectIdentifier=("device", self.bbmd_instance), objectName=f"BBMD-{self.bbmd_instance}",
             vendorIdentifier=VENDOR_ID, vendorName="bms", modelName="SIM-BBMD",
         )
-        port = NetworkPortObject(local, objectIdentifier=("network-port", 1), objectName="NetworkPort-1")
+        port = ServedNetworkPort(local, objectIdentifier=("network-port", 1), objectName="NetworkPort-1")
         port.bacnetIPMode = IPMode.bbmd
         port.bbmdAcceptFDRegistrations = True
         port.bbmdForeignDeviceTable = []
         port.bbmdBroadcastDistributionTable = []
-        app = Application.from_object_list([device_object, port])
+        app = DeviceApplication.from_object_list([device_object, port])
         for layer in app.link_layers.values():
             layer.add_peer(IPv4Address(local))  # itself: distribute foreign broadcasts on this subnet
         try:
