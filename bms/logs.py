@@ -16,25 +16,37 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 
 
 def configure(level: str = "info", fmt: str = "auto", file: str | None = None) -> None:
-    """Configure structlog (and stdlib logging of libraries) once per process."""
+    """Configure structlog (and stdlib logging of libraries) once per process.
+
+    Library log lines (pymodbus, bacpypes3, uvicorn, ...) go through the
+    same processors and renderer as ours: with the JSON format every line
+    the process writes is one JSON object.
+    """
     stream: TextIO = open(file, "a", buffering=1, encoding="utf-8") if file else sys.stderr  # noqa: SIM115
     use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
-    processors: list[Any] = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    renderer: Any
     if use_json:
-        processors += [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        shared.append(structlog.processors.format_exc_info)
+        renderer = structlog.processors.JSONRenderer()
     else:
-        processors += [structlog.dev.ConsoleRenderer(colors=stream.isatty())]
+        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
     structlog.configure(
-        processors=processors,
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(stream=stream, level=max(_LEVELS.get(level, logging.INFO), logging.WARNING), force=True)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    ))
+    logging.basicConfig(handlers=[handler], level=max(_LEVELS.get(level, logging.INFO), logging.WARNING), force=True)
     quiet_libraries(level)
 
 

@@ -484,6 +484,8 @@ class WriteAccepted(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     ``request_id`` names the DeviceWrite it sent when the effective value of
     a device point moved (None otherwise); ``device`` is the device's answer
     (written and read back, or why not) when the writer waited for it.
+    ``level_was_empty`` is True for a release of a level that held nothing
+    (nothing changed).
     """
 
     point_id: str
@@ -493,6 +495,7 @@ class WriteAccepted(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     expires_at: float | None = None
     request_id: str | None = None
     device: WriteResult | None = None
+    level_was_empty: bool = False
 
 
 class DeviceRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

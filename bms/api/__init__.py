@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from bms.api._feed import EventFeed, FeedEvent
 from bms.api._gateway import Gateway, Services
-from bms.api._timespec import parse_duration, parse_time
+from bms.api._timespec import MAX_DURATION, TIME_HELP, parse_duration, parse_time
 from bms.api._tree import build_tree
 from bms.api._wire import (
     OPENAPI_PATH,
@@ -73,7 +73,9 @@ def create_app(
 
 
 __all__ = [
+    "MAX_DURATION",
     "OPENAPI_PATH",
+    "TIME_HELP",
     "AcceptBody",
     "ComponentHealth",
     "DiscoverBody",

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from bms.api._timespec import MAX_DURATION
 from bms.messages import Value
 from bms.supervision import ComponentHealth
 
@@ -38,12 +39,12 @@ DeviceWrite and the WriteResult of that command, whatever restarted in between."
 
 
 class WriteBody(_Body, frozen=True):
-    """Command a point; ``duration`` (seconds) makes a timed override; ``wait`` (seconds, at most 60)
+    """Command a point; ``duration`` (seconds, at most 366 days) makes a timed override; ``wait`` (seconds, at most 60)
     waits for the device's answer, given as ``device`` in the reply; ``request_id`` names the command."""
 
     value: Value
     priority: Priority = 8
-    duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    duration: Annotated[float, msgspec.Meta(gt=0, le=MAX_DURATION)] | None = None
     wait: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.0
     request_id: RequestId | None = None
 

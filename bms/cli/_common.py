@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +30,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+_NEGATIVE = re.compile(r"-(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
 
 
 def data_option(fn: F) -> F:
@@ -162,25 +162,46 @@ def parse_value(text: str) -> Value:
 
 
 def parse_time(text: str, now: float) -> float:
-    """Epoch seconds for ``text``: ``now``; a duration ago (``15m``, ``-1h30m``, ``-90``)
-    or ahead (``+15m``); epoch seconds (``1700000000``); ISO 8601 (local time if no offset)."""
-    from bms.client import parse_duration
+    """Epoch seconds for what an operator typed (see :data:`bms.api.TIME_HELP`).
 
-    word = text.strip()
-    if word.lower() == "now":
-        return now
-    if word[:1] not in ("+", "-") and _FLOAT.fullmatch(word):
-        return float(word)
-    sign = 1.0 if word.startswith("+") else -1.0
-    try:
-        return now + sign * parse_duration(word.lstrip("+-"))
-    except (ValueError, BmsError):
-        pass
-    try:
-        return datetime.fromisoformat(word).timestamp()
-    except ValueError:
-        raise ValueError(f"invalid time {text!r}: use a duration ago (15m, 1h30m, 2d), now, "
-                         "epoch seconds or a date/time (2026-11-22T10:00)") from None
+    The API's parser, with dates and times of day in this computer's local time.
+    """
+    from bms.api import parse_time as shared
+
+    return shared(text, now, None)
+
+
+def no_points(pattern: str | None, tags: Sequence[str] = ()) -> NotFound:
+    """The one answer of every command whose ``pattern`` or tags select no point."""
+    what = " and ".join(filter(None, [f"match {pattern!r}" if pattern else "",
+                                      f"carry {', '.join(tags)}" if tags else ""]))
+    return NotFound(f"no points {what}")
+
+
+class SignedArguments(click.Command):
+    """A command whose arguments may be negative numbers: ``point write ahu1/sat_sp -20 -p 16``.
+
+    A token such as ``-20`` is an argument, not an unknown option ``-2``: the
+    options (with their values) are parsed first, the arguments after ``--``.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args or not any(_NEGATIVE.fullmatch(a) for a in args):
+            return super().parse_args(ctx, args)
+        valued = {name for p in self.get_params(ctx) if isinstance(p, click.Option) and not p.is_flag and not p.count
+                  for name in (*p.opts, *p.secondary_opts)}
+        options: list[str] = []
+        arguments: list[str] = []
+        tokens = iter(args)
+        for token in tokens:
+            if token.startswith("-") and len(token) > 1 and not _NEGATIVE.fullmatch(token):
+                options.append(token)
+                value = next(tokens, None) if token in valued else None
+                if value is not None:
+                    options.append(value)
+            else:
+                arguments.append(token)
+        return super().parse_args(ctx, [*options, "--", *arguments])
 
 
 class PointId(click.ParamType[str]):
@@ -205,7 +226,7 @@ class PointValueType(click.ParamType[Value]):
 
 
 class Duration(click.ParamType[float]):
-    """A duration such as ``90s``, ``15m``, ``1h30m``, ``2d``, in seconds."""
+    """A duration such as ``90s``, ``15m``, ``1h30m``, ``2d``, in seconds (at most 366 days)."""
 
     name = "duration"
 
@@ -216,7 +237,7 @@ class Duration(click.ParamType[float]):
 
         try:
             return parse_duration(value)
-        except (ValueError, BmsError) as err:
+        except BmsError as err:
             self.fail(str(err), param, ctx)
 
 
@@ -230,7 +251,7 @@ class TimeSpec(click.ParamType[float]):
             return float(value)
         try:
             return parse_time(value, time.time())
-        except ValueError as err:
+        except BmsError as err:
             self.fail(str(err), param, ctx)
 
 

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING
 import click
 from rich.text import Text
 
+from bms.api import TIME_HELP
 from bms.cli._app import cli, console, print_json
 from bms.cli._common import POINT_ID, TIME, connect, data_option, json_option, naming_point
 from bms.cli._render import history_chart, history_summary, history_table
 
 if TYPE_CHECKING:
-    from bms.api import Rollup
+    from bms.api import HistorySeries, Rollup
+    from bms.client import ApiClient
+    from bms.messages import PointState
 
 ROLLUPS = ("auto", "raw", "15m", "1h", "1d")
 
@@ -23,9 +26,18 @@ def since_option(fn: click.decorators.FC) -> click.decorators.FC:
     fn = click.option("--rollup", type=click.Choice(ROLLUPS), default="auto", show_default=True,
                       help="Raw samples, a rollup tier, or auto (by span).")(fn)
     fn = click.option("--until", "end", type=TIME, default="now", show_default=True, metavar="TIME",
-                      help="End: now, a duration ago, epoch seconds or a date/time.")(fn)
+                      help="End, as --since.")(fn)
     return click.option("--since", "start", type=TIME, default="1h", show_default=True, metavar="TIME",
-                        help="Start: a duration ago (15m, 1h30m, 2d), epoch seconds or a date/time.")(fn)
+                        help=f"Start: {TIME_HELP}. Dates and times of day are this computer's local time.")(fn)
+
+
+def chart_of(client: ApiClient, series: HistorySeries, point: PointState, width: int, height: int = 15) -> str | None:
+    """The chart of a point's series: steps with state names for a boolean or multi-state point."""
+    states: list[str] = []
+    if point.kind in ("bool", "enum"):
+        found = client.node(point.point_id).properties.get("states", ())
+        states = [str(name) for name in found] if isinstance(found, (list, tuple)) else []
+    return history_chart(series, width, height, kind=point.kind, states=states)
 
 
 @cli.group("history")
@@ -55,8 +67,9 @@ def show(point_id: str, start: float, end: float, rollup: Rollup, limit: int | N
     if as_json:
         print_json(series)
         return
-    unit = client.point(point_id).unit
-    chart = None if no_chart else history_chart(series, console.width)
+    point = client.point(point_id)
+    unit = point.unit
+    chart = None if no_chart else chart_of(client, series, point, console.width)
     if chart is not None:
         console.print(Text.from_ansi(chart), no_wrap=True, crop=True)
     console.print(history_table(series, unit))

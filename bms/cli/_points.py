@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from bms.cli._app import cli, console, fail, print_json
-from bms.cli._common import DURATION, POINT_ID, POINT_VALUE, connect, data_option, json_option, naming_point
-from bms.cli._render import device_line, point_table, points_table, priority_table, write_line
+from bms.cli._common import (
+    DURATION,
+    POINT_ID,
+    POINT_VALUE,
+    SignedArguments,
+    connect,
+    data_option,
+    json_option,
+    naming_point,
+    no_points,
+)
+from bms.cli._render import PRIORITY_NAMES, device_line, format_value, point_table, points_table, priority_table, write_line
 from bms.messages import Value
 
 _PRIORITY = click.IntRange(1, 16)
+LIFE_SAFETY = (1, 2)
+
+
+def on_terminal() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def confirm_life_safety(point_id: str, value: Value, priority: int) -> None:
+    """Ask on a terminal before a life-safety write; refuse in a script (it needs --yes)."""
+    what = f"priority {priority} is {PRIORITY_NAMES[priority]}"
+    if not on_terminal():
+        fail(f"{point_id}: {what}: add --yes to write it from a script")
+    if not click.confirm(f"{point_id}: {what}. Write {format_value(value)} at priority {priority}?", default=False):
+        fail(f"{point_id}: not written (not confirmed)")
 
 
 @cli.group("points")
@@ -28,6 +54,8 @@ def points_group() -> None:
 def list_points(tags: tuple[str, ...], under: str | None, pattern: str | None, data: Path | None, as_json: bool) -> None:
     """Points with their live values, status flags and active priority."""
     found = connect(data).points(under=under, tags=list(tags), pattern=pattern)
+    if not found and (pattern or tags):
+        raise no_points(pattern, tags)
     if as_json:
         print_json(found)
     else:
@@ -54,7 +82,7 @@ def read(point_id: str, data: Path | None, as_json: bool) -> None:
         console.print(point_table(state))
 
 
-@point_group.command("write")
+@point_group.command("write", cls=SignedArguments)
 @click.argument("point_id", metavar="ID", type=POINT_ID)
 @click.argument("value", type=POINT_VALUE)
 @click.option("--priority", "-p", type=_PRIORITY, default=8, show_default=True, help="Command priority, 1 highest .. 16 lowest.")
@@ -62,16 +90,21 @@ def read(point_id: str, data: Path | None, as_json: bool) -> None:
               help="Timed override that expires by itself, e.g. 15m, 1h30m.")
 @click.option("--wait", type=click.FloatRange(0, 60), default=5.0, show_default=True, metavar="SECONDS",
               help="How long to wait for the device to take the value (0: do not wait).")
+@click.option("--yes", "-y", is_flag=True, help="Confirm a life-safety write (priority 1 or 2) without asking.")
 @data_option
 @json_option
-def write(point_id: str, value: Value, priority: int, duration: float | None, wait: float, data: Path | None,
-          as_json: bool) -> None:
-    """Command point ID to VALUE (true, false, null, a number or text).
+def write(point_id: str, value: Value, priority: int, duration: float | None, wait: float, yes: bool,
+          data: Path | None, as_json: bool) -> None:
+    """Command point ID to VALUE (true, false, null, a number such as -20, or text).
 
     The command is kept at its priority whatever the device says; when it
     moves the value of a device point, the device's answer (written and read
-    back, or why not) is shown, and a refusal exits 1.
+    back, or why not) is shown, and a refusal exits 1. Priorities 1 and 2 are
+    life safety: on a terminal the command asks first, in a script it needs
+    --yes.
     """
+    if priority in LIFE_SAFETY and not yes:
+        confirm_life_safety(point_id, value, priority)
     client = connect(data)
     with naming_point(client, point_id):
         accepted = client.write(point_id, value, priority=priority, duration=duration, wait=wait)
@@ -97,12 +130,15 @@ def write(point_id: str, value: Value, priority: int, duration: float | None, wa
 def release(point_id: str, priority: int, wait: float, data: Path | None, as_json: bool) -> None:
     """Relinquish the command of point ID at a priority.
 
-    When that moves the value of a device point, the device's answer is
+    An empty level is said so and exits 1 (nothing changed). When that moves the value of a device point, the device's answer is
     shown as for `point write`, and a refusal exits 1.
     """
     client = connect(data)
     with naming_point(client, point_id):
         accepted = client.relinquish(point_id, priority=priority, wait=wait)
+    if accepted.level_was_empty:
+        fail(f"{point_id}: nothing to release at priority {priority}: the level is empty "
+             f"(effective {format_value(accepted.effective)})")
     if as_json:
         print_json(accepted)
     else:

@@ -224,12 +224,29 @@ def _left(seconds: float) -> str:
 # -------------------------------------------------------------------- history
 
 
-def history_points(series: HistorySeries) -> list[tuple[float, float]]:
-    """The numeric (ts, value) pairs of a series: samples, or bucket averages; booleans as 0/1."""
+def history_points(series: HistorySeries, states: Sequence[str] = ()) -> list[tuple[float, float]]:
+    """The numeric (ts, value) pairs of a series: samples, or bucket averages; booleans as 0/1,
+    a state name as its number (1 for the first of ``states``)."""
     raw: Iterable[tuple[float, Value]] = (
         ((s.ts, s.value) for s in series.samples) if series.rollup == "raw" else ((b.ts, b.avg) for b in series.buckets)
     )
-    return [(ts, float(v)) for ts, v in raw if isinstance(v, (int, float))]
+    out: list[tuple[float, float]] = []
+    for ts, v in raw:
+        if isinstance(v, (int, float)):
+            out.append((ts, float(v)))
+        elif isinstance(v, str) and v in states:
+            out.append((ts, float(states.index(v) + 1)))
+    return out
+
+
+def state_names(kind: str, states: Sequence[str] = ()) -> dict[float, str]:
+    """The y-axis labels of a point drawn as steps: false/true, or the names of a multi-state point's states."""
+    if kind == "bool":
+        names = list(states) if len(states) == 2 else ["false", "true"]
+        return {0.0: names[0], 1.0: names[1]}
+    if kind == "enum":
+        return {float(i + 1): name for i, name in enumerate(states)}
+    return {}
 
 
 def history_table(series: HistorySeries, unit: str = "") -> Table:
@@ -250,33 +267,71 @@ def history_table(series: HistorySeries, unit: str = "") -> Table:
     return table
 
 
-def history_chart(series: HistorySeries, width: int, height: int = 15) -> str | None:
-    """A terminal chart of the series (ANSI text, ``width`` columns); None when nothing is numeric."""
+def history_chart(series: HistorySeries, width: int, height: int = 15, kind: str = "number",
+                  states: Sequence[str] = ()) -> str | None:
+    """A terminal chart of the series (ANSI text, ``width`` columns); None when nothing is numeric.
+
+    A value holds until the next one: the last (or only) one is drawn to the
+    window's end. The y axis is the values' own range, even for one value.
+    Boolean and multi-state points (``kind`` bool or enum) are drawn as
+    steps, their states named on the y axis.
+    """
     import plotext as plt
 
-    data = history_points(series)
+    data = history_points(series, states)
     if not data:
         return None
     xs = [ts for ts, _ in data]
     ys = [v for _, v in data]
+    # the axis spans the data when it starts later than the window (a new point, a fresh daemon)
+    lo = max(series.start, min(xs)) if len(xs) > 1 else min(series.start, xs[0])
+    hi = max(series.end, max(xs), lo + 1)
+    names = state_names(kind, states)
+    if names or kind in ("bool", "enum"):
+        xs, ys = _steps(xs, ys)
+    if xs[-1] < hi:  # the last value holds to the end of the window
+        xs, ys = [*xs, hi], [*ys, ys[-1]]
     fig = plt.figure
     fig.clear()
     fig.theme("simple")
     fig.plot_size(max(width, 30), max(height, 6))
     signal = fig.signal(xs, ys)
-    if len(data) > 1:
-        signal.lines()
+    signal.lines()
     fig.draw(signal)
     fig.title(f"{series.point_id} ({series.rollup})")
-    # the axis spans the data when it starts later than the window (a new point, a fresh daemon)
-    lo = max(series.start, min(xs)) if len(xs) > 1 else series.start
-    hi = max(series.end, lo + 1)
     fig.ruler("x").lim(lo, hi)
     ticks = [lo + (hi - lo) * i / 4 for i in range(5)]
     fig.ruler("x").ticks(ticks, [_tick_label(t, hi - lo) for t in ticks])
+    bottom, top = _value_range(ys, names)
+    fig.ruler("y").lim(bottom, top)
+    if names:
+        levels = sorted(names)
+        fig.ruler("y").ticks(levels, [names[level] for level in levels])
     text: str = fig.build().string()
     fig.clear()
     return text
+
+
+def _steps(xs: Sequence[float], ys: Sequence[float]) -> tuple[list[float], list[float]]:
+    """The corners of a step line: each value holds until the next sample."""
+    out_x, out_y = [xs[0]], [ys[0]]
+    for x, y in zip(xs[1:], ys[1:], strict=True):
+        out_x += [x, x]
+        out_y += [out_y[-1], y]
+    return out_x, out_y
+
+
+def _value_range(ys: Sequence[float], names: Mapping[float, str]) -> tuple[float, float]:
+    """The y limits: the values' own range with a margin (a flat line sits mid-chart), or every state."""
+    low, high = min(ys), max(ys)
+    if names:
+        low, high = min(low, *names), max(high, *names)
+        return low - 0.25, high + 0.25
+    if high == low:
+        margin = max(abs(low) * 0.01, 0.5)
+        return low - margin, high + margin
+    margin = (high - low) * 0.05
+    return low - margin, high + margin
 
 
 def _tick_label(ts: float, span: float) -> str:

@@ -169,8 +169,11 @@ class CommandTable:
             expires_at=entry.expires[priority - 1], override=entry.override(priority),
         )
 
-    def expire(self, now: float | None = None) -> list[str]:
-        """Relinquish every timed level due by ``now``; the points whose effective value changed."""
+    def expire(self, now: float | None = None, expired: list[Override] | None = None) -> list[str]:
+        """Relinquish every timed level due by ``now``; the points whose effective value changed.
+
+        The levels that expired are appended to ``expired`` when given.
+        """
         t = self._clock.now() if now is None else now
         before: dict[str, Value] = {}
         while self._expiry and self._expiry[0][0] <= t:
@@ -179,6 +182,8 @@ class CommandTable:
             if entry is None or entry.expires[priority - 1] != due:
                 continue  # relinquished, rewritten or removed since
             before.setdefault(point_id, entry.array.effective)
+            if expired is not None and (level := entry.override(priority)) is not None:
+                expired.append(level)
             entry.array.relinquish(priority)
             entry.expires[priority - 1] = None
             entry.users[priority - 1] = ""

@@ -23,6 +23,8 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import msgspec
+
 from bms.clock import Clock
 from bms.config import PointSpec
 from bms.errors import NotFound, StoreError
@@ -41,7 +43,7 @@ from bms.messages import (
     WritePoint,
     WriteResult,
 )
-from bms.points._commands import Commanded, CommandTable, Planned
+from bms.points._commands import Commanded, CommandTable, Override, Planned
 from bms.points._guard import WriteGuard
 from bms.points._overrides import GUARD_KEEP, OverrideStore
 from bms.points._table import PointTable
@@ -76,6 +78,7 @@ class LivePoints:
         self.guard = WriteGuard({})
         self.skipped_overrides = 0
         self.problem: str | None = None  # why overrides.db could not be written at the last housekeeping
+        self.expired: list[Override] = []  # the timed levels the last housekeeping expired (for the log)
 
     # ------------------------------------------------------------- points
     def load(self, points: Iterable[PointInfo]) -> list[Message]:
@@ -151,7 +154,8 @@ class LivePoints:
                 self.problem = str(err)
                 return out
         self.problem = None
-        changed = self.commands.expire(now)
+        self.expired = []
+        changed = self.commands.expire(now, self.expired)
         for point_id in changed:
             out += self._drive(point_id, now)
             out += self._overridden_flag(point_id, now)
@@ -175,12 +179,15 @@ class LivePoints:
         return self._command(self.commands.apply(planned), now, command.request_id)
 
     def relinquish(self, command: RelinquishPoint) -> tuple[WriteAccepted, list[Message]]:
+        """Clear one level; a level that held nothing is said so (``level_was_empty``)."""
         info = self._info(command.point_id)
         now = self.clock.now()
         self.guard.check(info.point_id, None, now, self.table.current)
         planned = self.commands.plan(info.point_id, None, command.priority)
+        empty = self.commands.array(info.point_id).levels()[command.priority - 1] is None
         self._persist(planned, None)
-        return self._command(self.commands.apply(planned), now, command.request_id)
+        accepted, out = self._command(self.commands.apply(planned), now, command.request_id)
+        return (msgspec.structs.replace(accepted, level_was_empty=True) if empty else accepted), out
 
     def _persist(self, planned: Planned, counted_at: float | None) -> None:
         if self.overrides is not None:

@@ -9,8 +9,7 @@ from rich.text import Text
 from bms.api import LogLevel, Rollup
 from bms.cli._app import console
 from bms.cli._common import POINT_ID, connect, naming_point
-from bms.cli._history import since_option
-from bms.cli._render import history_chart
+from bms.cli._history import chart_of, since_option
 from bms.shell._session import ShellSession
 from bms.shell._vocabulary import vocabulary
 
@@ -96,7 +95,8 @@ def trend(point_id: str, start: float, end: float, rollup: Rollup) -> None:
     client = connect(None)
     with naming_point(client, point_id):
         series = client.history(point_id, start, end, rollup, None)
-    chart = history_chart(series, console.width, height=max(10, min(25, console.height - 4)))
+        point = client.point(point_id)
+    chart = chart_of(client, series, point, console.width, height=max(10, min(25, console.height - 4)))
     if chart is None:
         console.print(f"{point_id}: no numeric values between the times asked", markup=False, highlight=False)
     else:

@@ -9,9 +9,8 @@ import msgspec
 from rich.live import Live
 
 from bms.cli._app import console
-from bms.cli._common import POINT_ID, connect
+from bms.cli._common import POINT_ID, connect, no_points
 from bms.cli._render import watch_table
-from bms.errors import NotFound
 from bms.messages import PointState, StatusChanged, ValueChanged
 from bms.shell._vocabulary import vocabulary
 
@@ -40,8 +39,7 @@ def watch(pattern: str | None, tags: tuple[str, ...]) -> None:
     client = connect(None)
     found = client.points(tags=list(tags), pattern=pattern)
     if not found:
-        what = " and ".join(filter(None, [f"match {pattern!r}" if pattern else "", f"carry {', '.join(tags)}" if tags else ""]))
-        raise NotFound(f"no points {what}")
+        raise no_points(pattern, tags)
     states = {p.point_id: p for p in found}
     try:
         with client.stream(points=sorted(states)) as events:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from actors import Context
 from actors._supervisor import ChildSpec
@@ -166,6 +167,15 @@ def test_ignore_and_rediscovery_keep_states(ctx: Context, tmp_path: Path, sim: B
         site.ask(IgnoreDevice(device_id="bacnet:4101"))
     again = {r.device_id: r.state for r in site.discover()}
     assert again == {"bacnet:4001": "Configured", "bacnet:4101": "Accepted", "bacnet:4102": "Ignored"}
+
+
+def test_an_ignored_device_is_logged(ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread) -> None:
+    site = Site(ctx, loaded(tmp_path, sim))
+    site.discover()
+    with structlog.testing.capture_logs() as logs:
+        site.ask(IgnoreDevice(device_id="4102"))
+    assert [(e["event"], e["device"]) for e in logs if e["event"] == "device ignored"] == [
+        ("device ignored", "bacnet:4102")]
 
 
 def test_unknown_devices_and_online_state(ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread) -> None:

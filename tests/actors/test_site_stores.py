@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pykka
 import pytest
+import structlog.testing
 
 from actors import BmsActor, ChildSpec, Context, handles, make_context
 from actors._registry import LOSSLESS
@@ -304,3 +305,23 @@ def test_a_released_bacnet_point_is_relinquished_on_the_device_a_modbus_one_gets
         ("box1/damper", 80.0, 8), ("box1/damper", None, 8),  # the device's own array takes over
         ("dev1/cmd", 80.0, 8), ("dev1/cmd", 0.0, 8),  # a register keeps what it is told: the default
     ]
+
+
+def test_an_expiry_is_logged_with_point_priority_value_and_user(ctx: Context, clock: ManualClock) -> None:
+    points = start_site(ctx, site())
+    out = collect(ctx, DeviceWrite)
+    points.ask(WritePoint(point_id="dev1/cmd", value=40.0, priority=8, duration=900.0, user="op"))
+    wait_until(lambda: len(out) == 1)
+    with structlog.testing.capture_logs() as logs:
+        clock.advance(901.0)
+        wait_until(lambda: len(out) == 2, what="the expiry's DeviceWrite")
+    expired = [e for e in logs if e["event"] == "override expired"]
+    assert [(e["point_id"], e["priority"], e["value"], e["user"]) for e in expired] == [("dev1/cmd", 8, 40.0, "op")]
+
+
+def test_releasing_an_empty_level_says_so(ctx: Context) -> None:
+    points = start_site(ctx, site())
+    points.ask(WritePoint(point_id="dev1/cmd", value=40.0, priority=8))
+    assert points.ask(RelinquishPoint(point_id="dev1/cmd", priority=8)).level_was_empty is False
+    again = points.ask(RelinquishPoint(point_id="dev1/cmd", priority=8))
+    assert again.level_was_empty is True and again.effective == 0.0

@@ -55,8 +55,8 @@ def test_rollup_buckets(client: Client) -> None:
 
 
 @pytest.mark.parametrize(("query", "error"), [
-    ("start=yesterday", "start: invalid time 'yesterday': use epoch seconds, now, -1h or ISO 8601"),
-    ("end=-1x", "end: invalid time '-1x': use epoch seconds, now, -1h or ISO 8601"),
+    ("start=banana", "start: invalid time 'banana': use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
+    ("end=-1x", "end: invalid time '-1x': use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
     ("start=-1h&end=-2h", "start (-1h) is after end (-2h)"),
     ("rollup=5m", "query parameter 'rollup': Invalid enum value '5m'"),
     ("limit=0", "query parameter 'limit': Expected int >= 1"),

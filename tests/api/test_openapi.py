@@ -76,7 +76,7 @@ def test_bodies_are_strict_and_constrained_as_msgspec_decodes_them(document: dic
     assert write["additionalProperties"] is False and write["required"] == ["value"]
     assert write["properties"]["priority"] == {"type": "integer", "minimum": 1, "maximum": 16, "default": 8,
                                                "description": "1 highest .. 16 lowest"}
-    assert {"type": "number", "exclusiveMinimum": 0} in write["properties"]["duration"]["anyOf"]
+    assert {"type": "number", "exclusiveMinimum": 0, "maximum": 366 * 86400.0} in write["properties"]["duration"]["anyOf"]
     assert "oneOf" not in str(schemas["PointState"])  # 21.0 is a number and an integer: anyOf, not oneOf
     assert schemas["PointState"]["additionalProperties"] is False
 

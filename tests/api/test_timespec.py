@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC as UTC_ZONE
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
-from bms.api import parse_time
+from bms.api import MAX_DURATION, parse_time
 from bms.client import parse_duration
 from bms.errors import ConfigError
 
@@ -48,16 +51,59 @@ def test_parse_time(text: str, instant: float) -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("", "empty time: use epoch seconds, now, -1h or ISO 8601"),
-    ("yesterday", "invalid time 'yesterday': use epoch seconds, now, -1h or ISO 8601"),
-    ("-1x", "invalid time '-1x': use epoch seconds, now, -1h or ISO 8601"),
-    ("-0", "invalid time '-0': use epoch seconds, now, -1h or ISO 8601"),
+    ("", "empty time: use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
+    ("banana", "invalid time 'banana': use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
+    ("25:00", "invalid time '25:00': use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
+    ("yesterday 9", "invalid time 'yesterday 9': use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
+    ("-1x", "invalid time '-1x': use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
+    ("-0", "invalid time '-0': use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
     ("1e400", "time '1e400' is out of range (1970 to 5000)"),
     ("nan", "time 'nan' is out of range (1970 to 5000)"),
     ("-100000w", "time '-100000w' is out of range (1970 to 5000)"),
-    ("2023-13-01", "invalid time '2023-13-01': use epoch seconds, now, -1h or ISO 8601"),
+    ("2023-13-01", "invalid time '2023-13-01': use now, -1h, 13:00, yesterday, 2026-12-01, ISO 8601 or epoch seconds"),
 ])
 def test_parse_time_refuses(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_time(text, NOW)
     assert str(err.value) == message
+
+
+# NOW is 2023-11-14 22:13:20 UTC, 2023-11-15 00:13:20 at UTC+2
+PLUS2 = timezone(timedelta(hours=2))
+DAY = 86400.0
+MIDNIGHT_UTC = 1_699_920_000.0  # 2023-11-14T00:00Z
+
+
+@pytest.mark.parametrize(("text", "instant"), [
+    ("13:00", MIDNIGHT_UTC + 13 * 3600), ("22:13:20", NOW), ("23:00", MIDNIGHT_UTC - DAY + 23 * 3600),
+    ("today", MIDNIGHT_UTC), ("yesterday", MIDNIGHT_UTC - DAY), ("Yesterday 13:00", MIDNIGHT_UTC - DAY + 13 * 3600),
+    ("2023-11-14", MIDNIGHT_UTC), ("15m", NOW - 900), ("1h30m", NOW - 5400),
+])
+def test_what_operators_type_in_utc(text: str, instant: float) -> None:
+    assert parse_time(text, NOW) == instant
+
+
+@pytest.mark.parametrize(("text", "local"), [
+    ("13:00", datetime(2023, 11, 14, 13, 0, tzinfo=PLUS2)),  # 13:00 on the 15th is still ahead: the 14th's
+    ("00:10", datetime(2023, 11, 15, 0, 10, tzinfo=PLUS2)),
+    ("yesterday", datetime(2023, 11, 14, tzinfo=PLUS2)),
+    ("2026-12-01", datetime(2026, 12, 1, tzinfo=PLUS2)),
+    ("2026-12-01T08:30", datetime(2026, 12, 1, 8, 30, tzinfo=PLUS2)),
+    ("2026-12-01T08:30Z", datetime(2026, 12, 1, 8, 30, tzinfo=UTC_ZONE)),
+])
+def test_dates_and_times_of_day_are_in_the_zone_asked(text: str, local: datetime) -> None:
+    assert parse_time(text, NOW, PLUS2) == local.timestamp()
+
+
+def test_local_time_when_no_zone_is_named() -> None:
+    assert parse_time("2026-12-01T08:30", NOW, None) == datetime(2026, 12, 1, 8, 30).timestamp()
+    assert parse_time("yesterday", NOW, None) == datetime.combine(
+        datetime.fromtimestamp(NOW).date() - timedelta(days=1), datetime.min.time()).timestamp()
+
+
+def test_durations_are_bounded_and_the_refusal_says_the_maximum() -> None:
+    assert parse_duration("366d") == MAX_DURATION
+    with pytest.raises(ConfigError) as err:
+        parse_duration("99999d")
+    assert str(err.value) == "invalid duration '99999d': at most 366d"
+    assert parse_time("-400d", NOW) == NOW - 400 * DAY  # a time may reach further back than a duration

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from bms.cli._common import Connection, close_matches, parse_time, parse_value, unknown_point_message
+from bms.errors import ConfigError
 from tests.cli.fake_api import FakeApi, state
 
 NOW = 1_700_000_000.0
@@ -43,9 +44,17 @@ def test_naive_date_time_is_local() -> None:
     assert parse_time("2026-11-22T10:00", NOW) == datetime(2026, 11, 22, 10, 0).timestamp()
 
 
-@pytest.mark.parametrize("text", ["yesterday", "1x", "2026-13-40"])
+def test_what_operators_type_is_local_time() -> None:
+    today = datetime.fromtimestamp(NOW).date()
+    assert parse_time("yesterday", NOW) == datetime.combine(today - timedelta(days=1), time()).timestamp()
+    assert parse_time("2026-12-01", NOW) == datetime(2026, 12, 1).timestamp()
+    at_one = datetime.combine(today, time(13, 0)).timestamp()
+    assert parse_time("13:00", NOW) == (at_one if at_one <= NOW else at_one - 86400)
+
+
+@pytest.mark.parametrize("text", ["banana", "1x", "2026-13-40", "25:61"])
 def test_parse_time_refuses_nonsense_naming_it(text: str) -> None:
-    with pytest.raises(ValueError, match=f"invalid time {text!r}"):
+    with pytest.raises(ConfigError, match=f"invalid time {text!r}"):
         parse_time(text, NOW)
 
 

@@ -54,7 +54,7 @@ def test_the_read_back_is_shown_and_wait_is_passed(monkeypatch: pytest.MonkeyPat
     assert "meter1/demand_limit: the device took it, reads back 300.0" in result.stdout
     assert client.waits == [2.0]
     refused = run(monkeypatch, Client(None), "300", "--wait", "61")
-    assert refused.exit_code == 2 and "--wait" in refused.stderr
+    assert refused.exit_code == 1 and "--wait" in refused.stderr
 
 
 def release(monkeypatch: pytest.MonkeyPatch, client: Client, *args: str) -> Any:

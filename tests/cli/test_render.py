@@ -210,3 +210,49 @@ def test_watch_table_sorted_with_changes_marked() -> None:
 def test_an_expired_level_says_so() -> None:
     out = text_of(priority_table(_view(), now=T0 + 601))
     assert "(expired)" in out
+
+
+def _plain(chart: str | None) -> list[str]:
+    assert chart is not None
+    return Text.from_ansi(chart).plain.splitlines()
+
+
+def _y_labels(lines: list[str]) -> list[str]:
+    return [line.split("┤")[0].strip() for line in lines if "┤" in line]
+
+
+def _plotted(lines: list[str]) -> list[str]:
+    return [line for line in lines[2:-3] if any(c in line for c in "▄▀▗▖▝▘▐▌▛▜▙▟")]
+
+
+def test_one_sample_draws_a_flat_line_on_its_own_range() -> None:
+    one = HistorySeries(point_id="a/b", start=T0, end=T0 + 60, rollup="raw",
+                        samples=(HistorySample(ts=T0 + 10, value=21.5),))
+    lines = _plain(history_chart(one, width=70, height=12))
+    labels = [float(label) for label in _y_labels(lines)]
+    assert min(labels) >= 20.0 and max(labels) <= 23.0 and "21.50" in _y_labels(lines)
+    row = next(line for line in lines if line.startswith("21.50"))
+    assert row.count("▄") + row.count("▀") > 40  # a line across the window, not a dot
+
+
+def test_a_rollup_of_one_bucket_is_a_readable_line() -> None:
+    bucket = HistorySeries(point_id="m/kw", start=T0, end=T0 + 900, rollup="15m",
+                           buckets=(RollupBucket(ts=T0, avg=250.0, min=240.0, max=260.0, count=15),))
+    lines = _plain(history_chart(bucket, width=70, height=10))
+    labels = [float(label) for label in _y_labels(lines)]
+    assert 240.0 <= min(labels) < 250.0 < max(labels) <= 260.0
+    (row,) = _plotted(lines)
+    assert row.count("▄") + row.count("▀") > 40  # the bucket's average across the window
+
+
+def test_booleans_and_multistates_are_steps_with_their_state_names() -> None:
+    fan = HistorySeries(point_id="ahu1/fan", start=T0, end=T0 + 600, rollup="raw",
+                        samples=tuple(HistorySample(ts=T0 + 120 * i, value=i % 2 == 0) for i in range(5)))
+    lines = _plain(history_chart(fan, width=70, height=10, kind="bool"))
+    assert _y_labels(lines) == ["true", "false"]
+    assert len(_plotted(lines)) >= 3  # the true row, the false row and the risers between them
+    mode = HistorySeries(point_id="ahu1/mode", start=T0, end=T0 + 600, rollup="raw",
+                         samples=(HistorySample(ts=T0, value=1), HistorySample(ts=T0 + 200, value="cool"),
+                                  HistorySample(ts=T0 + 400, value=2)))
+    lines = _plain(history_chart(mode, width=70, height=12, kind="enum", states=("off", "heat", "cool")))
+    assert _y_labels(lines) == ["cool", "heat", "off"]

@@ -44,7 +44,7 @@ def test_split_line(text: str, words: list[str]) -> None:
         ("point read", "Missing argument 'ID'. (see 'help point read')"),
         ("point write room1/sp 23 --priority 17", "'--priority' / '-p': 17 is not in the range 1<=x<=16"),
         ("point write room1/sp 23 --for soon", "invalid duration 'soon'"),
-        ("history show room1/temp --since yesterday", "invalid time 'yesterday'"),
+        ("history show room1/temp --since banana", "invalid time 'banana'"),
         ("point read 'room1/sp", "cannot read the line: No closing quotation"),
         ("debug maybe", "'maybe' is not one of 'on', 'off'"),
         ("watch", "name a PATTERN"),

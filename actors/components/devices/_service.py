@@ -232,7 +232,9 @@ class DevicesService(BmsActor):
 
     @handles(IgnoreDevice)
     def ignore_device(self, command: IgnoreDevice) -> DeviceRecord:
-        return self._commissioning.ignore(command.device_id)
+        record = self._commissioning.ignore(command.device_id)
+        self.log.info("device ignored", device=record.device_id, address=record.address)
+        return record
 
 
 def _answering(batch: SampleBatch) -> str | None:

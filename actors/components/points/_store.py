@@ -119,6 +119,9 @@ class PointStore(BmsActor):
     def on_tick(self, tick: Tick) -> None:
         was = self._live.problem
         self._send(self._live.housekeeping())
+        for level in self._live.expired:
+            self.log.info("override expired", point_id=level.point_id, priority=level.priority, value=level.value,
+                          user=level.user)
         self._store_state(was, self._live.problem)
 
     def _store_state(self, was: str | None, now: str | None) -> None:
