@@ -144,7 +144,7 @@ def test_a_bad_section_keeps_it_down_with_one_line_and_the_site_runs(plugin_path
         assert components["example"]["state"] == "Down"
         assert components["example"]["reason"].startswith(f"settings: {settings}: example.top:")
         assert components["points"]["state"] == components["api"]["state"] == "Healthy"
-        assert done.returncode == 0  # (bms status exits non-zero on a Degraded site: issue 12)
+        assert done.returncode == 2  # bms status: 2 when the site is Degraded (a component Down among Healthy ones)
         assert proc.terminate() == 0
     finally:
         proc.close()
