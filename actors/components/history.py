@@ -16,12 +16,12 @@ from typing import Any, cast
 from actors._base import BmsActor, handles
 from actors._registry import merged
 from actors._supervisor import ChildSpec
-from actors.components.points import point_infos
 from actors.platform import Platform, component
 from bms.config._schema import RetentionSection
 from bms.history import HistoryWriter, IntervalLogger
 from bms.messages import DeviceAccepted, GetNode, ListNodes, Tick, ValueChanged
 from bms.model import Node
+from bms.points import point_infos
 from bms.supervision import RestartPolicy
 
 NAME = "history"

@@ -16,7 +16,7 @@ from typing import Any
 from actors._base import BmsActor, handles
 from actors._supervisor import ChildSpec
 from actors.platform import Platform, component
-from bms.errors import BmsError, ConfigError
+from bms.errors import BmsError
 from bms.messages import (
     DeviceAccepted,
     DeviceDown,
@@ -36,39 +36,12 @@ from bms.messages import (
     WritePoint,
     WriteResult,
 )
-from bms.model import Node, device_of, is_point, point_spec
-from bms.points import LivePoints, OverrideStore, PointInfo
+from bms.model import Node, is_point
+from bms.points import LivePoints, OverrideStore, point_infos
 from bms.supervision import RestartPolicy
 
 NAME = "points"
 ASK_TIMEOUT = 30.0
-
-
-def point_infos(nodes: list[Node]) -> tuple[list[PointInfo], list[str]]:
-    """The points among ``nodes`` (all of a model, parents first) and the problems of those that cannot be read."""
-    by_id = {n.id: n for n in nodes}
-    infos: list[PointInfo] = []
-    problems: list[str] = []
-    for node in nodes:
-        if not is_point(node):
-            continue
-        try:
-            spec = point_spec(node)
-        except ConfigError as err:
-            problems.append(str(err))
-            continue
-        ancestors: list[str] = []
-        parent = node.parent
-        while parent is not None and parent not in ancestors:
-            ancestors.append(parent)
-            above = by_id.get(parent)
-            parent = above.parent if above is not None else None
-        infos.append(PointInfo(
-            point_id=node.id, spec=spec, device=device_of(node),
-            protocol=node.binding.protocol if node.binding is not None else "virtual",
-            ancestors=frozenset(ancestors), tags=frozenset((*node.tags, *node.tag_values)),
-        ))
-    return infos, problems
 
 
 class PointStore(BmsActor):

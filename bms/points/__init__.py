@@ -10,13 +10,16 @@
   (:class:`Interlock`, a small safe boolean language over point values).
 
 * :class:`LivePoints` -- all of the above for a running site: each input
-  (bridge batch, command, tick, device down) returns the messages to publish.
+  (bridge batch, command, tick, device down) returns the messages to publish;
+  :func:`point_infos` reads a building model's points into its
+  :class:`PointInfo` records (equal parts shared).
 
 Plain classes, no threads: the point store actor owns them.
 """
 
 from bms.points._commands import Commanded, CommandTable, Override
 from bms.points._guard import RATE_WINDOW, WriteGuard
+from bms.points._infos import point_infos
 from bms.points._interlock import Interlock, MissingValue
 from bms.points._live import LivePoints, PointInfo
 from bms.points._overrides import OverrideStore
@@ -38,4 +41,5 @@ __all__ = [
     "PriorityArray",
     "WriteGuard",
     "check_priority",
+    "point_infos",
 ]
