@@ -1,7 +1,9 @@
 """``bms daemon``: lock the data directory, assemble the platform, run until told.
 
 SIGTERM and SIGINT stop the platform in reverse order, flush the stores and
-exit 0 (1 when a component escalated a failure).
+exit 0 (1 when a component escalated a failure). While it runs, the main
+thread hands the heap's free memory back to the system once a minute
+(:class:`~bms.daemon.MemoryTrim`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from actors.platform import Platform
 from bms import __version__, logs
 from bms.config import kind_of, load_scenario, load_settings, read_toml, scenario_path
 from bms.config._schema import Settings
-from bms.daemon import DataDirLock, resolve_data_dir
+from bms.daemon import DataDirLock, MemoryTrim, resolve_data_dir
 from bms.daemon._datadir import clear_daemon_info
 from bms.model import build_site
 
@@ -71,8 +73,9 @@ def run(
         log.info("running", components=len(platform.started), start_seconds=round(time.monotonic() - t0, 3))
         if ready is not None:
             ready.set()
+        trim = MemoryTrim()  # the heap's free pages back to the system: after start-up, then every minute
         while not stop.wait(0.5):
-            pass
+            trim.due(time.monotonic())
     finally:
         if platform is not None:
             leaked = platform.stop()
