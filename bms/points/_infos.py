@@ -5,7 +5,7 @@ a :class:`PointInfo`: its spec, device, protocol, the node ids above it and
 its tags. Equal parts are one object: the points of one profile share their
 spec and tag set, the points of one device their ancestor set. A site of
 100,000 points then holds a few thousand of these instead of 300,000
-(measured: 69 MB less for 100,000 points of one profile on 200 devices).
+(measured on bench/site.py's 100,000 points, one profile on 200 devices: 77 MB less RSS).
 """
 
 from __future__ import annotations
