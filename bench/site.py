@@ -80,14 +80,24 @@ class Site:
 
 @dataclass(frozen=True)
 class Engine:
-    """A later engine's share of the site: ``prepare`` adds its configuration (alarms, programs, rules, targets)."""
+    """A later engine's share of the site (alarms, logic, FDD, export).
+
+    ``prepare`` runs before the site's files are written: it adds the
+    engine's configuration (scenario text in ``Site.extra_toml``: limits,
+    programs, rules, targets) so that the daemon runs the engine on every
+    point it should, and the same figures then include its cost.
+    """
 
     describe: str
     prepare: Callable[[Site], None]
 
 
 ENGINES: dict[str, Engine] = {}
-"""``--with NAME``: engines that exist add their load here (alarms, logic, FDD, export), one entry each."""
+"""``--with NAME``: one entry per engine that exists (none yet: alarms, logic, FDD and export come later)."""
+
+
+def engines_help() -> str:
+    return ", ".join(f"{name} ({engine.describe})" for name, engine in sorted(ENGINES.items())) or "none yet"
 
 
 # ------------------------------------------------------------ the site files
@@ -151,6 +161,8 @@ def schedule(site: Site, seconds: float, every: float, fraction: float, bacnet_r
 
 
 class Daemon:
+    """``bms daemon`` on the site, as a process in its own session; its log in the site's folder."""
+
     def __init__(self, site: Site, data: Path) -> None:
         self.data = data
         cmd = [sys.executable, "-m", "bms", "daemon", "--config", str(site.scenario), "--data", str(data),
@@ -222,11 +234,17 @@ def wait_ready(daemon: Daemon, history: Path, points: int, timeout: float) -> No
 
 
 def recorded(history: Path) -> int:
+    """Points with a sample in history.db (0 before the file exists)."""
     try:
-        with sqlite3.connect(f"file:{history}?mode=ro", uri=True) as conn:
-            return int(conn.execute("SELECT count(*) FROM points WHERE count > 0").fetchone()[0])
+        conn = sqlite3.connect(f"file:{history}?mode=ro", uri=True)
     except sqlite3.Error:
         return 0
+    try:
+        return int(conn.execute("SELECT count(*) FROM points WHERE count > 0").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
 
 
 class HistoryWatch:
@@ -422,9 +440,12 @@ def main() -> None:
     ap.add_argument("--ready-timeout", type=float, default=600.0, help="start-up bound, s")
     ap.add_argument("--no-floor", action="store_true", help="skip the raw pymodbus floor")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (site, data, daemon.log)")
-    ap.add_argument("--with", dest="engines", action="append", default=[], choices=sorted(ENGINES),
-                    metavar="ENGINE", help=f"add an engine's load: {', '.join(sorted(ENGINES)) or 'none yet'}")
+    ap.add_argument("--with", dest="engines", action="append", default=[], metavar="ENGINE",
+                    help=f"add an engine's load: {engines_help()}")
     args = ap.parse_args()
+    unknown = [name for name in args.engines if name not in ENGINES]
+    if unknown:
+        ap.error(f"--with {unknown[0]}: no such engine (engines: {engines_help()})")
     if not 0 < args.seconds <= 1800:
         ap.error("--seconds must be in (0, 1800]")
     if not 0 <= args.fraction <= 1:
