@@ -3,7 +3,9 @@
 SIGTERM and SIGINT stop the platform in reverse order, flush the stores and
 exit 0 (1 when a component escalated a failure). The click command is
 registered in the ``bms.commands`` entry-point group, so the CLI in
-``bms/`` finds it without importing the actor layer.
+``bms/`` finds it without importing the actor layer. While it runs, the
+main thread hands the heap's free memory back to the system once a minute
+(:class:`~bms.daemon.MemoryTrim`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from actors.platform import Platform
 from bms import __version__, logs
 from bms.config import kind_of, load_scenario, load_settings, read_toml, scenario_path
 from bms.config._schema import Settings
-from bms.daemon import DataDirLock, resolve_data_dir
+from bms.daemon import DataDirLock, MemoryTrim, resolve_data_dir
 from bms.daemon._datadir import clear_daemon_info
 from bms.model import build_site
 
@@ -93,8 +95,9 @@ def run(
         log.info("running", components=len(platform.started), start_seconds=round(time.monotonic() - t0, 3))
         if ready is not None:
             ready.set()
+        trim = MemoryTrim()  # the heap's free pages back to the system: after start-up, then every minute
         while not stop.wait(0.5):
-            pass
+            trim.due(time.monotonic())
         if received:
             log.info("signal received, stopping", signal=received[0])
     except BaseException as err:  # a refused start (config, a critical store) or a crash: the exit code is 1

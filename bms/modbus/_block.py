@@ -54,22 +54,33 @@ class _Decoder:
 
     When every point of the block is such a number (the common register
     block), ``ids``, ``scaled`` and ``floats`` let :func:`decode_block` build
-    the samples without a per-point branch.
+    the samples without a per-point branch, and the steps are made again
+    only if a reply ever needs them (one that ends early): 100,000 points
+    kept 100,000 step tuples (11 MB) that such blocks never read.
     """
 
-    __slots__ = ("bulk", "bulk_size", "floats", "ids", "scaled", "steps")
+    __slots__ = ("_block", "_order", "_steps", "bulk", "bulk_size", "floats", "ids", "scaled")
 
-    def __init__(self, steps: tuple[_Step, ...], bulk: struct.Struct | None, bulk_size: int) -> None:
-        self.steps = steps
+    def __init__(self, block: ReadBlock, device_order: ByteOrder) -> None:
+        steps, bulk, bulk_size = _compile(block, device_order)
         self.bulk = bulk
         self.bulk_size = bulk_size
         every = bulk is not None and all(step[8] == i for i, step in enumerate(steps))
         self.ids: tuple[str, ...] | None = tuple(step[0] for step in steps) if every else None
         self.scaled = tuple((i, step[6], step[7]) for i, step in enumerate(steps) if (step[6], step[7]) != (1.0, 0.0))
         self.floats = tuple(i for i, step in enumerate(steps) if step[3] is not None and step[3].format[-1] in "fd")
+        self._block, self._order = block, device_order
+        self._steps: tuple[_Step, ...] | None = None if every else steps
+
+    @property
+    def steps(self) -> tuple[_Step, ...]:
+        if self._steps is None:
+            self._steps = _compile(self._block, self._order)[0]
+        return self._steps
 
 
-def _compile(block: ReadBlock, device_order: ByteOrder) -> _Decoder:
+def _compile(block: ReadBlock, device_order: ByteOrder) -> tuple[tuple[_Step, ...], struct.Struct | None, int]:
+    """The block's steps, the Struct of its bulk unpack (None if no point is in it) and the bytes it reads."""
     steps: list[_Step] = []
     fmt, cursor, taken = [">"], 0, 0
     for point_id, offset, binding in block.points:
@@ -81,8 +92,8 @@ def _compile(block: ReadBlock, device_order: ByteOrder) -> _Decoder:
             step = (*step[:8], taken)
             taken += 1
         steps.append(step)
-    bulk = struct.Struct("".join(fmt)) if taken else None
-    return _Decoder(tuple(steps), bulk, cursor)
+    bulk = _struct("".join(fmt)) if taken else None
+    return tuple(steps), bulk, cursor
 
 
 def _step(point_id: str, offset: int, binding: ModbusBinding, device_order: ByteOrder) -> _Step:
@@ -90,10 +101,24 @@ def _step(point_id: str, offset: int, binding: ModbusBinding, device_order: Byte
         return (point_id, _BIT, offset, None, None, 0, 1.0, 0.0, -1)
     reorder = _REORDER[binding.order if binding.order is not None else device_order]
     if binding.bit is not None:
-        return (point_id, _FLAG, offset * 2, struct.Struct(">H"), reorder, binding.bit, 1.0, 0.0, -1)
+        return (point_id, _FLAG, offset * 2, _struct(">H"), reorder, binding.bit, 1.0, 0.0, -1)
     fmt, count, _ = _FORMATS[binding.type]
     how = _BOOL if binding.type == "bool" else _NUMBER
-    return (point_id, how, offset * 2, struct.Struct(">" + fmt), reorder, count * 2, binding.scale, binding.offset, -1)
+    return (point_id, how, offset * 2, _struct(">" + fmt), reorder, count * 2, binding.scale, binding.offset, -1)
+
+
+_STRUCTS: dict[str, struct.Struct] = {}
+
+
+def _struct(fmt: str) -> struct.Struct:
+    """One Struct per format, shared by every step and block that uses it (100,000 points of a few
+    formats held 100,000 Structs, 16 MB)."""
+    found = _STRUCTS.get(fmt)
+    if found is None:
+        if len(_STRUCTS) >= _CACHE_MAX:
+            _STRUCTS.clear()
+        found = _STRUCTS[fmt] = struct.Struct(fmt)
+    return found
 
 
 _PACKERS: dict[int, struct.Struct] = {}
@@ -117,7 +142,7 @@ def compiled(block: ReadBlock, device_order: ByteOrder) -> _Decoder:
     hit = _cache.get(key)
     if hit is not None and hit[0] is block:
         return hit[1]
-    decoder = _compile(block, device_order)
+    decoder = _Decoder(block, device_order)
     if len(_cache) >= _CACHE_MAX:
         _cache.clear()
     _cache[key] = (block, decoder)

@@ -7,7 +7,8 @@
   return the ``Entity*`` events to publish.
 * :func:`suggest_tags` -- markers from a point's name, object type and unit.
 * :func:`build_nodes` -- the model of a scenario and its device profiles;
-  :func:`point_spec` -- a point node back into the PointSpec the runtime uses.
+  :func:`point_spec` -- a point node back into the PointSpec the runtime uses
+  (:class:`SharedSpecs`: the same for many nodes, equal specs shared).
 * :class:`UpsertNodes` -- the command that adds nodes to the running model.
 
 Plain classes and functions, no threads: the model store actor owns a NodeStore.
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from bms.model._build import DISCOVERY, ORIGIN, build_nodes, build_site, retired
 from bms.model._messages import UpsertNodes
 from bms.model._node import NODE_TYPES, Binding, Capabilities, Node, NodeType, TagValue, normalised
-from bms.model._spec import POINT_TYPES, device_of, is_point, point_spec
+from bms.model._spec import POINT_TYPES, SharedSpecs, device_of, is_point, point_spec
 from bms.model._tags import suggest_tags
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ __all__ = [
     "NodeStore",
     "NodeType",
     "Outcome",
+    "SharedSpecs",
     "TagValue",
     "UpsertNodes",
     "Upserted",

@@ -12,14 +12,16 @@
 * :class:`LivePoints` -- all of the above for a running site: each input
   (bridge batch, command, tick, device down) returns the messages to publish.
 * :func:`point_infos` -- the :class:`PointInfo` of each point node (its
-  spec, device, protocol, ancestors and tags), what LivePoints and history load.
+  spec, device, protocol, ancestors and tags), what LivePoints and history
+  load; equal parts are shared (one spec per profile point, one tag set,
+  one ancestor set per device).
 
 Plain classes, no threads: the point store actor owns them.
 """
 
 from bms.points._commands import Commanded, CommandTable, Override
 from bms.points._guard import RATE_WINDOW, WriteGuard
-from bms.points._info import point_infos
+from bms.points._infos import point_infos
 from bms.points._interlock import Interlock, MissingValue
 from bms.points._live import LivePoints, PointInfo
 from bms.points._overrides import OverrideStore

@@ -1,5 +1,5 @@
 """SQLite plumbing shared by every store: pragmas, schema versions, migrations."""
 
-from bms.store._sqlite import Migration, connect_raw, make_engine, open_database
+from bms.store._sqlite import WAL_LIMIT, Migration, bound_wal, connect_raw, make_engine, open_database, wal_size
 
-__all__ = ["Migration", "connect_raw", "make_engine", "open_database"]
+__all__ = ["WAL_LIMIT", "Migration", "bound_wal", "connect_raw", "make_engine", "open_database", "wal_size"]

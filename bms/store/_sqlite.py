@@ -2,7 +2,7 @@
 
 Each store owns one database file and is its only writer. ``open_database``
 creates the file if needed, applies the pragmas every store wants (WAL,
-synchronous=NORMAL, foreign keys), records the schema version in
+synchronous=NORMAL, foreign keys, a bounded WAL), records the schema version in
 ``bms_schema`` and runs the migrations that are missing. A file written by a
 newer bms is refused (:class:`SchemaTooNew`); a file that is not a SQLite
 database is reported with its path (:class:`StoreError`), never a traceback.
@@ -10,6 +10,15 @@ database is reported with its path (:class:`StoreError`), never a traceback.
 Every file a store writes is its owner's only: the directory is created
 0700 and the database 0600 before SQLite opens it (``bms.daemon.private_dir``
 and ``private_file``); wider modes found on them are tightened.
+
+The WAL: SQLite checkpoints it into the database every 1,000 pages and then
+starts writing it again from the beginning, but never shrinks the file, so
+one large transaction (a 100,000-point model: 64 MB) leaves a WAL that size
+for good. Every connection sets ``journal_size_limit`` (:data:`WAL_LIMIT`):
+the file is cut back to that size each time the WAL restarts. A store that
+has just written a large transaction and may write nothing for a long time
+(the model at start-up) calls :func:`bound_wal`, which checkpoints and
+truncates the file at once.
 """
 
 from __future__ import annotations
@@ -28,6 +37,9 @@ from bms.errors import SchemaTooNew, StoreError
 Migration = Callable[[Connection], None] | str
 """A migration step: SQL text (``;``-separated statements) or a callable."""
 
+WAL_LIMIT = 4 * 1024 * 1024
+"""Bytes a store's WAL file is cut back to when it restarts (about SQLite's 1,000-page checkpoint)."""
+
 
 def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur = dbapi_conn.cursor()
@@ -35,7 +47,29 @@ def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
     cur.close()
+
+
+def wal_size(path: str | Path) -> int:
+    """Bytes in the WAL file of the database at ``path`` (0 when there is none)."""
+    try:
+        return Path(f"{path}-wal").stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def bound_wal(conn: sqlite3.Connection, path: str | Path, limit: int = WAL_LIMIT) -> bool:
+    """Checkpoint the database and truncate its WAL if the file has grown past ``limit`` bytes.
+
+    For after a large transaction: ``conn`` must be outside a transaction.
+    True if the WAL was emptied; False if it was small enough, or if a
+    reader still needed it (it is then cut back at the next restart).
+    """
+    if wal_size(path) <= limit:
+        return False
+    busy, _log, _moved = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return bool(busy == 0)
 
 
 def connect_raw(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:

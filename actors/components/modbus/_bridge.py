@@ -247,7 +247,7 @@ class ModbusBridge(BmsActor):
             why = self._unwritable.get(msg.point_id, f"{msg.point_id}: the bridge is stopping")
             self.publish(WriteResult(msg.point_id, False, msg.request_id, error=why))
             return
-        point, _ = dev.points[msg.point_id]
+        point = dev.points[msg.point_id]
         if msg.value is None:  # no priority array on Modbus: relinquish = no command
             self.publish(WriteResult(msg.point_id, True, msg.request_id))
             return
@@ -259,7 +259,8 @@ class ModbusBridge(BmsActor):
     async def _write(self, dev: PolledDevice, point_id: str, value: Value, request_id: str, generation: int) -> None:
         """On the loop: write, read back, publish the result. One write per device at a time."""
         lock = self._write_locks.setdefault(dev.id, asyncio.Lock())
-        _, binding = dev.points[point_id]
+        binding = dev.points[point_id].modbus
+        assert binding is not None  # the device holds its Modbus points only
         try:
             async with lock:
                 readback = await dev.session.write(point_id, binding, value)

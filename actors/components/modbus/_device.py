@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from bms.config import ModbusBinding, ModbusDevice, ModbusNetwork, PointSpec, Profile
+from bms.config import ModbusDevice, ModbusNetwork, PointSpec, Profile
 from bms.devices import DeviceLiveness
 from bms.errors import ConfigError
 from bms.messages import Readings, Sample
@@ -54,7 +54,7 @@ class PolledDevice:
     session: ModbusDeviceSession
     plan: BlockPlan
     interval: float
-    points: dict[str, tuple[PointSpec, ModbusBinding]]
+    points: dict[str, PointSpec]  # point id -> spec (its ``modbus`` binding set)
     liveness: DeviceLiveness
     busy: bool = False
     skipped: int = 0
@@ -120,10 +120,10 @@ def build_device(
     interval = spec.poll_interval if spec.poll_interval is not None else network.poll_interval
     if interval <= 0:
         raise ConfigError(f"device {spec.id}: poll_interval must be > 0, got {interval:g}")
-    points = {f"{spec.id}/{p.key}": (p, p.modbus) for p in profile.points if p.modbus is not None}
+    points = {f"{spec.id}/{p.key}": p for p in profile.points if p.modbus is not None}
     try:
-        plan = plan_reads(((pid, b) for pid, (_, b) in points.items()), max_registers=spec.max_registers,
-                          max_bits=spec.max_bits, max_gap=spec.max_gap)
+        plan = plan_reads(((pid, p.modbus) for pid, p in points.items() if p.modbus is not None),
+                          max_registers=spec.max_registers, max_bits=spec.max_bits, max_gap=spec.max_gap)
         link: TcpLink | SerialLink | ModbusConnection = bus if bus is not None else link_of(network_name, network, spec)
         session = ModbusDeviceSession(link, spec.unit_id, device_order=spec.order, timeout=timeout, retries=retries,
                                       now=now, name=f"{spec.id} ({link if bus is None else bus.link} unit {spec.unit_id})")

@@ -225,3 +225,28 @@ def test_a_block_of_plain_numbers_decodes_in_one_unpack_exactly_as_point_by_poin
             else:
                 assert sample.value == want and type(sample.value) is type(want) and sample.fault is None
     assert faults == len(plan.blocks)
+
+
+def test_a_short_reply_to_a_block_of_plain_numbers_faults_only_the_points_beyond_it() -> None:
+    """The bulk path cannot take it: the block's steps are made on demand and decode what came."""
+    from bms.modbus._block import compiled
+
+    (blk,) = plan_reads([(f"m/p{i}", ModbusBinding(table="holding", address=2 * i, type="float32"))
+                         for i in range(4)]).blocks
+    assert compiled(blk, "ABCD").ids is not None  # the bulk path's block
+    payload = bytes.fromhex("42c80000" "41200000" "3f80")  # 100.0, 10.0, then half of the third value
+    p0, p1, p2, p3 = decode_payload(blk, payload, "ABCD", 3.0)
+    assert (p0, p1) == (Sample("m/p0", 100.0, 3.0), Sample("m/p1", 10.0, 3.0))
+    for sample in (p2, p3):
+        assert sample.value is None and sample.fault is not None and "reply ends before it" in sample.fault
+
+
+def test_blocks_of_the_same_layout_share_their_structs() -> None:
+    """200 devices of one profile: one Struct per format, not one per point (16 MB for 100,000 points)."""
+    from bms.modbus._block import compiled
+
+    blocks = [plan_reads([(f"d{d}/p{i}", ModbusBinding(table="holding", address=2 * i, type="float32"))
+                          for i in range(3)]).blocks[0] for d in range(2)]
+    one, two = (compiled(b, "ABCD") for b in blocks)
+    assert one.bulk is two.bulk
+    assert {id(step[3]) for step in one.steps + two.steps} == {id(one.steps[0][3])}
