@@ -377,10 +377,21 @@ class GetPriorityArray(Message, frozen=True):
     point_id: str
 
 
+DEVICE_READ_TIMEOUT = 7.0
+"""Seconds a caller gives a bridge to read a device for it: more than a BACnet network's default
+deadline (3 s timeout, one retry), less than the API's wait and the CLI's."""
+
+
 class ReadDevicePriority(Message, frozen=True):
-    """Ask a bridge for the priority array the *device* holds for a point (BACnet commandable objects)."""
+    """Ask a bridge for the priority array the *device* holds for a point (BACnet commandable objects).
+
+    ``timeout`` is how long the caller waits: the bridge answers within it,
+    with a :class:`~bms.errors.DeviceTimeout` when the device is silent (its
+    client gives up a little earlier still).
+    """
 
     point_id: str
+    timeout: float = DEVICE_READ_TIMEOUT
 
 
 class DevicePriority(Message, frozen=True):
@@ -474,6 +485,7 @@ class PriorityArrayView(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     active_priority: int | None
     relinquish_default: Value
     device_levels: tuple[Value, ...] | None = None  # read back from a BACnet device
+    device_error: str = ""  # why the device's levels could not be read (no answer in time)
 
 
 class WriteAccepted(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -144,8 +144,9 @@ def point_table(point: PointState) -> Table:
 def priority_table(view: PriorityArrayView, now: float | None = None) -> Table:
     """The 16 command levels with expiry and user; the active one marked."""
     now = time.time() if now is None else now
+    caption = priority_summary(view) + (f"\ndevice: {view.device_error}" if view.device_error else "")
     table = Table(title=Text(f"{view.point_id} priority array"), title_justify="left",
-                  caption=Text(priority_summary(view)), caption_justify="left")
+                  caption=Text(caption), caption_justify="left")
     table.add_column("level", justify="right", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("expires", no_wrap=True)

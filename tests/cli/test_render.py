@@ -117,6 +117,11 @@ def test_priority_table_shows_the_device_array_when_read_back() -> None:
     assert row8.count("23.0") == 2
 
 
+def test_priority_table_says_why_the_device_array_is_missing() -> None:
+    out = text_of(priority_table(_view(device_error="room1/sp: no answer from 127.0.0.2 within 7 s"), now=T0))
+    assert "device: room1/sp: no answer from 127.0.0.2 within 7 s" in out
+
+
 def test_priority_summary_at_relinquish_default() -> None:
     view = _view(levels=(None,) * 16, effective=21.0, active_priority=None)
     assert priority_summary(view) == "effective 21.0 from the relinquish default (relinquish default 21.0)"

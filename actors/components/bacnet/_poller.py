@@ -2,10 +2,13 @@
 
 :class:`NetworkPoller` lives on the bridge's loop (one thread: no locks) and
 owns the network's :class:`~bms.bacnet.BacnetClient`. The actor calls
-:meth:`tick` at its ticker's pace; each device that is due is polled as a
-task, ``concurrency`` devices at a time, with ReadPropertyMultiple sized by
-the client (present value and status flags together). Every message goes
-out through ``publish`` (the registry, thread-safe):
+:meth:`tick` at its ticker's pace with the tick's due time; each device that
+is due is polled as a task, ``concurrency`` devices at a time, with
+ReadPropertyMultiple sized by the client (present value and status flags
+together). A device's next poll counts from the tick's due time, not from
+when the tick is handled: a tick handled a little late must not make the
+next one miss the device (it would be polled at half its rate). Every
+message goes out through ``publish`` (the registry, thread-safe):
 
 * one :class:`SampleBatch` per device poll; a point the device refuses is a
   fault sample with the BACnet reason (``unknown-object``), a point whose
@@ -17,7 +20,12 @@ out through ``publish`` (the registry, thread-safe):
   or priority read, whatever the backoff says); :class:`DeviceMonitorCycle`
   from :meth:`monitor`; :class:`ObjectListChanged` when the object list differs (checked on
   recovery and every ``object_check_interval`` seconds);
-* :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`).
+* :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`);
+  :meth:`stop` cancels the writes still waiting (the bridge answers them).
+
+:meth:`device_priority` answers within the caller's time: the client's
+deadline for the read is a little shorter, and a silent device is a
+:class:`~bms.errors.DeviceTimeout` naming the point.
 
 COV: points bound with ``cov = true`` are subscribed after the device first
 answers and again after it comes back; a subscription renews itself before
@@ -41,8 +49,9 @@ from bms.bacnet import BacnetClient, CovNotification, CovSubscription, Reading
 from bms.clock import Clock
 from bms.config import BacnetNetwork
 from bms.devices import DeviceLiveness, liveness_health
-from bms.errors import BmsError
+from bms.errors import BmsError, DeviceTimeout
 from bms.messages import (
+    DEVICE_READ_TIMEOUT,
     DeviceDown,
     DeviceMonitorCycle,
     DevicePriority,
@@ -56,6 +65,14 @@ from bms.messages import (
 from bms.supervision import Health
 
 STATUS_FAULT = "fault (status flags)"
+DUE_SLACK = 0.001
+"""Seconds by which a tick may fall short of a device's next poll and still poll it: the ticker's due
+times and a device's are sums of different floats (``(t + 1) + 1`` is not always ``t + 2``)."""
+
+
+def inner_deadline(within: float) -> float:
+    """The client's deadline for a caller that waits ``within`` seconds: shorter, so the client speaks first."""
+    return within - min(0.5, within * 0.2)
 
 
 @dataclass
@@ -70,8 +87,9 @@ class _Device:
     next_object_check: float = 0.0
     next_poll: float = -math.inf  # its poll interval; the liveness adds the backoff of a down device
 
-    def due(self, now: float) -> bool:
-        return now >= self.next_poll and self.liveness.may_poll(now)
+    def due(self, at: float, now: float) -> bool:
+        """A poll is due at ``at`` (the tick's due time) unless a backoff runs ``now``."""
+        return at + DUE_SLACK >= self.next_poll and self.liveness.may_poll(now)
 
     @property
     def cov_objects(self) -> dict[str, list[str]]:
@@ -185,17 +203,18 @@ class NetworkPoller:
     def device_ids(self) -> list[str]:
         return list(self._devices)
 
-    def tick(self) -> None:
-        """Start the polls (and object-list checks) that are due."""
+    def tick(self, due: float | None = None) -> None:
+        """Start the polls (and object-list checks) due at ``due``, the tick's due time (default: now)."""
         if self.client is None:
             return
         now = self.clock.monotonic()
+        at = now if due is None else min(due, now)
         for device in self._devices.values():
             if device.busy:
                 continue
-            if device.due(now):
+            if device.due(at, now):
                 device.busy = True
-                device.next_poll = now + device.target.interval
+                device.next_poll = at + device.target.interval
                 self._spawn(self._poll(device), f"poll-{device.target.device_id}")
             elif (device.contacted and not device.liveness.down and device.instance is not None
                   and now >= device.next_object_check):
@@ -364,13 +383,22 @@ class NetworkPoller:
 
     # ------------------------------------------------------------ writes
     async def write(self, msg: DeviceWrite) -> None:
-        """Write, read back, publish the WriteResult; nothing escapes. A device that took it is Up."""
+        """Write, read back, publish the WriteResult; nothing escapes. A device that took it is Up.
+
+        :meth:`stop` cancels it while it waits; then it publishes nothing (the bridge answers it).
+        """
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             result = await self._write(msg)
         except Exception as err:  # a bug must not leave the point store waiting forever
             self.log.error("write failed unexpectedly", point_id=msg.point_id, error=repr(err))
             result = WriteResult(point_id=msg.point_id, ok=False, request_id=msg.request_id,
                                  error=f"write failed: {err!r}")
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
         if result.ok:
             self._answered_for(msg.point_id)
         self._publish(result)
@@ -380,14 +408,22 @@ class NetworkPoller:
         if found is not None:
             self._answered(found[0])
 
-    async def device_priority(self, point_id: str) -> DevicePriority:
-        """The priority array the device holds for ``point_id`` (read now)."""
+    async def device_priority(self, point_id: str, within: float = DEVICE_READ_TIMEOUT) -> DevicePriority:
+        """The priority array the device holds for ``point_id``, read now, within ``within`` seconds.
+
+        A device that does not answer in time is a DeviceTimeout; one that
+        refuses (no priority array) is a DevicePriority with its ``error``.
+        """
         found = self._points.get(point_id)
         if found is None or self.client is None:
             return DevicePriority(point_id=point_id)
         device, point = found
+        address = device.target.address
         try:
-            levels = await self.client.read_priority_array(device.target.address, point.objid)
+            async with asyncio.timeout(within):
+                levels = await self.client.read_priority_array(address, point.objid, deadline=inner_deadline(within))
+        except (TimeoutError, DeviceTimeout):
+            raise DeviceTimeout(f"{point_id}: no answer from {address} within {within:g} s") from None
         except BmsError as err:
             return DevicePriority(point_id=point_id, error=str(err))
         self._answered_for(point_id)
