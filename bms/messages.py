@@ -49,6 +49,11 @@ class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag=True)
 class Sample(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like=False, gc=False):
     """One raw reading of a point by a bridge. ``fault`` names why it failed.
 
+    ``device_flags`` are the device's own status flags of the point, read
+    with it (BACnet's in-alarm, fault, overridden, out-of-service): the
+    device's word, kept apart from the point's own flags (our ``alarm`` and
+    ``overridden`` are not the device's).
+
     ``gc=False`` (here and on PointValue): bridges make hundreds of thousands
     a second and their fields (text, numbers) can hold no reference cycle, so
     the garbage collector need not track them (measured: 15% of a poll).
@@ -58,6 +63,7 @@ class Sample(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like
     value: Value
     ts: float
     fault: str | None = None
+    device_flags: tuple[str, ...] = ()
 
 
 class Readings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
@@ -115,12 +121,16 @@ class ValueChanged(Message, frozen=True):
 
 
 class StatusChanged(Message, frozen=True):
-    """A point's status flags changed (fault, stale, overridden, down...)."""
+    """A point's status flags changed (fault, stale, overridden, down...), or its device's flags did.
+
+    ``device_flags`` are the device's own flags of the point as they are now (see :class:`Sample`).
+    """
 
     point_id: str
     flags: tuple[str, ...]
     ts: float
     reason: str = ""
+    device_flags: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------- model
@@ -466,6 +476,7 @@ class PointState(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     value: Value
     ts: float | None
     flags: tuple[str, ...] = ()
+    device_flags: tuple[str, ...] = ()  # the device's own status flags (BACnet: in-alarm, fault, ...)
     unit: str = ""
     kind: str = "number"
     writable: bool = False

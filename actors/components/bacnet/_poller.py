@@ -11,9 +11,11 @@ next one miss the device (it would be polled at half its rate). Every
 message goes out through ``publish`` (the registry, thread-safe):
 
 * one :class:`SampleBatch` per device poll; a point the device refuses is a
-  fault sample with the BACnet reason (``unknown-object``), a point whose
-  status flags say *fault* keeps its value with fault ``fault (status
-  flags)``; COV notifications of one loop iteration go out as one batch;
+  fault sample with the BACnet reason (``unknown-object``); each sample
+  carries the object's status flags as ``device_flags`` (in-alarm, fault,
+  overridden, out-of-service), and one whose flags say *fault* keeps its
+  value with fault ``fault (status flags)``; COV notifications of one loop
+  iteration go out as one batch;
 * :class:`DeviceDown` after ``down_after`` consecutive failed polls (then
   exponential backoff, :class:`~bms.devices.DeviceLiveness`),
   :class:`DeviceRecovered` at the first answer (a poll, a successful write
@@ -370,7 +372,7 @@ class NetworkPoller:
     def _on_cov(self, device: _Device, note: CovNotification) -> None:
         fault = STATUS_FAULT if "fault" in note.flags else None
         for point_id in device.cov_objects.get(note.objid, ()):
-            self._cov_samples.append(Sample(point_id, note.value, note.ts, fault=fault))
+            self._cov_samples.append(Sample(point_id, note.value, note.ts, fault=fault, device_flags=note.flags))
         if self._cov_samples and not self._flush_due:
             self._flush_due = True
             asyncio.get_running_loop().call_soon(self._flush_cov)
@@ -462,7 +464,9 @@ def _enlarge_receive_buffers(client: BacnetClient, log: Any) -> None:
 
 
 def _sample(reading: Reading) -> Sample:
-    sample = reading.sample
-    if sample.fault is None and "fault" in reading.flags:
-        return Sample(sample.point_id, sample.value, sample.ts, fault=STATUS_FAULT)
-    return sample
+    """The reading's sample with the device's status flags; a fault among them faults the sample too."""
+    sample, flags = reading.sample, reading.flags
+    if not flags:
+        return sample
+    fault = STATUS_FAULT if sample.fault is None and "fault" in flags else sample.fault
+    return Sample(sample.point_id, sample.value, sample.ts, fault=fault, device_flags=flags)
