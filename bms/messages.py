@@ -11,7 +11,7 @@ Groups:
   ValueChanged, StatusChanged
 * model    -- EntityCreated, EntityUpdated, EntityDeleted
 * devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAccepted,
-  DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
+  DiscoveryProgress, DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
 * automation -- AlarmRaised, AlarmCleared, AlarmAcknowledged,
   ScheduleWritten, FddFaultRaised, FddFaultCleared
 * supervision -- ActorFailed, ActorRestarted, HealthChanged
@@ -221,12 +221,36 @@ class DeviceAccepted(Message, frozen=True):
         return tuple(p.id for p in self.points)
 
 
+class DiscoveryProgress(Message, frozen=True):
+    """A discovery scan under way: the step one of its tasks reached, and what the scan found so far.
+
+    ``task`` is ``"who-is"`` or ``"device <instance>"`` (``done`` of
+    ``total``: its device object, then each of its objects); ``devices``
+    counts the devices that answered the Who-Is, ``objects`` the objects
+    read on them so far. ``scan`` names the scan (the caller's id, see
+    :class:`DiscoverDevices`), so a client follows its own.
+    """
+
+    scan: str
+    network: str
+    task: str
+    done: int
+    total: int
+    ts: float
+    devices: int = 0
+    objects: int = 0
+
+
 class DiscoveryScanComplete(Message, frozen=True):
+    """A discovery scan ended: ``found`` devices, or ``error`` saying why it failed or was cut short."""
+
     protocol: str
     found: int
     duration: float
     ts: float
     network: str = ""
+    scan: str = ""
+    error: str = ""
 
 
 class DeviceMonitorCycle(Message, frozen=True):
@@ -448,11 +472,14 @@ class GetDevice(Message, frozen=True):
 
 
 class DiscoverDevices(Message, frozen=True):
+    """Scan a network; ``scan`` names it in its :class:`DiscoveryProgress` events (made up when empty)."""
+
     protocol: str = "bacnet"
     low: int | None = None
     high: int | None = None
     timeout: float = 3.0
     network: str | None = None
+    scan: str = ""
 
 
 class AcceptDevice(Message, frozen=True):
@@ -544,6 +571,7 @@ Event = Union[
     DeviceDown,
     DeviceRecovered,
     DeviceAccepted,
+    DiscoveryProgress,
     DiscoveryScanComplete,
     DeviceMonitorCycle,
     ObjectListChanged,

@@ -169,8 +169,9 @@ class ApiClient:
                           {"priority": priority}, point_id=point_id)
 
     def discover(self, protocol: str = "bacnet", low: int | None = None, high: int | None = None,
-                 timeout: float = 3.0, network: str | None = None) -> list[DeviceRecord]:
-        body = {"protocol": protocol, "low": low, "high": high, "timeout": timeout, "network": network}
+                 timeout: float = 3.0, network: str | None = None, scan: str = "") -> list[DeviceRecord]:
+        """Scan a network; ``scan`` names it, so ``stream(scan=...)`` (opened first) follows its progress."""
+        body = {"protocol": protocol, "low": low, "high": high, "timeout": timeout, "network": network, "scan": scan}
         return self.post("/api/devices/discover", list[DeviceRecord], body, timeout=timeout + DISCOVERY_MARGIN)
 
     def accept(self, device_id: str, profile: str | None = None, equip_id: str | None = None) -> DeviceRecord:
@@ -184,11 +185,13 @@ class ApiClient:
         self.post("/api/log-level", Any, {"level": level})
 
     # ------------------------------------------------------------ stream
-    def stream(self, points: Iterable[str] = (), tags: Iterable[str] = (), *, timeout: float = 60.0) -> EventStream:
+    def stream(self, points: Iterable[str] = (), tags: Iterable[str] = (), *, scan: str = "",
+               timeout: float = 60.0) -> EventStream:
         """Live changes of ``points`` and of the points carrying all ``tags`` (all points
-        when neither is given). Live when this returns; ``timeout`` bounds the silence
+        when neither is given, none when only ``scan`` is), and the DiscoveryProgress of
+        discovery ``scan``. Live when this returns; ``timeout`` bounds the silence
         between two keep-alives."""
-        query = {"points": ",".join(points), "tags": ",".join(tags)}
+        query = {"points": ",".join(points), "tags": ",".join(tags), "scan": scan}
         request = self._http.build_request("GET", "/api/stream", params={k: v for k, v in query.items() if v},
                                            timeout=httpx.Timeout(self.timeout, read=timeout))
         try:

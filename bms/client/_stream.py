@@ -15,7 +15,7 @@ CONNECTED = ": connected"
 
 
 class EventStream:
-    """Live ValueChanged/StatusChanged messages from the daemon.
+    """Live ValueChanged/StatusChanged (and DiscoveryProgress) messages from the daemon.
 
     Made by :meth:`ApiClient.stream`, which returns once the daemon has
     confirmed the subscription: every change after that arrives. Iterate

@@ -46,7 +46,7 @@ AHU_ID, SPARE_ID, ODD_ID = 3501, 3502, 3503
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[BacnetSimulatorThread]:
-    devices = [SimDevice(AHU_ID, host(50), AHU), SimDevice(SPARE_ID, host(51), VAV), SimDevice(ODD_ID, host(52), ODD)]
+    devices = [SimDevice(AHU_ID, host(56), AHU), SimDevice(SPARE_ID, host(57), VAV), SimDevice(ODD_ID, host(58), ODD)]
     running = BacnetSimulatorThread(BacnetSimulator(devices, free_port(), interval=None))
     try:
         yield running
@@ -67,7 +67,7 @@ def scenario(sim: BacnetSimulatorThread, *, timeout: float = 0.3, retries: int =
     network = BacnetNetwork(address=address or f"127.0.0.1/8:{free_port()}", device_port=sim.simulator.device_port,
                             poll_interval=1.0, timeout=timeout, retries=retries)
     return Scenario(site=SiteSpec(id="t", name="T"), networks=Networks(bacnet={"lan": network}), devices=[
-        device("ahu1", "ahu", AHU_ID, 50), device("spare", "vav", SPARE_ID, 51)])
+        device("ahu1", "ahu", AHU_ID, 56), device("spare", "vav", SPARE_ID, 57)])
 
 
 def start(ctx: Context, sc: Scenario, bridge: type[BacnetBridge] = BacnetBridge, **spec: Any) -> Site:

@@ -167,8 +167,8 @@ class ActorGateway:
         return await self._history.csv(query)
 
     # ----------------------------------------------------------- stream
-    async def open_feed(self, points: frozenset[str] | None) -> EventFeed:
-        feed = EventFeed(points, asyncio.get_running_loop())
+    async def open_feed(self, points: frozenset[str] | None, scans: frozenset[str] = frozenset()) -> EventFeed:
+        feed = EventFeed(points, asyncio.get_running_loop(), scans)
         await self.ask(STREAM, OpenFeed(feed))
         self._feeds.add(feed)
         return feed
