@@ -39,15 +39,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import socket
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
+from actors.components.bacnet._device import STATUS_FAULT, PolledDevice, inner_deadline
+from actors.components.bacnet._sockets import enlarge_receive_buffers
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from actors.components.bacnet._writes import PointWriter
-from bms.bacnet import BacnetClient, CovNotification, CovSubscription, Reading
+from bms.bacnet import BacnetClient, CovNotification, Reading
 from bms.clock import Clock
 from bms.config import BacnetNetwork
 from bms.devices import DeviceLiveness, liveness_health
@@ -65,51 +64,6 @@ from bms.messages import (
     WriteResult,
 )
 from bms.supervision import Health
-
-STATUS_FAULT = "fault (status flags)"
-DUE_SLACK = 0.001
-"""Seconds by which a tick may fall short of a device's next poll and still poll it: the ticker's due
-times and a device's are sums of different floats (``(t + 1) + 1`` is not always ``t + 2``)."""
-
-
-def inner_deadline(within: float) -> float:
-    """The client's deadline for a caller that waits ``within`` seconds: shorter, so the client speaks first."""
-    return within - min(0.5, within * 0.2)
-
-
-@dataclass
-class _Device:
-    target: DeviceTarget
-    liveness: DeviceLiveness
-    instance: int | None
-    busy: bool = False
-    contacted: bool = False
-    subs: dict[str, CovSubscription] = field(default_factory=dict)  # objid -> subscription
-    objects: tuple[str, ...] | None = None
-    next_object_check: float = 0.0
-    next_poll: float = -math.inf  # its poll interval; the liveness adds the backoff of a down device
-
-    def due(self, at: float, now: float) -> bool:
-        """A poll is due at ``at`` (the tick's due time) unless a backoff runs ``now``."""
-        return at + DUE_SLACK >= self.next_poll and self.liveness.may_poll(now)
-
-    @property
-    def cov_objects(self) -> dict[str, list[str]]:
-        """objid -> point ids of the present values to follow by COV."""
-        found: dict[str, list[str]] = {}
-        for point in self.target.points:
-            if point.cov and point.prop == "present-value":
-                found.setdefault(point.objid, []).append(point.point_id)
-        return found
-
-    def poll_list(self) -> list[PointTarget]:
-        """The points to poll: all but those a working subscription follows (at least one, as a heartbeat).
-
-        A subscription whose renewal fails (``last_error``) no longer counts: its point is polled again.
-        """
-        followed = {objid for objid, sub in self.subs.items() if sub.active and sub.last_error is None}
-        points = [p for p in self.target.points if not (p.cov and p.prop == "present-value" and p.objid in followed)]
-        return points or list(self.target.points[:1])
 
 
 class NetworkPoller:
@@ -144,8 +98,8 @@ class NetworkPoller:
         self.object_check_interval = object_check_interval
         self.problems = problems  # configured devices that cannot be polled
         self.client: BacnetClient | None = None
-        self._devices: dict[str, _Device] = {}
-        self._points: dict[str, tuple[_Device, PointTarget]] = {}
+        self._devices: dict[str, PolledDevice] = {}
+        self._points: dict[str, tuple[PolledDevice, PointTarget]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._gate: asyncio.Semaphore | None = None
         self._writer = PointWriter(source, clock, publish, log)
@@ -159,7 +113,7 @@ class NetworkPoller:
         client = BacnetClient(self.network, clock=self.clock, name=self.source)
         await client.start()
         self.client = client
-        _enlarge_receive_buffers(client, self.log)
+        enlarge_receive_buffers(client, self.log)
 
     async def stop(self, timeout: float = 2.0) -> None:
         tasks, self._tasks = list(self._tasks), set()
@@ -196,7 +150,7 @@ class NetworkPoller:
             for point in old.target.points:
                 self._points.pop(point.point_id, None)
         liveness = DeviceLiveness(down_after=self.down_after, backoff=target.interval, max_backoff=self.max_backoff)
-        device = _Device(target, liveness, target.instance)
+        device = PolledDevice(target, liveness, target.instance)
         self._devices[target.device_id] = device
         for point in target.points:
             self._points[point.point_id] = (device, point)
@@ -230,7 +184,7 @@ class NetworkPoller:
                                          offline=len(self._devices) - online, ts=self.clock.now()))
 
     # ------------------------------------------------------------ polling
-    async def _poll(self, device: _Device) -> None:
+    async def _poll(self, device: PolledDevice) -> None:
         client, gate = self.client, self._gate
         assert client is not None and gate is not None
         target = device.target
@@ -250,7 +204,7 @@ class NetworkPoller:
         self._publish(SampleBatch(source=self.source, samples=tuple(_sample(r) for r in readings)))
         self._answered(device)
 
-    def _answered(self, device: _Device) -> None:
+    def _answered(self, device: PolledDevice) -> None:
         """The device answered (a poll, a write, a read): Up at once, whatever its backoff says."""
         now = self.clock.monotonic()
         down_for = device.liveness.answered(now)
@@ -265,7 +219,7 @@ class NetworkPoller:
             self._update_health()
             self._spawn(self._first_contact(device), f"contact-{device.target.device_id}")
 
-    def _failed(self, device: _Device, points: list[PointTarget], reason: str) -> None:
+    def _failed(self, device: PolledDevice, points: list[PointTarget], reason: str) -> None:
         was_down = device.liveness.down
         went_down = device.liveness.failed(self.clock.monotonic(), reason)
         ts = self.clock.now()
@@ -290,7 +244,7 @@ class NetworkPoller:
             self._report(*state)
 
     # ------------------------------------------------------------ contact
-    async def _first_contact(self, device: _Device) -> None:
+    async def _first_contact(self, device: PolledDevice) -> None:
         client = self.client
         assert client is not None
         target = device.target
@@ -308,12 +262,12 @@ class NetworkPoller:
         device.next_object_check = self.clock.monotonic() + self.object_check_interval
         await self._subscribe_cov(device)
 
-    async def _reconnect(self, device: _Device) -> None:
+    async def _reconnect(self, device: PolledDevice) -> None:
         if device.instance is not None:
             await self._check_objects(device)
         await self._subscribe_cov(device)
 
-    async def _check_objects(self, device: _Device) -> None:
+    async def _check_objects(self, device: PolledDevice) -> None:
         client = self.client
         if client is None or device.instance is None:
             return
@@ -333,7 +287,7 @@ class NetworkPoller:
                                         added=added, removed=removed))
 
     # ------------------------------------------------------------ cov
-    async def _subscribe_cov(self, device: _Device) -> None:
+    async def _subscribe_cov(self, device: PolledDevice) -> None:
         client = self.client
         wanted = [objid for objid in device.cov_objects if objid not in device.subs]
         if client is None or not wanted:
@@ -360,16 +314,16 @@ class NetworkPoller:
 
         await asyncio.gather(*(one(objid) for objid in wanted))
 
-    def _gone(self, device: _Device) -> bool:
+    def _gone(self, device: PolledDevice) -> bool:
         """The device went down or was replaced: its subscriptions are not wanted."""
         return device.liveness.down or self._devices.get(device.target.device_id) is not device
 
-    def _drop_cov(self, device: _Device) -> None:
+    def _drop_cov(self, device: PolledDevice) -> None:
         subs, device.subs = list(device.subs.values()), {}
         for sub in subs:
             self._spawn(sub.cancel(), f"cov-cancel-{sub.process_id}")
 
-    def _on_cov(self, device: _Device, note: CovNotification) -> None:
+    def _on_cov(self, device: PolledDevice, note: CovNotification) -> None:
         fault = STATUS_FAULT if "fault" in note.flags else None
         for point_id in device.cov_objects.get(note.objid, ()):
             self._cov_samples.append(Sample(point_id, note.value, note.ts, fault=fault, device_flags=note.flags))
@@ -438,29 +392,6 @@ class NetworkPoller:
                                error=f"{msg.point_id}: not a point of {self.source}")
         device, point = found
         return await self._writer.write(self.client, device.target.address, point, msg)
-
-
-RECEIVE_BUFFER = 4 * 1024 * 1024
-"""Bytes of socket receive buffer asked for: bursts of COV notifications and I-Ams overflow the default."""
-
-
-def _enlarge_receive_buffers(client: BacnetClient, log: Any) -> None:
-    """Best effort: a bigger SO_RCVBUF on the client's sockets (forced when the process may)."""
-    for layer in client.application().link_layers.values():
-        server = getattr(layer, "server", None)
-        for transport in (getattr(server, "local_transport", None), getattr(server, "broadcast_transport", None)):
-            sock = transport.get_extra_info("socket") if transport is not None else None
-            if sock is None:
-                continue
-            for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
-                if option is None:
-                    continue
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
-                    break
-                except OSError:
-                    continue
-            log.debug("socket receive buffer", bytes=sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 
 
 def _sample(reading: Reading) -> Sample:
