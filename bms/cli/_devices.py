@@ -2,8 +2,8 @@
 
 With a daemon running on the data directory every command goes through its
 API (the devices service); ``discover`` follows the scan's progress on the
-daemon's live stream and draws it as the in-process scan does (a bar per
-task, devices found and objects read). Without one, ``discover`` scans
+daemon's live stream while its request waits, and draws it as the
+in-process scan does (a bar per task, devices found and objects read). Without one, ``discover`` scans
 in-process with its own BACnet client (``--local``, default the network's
 address, 127.0.0.1/8:47809) and a progress bar, and writes ``discovery.db`` itself;
 ``list``, ``show``, ``accept`` and ``ignore`` then read and write
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,8 +29,8 @@ from rich.text import Text
 from bms.cli._app import cli, console, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
 from bms.cli._render import format_time
-from bms.cli._scan import ScanBars, follow
-from bms.errors import BmsError, ConfigError, NotFound
+from bms.cli._scan import ScanBars
+from bms.errors import ConfigError, NotFound
 from bms.messages import DeviceRecord
 
 if TYPE_CHECKING:
@@ -181,18 +180,8 @@ def _daemon_scan(data: Path | None, protocol: str, low: int | None, high: int | 
                  network: str | None) -> list[DeviceRecord]:
     """Discovery in the daemon, its progress drawn from the daemon's live stream while the request waits."""
     client = connect(data)
-    scan = secrets.token_hex(6)
     with Progress(console=console, transient=True) as bar:
-        try:
-            events = client.stream(scan=scan)
-        except BmsError:  # a daemon without progress events: the scan runs all the same
-            return client.discover(protocol, low, high, timeout, network)
-        follower = follow(events, ScanBars(bar))
-        try:
-            return client.discover(protocol, low, high, timeout, network, scan=scan)
-        finally:
-            events.close()
-            follower.join(2.0)
+        return client.discover(protocol, low, high, timeout, network, progress=ScanBars(bar).show)
 
 
 def _show(records: Sequence[DeviceRecord] | DeviceRecord, as_json: bool) -> None:

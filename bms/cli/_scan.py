@@ -2,20 +2,16 @@
 
 The same :class:`~bms.messages.DiscoveryProgress` events drive it whether
 the scan runs in this process (:class:`~bms.devices.ScanTally` makes them
-from its reports) or in the daemon (they come from its live stream, read on
-a thread of their own while the scan's request waits, until the scan's
-DiscoveryScanComplete: :func:`follow`).
+from its reports) or in the daemon (they come from its live stream while
+the scan's request waits: :meth:`bms.client.ApiClient.discover` with
+``progress``).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
-from typing import Any
-
 from rich.progress import Progress, TaskID
 
-from bms.messages import DiscoveryProgress, DiscoveryScanComplete
+from bms.messages import DiscoveryProgress
 
 
 def found_line(devices: int, objects: int) -> str:
@@ -24,45 +20,20 @@ def found_line(devices: int, objects: int) -> str:
 
 
 class ScanBars:
-    """Draws a scan's progress on ``bar``; thread-safe (rich's Progress is)."""
+    """Draws a scan's progress on ``bar``."""
 
     def __init__(self, bar: Progress) -> None:
         self.bar = bar
         self.devices = 0
         self.objects = 0
         self._tasks: dict[str, TaskID] = {}
-        self._lock = threading.Lock()
         self._found = bar.add_task(found_line(0, 0), total=None)
 
     def show(self, event: DiscoveryProgress) -> None:
         """One step of one task; the counts never go back (events of several tasks may cross)."""
-        with self._lock:
-            task = self._tasks.get(event.task)
-            if task is None:
-                task = self._tasks[event.task] = self.bar.add_task(event.task, total=event.total)
-            self.bar.update(task, completed=event.done, total=event.total)
-            self.devices, self.objects = max(self.devices, event.devices), max(self.objects, event.objects)
-            self.bar.update(self._found, description=found_line(self.devices, self.objects))
-
-
-def follow(events: Iterable[Any], bars: ScanBars) -> threading.Thread:
-    """Show the DiscoveryProgress among ``events`` (a live stream) on a daemon thread until the scan ends.
-
-    The scan's DiscoveryScanComplete, the stream's end, or its closing under
-    the thread end it quietly: the scan's answer, not its progress, is what
-    the command reports.
-    """
-
-    def run() -> None:
-        try:
-            for event in events:
-                if isinstance(event, DiscoveryProgress):
-                    bars.show(event)
-                elif isinstance(event, DiscoveryScanComplete):
-                    return
-        except BaseException:  # closed under us, or the daemon went away: the bar just stops
-            return
-
-    thread = threading.Thread(target=run, name="scan-progress", daemon=True)
-    thread.start()
-    return thread
+        task = self._tasks.get(event.task)
+        if task is None:
+            task = self._tasks[event.task] = self.bar.add_task(event.task, total=event.total)
+        self.bar.update(task, completed=event.done, total=event.total)
+        self.devices, self.objects = max(self.devices, event.devices), max(self.objects, event.objects)
+        self.bar.update(self._found, description=found_line(self.devices, self.objects))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import secrets
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,7 +18,7 @@ from bms.client._stream import EventStream
 from bms.daemon import read_daemon_info
 from bms.daemon._datadir import TOKEN_NAME
 from bms.errors import CodecError, ConfigError, DaemonError
-from bms.messages import DeviceRecord, PointState, PriorityArrayView, Value, WriteAccepted
+from bms.messages import DeviceRecord, DiscoveryProgress, PointState, PriorityArrayView, Value, WriteAccepted
 
 if TYPE_CHECKING:
     from bms.model import Node
@@ -54,6 +55,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.data_dir = data_dir
         self.timeout = timeout
+        self._own_transport = transport is None
         self._http = httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"},
                                   timeout=timeout, transport=transport)
 
@@ -169,10 +171,22 @@ class ApiClient:
                           {"priority": priority}, point_id=point_id)
 
     def discover(self, protocol: str = "bacnet", low: int | None = None, high: int | None = None,
-                 timeout: float = 3.0, network: str | None = None, scan: str = "") -> list[DeviceRecord]:
-        """Scan a network; ``scan`` names it, so ``stream(scan=...)`` (opened first) follows its progress."""
+                 timeout: float = 3.0, network: str | None = None, scan: str = "",
+                 progress: Callable[[DiscoveryProgress], None] | None = None) -> list[DeviceRecord]:
+        """Scan a network; ``progress`` gets each DiscoveryProgress of the scan while it runs.
+
+        ``scan`` names the scan (made up when ``progress`` is given without
+        one), so a stream opened first (``stream(scan=...)``) follows it too.
+        """
+        if progress is not None and not scan:
+            scan = secrets.token_hex(6)
         body = {"protocol": protocol, "low": low, "high": high, "timeout": timeout, "network": network, "scan": scan}
-        return self.post("/api/devices/discover", list[DeviceRecord], body, timeout=timeout + DISCOVERY_MARGIN)
+        wait = timeout + DISCOVERY_MARGIN
+        if progress is not None and self._own_transport:
+            from bms.client._scan import discover_following
+
+            return discover_following(self.base_url, self._http.headers, self.timeout, body, wait, progress)
+        return self.post("/api/devices/discover", list[DeviceRecord], body, timeout=wait)
 
     def accept(self, device_id: str, profile: str | None = None, equip_id: str | None = None) -> DeviceRecord:
         return self.post(f"/api/devices/{quote(device_id, safe='')}/accept", DeviceRecord,

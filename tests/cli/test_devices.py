@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from bms.cli._scan import ScanBars
 from bms.messages import DeviceRecord, DiscoveryProgress
 from bms.sim.bacnet import BacnetSimulator, SimDevice
 from tests.bms.bacnet.loopback import free_port, host, profile
-from tests.conftest import wait_until
 
 AHU_ID, VAV_ID = 5001, 5101
 
@@ -118,33 +116,12 @@ def test_unknown_profile_offline(tmp_path: Path, site: Path, sim: BacnetSimulato
     assert result.exit_code == 1 and "no profile named 'vax' (did you mean 'vav'?)" in result.output
 
 
-class FakeEvents:
-    """A live stream: its events, then silence until it is closed."""
-
-    def __init__(self, events: list[Any]) -> None:
-        self.events = events
-        self.closed = threading.Event()
-
-    def __iter__(self) -> Iterator[Any]:
-        yield from self.events
-        self.closed.wait(10)
-
-    def close(self) -> None:
-        self.closed.set()
-
-
 class FakeClient:
     def __init__(self, progress: list[DiscoveryProgress] | None = None) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.record = DeviceRecord(device_id="bacnet:7", protocol="bacnet", address="10.0.0.7:47808", state="Discovered")
         self.progress = progress or []
-        self.streams: list[tuple[str, FakeEvents]] = []
-        self.scans: list[str] = []
-
-    def stream(self, *, scan: str) -> FakeEvents:
-        events = FakeEvents([msgspec.structs.replace(p, scan=scan) for p in self.progress])
-        self.streams.append((scan, events))
-        return events
+        self.followed = 0
 
     def devices(self, protocol: str | None = None) -> list[DeviceRecord]:
         self.calls.append(("devices", protocol))
@@ -154,9 +131,12 @@ class FakeClient:
         self.calls.append(("device", device_id))
         return self.record
 
-    def discover(self, *args: Any, scan: str = "") -> list[DeviceRecord]:
+    def discover(self, *args: Any, progress: Callable[[DiscoveryProgress], None] | None = None) -> list[DeviceRecord]:
         self.calls.append(("discover", *args))
-        self.scans.append(scan)
+        if progress is not None:  # the daemon's steps, while the scan runs
+            self.followed += 1
+            for step in self.progress:
+                progress(step)
         return [self.record]
 
     def accept(self, *args: Any) -> DeviceRecord:
@@ -180,13 +160,12 @@ def test_with_a_daemon_every_command_goes_through_its_api(tmp_path: Path, monkey
     assert "10.0.0.7:47808" in run("devices", "show", "bacnet:7", *data).output
     assert client.calls == [("devices", "bacnet"), ("discover", "bacnet", 1, 9, 2.0, None),
                             ("accept", "bacnet:7", "vav", None), ("ignore", "bacnet:7"), ("device", "bacnet:7")]
-    ((scan, events),) = client.streams
-    assert client.scans == [scan] and scan and events.closed.is_set()  # its progress followed, then let go
+    assert client.followed == 1  # its progress followed
 
 
-def test_with_a_daemon_the_scans_progress_comes_from_its_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    steps = [DiscoveryProgress(scan="", network="lan", task="who-is", done=1, total=1, ts=1.0),
-             DiscoveryProgress(scan="", network="lan", task="device 7", done=3, total=9, ts=2.0, devices=1, objects=2)]
+def test_with_a_daemon_the_scans_progress_is_drawn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = [DiscoveryProgress(scan="s", network="lan", task="who-is", done=1, total=1, ts=1.0),
+             DiscoveryProgress(scan="s", network="lan", task="device 7", done=3, total=9, ts=2.0, devices=1, objects=2)]
     shown: list[DiscoveryProgress] = []
 
     class Recorded(ScanBars):
@@ -194,18 +173,11 @@ def test_with_a_daemon_the_scans_progress_comes_from_its_stream(tmp_path: Path, 
             super().show(event)
             shown.append(event)
 
-    class Waiting(FakeClient):
-        def discover(self, *args: Any, scan: str = "") -> list[DeviceRecord]:
-            wait_until(lambda: len(shown) == 2, what="the progress drawn while the scan runs")
-            return super().discover(*args, scan=scan)
-
-    client = Waiting(steps)
     monkeypatch.setattr(devices_cli, "_daemon_running", lambda path: True)
-    monkeypatch.setattr(devices_cli, "connect", lambda data: client)
+    monkeypatch.setattr(devices_cli, "connect", lambda data: FakeClient(steps))
     monkeypatch.setattr(devices_cli, "ScanBars", Recorded)
     assert run("devices", "discover", "bacnet", "--data", str(tmp_path)).exit_code == 0
-    assert [(e.task, e.devices, e.objects) for e in shown] == [("who-is", 0, 0), ("device 7", 1, 2)]
-    assert {e.scan for e in shown} == set(client.scans)
+    assert shown == steps
 
 
 def test_scan_bars_draw_a_bar_per_task_and_the_counts() -> None:

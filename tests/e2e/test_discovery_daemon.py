@@ -73,6 +73,14 @@ def test_the_devices_service_answers_while_a_scan_runs(data: Path) -> None:
     assert [r.device_id for r in found[0]] == [f"bacnet:{AHU_ID}", f"bacnet:{VAV_ID}"]
 
 
+def test_a_client_follows_its_scans_progress_while_the_scan_runs(data: Path) -> None:
+    steps: list[DiscoveryProgress] = []
+    with ApiClient.from_data_dir(data) as api:
+        found = api.discover("bacnet", 6200, 6299, timeout=0.5, network="lan", progress=steps.append)
+    assert len({p.scan for p in steps}) == 1 and steps[0].task == "who-is"
+    assert (max(p.devices for p in steps), max(p.objects for p in steps)) == (2, sum(r.objects for r in found))
+
+
 def test_a_scans_progress_streams_to_its_client_until_it_ends(data: Path) -> None:
     events: list[Any] = []
     with ApiClient.from_data_dir(data) as api, api.stream(scan="e2e-1") as stream:
