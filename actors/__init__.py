@@ -7,6 +7,7 @@ which thread.
 from actors._base import BmsActor, handles, is_refusal
 from actors._context import Context, make_context
 from actors._health import HealthBoard
+from actors._later import Later
 from actors._loop import LoopThread
 from actors._registry import LOSSLESS, Registry, Subscription, drop_oldest, latest, merged
 from actors._served import ServedThread
@@ -19,6 +20,7 @@ __all__ = [
     "ChildSpec",
     "Context",
     "HealthBoard",
+    "Later",
     "LoopThread",
     "Registry",
     "ServedThread",

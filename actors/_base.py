@@ -19,7 +19,11 @@ queued tells. ``BmsActor`` runs its own receive loop instead:
   supervisor's escalation handler runs as well.
 
 Subclasses implement ``setup()`` / ``teardown()`` (not on_start/on_stop) and
-handlers marked with ``@handles(MessageType)``.
+handlers marked with ``@handles(MessageType)``. A handler whose answer waits
+on I/O returns :class:`~actors._later.Later` (the caller is answered when the
+I/O ends; the actor goes on meanwhile). ``gave_up()`` runs once when the
+supervisor has stopped the actor for good, after ``teardown()``: a bridge
+flags its devices' points there.
 
 The inbox is a :class:`queue.SimpleQueue` (C) rather than pykka's default
 :class:`queue.Queue`, whose Python-level Condition costs twice the CPU per
@@ -38,6 +42,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pykka
 
+from actors._later import Later
 from actors._registry import LOSSLESS, Drain, Filter, Policy, Subscription
 from bms.errors import BmsError, ConfigError, StoreError
 from bms.logs import get_logger
@@ -101,6 +106,9 @@ class BmsActor(pykka.ThreadingActor):
     def teardown(self) -> None:
         """Release what setup() took. Runs on stop and before a restart."""
 
+    def gave_up(self, reason: str) -> None:
+        """The supervisor stopped this actor for good (``reason``: the failure); runs after ``teardown()``."""
+
     # ------------------------------------------------------------------ helpers
     @property
     def clock(self) -> Any:
@@ -162,7 +170,9 @@ class BmsActor(pykka.ThreadingActor):
         taken = note.subscription.take()
         for i, msg in enumerate(taken):
             try:
-                self.on_receive(msg)
+                outcome = self.on_receive(msg)
+                if outcome is not None and type(outcome) is Later:
+                    outcome.settle(None, self.log)
             except _FATAL:
                 raise
             except BaseException as err:
@@ -207,7 +217,9 @@ class BmsActor(pykka.ThreadingActor):
                         "message refused", message_type=type(envelope.message).__name__, error=str(err)
                     )
             else:
-                if reply is not None:
+                if response is not None and type(response) is Later:
+                    response.settle(reply, self.log)  # answered when its I/O ends; the actor goes on
+                elif reply is not None:
                     reply.set(response)
 
     def _failed(self, message: Any, err: BaseException, retry: bool = False) -> bool:
@@ -293,3 +305,7 @@ class BmsActor(pykka.ThreadingActor):
         except Exception:
             pass
         self.ctx.supervisor.child_gave_up(self.name, action, err, queued)
+        try:
+            self.gave_up(f"{type(err).__name__}: {err}")
+        except Exception as hook_err:
+            self.log.warning("gave_up failed", error=repr(hook_err))

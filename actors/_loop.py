@@ -86,8 +86,12 @@ class LoopThread:
                           error=repr(context.get("exception")))
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Run ``coro`` on the loop; the future is thread-safe."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        """Run ``coro`` on the loop; the future is thread-safe (RuntimeError, ``coro`` closed, if the loop is not running)."""
+        try:
+            return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:
+            coro.close()
+            raise
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Start ``coro`` as a task on the loop, soon; nothing comes back (an exception is logged).

@@ -11,7 +11,7 @@ Groups:
   ValueChanged, StatusChanged
 * model    -- EntityCreated, EntityUpdated, EntityDeleted
 * devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAccepted,
-  DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
+  DiscoveryProgress, DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
 * automation -- AlarmRaised, AlarmCleared, AlarmAcknowledged,
   ScheduleWritten, FddFaultRaised, FddFaultCleared
 * supervision -- ActorFailed, ActorRestarted, HealthChanged
@@ -49,6 +49,11 @@ class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag=True)
 class Sample(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like=False, gc=False):
     """One raw reading of a point by a bridge. ``fault`` names why it failed.
 
+    ``device_flags`` are the device's own status flags of the point, read
+    with it (BACnet's in-alarm, fault, overridden, out-of-service): the
+    device's word, kept apart from the point's own flags (our ``alarm`` and
+    ``overridden`` are not the device's).
+
     ``gc=False`` (here and on PointValue): bridges make hundreds of thousands
     a second and their fields (text, numbers) can hold no reference cycle, so
     the garbage collector need not track them (measured: 15% of a poll).
@@ -58,6 +63,7 @@ class Sample(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like
     value: Value
     ts: float
     fault: str | None = None
+    device_flags: tuple[str, ...] = ()
 
 
 class Readings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
@@ -115,12 +121,16 @@ class ValueChanged(Message, frozen=True):
 
 
 class StatusChanged(Message, frozen=True):
-    """A point's status flags changed (fault, stale, overridden, down...)."""
+    """A point's status flags changed (fault, stale, overridden, down...), or its device's flags did.
+
+    ``device_flags`` are the device's own flags of the point as they are now (see :class:`Sample`).
+    """
 
     point_id: str
     flags: tuple[str, ...]
     ts: float
     reason: str = ""
+    device_flags: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------- model
@@ -211,12 +221,36 @@ class DeviceAccepted(Message, frozen=True):
         return tuple(p.id for p in self.points)
 
 
+class DiscoveryProgress(Message, frozen=True):
+    """A discovery scan under way: the step one of its tasks reached, and what the scan found so far.
+
+    ``task`` is ``"who-is"`` or ``"device <instance>"`` (``done`` of
+    ``total``: its device object, then each of its objects); ``devices``
+    counts the devices that answered the Who-Is, ``objects`` the objects
+    read on them so far. ``scan`` names the scan (the caller's id, see
+    :class:`DiscoverDevices`), so a client follows its own.
+    """
+
+    scan: str
+    network: str
+    task: str
+    done: int
+    total: int
+    ts: float
+    devices: int = 0
+    objects: int = 0
+
+
 class DiscoveryScanComplete(Message, frozen=True):
+    """A discovery scan ended: ``found`` devices, or ``error`` saying why it failed or was cut short."""
+
     protocol: str
     found: int
     duration: float
     ts: float
     network: str = ""
+    scan: str = ""
+    error: str = ""
 
 
 class DeviceMonitorCycle(Message, frozen=True):
@@ -379,10 +413,21 @@ class GetPriorityArray(Message, frozen=True):
     point_id: str
 
 
+DEVICE_READ_TIMEOUT = 7.0
+"""Seconds a caller gives a bridge to read a device for it: more than a BACnet network's default
+deadline (3 s timeout, one retry), less than the API's wait and the CLI's."""
+
+
 class ReadDevicePriority(Message, frozen=True):
-    """Ask a bridge for the priority array the *device* holds for a point (BACnet commandable objects)."""
+    """Ask a bridge for the priority array the *device* holds for a point (BACnet commandable objects).
+
+    ``timeout`` is how long the caller waits: the bridge answers within it,
+    with a :class:`~bms.errors.DeviceTimeout` when the device is silent (its
+    client gives up a little earlier still).
+    """
 
     point_id: str
+    timeout: float = DEVICE_READ_TIMEOUT
 
 
 class DevicePriority(Message, frozen=True):
@@ -429,11 +474,14 @@ class GetDevice(Message, frozen=True):
 
 
 class DiscoverDevices(Message, frozen=True):
+    """Scan a network; ``scan`` names it in its :class:`DiscoveryProgress` events (made up when empty)."""
+
     protocol: str = "bacnet"
     low: int | None = None
     high: int | None = None
     timeout: float = 3.0
     network: str | None = None
+    scan: str = ""
 
 
 class AcceptDevice(Message, frozen=True):
@@ -457,6 +505,7 @@ class PointState(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     value: Value
     ts: float | None
     flags: tuple[str, ...] = ()
+    device_flags: tuple[str, ...] = ()  # the device's own status flags (BACnet: in-alarm, fault, ...)
     unit: str = ""
     kind: str = "number"
     writable: bool = False
@@ -476,6 +525,7 @@ class PriorityArrayView(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     active_priority: int | None
     relinquish_default: Value
     device_levels: tuple[Value, ...] | None = None  # read back from a BACnet device
+    device_error: str = ""  # why the device's levels could not be read (no answer in time)
 
 
 class WriteAccepted(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -526,6 +576,7 @@ Event = Union[
     DeviceDown,
     DeviceRecovered,
     DeviceAccepted,
+    DiscoveryProgress,
     DiscoveryScanComplete,
     DeviceMonitorCycle,
     ObjectListChanged,

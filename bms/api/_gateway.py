@@ -75,8 +75,9 @@ class Gateway(Protocol):
         """
         ...
 
-    async def open_feed(self, points: frozenset[str] | None) -> EventFeed:
-        """A feed of ValueChanged/StatusChanged for ``points`` (None: all), live from now."""
+    async def open_feed(self, points: frozenset[str] | None, scans: frozenset[str] = frozenset()) -> EventFeed:
+        """A feed of ValueChanged/StatusChanged for ``points`` (None: all), and of the
+        DiscoveryProgress of ``scans``, live from now."""
         ...
 
     def close_feed(self, feed: EventFeed) -> None:

@@ -18,3 +18,6 @@ Root = Annotated[str | None, Parameter(description="the node at the top of the t
 Protocol = Annotated[str | None, Parameter(description="bacnet, modbus or virtual")]
 PointList = Annotated[str | None, Parameter(description="comma-separated point ids")]
 TagList = Annotated[str | None, Parameter(description="comma-separated tags a point must all carry")]
+ScanId = Annotated[str | None, Parameter(
+    description="a discovery scan id (as given to POST /api/devices/discover): its DiscoveryProgress events too",
+    max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]

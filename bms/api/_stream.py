@@ -1,7 +1,10 @@
-"""The live stream: Server-Sent Events of value and status changes.
+"""The live stream: Server-Sent Events of value and status changes, and of discovery scans.
 
 Each event is one ``data:`` line of tagged JSON (``bms.messages.encode``):
-a ``ValueChanged`` batch or a ``StatusChanged``. The points asked for must
+a ``ValueChanged`` batch or a ``StatusChanged``; with ``scan``, the
+``DiscoveryProgress`` of that discovery scan and its ``DiscoveryScanComplete``
+too (alone, when no points or tags are asked for: the stream then ends with
+the scan). The points asked for must
 exist (an unknown one is a 404, as an unknown tag is) and the subscription
 is live before the response starts (so an unavailable hub is a 503, not a
 broken stream); the stream opens with a ``: connected`` comment (a client that
@@ -21,7 +24,7 @@ from litestar.response import Stream
 from bms.api._errors import error_responses
 from bms.api._feed import EventFeed
 from bms.api._gateway import Gateway
-from bms.api._params import PointList, TagList
+from bms.api._params import PointList, ScanId, TagList
 from bms.errors import NotFound
 from bms.messages import ListPoints, encode
 
@@ -68,12 +71,15 @@ async def events(gateway: Gateway, feed: EventFeed, keepalive: float) -> AsyncIt
 
 def stream_router(gateway: Gateway, keepalive: float) -> Router:
     @get("/stream", operation_id="stream", media_type="text/event-stream", responses=error_responses(404, 503))
-    async def stream(points: PointList = None, tags: TagList = None) -> Stream:
+    async def stream(points: PointList = None, tags: TagList = None, scan: ScanId = None) -> Stream:
         """Live ValueChanged / StatusChanged events (Server-Sent Events) for the
         comma-separated ``points`` and the points carrying all ``tags``; all points
-        when neither is given."""
+        when neither is given (none when only ``scan`` is). With ``scan``, the
+        DiscoveryProgress events of that discovery scan and its DiscoveryScanComplete
+        (a stream of the scan alone ends there)."""
         wanted, tag_list = split_list(points), split_list(tags)
-        ids: frozenset[str] | None = None
+        scans = frozenset([scan]) if scan else frozenset()
+        ids: frozenset[str] | None = None if not scans else frozenset()
         if wanted or tag_list:
             await known_points(gateway, wanted)
             found = set(wanted)
@@ -83,7 +89,7 @@ def stream_router(gateway: Gateway, keepalive: float) -> Router:
                     raise NotFound(f"no point carries the tags {', '.join(tag_list)}")
                 found.update(p.point_id for p in tagged)
             ids = frozenset(found)
-        feed = await gateway.open_feed(ids)
+        feed = await (gateway.open_feed(ids, scans) if scans else gateway.open_feed(ids))
         return Stream(events(gateway, feed, keepalive), media_type="text/event-stream",
                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

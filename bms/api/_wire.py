@@ -65,6 +65,7 @@ class DiscoverBody(_Body, frozen=True):
     high: Annotated[int, msgspec.Meta(ge=0, le=4_194_303)] | None = None
     timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 3.0
     network: str | None = None
+    scan: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")] = ""  # to follow on the stream
 
 
 class AcceptBody(_Body, frozen=True):

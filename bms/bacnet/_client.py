@@ -225,14 +225,23 @@ class BacnetClient(Reads):
         """Property references per ReadPropertyMultiple for this device."""
         return refs_per_request(state.max_apdu, state.segmentation, self.max_apdu, self.max_segments, self.max_refs_per_request)
 
-    async def call(self, what: str, address: str, awaitable: Awaitable[T]) -> T:
-        """Await one bacpypes3 service call, translating every outcome into bms errors."""
+    @property
+    def deadline(self) -> float:
+        """Seconds one service call may take: the network's timeout times its attempts, and a second."""
+        return self._deadline
+
+    async def call(self, what: str, address: str, awaitable: Awaitable[T], deadline: float | None = None) -> T:
+        """Await one bacpypes3 service call, translating every outcome into bms errors.
+
+        ``deadline`` (seconds) shortens the client's own for a caller that waits less.
+        """
+        limit = self._deadline if deadline is None else min(self._deadline, deadline)
         try:
-            return await asyncio.wait_for(awaitable, self._deadline)
+            return await asyncio.wait_for(awaitable, limit)
         except ErrorRejectAbortNack as err:
             raise translate(err, address, what) from err
         except TimeoutError as err:
-            raise DeviceTimeout(f"{address}: no answer to {what} within {self._deadline:g} s") from err
+            raise DeviceTimeout(f"{address}: no answer to {what} within {limit:g} s") from err
         except (ExecutionError, ValueError, TypeError, AttributeError, KeyError, IndexError, RuntimeError) as err:
             raise ProtocolError(f"{address}: {what} failed: {err}") from err
 
@@ -328,10 +337,15 @@ class BacnetClient(Reads):
         if isinstance(result, str):
             raise ProtocolError(f"{text}: write-property {oid} {name}: cannot encode ({result})")
 
-    async def read_priority_array(self, address: str, objid: str | ObjectId) -> list[Value]:
-        """The 16 priority levels of a commandable object (index 0 = priority 1, None = empty)."""
+    async def read_priority_array(
+        self, address: str, objid: str | ObjectId, *, deadline: float | None = None
+    ) -> list[Value]:
+        """The 16 priority levels of a commandable object (index 0 = priority 1, None = empty).
+
+        ``deadline``: give up (DeviceTimeout) after that many seconds if it is shorter than the client's.
+        """
         oid = parse_object_id(objid)
-        raw = await self.io.rp(self.address(address)[0], (oid, "priority-array", None))
+        raw = await self.io.rp(self.address(address)[0], (oid, "priority-array", None), deadline=deadline)
         levels = [to_value(item, oid.type) for item in (raw or [])]
         return (levels + [None] * 16)[:16]
 

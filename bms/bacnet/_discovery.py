@@ -7,8 +7,10 @@ that was seen is silently lost.
 
 ``progress(task, done, total)`` is called at every step: task ``"who-is"``
 (0/1, then 1/1), then one task per device, ``"device 1001"``, counting its
-device object and then each of its objects. A CLI can draw one progress bar
-per task.
+device object and then each of its objects; every device that answered is
+reported (0/1) as soon as the Who-Is ends, before any is read. A CLI can
+draw one progress bar per task (:class:`bms.devices.ScanTally` adds the
+running counts).
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ async def discover(
     report("who-is", 0, 1)
     i_ams = await client.who_is(low, high, timeout)
     report("who-is", 1, 1)
+    for i_am in i_ams:  # every device found, before the first is read
+        report(f"device {i_am.instance}", 0, 1)
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(i_am: IAmInfo) -> DiscoveredDevice:

@@ -35,7 +35,7 @@ class WireHost(Protocol):
 
     def device_state(self, address: str) -> DeviceState: ...
 
-    async def call(self, what: str, address: str, awaitable: Awaitable[T]) -> T: ...
+    async def call(self, what: str, address: str, awaitable: Awaitable[T], deadline: float | None = None) -> T: ...
 
 
 def format_address(addr: Any) -> str:
@@ -80,14 +80,15 @@ class Wire:
             found = self._oids[oid] = ObjectIdentifier((ObjectType(code), oid.instance))
         return found
 
-    async def rp(self, address: str, ref: PropertyRef) -> Any:
+    async def rp(self, address: str, ref: PropertyRef, *, deadline: float | None = None) -> Any:
         oid, name, index = ref
         text, addr = self._host.address(address)
         app = self._host.application()
         ident, prop = self.identifier(oid), self.property(name)
         self._host.device_state(text).rp_requests += 1
         where = f"{oid} {name}" + (f"[{index}]" if index is not None else "")
-        value = await self._host.call(f"read-property {where}", text, app.read_property(addr, ident, prop, index))
+        value = await self._host.call(f"read-property {where}", text, app.read_property(addr, ident, prop, index),
+                                      deadline)
         if type(value) is str:  # bacpypes3's "-no object class-" / "-no property type-"
             raise CodecError(f"{text}: read-property {where}: cannot decode ({value})")
         return value

@@ -1,9 +1,11 @@
 """``bms devices discover|list|show|accept|ignore``: commissioning the site's field devices.
 
 With a daemon running on the data directory every command goes through its
-API (the devices service). Without one, ``discover`` scans in-process with
-its own BACnet client (``--local``, default the network's address,
-127.0.0.1/8:47809) and a progress bar, and writes ``discovery.db`` itself;
+API (the devices service); ``discover`` follows the scan's progress on the
+daemon's live stream while its request waits, and draws it as the
+in-process scan does (a bar per task, devices found and objects read). Without one, ``discover`` scans
+in-process with its own BACnet client (``--local``, default the network's
+address, 127.0.0.1/8:47809) and a progress bar, and writes ``discovery.db`` itself;
 ``list``, ``show``, ``accept`` and ``ignore`` then read and write
 ``discovery.db`` directly, deciding as the daemon's devices service does
 (:class:`~bms.bacnet.Commissioning`); accept marks the device Accepted and
@@ -20,13 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
 from bms.cli._app import cli, console, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
 from bms.cli._render import format_time
+from bms.cli._scan import ScanBars
 from bms.errors import ConfigError, NotFound
 from bms.messages import DeviceRecord
 
@@ -154,13 +157,13 @@ def _scan(path: Path, site: LoadedScenario | None, network_name: str | None, loc
     if local is not None:
         network = msgspec.structs.replace(network, address=local)
 
+    from bms.devices import ScanTally
+
     with Progress(console=console, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
+        bars, tally = ScanBars(bar), ScanTally("local", name)
 
         def progress(task: str, done: int, total: int) -> None:
-            if task not in tasks:
-                tasks[task] = bar.add_task(task, total=total)
-            bar.update(tasks[task], completed=done, total=total)
+            bars.show(tally.step(task, done, total, 0.0))
 
         async def run() -> list[DiscoveredDevice]:
             async with BacnetClient(network, name="bms-discovery") as client:
@@ -171,6 +174,14 @@ def _scan(path: Path, site: LoadedScenario | None, network_name: str | None, loc
     with _commissioning(path, site) as devices:
         devices.store.save_many(found)
         return [r for r in devices.records() if devices.record_instance(r) in instances]
+
+
+def _daemon_scan(data: Path | None, protocol: str, low: int | None, high: int | None, timeout: float,
+                 network: str | None) -> list[DeviceRecord]:
+    """Discovery in the daemon, its progress drawn from the daemon's live stream while the request waits."""
+    client = connect(data)
+    with Progress(console=console, transient=True) as bar:
+        return client.discover(protocol, low, high, timeout, network, progress=ScanBars(bar).show)
 
 
 def _show(records: Sequence[DeviceRecord] | DeviceRecord, as_json: bool) -> None:
@@ -214,7 +225,7 @@ def discover_devices(protocol: str, limits: tuple[int, int] | None, network: str
         raise ConfigError(f"--range: LOW {low} is above HIGH {high}")
     path = data_dir(data)
     if _daemon_running(path):
-        found = connect(data).discover(protocol, low, high, timeout, network)
+        found = _daemon_scan(data, protocol, low, high, timeout, network)
     else:
         found = _scan(path, _site(scenario), network, local, low, high, timeout)
     _show(found, as_json)

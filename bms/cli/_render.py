@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 _STATE_STYLES = {"Healthy": "green", "Degraded": "yellow", "Down": "bold red", "Unknown": "dim"}
 _FLAG_STYLES = {"alarm": "bold red", "fault": "red", "down": "red", "stale": "yellow", "overridden": "cyan", "disabled": "dim"}
+_DEVICE_FLAG_STYLES = {"in-alarm": "bold red", "fault": "red", "overridden": "cyan", "out-of-service": "yellow"}
 
 #: BACnet's names for the reserved command priorities.
 PRIORITY_NAMES = {
@@ -63,6 +64,16 @@ def flags_text(flags: Iterable[str]) -> Text:
             text.append(" ")
         text.append(flag, style=_FLAG_STYLES.get(flag, ""))
     return text if text.plain else Text("ok", style="green")
+
+
+def device_flags_text(flags: Iterable[str]) -> Text:
+    """The device's own status flags (BACnet's), each in its colour; empty when there are none."""
+    text = Text()
+    for i, flag in enumerate(flags):
+        if i:
+            text.append(" ")
+        text.append(flag, style=_DEVICE_FLAG_STYLES.get(flag, ""))
+    return text
 
 
 def state_text(state: str) -> Text:
@@ -108,16 +119,21 @@ def status_table(components: Iterable[ComponentView]) -> Table:
 
 
 def points_table(points: Sequence[PointState]) -> Table:
-    """Points: id, name, value with unit, flags, active priority."""
+    """Points: id, name, value with unit, flags, the device's flags (when a point has any), active priority."""
+    device = any(p.device_flags for p in points)
     table = Table(caption=f"{len(points)} point(s)", caption_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("name")
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("flags")
+    if device:
+        table.add_column("device flags")
     table.add_column("priority", justify="right")
     for p in points:
-        table.add_row(Text(p.point_id), Text(p.name), Text(format_value(p.value, p.unit)), flags_text(p.flags),
-                      "" if p.active_priority is None else str(p.active_priority))
+        cells: list[Text | str] = [Text(p.point_id), Text(p.name), Text(format_value(p.value, p.unit)), flags_text(p.flags)]
+        if device:
+            cells.append(device_flags_text(p.device_flags))
+        table.add_row(*cells, "" if p.active_priority is None else str(p.active_priority))
     return table
 
 
@@ -130,6 +146,8 @@ def point_table(point: PointState) -> Table:
     table.add_row("name", Text(point.name))
     table.add_row("value", Text(format_value(point.value, point.unit), style="bold"))
     table.add_row("status", flags_text(point.flags))
+    if point.device_flags:
+        table.add_row("device flags", device_flags_text(point.device_flags))
     table.add_row("updated", format_time(point.ts))
     table.add_row("kind", point.kind + (", writable" if point.writable else ""))
     if point.writable:
@@ -144,8 +162,9 @@ def point_table(point: PointState) -> Table:
 def priority_table(view: PriorityArrayView, now: float | None = None) -> Table:
     """The 16 command levels with expiry and user; the active one marked."""
     now = time.time() if now is None else now
+    caption = priority_summary(view) + (f"\ndevice: {view.device_error}" if view.device_error else "")
     table = Table(title=Text(f"{view.point_id} priority array"), title_justify="left",
-                  caption=Text(priority_summary(view)), caption_justify="left")
+                  caption=Text(caption), caption_justify="left")
     table.add_column("level", justify="right", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("expires", no_wrap=True)
@@ -199,15 +218,21 @@ def device_line(accepted: WriteAccepted, waited: float) -> str:
 def watch_table(states: Mapping[str, PointState], changed: Iterable[str] = ()) -> Table:
     """The live table of ``watch``: points just changed are highlighted."""
     fresh = set(changed)
+    device = any(p.device_flags for p in states.values())
     table = Table(caption="Ctrl-C to stop", caption_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("flags")
+    if device:
+        table.add_column("device flags")
     table.add_column("updated")
     for pid in sorted(states):
         p = states[pid]
-        table.add_row(Text(pid), Text(format_value(p.value, p.unit), style="bold yellow" if pid in fresh else ""),
-                      flags_text(p.flags), format_time(p.ts))
+        cells: list[Text | str] = [Text(pid), Text(format_value(p.value, p.unit), style="bold yellow" if pid in fresh else ""),
+                                   flags_text(p.flags)]
+        if device:
+            cells.append(device_flags_text(p.device_flags))
+        table.add_row(*cells, format_time(p.ts))
     return table
 
 

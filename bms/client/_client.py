@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,7 +19,7 @@ from bms.client._stream import EventStream
 from bms.daemon import read_daemon_info
 from bms.daemon._datadir import TOKEN_NAME
 from bms.errors import CodecError, ConfigError, DaemonError
-from bms.messages import DeviceRecord, PointState, PriorityArrayView, Value, WriteAccepted
+from bms.messages import DeviceRecord, DiscoveryProgress, PointState, PriorityArrayView, Value, WriteAccepted
 
 if TYPE_CHECKING:
     from bms.model import Node
@@ -55,6 +56,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.data_dir = data_dir
         self.timeout = timeout
+        self._own_transport = transport is None
         self._http = httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"},
                                   timeout=timeout, transport=transport)
 
@@ -178,9 +180,22 @@ class ApiClient:
                           timeout=self.timeout + wait if wait > 0 else None)
 
     def discover(self, protocol: str = "bacnet", low: int | None = None, high: int | None = None,
-                 timeout: float = 3.0, network: str | None = None) -> list[DeviceRecord]:
-        body = {"protocol": protocol, "low": low, "high": high, "timeout": timeout, "network": network}
-        return self.post("/api/devices/discover", list[DeviceRecord], body, timeout=timeout + DISCOVERY_MARGIN)
+                 timeout: float = 3.0, network: str | None = None, scan: str = "",
+                 progress: Callable[[DiscoveryProgress], None] | None = None) -> list[DeviceRecord]:
+        """Scan a network; ``progress`` gets each DiscoveryProgress of the scan while it runs.
+
+        ``scan`` names the scan (made up when ``progress`` is given without
+        one), so a stream opened first (``stream(scan=...)``) follows it too.
+        """
+        if progress is not None and not scan:
+            scan = secrets.token_hex(6)
+        body = {"protocol": protocol, "low": low, "high": high, "timeout": timeout, "network": network, "scan": scan}
+        wait = timeout + DISCOVERY_MARGIN
+        if progress is not None and self._own_transport:
+            from bms.client._scan import discover_following
+
+            return discover_following(self.base_url, self._http.headers, self.timeout, body, wait, progress)
+        return self.post("/api/devices/discover", list[DeviceRecord], body, timeout=wait)
 
     def accept(self, device_id: str, profile: str | None = None, equip_id: str | None = None) -> DeviceRecord:
         return self.post(f"/api/devices/{quote(device_id, safe='')}/accept", DeviceRecord,
@@ -193,11 +208,13 @@ class ApiClient:
         self.post("/api/log-level", Any, {"level": level})
 
     # ------------------------------------------------------------ stream
-    def stream(self, points: Iterable[str] = (), tags: Iterable[str] = (), *, timeout: float = 60.0) -> EventStream:
+    def stream(self, points: Iterable[str] = (), tags: Iterable[str] = (), *, scan: str = "",
+               timeout: float = 60.0) -> EventStream:
         """Live changes of ``points`` and of the points carrying all ``tags`` (all points
-        when neither is given). Live when this returns; ``timeout`` bounds the silence
+        when neither is given, none when only ``scan`` is), and the DiscoveryProgress of
+        discovery ``scan``. Live when this returns; ``timeout`` bounds the silence
         between two keep-alives."""
-        query = {"points": ",".join(points), "tags": ",".join(tags)}
+        query = {"points": ",".join(points), "tags": ",".join(tags), "scan": scan}
         request = self._http.build_request("GET", "/api/stream", params={k: v for k, v in query.items() if v},
                                            timeout=httpx.Timeout(self.timeout, read=timeout))
         try:

@@ -14,8 +14,27 @@ from bms.messages import decode
 CONNECTED = ": connected"
 
 
+class SseLines:
+    """Server-Sent Events, line by line: the message each event's ``data:`` lines carry."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> Any:
+        """The message an event ends with at this (empty) line, else None."""
+        if not line:
+            if not self._data:
+                return None
+            text, self._data = "\n".join(self._data), []
+            return decode(text)
+        if line.startswith("data:"):
+            self._data.append(line[5:].removeprefix(" "))
+        # comments (":"), "event:", "id:" and "retry:" lines carry nothing we use
+        return None
+
+
 class EventStream:
-    """Live ValueChanged/StatusChanged messages from the daemon.
+    """Live ValueChanged/StatusChanged (and a scan's DiscoveryProgress) messages from the daemon.
 
     Made by :meth:`ApiClient.stream`, which returns once the daemon has
     confirmed the subscription: every change after that arrives. Iterate
@@ -40,15 +59,12 @@ class EventStream:
         return self
 
     def __next__(self) -> Any:
-        data: list[str] = []
+        events = SseLines()
         try:
             for line in self._lines:
-                if not line:
-                    if data:
-                        return decode("\n".join(data))
-                elif line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-                # comments (":"), "event:", "id:" and "retry:" lines carry nothing we use
+                message = events.feed(line)
+                if message is not None:
+                    return message
         except httpx.ReadTimeout:
             raise DaemonError("the daemon's live stream went silent (no keep-alive)") from None
         except httpx.HTTPError as err:

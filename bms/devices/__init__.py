@@ -4,11 +4,14 @@
   backoff that both bridges (BACnet and Modbus) keep per device;
   :class:`LivenessState` its states.
 * :func:`liveness_health` -- a bridge's component health from its devices.
+* :class:`ScanTally` -- a discovery scan's progress reports as
+  :class:`~bms.messages.DiscoveryProgress` events with running counts.
 
 Commissioning (discovery, accept, ignore) is :class:`bms.bacnet.Commissioning`.
 Plain classes and functions, no threads: the bridges in ``actors/`` own them.
 """
 
 from bms.devices._liveness import DeviceLiveness, LivenessState, liveness_health
+from bms.devices._scan import ScanTally
 
-__all__ = ["DeviceLiveness", "LivenessState", "liveness_health"]
+__all__ = ["DeviceLiveness", "LivenessState", "ScanTally", "liveness_health"]

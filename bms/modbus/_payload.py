@@ -36,10 +36,11 @@ def unpack_registers(payload: bytes) -> list[int]:
 class RegisterPayload(ModbusPDU):
     """A register read's reply: its data bytes in :attr:`payload`, as the device sent them.
 
-    A byte count longer than the frame leaves :attr:`payload` short (the
-    caller checks its length against the request, see
-    :func:`bms.modbus.check_payload`) rather than failing inside pymodbus's
-    framer, where the request would only time out.
+    :attr:`payload` is every byte the reply carries after its byte count,
+    and :attr:`byte_count` what that field says: a byte count that
+    disagrees with the frame (says 255, carries 42 bytes) is caught by the
+    caller (:func:`bms.modbus.check_payload`) rather than failing inside
+    pymodbus's framer, where the request would only time out.
     """
 
     function_code = 3
@@ -50,6 +51,7 @@ class RegisterPayload(ModbusPDU):
         self.dev_id = dev_id
         self.transaction_id = transaction_id
         self.payload = payload
+        self.byte_count = len(payload)
         self.address = 0
         self.bits: Sequence[bool] = []
         self.count = len(payload) // 2
@@ -64,9 +66,11 @@ class RegisterPayload(ModbusPDU):
     @registers.setter
     def registers(self, values: Sequence[int]) -> None:
         self.payload = struct.pack(f">{len(values)}H", *values)
+        self.byte_count = len(self.payload)
 
     def decode(self, data: bytes) -> None:
-        self.payload = data[1:1 + data[0]] if data else b""
+        self.byte_count = data[0] if data else 0
+        self.payload = data[1:]
 
     def encode(self) -> bytes:
         return bytes([len(self.payload)]) + self.payload

@@ -64,11 +64,16 @@ def check_reply(block: ReadBlock, values: Sequence[int] | Sequence[bool]) -> lis
     return registers
 
 
-def check_payload(block: ReadBlock, payload: bytes) -> bytes:
+def check_payload(block: ReadBlock, payload: bytes, byte_count: int | None = None) -> bytes:
     """A register reply's data bytes, or MalformedReply unless they are exactly ``block.count`` registers.
 
-    Registers from bytes are 16-bit by construction, so only the length is checked.
+    ``byte_count`` is what the reply's byte-count field says: it must be
+    the number of bytes the reply carries. Registers from bytes are 16-bit
+    by construction, so only lengths are checked.
     """
+    if byte_count is not None and byte_count != len(payload):
+        raise MalformedReply(f"malformed reply to {block.describe()}: byte count says {byte_count}, "
+                             f"the reply carries {len(payload)} bytes")
     if len(payload) != 2 * block.count:
         got = f"{len(payload) // 2}" if len(payload) % 2 == 0 else f"{len(payload)} bytes"
         raise MalformedReply(f"malformed reply to {block.describe()}: asked {block.count} registers, got {got}")

@@ -17,7 +17,8 @@ Errors are translated at this boundary (``raise ... from err``):
 
 * no reply, or gateway exception 10/11 -> DeviceTimeout
 * an exception reply -> :class:`ExceptionReply` (a DeviceRejected naming the code)
-* a short or malformed reply -> :class:`~bms.modbus.MalformedReply` (a ProtocolError)
+* a short or malformed reply (a byte count that disagrees with the reply's length
+  included) -> :class:`~bms.modbus.MalformedReply` (a ProtocolError)
 * cannot connect, or any other library error -> ProtocolError
 """
 
@@ -283,7 +284,7 @@ class ModbusDeviceSession:
         else:
             response = await self._request(block, lambda c: c.read_input_registers(start, count=count, device_id=unit))
         if isinstance(response, RegisterPayload):
-            return check_payload(block, response.payload)
+            return check_payload(block, response.payload, response.byte_count)
         registers = check_reply(block, response.registers)  # a client made without payload replies
         return b"".join(r.to_bytes(2, "big") for r in registers)
 

@@ -252,7 +252,7 @@ class LivePoints:
         spec = info.spec
         return PointState(
             point_id=point_id, name=spec.name, value=pv.value, ts=pv.ts or None, flags=pv.flags,
-            unit=spec.unit, kind=spec.kind, writable=spec.writable,
+            device_flags=self.table.device_flags(point_id), unit=spec.unit, kind=spec.kind, writable=spec.writable,
             active_priority=self.commands.active_priority(point_id) if spec.writable else None,
             device=info.device, reason=self.table.reason(point_id),
         )

@@ -17,6 +17,13 @@ to publish: the values that passed the COV filter and the status changes.
 * ``alarm``, ``down``, ``overridden`` and ``disabled`` are set by their owners
   through :meth:`PointTable.set_flag`; they are status only and never block a
   value.
+* The *device's* status flags (BACnet's in-alarm, fault, overridden,
+  out-of-service) come with a sample (``Sample.device_flags``) and are kept
+  apart from ours (:meth:`PointTable.device_flags`): a device in alarm does
+  not raise our alarm. A change of them is a status change; a sample that
+  failed says nothing of them and leaves them; columns of readings (Modbus
+  registers, which have none) never touch them, so they cost that path
+  nothing. Every StatusChanged carries the device's flags as they are.
 
 ``get`` and ``snapshot`` show the latest good reading; the COV reference is
 kept apart. One ``__slots__`` record per point keeps 100,000 points in a few
@@ -46,7 +53,8 @@ _FLAGS: tuple[tuple[str, ...], ...] = tuple(
 
 
 class _Point:
-    __slots__ = ("cov", "flags", "has_value", "kind", "point_id", "reason", "ref", "seen", "stale_after", "ts", "value")
+    __slots__ = ("cov", "device_flags", "flags", "has_value", "kind", "point_id", "reason", "ref", "seen", "stale_after",
+                 "ts", "value")
 
     def __init__(self, point_id: str, kind: str, cov: float, stale_after: float | None) -> None:
         self.point_id = point_id
@@ -60,6 +68,10 @@ class _Point:
         self.has_value = False
         self.flags = 0
         self.reason = ""
+        self.device_flags: tuple[str, ...] = ()
+
+    def status(self, ts: float, reason: str) -> StatusChanged:
+        return StatusChanged(self.point_id, _FLAGS[self.flags], ts, reason, self.device_flags)
 
     def as_value(self) -> PointValue:
         return PointValue(self.point_id, self.value, self.ts, _FLAGS[self.flags])
@@ -121,6 +133,8 @@ class PointTable:
         flag_names = _FLAGS
         values: list[PointValue] = []
         statuses: list[StatusChanged] = []
+        if not isinstance(samples, (tuple, list)):
+            samples = list(samples)  # read twice: values first, then the device's flags
         rows = itertools.chain(  # (point id, value, ts, fault) tuples, made in C
             *(zip(r.point_ids, r.values, itertools.repeat(r.ts), itertools.repeat(None)) for r in readings),
             map(_ROW, samples),
@@ -137,7 +151,7 @@ class PointTable:
                 if not point.flags & _FAULT or point.reason != fault:
                     point.flags |= _FAULT
                     point.reason = fault
-                    statuses.append(StatusChanged(point.point_id, flag_names[point.flags], ts, fault))
+                    statuses.append(point.status(ts, fault))
                 continue
             point.value = value
             point.ts = ts
@@ -149,7 +163,7 @@ class PointTable:
                 point.flags = flags
                 if not flags:
                     point.reason = ""
-                statuses.append(StatusChanged(point.point_id, flag_names[flags], ts, reason))
+                statuses.append(point.status(ts, reason))
             elif point.has_value:
                 ref = point.ref
                 if value == ref:
@@ -163,6 +177,15 @@ class PointTable:
                 point.has_value = True
             point.ref = value
             values.append(PointValue(point.point_id, value, ts, flag_names[flags]))
+        for sample in samples:  # the device's own flags, apart from ours
+            flagged = sample.device_flags
+            point = points.get(sample.point_id)
+            if point is None or flagged == point.device_flags or sample.ts < point.ts:
+                continue
+            if sample.fault is not None and not flagged:
+                continue  # a read that failed says nothing of them
+            point.device_flags = flagged
+            statuses.append(point.status(sample.ts, f"device flags: {', '.join(flagged) or 'none'}"))
         return values, statuses
 
     def mark_stale(self, now: float) -> list[StatusChanged]:
@@ -179,7 +202,7 @@ class PointTable:
             if limit is not None and now - seen > limit:
                 point.flags |= _STALE
                 point.reason = f"no update for {now - seen:.0f} s (stale after {limit:g} s)"
-                statuses.append(StatusChanged(point.point_id, _FLAGS[point.flags], now, point.reason))
+                statuses.append(point.status(now, point.reason))
         return statuses
 
     # -------------------------------------------------------------- flags
@@ -194,7 +217,7 @@ class PointTable:
             return None
         point.flags = flags
         point.reason = reason if flags else ""
-        return StatusChanged(point_id, _FLAGS[flags], ts, reason)
+        return point.status(ts, reason)
 
     def set_flags(self, point_ids: Iterable[str], flag: str, on: bool, reason: str = "", *, ts: float) -> list[StatusChanged]:
         """:meth:`set_flag` on many points (e.g. every point of a device that went down)."""
@@ -211,6 +234,10 @@ class PointTable:
     def get(self, point_id: str) -> PointValue:
         """The latest good value of a point (``ts`` 0.0 if never read) and its flags."""
         return self._point(point_id).as_value()
+
+    def device_flags(self, point_id: str) -> tuple[str, ...]:
+        """The device's own status flags of the point, as its latest sample said (``()``: none, or none known)."""
+        return self._point(point_id).device_flags
 
     def reason(self, point_id: str) -> str:
         """Why the point last changed status (fault reason, stale age...), or ""."""

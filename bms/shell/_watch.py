@@ -24,7 +24,8 @@ def apply(states: dict[str, PointState], event: ValueChanged | StatusChanged) ->
                 states[v.point_id] = msgspec.structs.replace(states[v.point_id], value=v.value, ts=v.ts, flags=v.flags)
                 changed.append(v.point_id)
     elif event.point_id in states:
-        states[event.point_id] = msgspec.structs.replace(states[event.point_id], flags=event.flags, reason=event.reason)
+        states[event.point_id] = msgspec.structs.replace(states[event.point_id], flags=event.flags, reason=event.reason,
+                                                         device_flags=event.device_flags)
         changed.append(event.point_id)
     return changed
 

@@ -316,6 +316,12 @@ class BacnetSimulator:
         _, _, obj = self._object(instance, objid)
         obj.reliability = "unreliable-other" if fault else "no-fault-detected"
 
+    def set_status(self, instance: int, objid: str, *, in_alarm: bool = False, out_of_service: bool = False) -> None:
+        """Set (or clear) an object's in-alarm (through its event state) and out-of-service status flags."""
+        _, _, obj = self._object(instance, objid)
+        obj.eventState = "offnormal" if in_alarm else "normal"
+        obj.outOfService = out_of_service
+
     # ------------------------------------------------------------ model
     def step_now(self, dt: float | None = None) -> None:
         """Feed commands into the model, advance it by ``dt`` simulated seconds, write its sensors."""

@@ -14,6 +14,8 @@ from actors import Context
 from actors._base import BmsActor, handles
 from actors._supervisor import ChildSpec
 from actors.components.bacnet import BacnetBridge, bacnet_bridges
+from actors.components.nodes import ModelStore
+from actors.components.points import PointStore
 from actors.components.sim_bacnet import BacnetSimulatorActor, BacnetSimulatorThread, bacnet_simulator, simulated_devices
 from actors.platform import Platform
 from bms.clock import ManualClock
@@ -36,6 +38,7 @@ from bms.messages import (
     DevicePriority,
     DeviceRecovered,
     DeviceWrite,
+    GetPoint,
     Message,
     ObjectListChanged,
     ReadDevicePriority,
@@ -170,6 +173,30 @@ def test_cov_update_arrives_without_a_poll(ctx: Context, sim: BacnetSimulatorThr
     wait_until(lambda: any(s.value == 999.0 for s in site.samples("ahu1/sa_flow")), what="the polled flow")
     polled = site.batches_of("ahu1")[-1]
     assert "ahu1/oat" not in {s.point_id for s in polled.samples}  # followed by COV, no longer polled
+
+
+def test_device_status_flags_reach_the_point_apart_from_its_own(
+    ctx: Context, sim: BacnetSimulatorThread, tmp_path: Any
+) -> None:
+    sc = scenario(sim, device("ahu1", "ahu", AHU_ID, 20))
+    loaded = LoadedScenario(path=tmp_path / "site.toml", scenario=sc, profiles=PROFILES)
+    for spec in (ChildSpec("nodes", ModelStore, kwargs={"site": loaded}), ChildSpec("points", PointStore)):
+        assert ctx.supervisor.start_child(spec) is not None
+    sim.set_status(AHU_ID, "analog-input,5", in_alarm=True, out_of_service=True)  # sa_flow, polled
+    try:
+        site = start(ctx, sc)
+        wait_until(lambda: site.samples("ahu1/sa_flow"), what="the first poll")
+        (flow,) = site.samples("ahu1/sa_flow")
+        assert (flow.fault, flow.device_flags) == (None, ("in-alarm", "out-of-service"))
+        assert site.samples("ahu1/sat_sp")[0].device_flags == ()
+        points = ctx.registry.get("points")
+        wait_until(lambda: points.ask(GetPoint(point_id="ahu1/sa_flow")).device_flags, what="the flags in the store")
+        state = points.ask(GetPoint(point_id="ahu1/sa_flow"))
+        assert (state.flags, state.device_flags) == ((), ("in-alarm", "out-of-service"))  # not our alarm
+    finally:
+        sim.set_status(AHU_ID, "analog-input,5")
+    site.clock.advance(1.0)
+    wait_until(lambda: not points.ask(GetPoint(point_id="ahu1/sa_flow")).device_flags, what="the flags cleared")
 
 
 def test_write_then_relinquish_restores_and_reads_back(ctx: Context, sim: BacnetSimulatorThread) -> None:

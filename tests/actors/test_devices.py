@@ -27,6 +27,7 @@ from bms.messages import (
     DeviceDown,
     DeviceRecord,
     DiscoverDevices,
+    DiscoveryProgress,
     DiscoveryScanComplete,
     GetDevice,
     GetNode,
@@ -76,7 +77,7 @@ class Site:
     def __init__(self, ctx: Context, site: LoadedScenario, *, nodes: bool = True) -> None:
         self.ctx, self.site = ctx, site
         self.got: list[Any] = []
-        types = (DeviceDiscovered, DiscoveryScanComplete, DeviceAccepted, SampleBatch)
+        types = (DeviceDiscovered, DiscoveryScanComplete, DiscoveryProgress, DeviceAccepted, SampleBatch)
         ctx.supervisor.start_child(ChildSpec("collector", Collector, kwargs={"got": self.got, "types": types}))
         if nodes:
             ctx.supervisor.start_child(ChildSpec("nodes", ModelStore, kwargs={"site": site}))
@@ -117,6 +118,45 @@ def test_discovery_finds_the_devices_and_their_objects(ctx: Context, tmp_path: P
     assert [r.device_id for r in listed] == ["ahu1", "bacnet:4101", "bacnet:4102"]
     ahu = site.ask(GetDevice(device_id="ahu1"))
     assert (ahu.state, ahu.objects, ahu.points) == ("Configured", len(AHU.points) + 1, len(AHU.points))
+
+
+def test_the_service_answers_while_a_scan_runs(ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread) -> None:
+    site = Site(ctx, loaded(tmp_path, sim))
+    scanning = site.devices.ask(DiscoverDevices(low=4000, high=4999, timeout=2.0), block=False)  # I-Ams for 2 s
+    listed = site.devices.ask(ListDevices(), timeout=1.0)  # during the scan
+    assert [r.device_id for r in listed] == ["ahu1"]
+    assert site.devices.ask(GetDevice(device_id="ahu1"), timeout=1.0).state == "Configured"
+    found = scanning.get(timeout=30)
+    assert [r.device_id for r in found] == ["bacnet:4001", "bacnet:4101", "bacnet:4102"]
+    assert [r.device_id for r in site.ask(ListDevices())] == ["ahu1", "bacnet:4101", "bacnet:4102"]  # saved
+
+
+def test_a_scan_publishes_its_progress_and_its_end_under_the_callers_name(
+    ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread
+) -> None:
+    site = Site(ctx, loaded(tmp_path, sim))
+    found = site.ask(DiscoverDevices(low=4000, high=4999, timeout=0.5, scan="scan-1"))
+    wait_until(lambda: site.of(DiscoveryScanComplete), what="the scan summary")
+    (done,) = site.of(DiscoveryScanComplete)
+    assert (done.scan, done.found) == ("scan-1", 3)
+    steps = site.of(DiscoveryProgress)
+    assert {p.scan for p in steps} == {"scan-1"} and {p.network for p in steps} == {"lan"}
+    assert (steps[0].task, steps[0].done, steps[0].total) == ("who-is", 0, 1)
+    assert (steps[-1].devices, steps[-1].objects) == (3, sum(r.objects for r in found))
+    last = {p.task: (p.done, p.total) for p in steps}
+    assert last["device 4101"] == (len(VAV.points) + 2, len(VAV.points) + 2)  # the device object, then each object
+
+
+def test_a_scan_cut_short_by_a_stop_is_answered(ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread) -> None:
+    site = Site(ctx, loaded(tmp_path, sim))
+    scanning = site.devices.ask(DiscoverDevices(low=4000, high=4999, timeout=5.0), block=False)
+    site.ask(ListDevices())
+    site.devices.stop(block=True, timeout=10)  # type: ignore[union-attr]
+    with pytest.raises(BmsError, match=r"scan \w+ interrupted"):
+        scanning.get(timeout=5)
+    wait_until(lambda: site.of(DiscoveryScanComplete), what="its followers told it ended")
+    (ended,) = site.of(DiscoveryScanComplete)
+    assert ended.found == 0 and "interrupted" in ended.error
 
 
 def test_accept_builds_the_equipment_and_its_points(ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread) -> None:

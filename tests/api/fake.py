@@ -289,9 +289,9 @@ class FakeSite:
         self.device_table[command.device_id] = ignored
         return ignored
 
-    async def open_feed(self, points: frozenset[str] | None) -> EventFeed:
+    async def open_feed(self, points: frozenset[str] | None, scans: frozenset[str] = frozenset()) -> EventFeed:
         self._up("stream")
-        feed = EventFeed(points, asyncio.get_running_loop())
+        feed = EventFeed(points, asyncio.get_running_loop(), scans)
         self.feeds.append(feed)
         for event in self.script:
             feed.offer(event)

@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 from bms.api import EventFeed
-from bms.messages import PointValue, StatusChanged, ValueChanged
+from bms.messages import DiscoveryProgress, DiscoveryScanComplete, PointValue, StatusChanged, ValueChanged
 
 
 def value(point_id: str, v: float, ts: float = 1.0) -> ValueChanged:
@@ -41,6 +41,33 @@ def test_points_not_watched_are_ignored() -> None:
         assert await feed.next(1.0) == [ValueChanged(values=(PointValue(point_id="a/x", value=1, ts=1.0),))]
         feed.offer(value("b/y", 3.0))
         assert await feed.next(0.01) == []  # nothing for this client: a keep-alive is due
+
+    asyncio.run(scenario())
+
+
+def step(scan: str, task: str, done: int, objects: int = 0) -> DiscoveryProgress:
+    return DiscoveryProgress(scan=scan, network="lan", task=task, done=done, total=10, ts=1.0, devices=1, objects=objects)
+
+
+def test_a_feed_follows_the_progress_of_its_scans_only_the_latest_step_of_each_task() -> None:
+    async def scenario() -> None:
+        feed = EventFeed(frozenset(), asyncio.get_running_loop(), scans=frozenset({"s1"}))
+        for done in range(1, 6):
+            feed.offer(step("s1", "device 7", done, objects=done - 1))
+        feed.offer(step("s1", "who-is", 1))
+        feed.offer(step("s2", "device 7", 9))  # another client's scan
+        feed.offer(value("a/x", 1.0))  # no points asked for
+        assert await feed.next(1.0) == [step("s1", "device 7", 5, objects=4), step("s1", "who-is", 1)]
+        assert feed.coalesced == 4
+        plain = EventFeed(None, asyncio.get_running_loop())  # a feed of every point follows no scan
+        plain.offer(step("s1", "who-is", 1))
+        assert await plain.next(0.01) == []
+        end = DiscoveryScanComplete(protocol="bacnet", found=1, duration=1.0, ts=2.0, network="lan", scan="s1")
+        feed.offer(DiscoveryScanComplete(protocol="bacnet", found=0, duration=1.0, ts=2.0, scan="s2"))
+        feed.offer(step("s1", "device 7", 10, objects=9))
+        feed.offer(end)
+        assert await feed.next(1.0) == [step("s1", "device 7", 10, objects=9), end]
+        assert await feed.next(1.0) is None  # its only scan ended: the feed ends
 
     asyncio.run(scenario())
 

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from bms.api import EventFeed
 from bms.api._stream import split_list
-from bms.messages import PointValue, StatusChanged, ValueChanged, decode
+from bms.messages import DiscoveryProgress, PointValue, StatusChanged, ValueChanged, decode
 from tests.api.fake import NOW, FakeSite
 
 Client = TestClient[Litestar]
@@ -59,6 +59,16 @@ def test_status_changes_are_filtered_too(client: Client, site: FakeSite) -> None
     site.script = [StatusChanged(point_id="room1/temp", flags=("stale",), ts=NOW),
                    StatusChanged(point_id="room1/sp", flags=(), ts=NOW)]
     assert events_of(client.get("/api/stream?points=room1/sp").text) == [site.script[1]]
+
+
+def test_a_stream_for_a_scan_carries_its_progress_and_no_point(client: Client, site: FakeSite) -> None:
+    mine = DiscoveryProgress(scan="s1", network="lan", task="device 7", done=2, total=5, ts=NOW, devices=3, objects=1)
+    other = DiscoveryProgress(scan="s2", network="lan", task="who-is", done=1, total=1, ts=NOW)
+    site.script = [changes(("room1/sp", 23.0)), mine, other]
+    assert events_of(client.get("/api/stream?scan=s1").text) == [mine]
+    both = events_of(client.get("/api/stream?scan=s1&points=room1/sp").text)
+    assert both == [changes(("room1/sp", 23.0)), mine]
+    assert client.get("/api/stream?scan=no%20spaces").status_code == 400
 
 
 def test_tags_matching_no_point_is_404(client: Client) -> None:

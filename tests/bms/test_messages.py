@@ -33,6 +33,8 @@ EXAMPLES: list[m.Message] = [
     m.DeviceRecovered("modbus", "meter1", 12.0, 30.0),
     m.DeviceAccepted("bacnet", "bacnet:1001", AHU, (SAT,), 13.0),
     m.DiscoveryScanComplete("bacnet", 3, 1.5, 14.0, "main"),
+    m.DiscoveryScanComplete("bacnet", 0, 0.5, 14.0, "main", scan="s1", error="interrupted"),
+    m.DiscoveryProgress(scan="s1", network="main", task="device 1001", done=3, total=13, ts=14.0, devices=2, objects=5),
     m.DeviceMonitorCycle("bacnet", "main", 3, 1, 15.0),
     m.ObjectListChanged("1001", 16.0, ("analog-input,9",), ()),
     m.FddFaultRaised("g36-fc1", "ahu1", "duct static below setpoint", 17.0),

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
+from rich.progress import Progress
 
 import bms.cli._devices as devices_cli
 from actors.components.sim_bacnet import BacnetSimulatorThread
 from bms.bacnet import DiscoveryStore
 from bms.bacnet._accept import read_pending
 from bms.cli._app import cli, console
-from bms.messages import DeviceRecord
+from bms.cli._scan import ScanBars
+from bms.messages import DeviceRecord, DiscoveryProgress
 from bms.sim.bacnet import BacnetSimulator, SimDevice
 from tests.bms.bacnet.loopback import free_port, host, profile
 
@@ -114,9 +117,11 @@ def test_unknown_profile_offline(tmp_path: Path, site: Path, sim: BacnetSimulato
 
 
 class FakeClient:
-    def __init__(self) -> None:
+    def __init__(self, progress: list[DiscoveryProgress] | None = None) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.record = DeviceRecord(device_id="bacnet:7", protocol="bacnet", address="10.0.0.7:47808", state="Discovered")
+        self.progress = progress or []
+        self.followed = 0
 
     def devices(self, protocol: str | None = None) -> list[DeviceRecord]:
         self.calls.append(("devices", protocol))
@@ -126,8 +131,12 @@ class FakeClient:
         self.calls.append(("device", device_id))
         return self.record
 
-    def discover(self, *args: Any) -> list[DeviceRecord]:
+    def discover(self, *args: Any, progress: Callable[[DiscoveryProgress], None] | None = None) -> list[DeviceRecord]:
         self.calls.append(("discover", *args))
+        if progress is not None:  # the daemon's steps, while the scan runs
+            self.followed += 1
+            for step in self.progress:
+                progress(step)
         return [self.record]
 
     def accept(self, *args: Any) -> DeviceRecord:
@@ -151,3 +160,34 @@ def test_with_a_daemon_every_command_goes_through_its_api(tmp_path: Path, monkey
     assert "10.0.0.7:47808" in run("devices", "show", "bacnet:7", *data).output
     assert client.calls == [("devices", "bacnet"), ("discover", "bacnet", 1, 9, 2.0, None),
                             ("accept", "bacnet:7", "vav", None), ("ignore", "bacnet:7"), ("device", "bacnet:7")]
+    assert client.followed == 1  # its progress followed
+
+
+def test_with_a_daemon_the_scans_progress_is_drawn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = [DiscoveryProgress(scan="s", network="lan", task="who-is", done=1, total=1, ts=1.0),
+             DiscoveryProgress(scan="s", network="lan", task="device 7", done=3, total=9, ts=2.0, devices=1, objects=2)]
+    shown: list[DiscoveryProgress] = []
+
+    class Recorded(ScanBars):
+        def show(self, event: DiscoveryProgress) -> None:
+            super().show(event)
+            shown.append(event)
+
+    monkeypatch.setattr(devices_cli, "_daemon_running", lambda path: True)
+    monkeypatch.setattr(devices_cli, "connect", lambda data: FakeClient(steps))
+    monkeypatch.setattr(devices_cli, "ScanBars", Recorded)
+    assert run("devices", "discover", "bacnet", "--data", str(tmp_path)).exit_code == 0
+    assert shown == steps
+
+
+def test_scan_bars_draw_a_bar_per_task_and_the_counts() -> None:
+    recording = Console(record=True, width=100, force_terminal=False)
+    with Progress(console=recording) as bar:
+        bars = ScanBars(bar)
+        bars.show(DiscoveryProgress(scan="s", network="lan", task="device 7", done=5, total=9, ts=2.0,
+                                    devices=2, objects=6))
+        bars.show(DiscoveryProgress(scan="s", network="lan", task="device 8", done=1, total=4, ts=1.0,
+                                    devices=1, objects=0))  # an older event of another task
+        descriptions = [t.description for t in bar.tasks]
+        assert descriptions == ["found 2 devices, 6 objects read", "device 7", "device 8"]
+        assert (bar.tasks[1].completed, bar.tasks[1].total) == (5, 9)

@@ -73,6 +73,20 @@ def test_points_table_shows_value_unit_flags_and_priority() -> None:
     assert "fault stale" in out
 
 
+def test_points_table_shows_the_devices_flags_apart_from_ours_when_a_point_has_any() -> None:
+    plain = text_of(points_table([state("room1/temp", 21.0, unit="°C")]))
+    assert "device flags" not in plain
+    out = text_of(points_table([
+        state("room1/temp", 21.0, unit="°C"),
+        state("ahu1/sa_flow", 0.9, flags=("stale",), device_flags=("in-alarm", "out-of-service")),
+    ]))
+    assert "device flags" in out
+    flow = next(line for line in out.splitlines() if "ahu1/sa_flow" in line)
+    assert "stale" in flow and "in-alarm out-of-service" in flow and "alarm " not in flow.replace("in-alarm", "")
+    one = text_of(point_table(state("ahu1/sa_flow", 0.9, device_flags=("in-alarm",))))
+    assert "device flags  in-alarm" in one and "status        ok" in one
+
+
 def test_user_text_is_not_read_as_markup() -> None:
     out = text_of(points_table([state("a/b", 1.0, name="Fan [bold]1[/bold]")]))
     assert "Fan [bold]1[/bold]" in out
@@ -115,6 +129,11 @@ def test_priority_table_shows_the_device_array_when_read_back() -> None:
     assert "device" in out
     row8 = next(line for line in out.splitlines() if line.startswith("│") and line.split()[1] == "8")
     assert row8.count("23.0") == 2
+
+
+def test_priority_table_says_why_the_device_array_is_missing() -> None:
+    out = text_of(priority_table(_view(device_error="room1/sp: no answer from 127.0.0.2 within 7 s"), now=T0))
+    assert "device: room1/sp: no answer from 127.0.0.2 within 7 s" in out
 
 
 def test_priority_summary_at_relinquish_default() -> None:

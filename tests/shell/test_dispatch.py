@@ -116,6 +116,8 @@ def test_apply_folds_values_and_status_into_the_watched_points() -> None:
     assert apply(states, StatusChanged(point_id="a/y", flags=("stale",), ts=3.0, reason="no reply")) == ["a/y"]
     assert states["a/y"].flags == ("stale",) and states["a/y"].reason == "no reply" and states["a/y"].value == 2.0
     assert apply(states, StatusChanged(point_id="q/q", flags=(), ts=3.0)) == []
+    assert apply(states, StatusChanged(point_id="a/x", flags=(), ts=4.0, device_flags=("in-alarm",))) == ["a/x"]
+    assert states["a/x"].device_flags == ("in-alarm",) and states["a/x"].flags == ()
 
 
 def test_run_line_says_whether_the_command_succeeded(session: ShellSession) -> None:

@@ -25,8 +25,9 @@ from actors.components.api._history import HistoryReads
 from actors.components.api._hub import AwaitWrite, CloseFeed, OpenFeed
 from bms import logs
 from bms.api import EventFeed, HealthReport, HistorySeries, LogLevel, ServiceUnavailable
-from bms.errors import NotFound
+from bms.errors import NotFound, ProtocolError
 from bms.messages import (
+    DEVICE_READ_TIMEOUT,
     DevicePriority,
     GetNode,
     GetPoint,
@@ -45,6 +46,9 @@ from bms.messages import (
 from bms.model import Node
 
 ASK_TIMEOUT = 5.0
+DEVICE_ASK_MARGIN = 1.0
+"""Seconds the API waits for a bridge beyond the time it gives the bridge to read a device
+(client < bridge < API < the CLI's HTTP timeout)."""
 STREAM = "stream"
 
 
@@ -104,15 +108,22 @@ class ActorGateway:
         return state
 
     async def priority_array(self, point_id: str) -> PriorityArrayView:
-        """Our priority array of the point, with the device's own levels where its bridge can read them."""
+        """Our priority array of the point, with the device's own levels where its bridge can read them.
+
+        A device that does not answer within :data:`~bms.messages.DEVICE_READ_TIMEOUT` leaves our
+        levels shown, with ``device_error`` saying so.
+        """
         view: PriorityArrayView = await self.ask("points", GetPriorityArray(point_id=point_id))
+        read = ReadDevicePriority(point_id=point_id, timeout=DEVICE_READ_TIMEOUT)
         for name in self.ctx.registry.names():
             if not name.startswith("bacnet."):
                 continue
             try:
-                held: DevicePriority = await self.ask(name, ReadDevicePriority(point_id=point_id))
+                held: DevicePriority = await self.ask(name, read, timeout=DEVICE_READ_TIMEOUT + DEVICE_ASK_MARGIN)
             except ServiceUnavailable:
                 continue
+            except ProtocolError as err:  # the device did not answer in time
+                return msgspec.structs.replace(view, device_error=str(err))
             if held.levels is not None:
                 return msgspec.structs.replace(view, device_levels=held.levels)
         return view
@@ -161,8 +172,8 @@ class ActorGateway:
         return await self._history.csv(query)
 
     # ----------------------------------------------------------- stream
-    async def open_feed(self, points: frozenset[str] | None) -> EventFeed:
-        feed = EventFeed(points, asyncio.get_running_loop())
+    async def open_feed(self, points: frozenset[str] | None, scans: frozenset[str] = frozenset()) -> EventFeed:
+        feed = EventFeed(points, asyncio.get_running_loop(), scans)
         await self.ask(STREAM, OpenFeed(feed))
         self._feeds.add(feed)
         return feed

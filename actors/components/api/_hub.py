@@ -2,7 +2,8 @@
 
 The hub subscribes to ValueChanged and StatusChanged with the latest-per-
 point policy, so a busy site costs it one pending value per point, never a
-growing mailbox. Each open stream is an :class:`~bms.api.EventFeed` on the
+growing mailbox; and to DiscoveryProgress (the latest step of each scan's
+task) and DiscoveryScanComplete, for the feeds that follow a scan. Each open stream is an :class:`~bms.api.EventFeed` on the
 API's event loop; the hub hands every change to every feed with
 ``call_soon_threadsafe`` and the feed keeps what its client watches,
 coalesced per point. The hub holds its feeds weakly: a feed whose response
@@ -29,7 +30,7 @@ import msgspec
 from actors._base import BmsActor, handles
 from actors._registry import latest
 from bms.api import EventFeed, FeedEvent
-from bms.messages import StatusChanged, ValueChanged, WriteResult
+from bms.messages import DiscoveryProgress, DiscoveryScanComplete, StatusChanged, ValueChanged, WriteResult
 
 RESULTS_KEPT = 1000
 
@@ -60,6 +61,8 @@ class StreamHub(BmsActor):
         self.waiting: dict[str, list[Callable[[WriteResult], None]]] = {}
         for kind in (ValueChanged, StatusChanged):
             self.subscribe(kind, latest())
+        self.subscribe(DiscoveryProgress, latest(key=lambda m: (m.scan, m.task)))  # the newest step of each task
+        self.subscribe(DiscoveryScanComplete)
         self.subscribe(WriteResult)
 
     @handles(AwaitWrite)
@@ -94,7 +97,7 @@ class StreamHub(BmsActor):
     def close(self, msg: CloseFeed) -> None:
         self.feeds.discard(msg.feed)
 
-    @handles(ValueChanged, StatusChanged)
+    @handles(ValueChanged, StatusChanged, DiscoveryProgress, DiscoveryScanComplete)
     def fan_out(self, event: FeedEvent) -> None:
         gone = [feed for feed in list(self.feeds) if not feed.offer_threadsafe(event)]
         for feed in gone:

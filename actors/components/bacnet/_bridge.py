@@ -6,14 +6,23 @@ thread (started in setup, stopped in teardown) and, on it, a
 BacnetClient. The actor itself only routes: ticker ticks start the polls
 that are due, :class:`DeviceWrite` messages for its writable points become
 writes, :class:`DeviceAccepted` events (which carry the device's nodes) add
-devices. Its devices are the
+devices. It never waits on a device: a :class:`ReadDevicePriority` runs on
+the loop and its caller is answered from there (:class:`~actors.Later`),
+within the caller's ``timeout`` (the client's own deadline is shorter), a
+silent device being a :class:`~bms.errors.DeviceTimeout` to the caller,
+never a failure of the bridge. Every :class:`DeviceWrite` is answered: a
+write the loop cannot take, or that the loop's stop cut short, gets a
+failed :class:`WriteResult` naming why. Its devices are the
 scenario's enabled BACnet devices of the network, the BACnet Equip nodes of
 the model that the scenario does not have (accepted earlier), and devices
 accepted while it runs.
 
 Health: Healthy while every device answers, Degraded with the devices that
 are down (or the configured devices it cannot poll), Down with one line when
-its network is unusable (bad address, port in use).
+its network is unusable (bad address, port in use). Down, or stopped for
+good by its supervisor, it publishes :class:`DeviceDown` and a faulted
+sample for every point of its devices at once: the point store shows them
+down, not a last value that no longer moves.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ import pykka
 
 from actors._base import BmsActor, handles
 from actors._context import Context
+from actors._inflight import WritesInFlight, refused
+from actors._later import Later
 from actors._loop import LoopThread
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._poller import NetworkPoller
@@ -38,12 +49,22 @@ from actors.components.bacnet._targets import (
 from actors.platform import Platform
 from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
-from bms.errors import BmsError
-from bms.messages import DeviceAccepted, DevicePriority, DeviceWrite, ListNodes, ReadDevicePriority, Tick
+from bms.errors import BmsError, Unavailable
+from bms.messages import (
+    DeviceAccepted,
+    DeviceDown,
+    DevicePriority,
+    DeviceWrite,
+    ListNodes,
+    ReadDevicePriority,
+    Sample,
+    SampleBatch,
+    Tick,
+)
 from bms.model import Node
 from bms.supervision import Health
 
-ASK_TIMEOUT = 5.0
+ASK_TIMEOUT = 5.0  # asks to the model, in setup
 _POLL, _MONITOR = "poll", "monitor"
 
 
@@ -101,18 +122,25 @@ class BacnetBridge(BmsActor):
         self.monitor_interval = monitor_interval
         self.io: LoopThread | None = None
         self.poller: NetworkPoller | None = None
+        self._targets: dict[str, DeviceTarget] = {}
         self._writable: frozenset[str] = frozenset()
         self._intervals: dict[str, float] = {}
         self._tick: float | None = None
+        self._down_reason = ""
+        self._inflight = WritesInFlight()
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
+        self._targets, self._writable, self._intervals, self._down_reason = {}, frozenset(), {}, ""
         try:
             network = network_of(self.scenario, self.network_name)
         except BmsError as err:
             self._down(str(err))
             return
         targets, problems = targets_from_scenario(self.scenario, self.profiles, self.network_name)
+        for target in targets:
+            self._know(target)
+        self.subscribe(DeviceWrite, filter=lambda m: m.point_id in self._writable, name=f"{self.name}:writes")
         io = LoopThread(f"{self.name}-io")
         io.start()
         poller = NetworkPoller(
@@ -131,7 +159,6 @@ class BacnetBridge(BmsActor):
         for target in targets:
             self._add(target)
         self._adopt_model_devices()
-        self.subscribe(DeviceWrite, filter=lambda m: m.point_id in self._writable, name=f"{self.name}:writes")
         self.subscribe(DeviceAccepted, filter=lambda m: m.protocol == "bacnet", name=f"{self.name}:accepted")
         self.ctx.ticker.every(self.monitor_interval, self.actor_ref, _MONITOR)
         self._retick()
@@ -154,22 +181,42 @@ class BacnetBridge(BmsActor):
             self.log.warning("bacnet client did not stop cleanly", error=repr(err))
         finally:
             io.stop()
+            for msg in self._inflight.unanswered():  # cut short by the stop: their coroutine said nothing
+                self.publish(refused(msg, f"{msg.point_id}: {self.name} stopped before the device answered"))
+
+    def gave_up(self, reason: str) -> None:
+        self._flag_down(f"{self.name} stopped: {reason}")
 
     def _down(self, reason: str) -> None:
         self.log.error("bacnet bridge down", reason=reason)
+        self._down_reason = reason
         self.ctx.supervisor.report(self.name, Health.DOWN, reason)
+        self._flag_down(reason)
+
+    def _flag_down(self, reason: str) -> None:
+        """Every device of the bridge Down and its points faulted, at once: nothing will poll them."""
+        ts = self.clock.now()
+        for target in self._targets.values():
+            self.publish(SampleBatch(source=self.name, samples=tuple(
+                Sample(p.point_id, None, ts, fault=reason) for p in target.points)))
+            self.publish(DeviceDown(protocol="bacnet", device_id=target.device_id, ts=ts, reason=reason))
 
     def _report(self, state: Health, reason: str) -> None:
         self.ctx.supervisor.report(self.name, state, reason)
 
     # ------------------------------------------------------------ devices
-    def _add(self, target: DeviceTarget) -> None:
-        assert self.io is not None and self.poller is not None
-        self.io.call(self.poller.add, target)
+    def _know(self, target: DeviceTarget) -> None:
+        """The device and its writable points are this bridge's (polled or not)."""
+        self._targets[target.device_id] = target
         prefix = f"{target.device_id}/"
         keep = {p for p in self._writable if not p.startswith(prefix)}
         self._writable = frozenset(keep | {p.point_id for p in target.points if p.writable})
         self._intervals[target.device_id] = target.interval
+
+    def _add(self, target: DeviceTarget) -> None:
+        assert self.io is not None and self.poller is not None
+        self.io.call(self.poller.add, target)
+        self._know(target)
         self._retick()
 
     def _retick(self) -> None:
@@ -217,21 +264,34 @@ class BacnetBridge(BmsActor):
         if self.io is None or self.poller is None:
             return
         if tick.timer == _POLL:
-            self.io.call(self.poller.tick)
+            self.io.call(self.poller.tick, tick.due)  # due: the schedule's time, not when the tick is handled
         elif tick.timer == _MONITOR:
             self.io.call(self.poller.monitor)
 
     @handles(DeviceWrite)
     def on_write(self, msg: DeviceWrite) -> None:
+        """Write on the loop; the poller publishes the WriteResult. A write the loop cannot take is answered here."""
         if self.io is None or self.poller is None:
+            why = self._down_reason or "its network is not open"
+            self.publish(refused(msg, f"{msg.point_id}: {self.name} cannot write: {why}"))
             return
-        self.io.submit(self.poller.write(msg))
+        try:
+            future = self.io.submit(self.poller.write(msg))
+        except RuntimeError as err:  # the loop has stopped under us
+            self.publish(refused(msg, f"{msg.point_id}: {self.name} cannot write: {err}"))
+            return
+        self._inflight.add(msg, future)
 
     @handles(ReadDevicePriority)
-    def on_read_priority(self, msg: ReadDevicePriority) -> DevicePriority:
+    def on_read_priority(self, msg: ReadDevicePriority) -> DevicePriority | Later:
+        """Read on the loop and answer from there: the actor never waits on a device."""
         if self.io is None or self.poller is None:
             return DevicePriority(point_id=msg.point_id)
-        return self.io.run(self.poller.device_priority(msg.point_id), timeout=ASK_TIMEOUT)
+        try:
+            future = self.io.submit(self.poller.device_priority(msg.point_id, msg.timeout))
+        except RuntimeError as err:
+            raise Unavailable(f"{self.name}: cannot read {msg.point_id}: {err}") from None
+        return Later(future, f"the priority read of {msg.point_id}")
 
     @handles(DeviceAccepted)
     def on_accepted(self, msg: DeviceAccepted) -> None:

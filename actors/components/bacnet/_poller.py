@@ -2,22 +2,32 @@
 
 :class:`NetworkPoller` lives on the bridge's loop (one thread: no locks) and
 owns the network's :class:`~bms.bacnet.BacnetClient`. The actor calls
-:meth:`tick` at its ticker's pace; each device that is due is polled as a
-task, ``concurrency`` devices at a time, with ReadPropertyMultiple sized by
-the client (present value and status flags together). Every message goes
-out through ``publish`` (the registry, thread-safe):
+:meth:`tick` at its ticker's pace with the tick's due time; each device that
+is due is polled as a task, ``concurrency`` devices at a time, with
+ReadPropertyMultiple sized by the client (present value and status flags
+together). A device's next poll counts from the tick's due time, not from
+when the tick is handled: a tick handled a little late must not make the
+next one miss the device (it would be polled at half its rate). Every
+message goes out through ``publish`` (the registry, thread-safe):
 
 * one :class:`SampleBatch` per device poll; a point the device refuses is a
-  fault sample with the BACnet reason (``unknown-object``), a point whose
-  status flags say *fault* keeps its value with fault ``fault (status
-  flags)``; COV notifications of one loop iteration go out as one batch;
+  fault sample with the BACnet reason (``unknown-object``); each sample
+  carries the object's status flags as ``device_flags`` (in-alarm, fault,
+  overridden, out-of-service), and one whose flags say *fault* keeps its
+  value with fault ``fault (status flags)``; COV notifications of one loop
+  iteration go out as one batch;
 * :class:`DeviceDown` after ``down_after`` consecutive failed polls (then
   exponential backoff, :class:`~bms.devices.DeviceLiveness`),
   :class:`DeviceRecovered` at the first answer (a poll, a successful write
   or priority read, whatever the backoff says); :class:`DeviceMonitorCycle`
   from :meth:`monitor`; :class:`ObjectListChanged` when the object list differs (checked on
   recovery and every ``object_check_interval`` seconds);
-* :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`).
+* :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`);
+  :meth:`stop` cancels the writes still waiting (the bridge answers them).
+
+:meth:`device_priority` answers within the caller's time: the client's
+deadline for the read is a little shorter, and a silent device is a
+:class:`~bms.errors.DeviceTimeout` naming the point.
 
 COV: points bound with ``cov = true`` are subscribed after the device first
 answers and again after it comes back; a subscription renews itself before
@@ -29,20 +39,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import socket
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
+from actors.components.bacnet._device import STATUS_FAULT, PolledDevice, inner_deadline
+from actors.components.bacnet._sockets import enlarge_receive_buffers
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from actors.components.bacnet._writes import PointWriter
-from bms.bacnet import BacnetClient, CovNotification, CovSubscription, Reading
+from bms.bacnet import BacnetClient, CovNotification, Reading
 from bms.clock import Clock
 from bms.config import BacnetNetwork
 from bms.devices import DeviceLiveness, liveness_health
-from bms.errors import BmsError
+from bms.errors import BmsError, DeviceTimeout
 from bms.messages import (
+    DEVICE_READ_TIMEOUT,
     DeviceDown,
     DeviceMonitorCycle,
     DevicePriority,
@@ -54,42 +64,6 @@ from bms.messages import (
     WriteResult,
 )
 from bms.supervision import Health
-
-STATUS_FAULT = "fault (status flags)"
-
-
-@dataclass
-class _Device:
-    target: DeviceTarget
-    liveness: DeviceLiveness
-    instance: int | None
-    busy: bool = False
-    contacted: bool = False
-    subs: dict[str, CovSubscription] = field(default_factory=dict)  # objid -> subscription
-    objects: tuple[str, ...] | None = None
-    next_object_check: float = 0.0
-    next_poll: float = -math.inf  # its poll interval; the liveness adds the backoff of a down device
-
-    def due(self, now: float) -> bool:
-        return now >= self.next_poll and self.liveness.may_poll(now)
-
-    @property
-    def cov_objects(self) -> dict[str, list[str]]:
-        """objid -> point ids of the present values to follow by COV."""
-        found: dict[str, list[str]] = {}
-        for point in self.target.points:
-            if point.cov and point.prop == "present-value":
-                found.setdefault(point.objid, []).append(point.point_id)
-        return found
-
-    def poll_list(self) -> list[PointTarget]:
-        """The points to poll: all but those a working subscription follows (at least one, as a heartbeat).
-
-        A subscription whose renewal fails (``last_error``) no longer counts: its point is polled again.
-        """
-        followed = {objid for objid, sub in self.subs.items() if sub.active and sub.last_error is None}
-        points = [p for p in self.target.points if not (p.cov and p.prop == "present-value" and p.objid in followed)]
-        return points or list(self.target.points[:1])
 
 
 class NetworkPoller:
@@ -124,8 +98,8 @@ class NetworkPoller:
         self.object_check_interval = object_check_interval
         self.problems = problems  # configured devices that cannot be polled
         self.client: BacnetClient | None = None
-        self._devices: dict[str, _Device] = {}
-        self._points: dict[str, tuple[_Device, PointTarget]] = {}
+        self._devices: dict[str, PolledDevice] = {}
+        self._points: dict[str, tuple[PolledDevice, PointTarget]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._gate: asyncio.Semaphore | None = None
         self._writer = PointWriter(source, clock, publish, log)
@@ -139,7 +113,7 @@ class NetworkPoller:
         client = BacnetClient(self.network, clock=self.clock, name=self.source)
         await client.start()
         self.client = client
-        _enlarge_receive_buffers(client, self.log)
+        enlarge_receive_buffers(client, self.log)
 
     async def stop(self, timeout: float = 2.0) -> None:
         tasks, self._tasks = list(self._tasks), set()
@@ -176,7 +150,7 @@ class NetworkPoller:
             for point in old.target.points:
                 self._points.pop(point.point_id, None)
         liveness = DeviceLiveness(down_after=self.down_after, backoff=target.interval, max_backoff=self.max_backoff)
-        device = _Device(target, liveness, target.instance)
+        device = PolledDevice(target, liveness, target.instance)
         self._devices[target.device_id] = device
         for point in target.points:
             self._points[point.point_id] = (device, point)
@@ -185,17 +159,18 @@ class NetworkPoller:
     def device_ids(self) -> list[str]:
         return list(self._devices)
 
-    def tick(self) -> None:
-        """Start the polls (and object-list checks) that are due."""
+    def tick(self, due: float | None = None) -> None:
+        """Start the polls (and object-list checks) due at ``due``, the tick's due time (default: now)."""
         if self.client is None:
             return
         now = self.clock.monotonic()
+        at = now if due is None else min(due, now)
         for device in self._devices.values():
             if device.busy:
                 continue
-            if device.due(now):
+            if device.due(at, now):
                 device.busy = True
-                device.next_poll = now + device.target.interval
+                device.next_poll = at + device.target.interval
                 self._spawn(self._poll(device), f"poll-{device.target.device_id}")
             elif (device.contacted and not device.liveness.down and device.instance is not None
                   and now >= device.next_object_check):
@@ -209,7 +184,7 @@ class NetworkPoller:
                                          offline=len(self._devices) - online, ts=self.clock.now()))
 
     # ------------------------------------------------------------ polling
-    async def _poll(self, device: _Device) -> None:
+    async def _poll(self, device: PolledDevice) -> None:
         client, gate = self.client, self._gate
         assert client is not None and gate is not None
         target = device.target
@@ -229,7 +204,7 @@ class NetworkPoller:
         self._publish(SampleBatch(source=self.source, samples=tuple(_sample(r) for r in readings)))
         self._answered(device)
 
-    def _answered(self, device: _Device) -> None:
+    def _answered(self, device: PolledDevice) -> None:
         """The device answered (a poll, a write, a read): Up at once, whatever its backoff says."""
         now = self.clock.monotonic()
         down_for = device.liveness.answered(now)
@@ -244,7 +219,7 @@ class NetworkPoller:
             self._update_health()
             self._spawn(self._first_contact(device), f"contact-{device.target.device_id}")
 
-    def _failed(self, device: _Device, points: list[PointTarget], reason: str) -> None:
+    def _failed(self, device: PolledDevice, points: list[PointTarget], reason: str) -> None:
         was_down = device.liveness.down
         went_down = device.liveness.failed(self.clock.monotonic(), reason)
         ts = self.clock.now()
@@ -269,7 +244,7 @@ class NetworkPoller:
             self._report(*state)
 
     # ------------------------------------------------------------ contact
-    async def _first_contact(self, device: _Device) -> None:
+    async def _first_contact(self, device: PolledDevice) -> None:
         client = self.client
         assert client is not None
         target = device.target
@@ -287,12 +262,12 @@ class NetworkPoller:
         device.next_object_check = self.clock.monotonic() + self.object_check_interval
         await self._subscribe_cov(device)
 
-    async def _reconnect(self, device: _Device) -> None:
+    async def _reconnect(self, device: PolledDevice) -> None:
         if device.instance is not None:
             await self._check_objects(device)
         await self._subscribe_cov(device)
 
-    async def _check_objects(self, device: _Device) -> None:
+    async def _check_objects(self, device: PolledDevice) -> None:
         client = self.client
         if client is None or device.instance is None:
             return
@@ -312,7 +287,7 @@ class NetworkPoller:
                                         added=added, removed=removed))
 
     # ------------------------------------------------------------ cov
-    async def _subscribe_cov(self, device: _Device) -> None:
+    async def _subscribe_cov(self, device: PolledDevice) -> None:
         client = self.client
         wanted = [objid for objid in device.cov_objects if objid not in device.subs]
         if client is None or not wanted:
@@ -339,19 +314,19 @@ class NetworkPoller:
 
         await asyncio.gather(*(one(objid) for objid in wanted))
 
-    def _gone(self, device: _Device) -> bool:
+    def _gone(self, device: PolledDevice) -> bool:
         """The device went down or was replaced: its subscriptions are not wanted."""
         return device.liveness.down or self._devices.get(device.target.device_id) is not device
 
-    def _drop_cov(self, device: _Device) -> None:
+    def _drop_cov(self, device: PolledDevice) -> None:
         subs, device.subs = list(device.subs.values()), {}
         for sub in subs:
             self._spawn(sub.cancel(), f"cov-cancel-{sub.process_id}")
 
-    def _on_cov(self, device: _Device, note: CovNotification) -> None:
+    def _on_cov(self, device: PolledDevice, note: CovNotification) -> None:
         fault = STATUS_FAULT if "fault" in note.flags else None
         for point_id in device.cov_objects.get(note.objid, ()):
-            self._cov_samples.append(Sample(point_id, note.value, note.ts, fault=fault))
+            self._cov_samples.append(Sample(point_id, note.value, note.ts, fault=fault, device_flags=note.flags))
         if self._cov_samples and not self._flush_due:
             self._flush_due = True
             asyncio.get_running_loop().call_soon(self._flush_cov)
@@ -364,13 +339,22 @@ class NetworkPoller:
 
     # ------------------------------------------------------------ writes
     async def write(self, msg: DeviceWrite) -> None:
-        """Write, read back, publish the WriteResult; nothing escapes. A device that took it is Up."""
+        """Write, read back, publish the WriteResult; nothing escapes. A device that took it is Up.
+
+        :meth:`stop` cancels it while it waits; then it publishes nothing (the bridge answers it).
+        """
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             result = await self._write(msg)
         except Exception as err:  # a bug must not leave the point store waiting forever
             self.log.error("write failed unexpectedly", point_id=msg.point_id, error=repr(err))
             result = WriteResult(point_id=msg.point_id, ok=False, request_id=msg.request_id,
                                  error=f"write failed: {err!r}")
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
         if result.ok:
             self._answered_for(msg.point_id)
         self._publish(result)
@@ -380,14 +364,22 @@ class NetworkPoller:
         if found is not None:
             self._answered(found[0])
 
-    async def device_priority(self, point_id: str) -> DevicePriority:
-        """The priority array the device holds for ``point_id`` (read now)."""
+    async def device_priority(self, point_id: str, within: float = DEVICE_READ_TIMEOUT) -> DevicePriority:
+        """The priority array the device holds for ``point_id``, read now, within ``within`` seconds.
+
+        A device that does not answer in time is a DeviceTimeout; one that
+        refuses (no priority array) is a DevicePriority with its ``error``.
+        """
         found = self._points.get(point_id)
         if found is None or self.client is None:
             return DevicePriority(point_id=point_id)
         device, point = found
+        address = device.target.address
         try:
-            levels = await self.client.read_priority_array(device.target.address, point.objid)
+            async with asyncio.timeout(within):
+                levels = await self.client.read_priority_array(address, point.objid, deadline=inner_deadline(within))
+        except (TimeoutError, DeviceTimeout):
+            raise DeviceTimeout(f"{point_id}: no answer from {address} within {within:g} s") from None
         except BmsError as err:
             return DevicePriority(point_id=point_id, error=str(err))
         self._answered_for(point_id)
@@ -402,31 +394,10 @@ class NetworkPoller:
         return await self._writer.write(self.client, device.target.address, point, msg)
 
 
-RECEIVE_BUFFER = 4 * 1024 * 1024
-"""Bytes of socket receive buffer asked for: bursts of COV notifications and I-Ams overflow the default."""
-
-
-def _enlarge_receive_buffers(client: BacnetClient, log: Any) -> None:
-    """Best effort: a bigger SO_RCVBUF on the client's sockets (forced when the process may)."""
-    for layer in client.application().link_layers.values():
-        server = getattr(layer, "server", None)
-        for transport in (getattr(server, "local_transport", None), getattr(server, "broadcast_transport", None)):
-            sock = transport.get_extra_info("socket") if transport is not None else None
-            if sock is None:
-                continue
-            for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
-                if option is None:
-                    continue
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
-                    break
-                except OSError:
-                    continue
-            log.debug("socket receive buffer", bytes=sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
-
-
 def _sample(reading: Reading) -> Sample:
-    sample = reading.sample
-    if sample.fault is None and "fault" in reading.flags:
-        return Sample(sample.point_id, sample.value, sample.ts, fault=STATUS_FAULT)
-    return sample
+    """The reading's sample with the device's status flags; a fault among them faults the sample too."""
+    sample, flags = reading.sample, reading.flags
+    if not flags:
+        return sample
+    fault = STATUS_FAULT if sample.fault is None and "fault" in flags else sample.fault
+    return Sample(sample.point_id, sample.value, sample.ts, fault=fault, device_flags=flags)

@@ -74,10 +74,14 @@ def devices_router(gateway: DevicesGateway) -> Router:
     @post("/discover", operation_id="discoverDevices", status_code=200,
           responses=error_responses(413, 502, 503, 504))
     async def discover(data: Annotated[DiscoverBody | None, Body()] = None) -> list[DeviceRecord]:
-        """Scan a network for devices; waits for the scan (its timeout and more)."""
+        """Scan a network for devices; waits for the scan (its timeout and more).
+
+        Give ``scan`` an id and open ``GET /api/stream?scan=<id>`` first to follow
+        its DiscoveryProgress (devices found, objects read) while it runs."""
         body = data or DiscoverBody()
         return await gateway.discover(DiscoverDevices(
-            protocol=body.protocol, low=body.low, high=body.high, timeout=body.timeout, network=body.network
+            protocol=body.protocol, low=body.low, high=body.high, timeout=body.timeout, network=body.network,
+            scan=body.scan,
         ))
 
     @post("/{device_id:str}/accept", operation_id="acceptDevice", status_code=200,

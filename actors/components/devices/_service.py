@@ -7,8 +7,15 @@ poll) and those BACnet discovery
 found (Discovered, Accepted, Ignored, from ``discovery.db``, which this
 service owns while the daemon runs). :class:`DiscoverDevices` scans a BACnet
 network with its own client, on the network's address with a free port of
-its own (never the bridge's), saves the scan (states kept on re-discovery)
-and publishes DeviceDiscovered per device and DiscoveryScanComplete.
+its own (never the bridge's). The scan runs on the service's own loop
+(:class:`~actors.LoopThread`): the service keeps answering meanwhile, each
+step goes out as a :class:`DiscoveryProgress` (devices found, objects read;
+the API's stream carries them to the CLI's progress bar), and when the scan
+ends the actor gets a :class:`ScanDone`, saves what it found (states kept on
+re-discovery), publishes DeviceDiscovered per device and
+DiscoveryScanComplete, and answers the caller (:class:`~actors.Later`). A
+scan has ``timeout`` plus :data:`SCAN_MARGIN` seconds, less than the API
+waits; one cut short by a restart or a stop is answered Unavailable.
 :class:`AcceptDevice` turns a discovered device into Equip and Point nodes,
 sends them to ``nodes`` with UpsertNodes, marks it Accepted and publishes
 DeviceAccepted with the nodes, which the bridge polls and the point store
@@ -25,22 +32,28 @@ accept`` offline): Accepted devices without an Equip node get their nodes.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
+import secrets
 import socket
 import time
 from typing import Any
 
+import msgspec
 import pykka
 
 from actors._base import BmsActor, handles
 from actors._context import Context
+from actors._later import Later
+from actors._loop import LoopThread
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._targets import bacnet_networks, network_of
 from actors.platform import Platform
 from bms.bacnet import BacnetClient, Commissioning, DiscoveryStore, StoredDevice, discover
 from bms.bacnet._accept import PendingAccept, discovered_id
 from bms.config import BacnetNetwork, LoadedScenario, Profile, find_profile, profile_dirs
-from bms.errors import BmsError, ConfigError, ServiceUnavailable
+from bms.devices import ScanTally
+from bms.errors import BmsError, ConfigError, DeviceTimeout, ServiceUnavailable, Unavailable
 from bms.messages import (
     AcceptDevice,
     DeviceDiscovered,
@@ -59,6 +72,19 @@ from bms.model import UpsertNodes
 
 NAME = "devices"
 ASK_TIMEOUT = 10.0
+SCAN_MARGIN = 25.0
+"""Seconds a scan may take beyond its Who-Is timeout (reading the devices found): less than the API's
+margin (``actors.components.devices._api.DISCOVERY_MARGIN``), so the scan's own deadline speaks first."""
+
+
+class ScanDone(msgspec.Struct, frozen=True):
+    """Loop -> service: the scan ``running`` ended (or was cancelled); ``answer`` is its caller's."""
+
+    scan: str
+    network: str
+    started: float
+    running: Any  # concurrent.futures.Future[list[DiscoveredDevice]]
+    answer: Any  # concurrent.futures.Future[list[DeviceRecord]]
 
 
 def devices_component(platform: Platform) -> list[ChildSpec]:
@@ -95,9 +121,12 @@ class DevicesService(BmsActor):
         self.commissioning: Commissioning | None = None
         self.online: dict[str, bool] = {}  # device or equipment id -> answering (kept across restarts)
         self._answering: frozenset[str] = frozenset()  # read by the SampleBatch filter on other threads
+        self.io: LoopThread | None = None
+        self._scans: dict[str, ScanDone] = {}  # the scans running, by id
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
+        self.io = LoopThread(f"{self.name}-io").start()
         self.store = DiscoveryStore(self.ctx.data_dir / "discovery.db")
         self.commissioning = Commissioning(self.site, self.store, self.ctx.data_dir)
         self.commissioning.online = self.online
@@ -112,6 +141,13 @@ class DevicesService(BmsActor):
         self._complete_pending()
 
     def teardown(self) -> None:
+        if self.io is not None:
+            self.io.stop()  # cancels the scans still running
+            self.io = None
+        for done in self._scans.values():
+            if not done.answer.done():
+                self._scan_failed(done, Unavailable(f"discovery scan {done.scan} interrupted: the devices service stopped"))
+        self._scans = {}
         self.commissioning = None
         if self.store is not None:
             self.store.close()
@@ -182,31 +218,87 @@ class DevicesService(BmsActor):
 
     # ------------------------------------------------------------ discovery
     @handles(DiscoverDevices)
-    def discover_devices(self, query: DiscoverDevices) -> list[DeviceRecord]:
+    def discover_devices(self, query: DiscoverDevices) -> Later:
+        """Start the scan on the loop; the caller is answered when it ends (:meth:`scan_done`)."""
         if query.protocol != "bacnet":
             raise ConfigError(f"cannot discover {query.protocol} devices: only BACnet discovery is supported")
+        if self.io is None:
+            raise ServiceUnavailable(self.name, "cannot scan: its loop is not running")
         scenario = self.site.scenario
         name = query.network or next(iter(bacnet_networks(scenario) or list(scenario.networks.bacnet)), "default")
         network = network_of(scenario, name)
-        started = time.monotonic()
         own = BacnetNetwork(address=discovery_address(network), device_port=network.device_port,
                             broadcast=network.broadcast, bbmd=network.bbmd, bbmd_ttl=network.bbmd_ttl,
                             timeout=network.timeout, retries=network.retries)
+        scan_id = query.scan or secrets.token_hex(6)
+        tally, clock, publish = ScanTally(scan_id, name), self.clock, self.ctx.registry.publish
+        within = query.timeout + SCAN_MARGIN
+
+        def progress(task: str, done: int, total: int) -> None:  # on the loop
+            publish(tally.step(task, done, total, clock.now()))
 
         async def scan() -> list[Any]:
-            async with BacnetClient(own, clock=self.clock, name="bms-discovery") as client:
-                return await discover(client, query.low, query.high, query.timeout, network=name)
+            async with BacnetClient(own, clock=clock, name="bms-discovery") as client:
+                try:
+                    async with asyncio.timeout(within):
+                        return await discover(client, query.low, query.high, query.timeout, progress, network=name)
+                except TimeoutError:
+                    raise DeviceTimeout(f"discovery of network {name!r} did not end within {within:g} s") from None
 
-        found = asyncio.run(scan())
+        answer: concurrent.futures.Future[list[DeviceRecord]] = concurrent.futures.Future()
+        running = self.io.submit(scan())
+        done = ScanDone(scan_id, name, time.monotonic(), running, answer)
+        self._scans[scan_id] = done
+        running.add_done_callback(lambda _: self._tell_done(done))
+        self.log.info("discovery started", network=name, scan=scan_id, timeout=query.timeout)
+        return Later(answer, f"discovery scan {scan_id}")
+
+    def _tell_done(self, done: ScanDone) -> None:
+        """On the loop: the scan ended; the actor saves it (a stopped actor's teardown answered the caller)."""
+        try:
+            self.actor_ref.tell(done)
+        except pykka.ActorDeadError:
+            pass
+
+    @handles(ScanDone)
+    def scan_done(self, done: ScanDone) -> None:
+        """Save what the scan found, say so, answer its caller."""
+        answer: concurrent.futures.Future[list[DeviceRecord]] = done.answer
+        self._scans.pop(done.scan, None)
+        if answer.done():  # answered by a teardown (the scan was cut short)
+            return
+        if done.running.cancelled():
+            self._scan_failed(done, Unavailable(f"discovery scan {done.scan} interrupted: the devices service restarted"))
+            return
+        error = done.running.exception()
+        if error is not None:
+            self._scan_failed(done, error)
+            return
+        try:
+            records = self._save(done, done.running.result())
+        except BaseException as err:  # the caller hears of it; a store failure restarts the actor too
+            self._scan_failed(done, err)
+            raise
+        answer.set_result(records)
+
+    def _scan_failed(self, done: ScanDone, error: BaseException) -> None:
+        """The scan's caller gets ``error``; its followers learn it ended."""
+        self.log.warning("discovery failed", network=done.network, scan=done.scan, error=str(error) or repr(error))
+        done.answer.set_exception(error)
+        self.publish(DiscoveryScanComplete(protocol="bacnet", found=0, duration=time.monotonic() - done.started,
+                                           ts=self.clock.now(), network=done.network, scan=done.scan,
+                                           error=str(error) or repr(error)))
+
+    def _save(self, done: ScanDone, found: list[Any]) -> list[DeviceRecord]:
         store = self._commissioning.store
         store.save_many(found)
         ts = self.clock.now()
         for device in found:
             self.publish(DeviceDiscovered(protocol="bacnet", device_id=discovered_id(device.instance),
                                           address=device.address, ts=ts, name=device.name, vendor=device.vendor))
-        self.publish(DiscoveryScanComplete(protocol="bacnet", found=len(found), duration=time.monotonic() - started,
-                                           ts=ts, network=name))
-        self.log.info("discovery done", network=name, found=len(found))
+        self.publish(DiscoveryScanComplete(protocol="bacnet", found=len(found), duration=time.monotonic() - done.started,
+                                           ts=ts, network=done.network, scan=done.scan))
+        self.log.info("discovery done", network=done.network, scan=done.scan, found=len(found))
         return [self._commissioning.discovered_record(store.get(device.instance)) for device in found]
 
     # ------------------------------------------------------------ accept / ignore

@@ -22,7 +22,12 @@ on an asyncio loop it owns (:class:`~actors._loop.LoopThread`):
 * a :class:`~bms.messages.DeviceWrite` for one of its points is encoded and
   written (FC5/6/15/16), read back and answered with a
   :class:`~bms.messages.WriteResult`. Modbus has no priority array: a
-  relinquish (value None) writes nothing and succeeds.
+  relinquish (value None) writes nothing and succeeds. Every write is
+  answered: one the loop cannot take, or that a stop cut short, gets a
+  failed WriteResult naming why;
+* stopped for good by its supervisor, it publishes
+  :class:`~bms.messages.DeviceDown` and a faulted sample for every point
+  of its devices at once (nothing polls them any more).
 
 TCP devices each get their own connection (a dead one never holds up
 another); the devices of an RTU network share one serial line whose
@@ -40,6 +45,7 @@ from typing import Any
 
 from actors._base import BmsActor, handles
 from actors._context import Context
+from actors._inflight import WritesInFlight, refused
 from actors._loop import LoopThread
 from actors._supervisor import ChildSpec
 from actors.components.modbus._device import (
@@ -111,6 +117,7 @@ class ModbusBridge(BmsActor):
         self._io: LoopThread | None = None
         self._bus: ModbusConnection | None = None
         self._write_locks: dict[str, asyncio.Lock] = {}  # device id -> lock, used on the loop only
+        self._inflight = WritesInFlight()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -161,6 +168,15 @@ class ModbusBridge(BmsActor):
             self._io.stop(close_all)
             self._io = None
         self._write_locks = {}
+        for msg in self._inflight.unanswered():  # cut short by the stop: their coroutine said nothing
+            self.publish(refused(msg, f"{msg.point_id}: {self.name} stopped before the device answered"))
+
+    def gave_up(self, reason: str) -> None:
+        """Stopped for good: every device Down and its points faulted, at once."""
+        why, now = f"{self.name} stopped: {reason}", self.clock.now()
+        for dev in self.devices.values():
+            self.publish(SampleBatch(self.name, dev.fault_samples(why, now)))
+            self.publish(DeviceDown(PROTOCOL, dev.id, now, reason=why))
 
     # ---------------------------------------------------------------- polls
 
@@ -254,7 +270,12 @@ class ModbusBridge(BmsActor):
         if not point.writable:
             self.publish(WriteResult(msg.point_id, False, msg.request_id, error=f"{msg.point_id} is not writable"))
             return
-        self._io.submit(self._write(dev, msg.point_id, msg.value, msg.request_id, self._generation))
+        try:
+            future = self._io.submit(self._write(dev, msg.point_id, msg.value, msg.request_id, self._generation))
+        except RuntimeError as err:  # the loop has stopped under us
+            self.publish(refused(msg, f"{msg.point_id}: {self.name} cannot write: {err}"))
+            return
+        self._inflight.add(msg, future)
 
     async def _write(self, dev: PolledDevice, point_id: str, value: Value, request_id: str, generation: int) -> None:
         """On the loop: write, read back, publish the result. One write per device at a time."""

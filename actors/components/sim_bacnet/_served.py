@@ -25,6 +25,9 @@ class BacnetSimulatorThread(ServedThread[BacnetSimulator]):
     def value(self, instance: int, objid: str) -> Value:
         return self.run(lambda: self.simulator.value(instance, objid))
 
+    def set_status(self, instance: int, objid: str, *, in_alarm: bool = False, out_of_service: bool = False) -> None:
+        self.run(lambda: self.simulator.set_status(instance, objid, in_alarm=in_alarm, out_of_service=out_of_service))
+
     def set_offline(self, instance: int, offline: bool = True) -> None:
         self.call(lambda: self.simulator.set_offline(instance, offline))
 

@@ -51,6 +51,7 @@ def test_discover_finds_devices_objects_units_and_commandability(tmp_path: Path)
         (o.objid, o.unit, o.commandable) for o in found[1].objects
     ]
     assert steps[:2] == [("who-is", 0, 1), ("who-is", 1, 1)]
+    assert steps[2:5] == [("device 1001", 0, 1), ("device 1101", 0, 1), ("device 1102", 0, 1)]  # all found, first
     last = {task: (done, total) for task, done, total in steps}
     assert last == {"who-is": (1, 1), "device 1001": (13, 13), "device 1101": (7, 7), "device 1102": (7, 7)}
 

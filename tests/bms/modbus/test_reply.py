@@ -83,9 +83,20 @@ def test_register_payload_replies_keep_the_bytes_the_device_sent() -> None:
     assert (reply.function_code, InputPayload.function_code) == (3, 4)
     short = InputPayload()
     short.decode(bytes([8, 0, 1, 0, 2]))  # a byte count beyond the frame: the payload is what came
-    assert short.payload == b"\x00\x01\x00\x02"
+    assert (short.payload, short.byte_count) == (b"\x00\x01\x00\x02", 8)
     with pytest.raises(MalformedReply, match="asked 4 registers, got 2"):
         check_payload(block("input", 0, 4), short.payload)
+    with pytest.raises(MalformedReply, match=r"input 0\.\.3: byte count says 8, the reply carries 4 bytes$"):
+        check_payload(block("input", 0, 4), short.payload, short.byte_count)
+    lying = HoldingPayload()
+    lying.decode(bytes([255]) + bytes(42))  # says 255, carries the 21 registers asked
+    with pytest.raises(MalformedReply, match="byte count says 255, the reply carries 42 bytes"):
+        check_payload(block("holding", 0, 21), lying.payload, lying.byte_count)
+    long = HoldingPayload()
+    long.decode(bytes([2, 0, 1, 0, 2]))  # carries more than it says
+    with pytest.raises(MalformedReply, match="byte count says 2, the reply carries 4 bytes"):
+        check_payload(block("holding", 0, 1), long.payload, long.byte_count)
+    assert check_payload(block("holding", 0, 2), reply.payload, reply.byte_count) == b"\x12\x34\xab\xcd"
     built = HoldingPayload(dev_id=3, transaction_id=9)
     built.registers = [1, 65535]
     assert built.payload == b"\x00\x01\xff\xff" and not built.isError()

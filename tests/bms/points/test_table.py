@@ -180,6 +180,38 @@ def test_current_values_hide_unreliable_points(table: PointTable) -> None:
     assert current.get("ghost/x") is None and len(current) == 5
 
 
+IN_ALARM = ("in-alarm", "out-of-service")
+
+
+def test_device_status_flags_are_kept_apart_from_ours(table: PointTable) -> None:
+    """A device's in-alarm is not our alarm: the point shows it beside its own flags, and says when it changes."""
+    values, statuses = table.apply([Sample("ahu1/sat", 12.0, 1.0, device_flags=IN_ALARM)])
+    assert values == [PointValue("ahu1/sat", 12.0, 1.0)]  # our flags: none
+    assert statuses == [StatusChanged("ahu1/sat", (), 1.0, "device flags: in-alarm, out-of-service", IN_ALARM)]
+    assert (table.get("ahu1/sat").flags, table.device_flags("ahu1/sat")) == ((), IN_ALARM)
+    assert table.apply([Sample("ahu1/sat", 12.1, 2.0, device_flags=IN_ALARM)]) == ([], [])  # no news
+    _, statuses = table.apply([Sample("ahu1/sat", None, 3.0, fault="no answer")])  # a failed read says nothing of them
+    assert statuses == [StatusChanged("ahu1/sat", ("fault",), 3.0, "no answer", IN_ALARM)]
+    assert table.device_flags("ahu1/sat") == IN_ALARM
+    values, statuses = table.apply([Sample("ahu1/sat", 15.0, 4.0)])  # good again, flags cleared on the device
+    assert [v.value for v in values] == [15.0]
+    assert statuses == [StatusChanged("ahu1/sat", (), 4.0, "fault cleared", IN_ALARM),
+                        StatusChanged("ahu1/sat", (), 4.0, "device flags: none")]
+    assert table.device_flags("ahu1/sat") == ()
+    change = table.set_flag("ahu1/sat", "down", True, "no answer", ts=5.0)
+    assert change == StatusChanged("ahu1/sat", ("down",), 5.0, "no answer")
+    table.apply([Sample("ahu1/fan", True, 6.0, device_flags=("overridden",))])
+    assert table.set_flag("ahu1/fan", "alarm", True, "high", ts=7.0) == StatusChanged(
+        "ahu1/fan", ("alarm",), 7.0, "high", ("overridden",))  # every status change carries the device's flags
+
+
+def test_readings_carry_no_device_flags_and_leave_them_as_they_are(table: PointTable) -> None:
+    table.apply([Sample("meter1/kw", 1.0, 1.0, device_flags=("fault",))])
+    values, statuses = table.apply([], [Readings(("meter1/kw",), (2.0,), 2.0)])
+    assert [v.value for v in values] == [2.0] and statuses == []
+    assert table.device_flags("meter1/kw") == ("fault",)
+
+
 def test_from_specs_and_re_adding_keeps_the_value() -> None:
     table = PointTable.from_specs({"d/t": PointSpec(key="t", name="T", cov_increment=1.0, stale_after=30)})
     table.apply([Sample("d/t", 20.0, 1.0)])
