@@ -135,8 +135,22 @@ class LivePoints:
         return self._apply(samples, source, readings)
 
     def device_down(self, device: str, down: bool, reason: str = "") -> list[Message]:
+        """Flag (or clear) ``down`` on the device's points; a device back up gets its commands again.
+
+        A device that was down may have restarted and forgotten what it was
+        commanded: each of its points that holds a command is re-sent its
+        effective value (a DeviceWrite with an id of its own).
+        """
         ids = self.table.ids(device + "/")
-        return list(self.table.set_flags(ids, "down", down, reason, ts=self.clock.now()))
+        flagged = self.table.set_flags(ids, "down", down, reason, ts=self.clock.now())
+        changes: list[Message] = list(flagged)
+        if not down:
+            for change in flagged:
+                info = self.info.get(change.point_id)
+                if (info is not None and not info.virtual and info.point_id in self.commands
+                        and self.commands.active_priority(info.point_id) is not None):
+                    changes.append(self._device_write(info))
+        return changes
 
     def housekeeping(self) -> list[Message]:
         """Expire timed overrides (driving what changed) and flag stale points.

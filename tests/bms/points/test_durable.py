@@ -127,3 +127,12 @@ def test_the_device_write_carries_the_commands_own_id_and_our_own_writes_unique_
     again = live(clock, disk)  # a restart re-asserts the command: an id of its own, never one reused
     reasserted = [m.request_id for m in again.load([SP]) if isinstance(m, DeviceWrite)]
     assert len(reasserted) == 1 and reasserted[0] not in ("", "cli-7f3a", "1")
+
+
+def test_a_device_back_up_is_sent_its_commands_again(clock: ManualClock, disk: Disk) -> None:
+    points = live(clock, disk)
+    points.write(WritePoint(point_id="ahu1/sat_sp", value=19.0, priority=8))
+    assert device_values(points.device_down("ahu1", True, "no answer")) == []
+    back = points.device_down("ahu1", False)
+    assert device_values(back) == [19.0]  # re-asserted: the device may have restarted and forgotten it
+    assert device_values(points.device_down("ahu1", False)) == []  # only on the way back up
