@@ -47,6 +47,7 @@ _STALE = BITS["stale"]
 _UNRELIABLE = _FAULT | _STALE | BITS["down"]
 _NUMBERS = (int, float)
 _ROW = operator.attrgetter("point_id", "value", "ts", "fault")
+_DEVICE_FLAGS = operator.attrgetter("device_flags")
 _FLAGS: tuple[tuple[str, ...], ...] = tuple(
     tuple(name for name in STATUS_FLAGS if mask & BITS[name]) for mask in range(1 << len(STATUS_FLAGS))
 )
@@ -84,6 +85,7 @@ class PointTable:
         self._points: dict[str, _Point] = {}
         self._watched: dict[str, _Point] = {}  # points with stale_after
         self._sorted: list[str] | None = None  # ids for prefix lookup, rebuilt lazily
+        self._device_flagged = 0  # points whose device reports flags now: while none is, batches skip the check
         self.ignored_unknown = 0
         """Samples for point ids the table does not hold."""
         self.ignored_old = 0
@@ -119,6 +121,7 @@ class PointTable:
         if point is not None:
             self._sorted = None
             self._watched.pop(point_id, None)
+            self._device_flagged -= bool(point.device_flags)
 
     def __contains__(self, point_id: object) -> bool:
         return point_id in self._points
@@ -177,15 +180,17 @@ class PointTable:
                 point.has_value = True
             point.ref = value
             values.append(PointValue(point.point_id, value, ts, flag_names[flags]))
-        for sample in samples:  # the device's own flags, apart from ours
-            flagged = sample.device_flags
-            point = points.get(sample.point_id)
-            if point is None or flagged == point.device_flags or sample.ts < point.ts:
-                continue
-            if sample.fault is not None and not flagged:
-                continue  # a read that failed says nothing of them
-            point.device_flags = flagged
-            statuses.append(point.status(sample.ts, f"device flags: {', '.join(flagged) or 'none'}"))
+        if samples and (self._device_flagged or any(map(_DEVICE_FLAGS, samples))):  # (the any() runs in C)
+            for sample in samples:  # the device's own flags, apart from ours
+                flagged = sample.device_flags
+                point = points.get(sample.point_id)
+                if point is None or flagged == point.device_flags or sample.ts < point.ts:
+                    continue
+                if sample.fault is not None and not flagged:
+                    continue  # a read that failed says nothing of them
+                self._device_flagged += bool(flagged) - bool(point.device_flags)
+                point.device_flags = flagged
+                statuses.append(point.status(sample.ts, f"device flags: {', '.join(flagged) or 'none'}"))
         return values, statuses
 
     def mark_stale(self, now: float) -> list[StatusChanged]:
