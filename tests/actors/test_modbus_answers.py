@@ -5,11 +5,6 @@ The real simulator, or a hostile server, on loopback; ticks on the manual clock.
 
 from __future__ import annotations
 
-import socket
-import struct
-import threading
-from collections.abc import Callable
-
 import msgspec
 
 from actors import ChildSpec, Context, handles
@@ -17,40 +12,10 @@ from actors.components.modbus import ModbusBridge
 from actors.components.sim_modbus import ModbusSimulatorThread
 from bms.messages import DeviceDown, DeviceWrite, Ping, SampleBatch
 from bms.supervision import Health, RestartPolicy
+from tests.actors.modbus_servers import Lie, LyingServer
 from tests.actors.test_modbus_bridge import METER, NET, Seen, device, results, seen, sim, start  # noqa: F401
 from tests.bms.modbus.conftest import profile
 from tests.conftest import wait_until
-
-Lie = Callable[[bytes], bytes]
-"""A register reply's PDU data (byte count, registers) -> what the server sends instead."""
-
-
-class LyingServer:
-    """A Modbus TCP server on loopback that answers every register read with the registers asked, told by ``lie``."""
-
-    def __init__(self, lie: Lie) -> None:
-        self.lie = lie
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.server.getsockname()[1])
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        try:
-            conn, _ = self.server.accept()
-        except OSError:
-            return
-        with conn:
-            while len(head := conn.recv(7)) == 7:
-                tid, unit = head[:2], head[6]
-                function, _address, count = struct.unpack(">BHH", conn.recv(int.from_bytes(head[4:6]) - 1))
-                registers = struct.pack(f">{count}H", *range(count))
-                pdu = bytes([function]) + self.lie(bytes([len(registers)]) + registers)
-                conn.sendall(tid + b"\0\0" + (len(pdu) + 1).to_bytes(2) + bytes([unit]) + pdu)
-
-    def close(self) -> None:
-        self.server.close()
-        self.thread.join(5)
 
 
 def polled_faults(ctx: Context, record: Seen, lie: Lie) -> set[str | None]:

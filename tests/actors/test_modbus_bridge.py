@@ -7,8 +7,6 @@ poll interval); device timeouts are real but short. Every wait is bounded.
 from __future__ import annotations
 
 import socket
-import struct
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, Message, Samp
 from bms.modbus import plan_reads
 from bms.sim.cli import ModbusServer
 from bms.sim.modbus import ModbusSimulator
+from tests.actors.modbus_servers import LyingServer, one_register_short
 from tests.bms.modbus.conftest import profile
 from tests.conftest import ROOT, wait_until
 
@@ -245,35 +244,8 @@ def test_exception_replies_fault_only_their_points(
     assert not seen.of(DeviceDown)  # a device that answers with exceptions is not down
 
 
-class ShortReplies:
-    """A Modbus TCP server on loopback that answers every register read one register short."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.server.getsockname()[1])
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        try:
-            conn, _ = self.server.accept()
-        except OSError:
-            return
-        with conn:
-            while len(head := conn.recv(7)) == 7:
-                tid, unit = head[:2], head[6]
-                function, _address, count = struct.unpack(">BHH", conn.recv(int.from_bytes(head[4:6]) - 1))
-                registers = struct.pack(f">{count - 1}H", *range(count - 1))
-                pdu = bytes([function, len(registers)]) + registers
-                conn.sendall(tid + b"\0\0" + (len(pdu) + 1).to_bytes(2) + bytes([unit]) + pdu)
-
-    def close(self) -> None:
-        self.server.close()
-        self.thread.join(5)
-
-
 def test_a_short_reply_is_rejected_not_decoded(ctx: Context, seen: Seen) -> None:
-    short = ShortReplies()
+    short = LyingServer(one_register_short)
     try:
         start(ctx, [(device("m1", short.port), profile("power-meter"))])
         wait_until(lambda: seen.batches("m1"), what="first poll")
