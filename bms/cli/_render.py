@@ -56,24 +56,24 @@ def format_time(ts: float | None, now: float | None = None) -> str:
     return stamp.strftime("%H:%M:%S" if stamp.date() == today else "%Y-%m-%d %H:%M:%S")
 
 
-def flags_text(flags: Iterable[str]) -> Text:
-    """Status flags, each in its colour; ``ok`` when there are none."""
+def _coloured(flags: Iterable[str], styles: Mapping[str, str]) -> Text:
     text = Text()
     for i, flag in enumerate(flags):
         if i:
             text.append(" ")
-        text.append(flag, style=_FLAG_STYLES.get(flag, ""))
+        text.append(flag, style=styles.get(flag, ""))
+    return text
+
+
+def flags_text(flags: Iterable[str]) -> Text:
+    """Status flags, each in its colour; ``ok`` when there are none."""
+    text = _coloured(flags, _FLAG_STYLES)
     return text if text.plain else Text("ok", style="green")
 
 
 def device_flags_text(flags: Iterable[str]) -> Text:
     """The device's own status flags (BACnet's), each in its colour; empty when there are none."""
-    text = Text()
-    for i, flag in enumerate(flags):
-        if i:
-            text.append(" ")
-        text.append(flag, style=_DEVICE_FLAG_STYLES.get(flag, ""))
-    return text
+    return _coloured(flags, _DEVICE_FLAG_STYLES)
 
 
 def state_text(state: str) -> Text:
