@@ -10,7 +10,7 @@ Groups:
 * values   -- Sample, Readings, SampleBatch (bridge -> point store), PointValue,
   ValueChanged, StatusChanged
 * model    -- EntityCreated, EntityUpdated, EntityDeleted
-* devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAccepted,
+* devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAnswering, DeviceAccepted,
   DiscoveryProgress, DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
 * automation -- AlarmRaised, AlarmCleared, AlarmAcknowledged,
   ScheduleWritten, FddFaultRaised, FddFaultCleared
@@ -36,7 +36,8 @@ Value = Union[float, int, bool, str, None]
 """A point value: number, boolean, text (multi-state name) or no value."""
 
 #: Point status flags, in the order they are shown.
-STATUS_FLAGS: tuple[str, ...] = ("alarm", "fault", "stale", "overridden", "down", "disabled")
+#: ``mismatch``: a commanded device point whose device reports something else after the settling time.
+STATUS_FLAGS: tuple[str, ...] = ("alarm", "fault", "stale", "overridden", "down", "disabled", "mismatch")
 
 
 class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag=True):
@@ -196,6 +197,28 @@ class DeviceRecovered(Message, frozen=True):
     device_id: str
     ts: float
     down_for: float = 0.0
+
+
+#: Why a bridge says a device answers again (:class:`DeviceAnswering`).
+ANSWERING_REASONS: tuple[str, ...] = ("first answer", "after a gap", "restarted")
+
+
+class DeviceAnswering(Message, frozen=True):
+    """The device answers after a time it may have lost what it was commanded: its commands are sent again.
+
+    ``reason``: its ``first answer`` since the bridge started (the daemon
+    restarted, or the device was added), an answer ``after a gap`` (polls
+    failed, too few to call it down), or it ``restarted`` (a BACnet
+    device's time-of-device-restart or database revision changed, or its
+    system status came back to operational); ``detail`` says what was seen.
+    A device that was down and answers again is :class:`DeviceRecovered`.
+    """
+
+    protocol: str
+    device_id: str
+    ts: float
+    reason: str
+    detail: str = ""
 
 
 class DeviceAccepted(Message, frozen=True):
@@ -575,6 +598,7 @@ Event = Union[
     DeviceDiscovered,
     DeviceDown,
     DeviceRecovered,
+    DeviceAnswering,
     DeviceAccepted,
     DiscoveryProgress,
     DiscoveryScanComplete,

@@ -73,9 +73,11 @@ from bms.bacnet._records import (
     CovNotification,
     DeviceInfo,
     DeviceState,
+    DeviceStatus,
     IAmInfo,
     ObjectInfo,
     Reading,
+    restart_evidence,
 )
 from bms.bacnet._server import WILDCARD_DEVICE, DeviceApplication
 from bms.bacnet._stack import VENDOR_ID, await_bound, close_application
@@ -106,6 +108,7 @@ __all__ = [
     "DeviceChanges",
     "DeviceInfo",
     "DeviceState",
+    "DeviceStatus",
     "DiscoveredDevice",
     "DiscoveryStore",
     "IAmInfo",
@@ -134,6 +137,7 @@ __all__ = [
     "property_name",
     "refs_per_request",
     "renew_after",
+    "restart_evidence",
     "split_property",
     "to_local",
     "unit_code",

@@ -24,7 +24,7 @@ from bms.bacnet._objects import (
     point_kind,
     split_property,
 )
-from bms.bacnet._records import DeviceInfo, DeviceState, ObjectInfo, Reading
+from bms.bacnet._records import DeviceInfo, DeviceState, DeviceStatus, ObjectInfo, Reading
 from bms.bacnet._units import unit_symbol
 from bms.bacnet._wire import Wire, format_object_identifier
 from bms.errors import ConfigError, DeviceRejected, DeviceTimeout, ProtocolError
@@ -42,6 +42,9 @@ _DEVICE_PROPERTIES = (
     "object-name", "vendor-name", "vendor-identifier", "model-name", "firmware-revision",
     "description", "max-apdu-length-accepted", "segmentation-supported",
 )
+
+
+_STATUS_PROPERTIES = ("system-status", "database-revision", "time-of-device-restart", "last-restart-reason")
 
 
 class _Planned(NamedTuple):
@@ -171,6 +174,23 @@ class Reads:
             max_apdu=state.max_apdu or 1476,
             segmentation=state.segmentation or "no-segmentation",
             object_list=objects,
+        )
+
+    async def read_device_status(self, address: str, instance: int) -> DeviceStatus:
+        """The device object's system status, database revision and time of restart (None: not there)."""
+        text = self.address(address)[0]
+        device = ObjectId("device", instance)
+        values = await self.read_properties(text, [(device, p, None) for p in _STATUS_PROPERTIES])
+        got = {name: value for name, value in zip(_STATUS_PROPERTIES, values, strict=True)
+               if not isinstance(value, ReadFailure) and value is not None}
+        if not got and values and isinstance(values[0], ReadFailure) and "unknown-object" in values[0].reason:
+            raise DeviceRejected(f"{text}: {device}: {values[0].reason}")
+        revision = got.get("database-revision")
+        return DeviceStatus(
+            system_status=str(got["system-status"]) if "system-status" in got else None,
+            database_revision=int(revision) if revision is not None else None,
+            restarted_at=str(got["time-of-device-restart"]) if "time-of-device-restart" in got else None,
+            restart_reason=str(got["last-restart-reason"]) if "last-restart-reason" in got else None,
         )
 
     async def read_object_list(self, address: str, instance: int) -> tuple[str, ...]:

@@ -46,6 +46,41 @@ class DeviceInfo(_Record, frozen=True):
     object_list: tuple[str, ...] = ()
 
 
+class DeviceStatus(_Record, frozen=True):
+    """What tells that a device restarted: its system status, database revision and time of restart.
+
+    Each is ``None`` when the device does not have the property (or would
+    not say). ``restarted_at`` is the device's time-of-device-restart as
+    text: it is compared, never interpreted (a device clock may be wrong).
+    """
+
+    system_status: str | None = None  # operational | operational-read-only | download-required | ...
+    database_revision: int | None = None
+    restarted_at: str | None = None
+    restart_reason: str | None = None  # coldstart | warmstart | detected-power-lost | ...
+
+
+def restart_evidence(before: DeviceStatus | None, after: DeviceStatus) -> str:
+    """Why ``after`` says the device restarted since ``before`` ("" when nothing does).
+
+    A new time-of-device-restart, a new database revision (a restore or a
+    new configuration: what the device holds may have been replaced), or a
+    system status back to operational from anything else.
+    """
+    if before is None:
+        return ""
+    if before.restarted_at is not None and after.restarted_at is not None and before.restarted_at != after.restarted_at:
+        reason = f" ({after.restart_reason})" if after.restart_reason else ""
+        return f"time-of-device-restart {before.restarted_at} -> {after.restarted_at}{reason}"
+    if (before.database_revision is not None and after.database_revision is not None
+            and before.database_revision != after.database_revision):
+        return f"database-revision {before.database_revision} -> {after.database_revision}"
+    if (before.system_status is not None and after.system_status is not None
+            and not before.system_status.startswith("operational") and after.system_status.startswith("operational")):
+        return f"system-status {before.system_status} -> {after.system_status}"
+    return ""
+
+
 class ObjectInfo(_Record, frozen=True):
     """What discovery learns of one object: name, units, whether it is commandable."""
 

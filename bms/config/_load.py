@@ -81,6 +81,6 @@ def kind_of(data: Mapping[str, Any]) -> str:
     """Guess what a TOML file is: 'scenario', 'profile' or 'settings'."""
     if "site" in data or "devices" in data:
         return "scenario"
-    if "points" in data or "protocol" in data:
+    if "protocol" in data or isinstance(data.get("points"), list):  # a settings file's [points] is a table
         return "profile"
     return "settings"

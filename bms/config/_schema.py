@@ -148,6 +148,9 @@ class BacnetNetwork(_Strict, frozen=True):
     timeout: Seconds = 3.0
     retries: Count = 1
     concurrency: Positive = 8  # devices polled at once
+    # seconds between reads of each device's system status, database revision and time of restart;
+    # a device that restarted is sent its commands again
+    restart_check: Seconds = 60.0
 
 
 class ModbusNetwork(_Strict, frozen=True):

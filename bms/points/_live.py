@@ -14,6 +14,16 @@ effective value at its command priority. Once every level is relinquished,
 a BACnet point is relinquished on the device too (``None``: the device's
 own priority array decides), a Modbus point gets its relinquish default.
 A point whose array holds any level carries the ``overridden`` flag.
+
+Commands are re-asserted: on load (a restart of the daemon or of the point
+store), when a device comes back up, and when its bridge says it answers
+after a time it may have forgotten them (:meth:`LivePoints.reassert`: its
+first answer since the bridge started, an answer after a gap, a detected
+restart), each of the device's commanded points is sent its effective
+value again. ``command_settle`` seconds after a command was sent, the value
+the device reports is compared with it (:mod:`._mismatch`): a point whose
+device holds something else carries the ``mismatch`` flag (``command
+mismatch: commanded 24, the device reports 22``) until it agrees.
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ from bms.messages import (
 )
 from bms.points._commands import Commanded, CommandTable, Override, Planned
 from bms.points._guard import WriteGuard
+from bms.points._mismatch import COMMAND_SETTLE, CommandCheck, agrees, resolution
 from bms.points._overrides import GUARD_KEEP, OverrideStore
 from bms.points._table import PointTable
 
@@ -68,8 +79,10 @@ class PointInfo:
 class LivePoints:
     """Values, status and commands of every point; each call returns the messages to publish."""
 
-    def __init__(self, clock: Clock, overrides: OverrideStore | None = None, source: str = "points") -> None:
+    def __init__(self, clock: Clock, overrides: OverrideStore | None = None, source: str = "points",
+                 command_settle: float = COMMAND_SETTLE) -> None:
         self.clock = clock
+        self.checks = CommandCheck(command_settle)
         self.overrides = overrides
         self.source = source
         self.table = PointTable()
@@ -105,9 +118,14 @@ class LivePoints:
         for info in added:
             if info.spec.writable:
                 out += self._overridden_flag(info.point_id, now)
-                if not info.virtual and self.commands.active_priority(info.point_id) is not None:
-                    out.append(self._device_write(info))  # re-assert what was commanded before a restart
+                if self._commanded(info):
+                    out += self._send(info)  # re-assert what was commanded before a restart
         return out
+
+    def _commanded(self, info: PointInfo | None) -> bool:
+        """A device point that holds a command now."""
+        return (info is not None and not info.virtual and info.point_id in self.commands
+                and self.commands.active_priority(info.point_id) is not None)
 
     def _virtual_value(self, info: PointInfo) -> Value:
         if info.spec.writable and info.point_id in self.commands:
@@ -145,12 +163,20 @@ class LivePoints:
         flagged = self.table.set_flags(ids, "down", down, reason, ts=self.clock.now())
         changes: list[Message] = list(flagged)
         if not down:
-            for change in flagged:
-                info = self.info.get(change.point_id)
-                if (info is not None and not info.virtual and info.point_id in self.commands
-                        and self.commands.active_priority(info.point_id) is not None):
-                    changes.append(self._device_write(info))
+            changes += self._reassert(change.point_id for change in flagged)
         return changes
+
+    def reassert(self, device: str) -> list[Message]:
+        """Send each commanded point of ``device`` its effective value again (it may have forgotten it)."""
+        return self._reassert(self.table.ids(device + "/"))
+
+    def _reassert(self, point_ids: Iterable[str]) -> list[Message]:
+        out: list[Message] = []
+        for point_id in point_ids:
+            info = self.info.get(point_id)
+            if info is not None and self._commanded(info):
+                out += self._send(info)
+        return out
 
     def housekeeping(self) -> list[Message]:
         """Expire timed overrides (driving what changed) and flag stale points.
@@ -173,6 +199,31 @@ class LivePoints:
         for point_id in changed:
             out += self._drive(point_id, now)
             out += self._overridden_flag(point_id, now)
+        out += self._compare(now)
+        return out
+
+    def _compare(self, now: float) -> list[Message]:
+        """Flag (or clear) ``mismatch`` on the commanded points whose settling time has passed.
+
+        A point is compared once the device has reported a value since the
+        command was sent, and while that value is good (not down, faulted or
+        stale: then nothing is known of it).
+        """
+        out: list[Message] = []
+        for point_id, sent_at in self.checks.due(now):
+            pv = self.table.get(point_id)
+            if pv.ts < sent_at or "down" in pv.flags or "fault" in pv.flags or "stale" in pv.flags:
+                continue
+            info = self.info[point_id]
+            commanded = self.commands.effective(point_id)
+            if agrees(commanded, pv.value, resolution(info.spec)):
+                change = self.table.set_flag(point_id, "mismatch", False, "the device reports its command", ts=now)
+            else:
+                reason = (f"command mismatch: commanded {_shown(commanded)}, the device reports {_shown(pv.value)}"
+                          f" ({self.checks.settle:g} s after the command)")
+                change = self.table.set_flag(point_id, "mismatch", True, reason, ts=now)
+            if change is not None:
+                out.append(change)
         return out
 
     # ------------------------------------------------------------- commands
@@ -223,7 +274,19 @@ class LivePoints:
         info = self.info[point_id]
         if info.virtual:
             return self._apply([Sample(point_id, self._virtual_value(info), now)], self.source)
-        return [self._device_write(info, request_id)]
+        return self._send(info, request_id)
+
+    def _send(self, info: PointInfo, request_id: str = "") -> list[Message]:
+        """The DeviceWrite of the point's effective value; its check starts again (or ends: released)."""
+        write = self._device_write(info, request_id)
+        point_id = info.point_id
+        now = self.clock.now()
+        if self.commands.active_priority(point_id) is not None:
+            self.checks.sent(point_id, now)
+            return [write]
+        self.checks.forget(point_id)
+        cleared = self.table.set_flag(point_id, "mismatch", False, "released", ts=now)
+        return [write] if cleared is None else [write, cleared]
 
     def _device_write(self, info: PointInfo, request_id: str = "") -> DeviceWrite:
         """The effective value at the point's command priority.
@@ -292,3 +355,7 @@ class LivePoints:
 
     def values(self) -> dict[str, Value]:
         return {pv.point_id: pv.value for pv in self.table.snapshot()}
+
+
+def _shown(value: Value) -> str:
+    return f"{value:g}" if isinstance(value, float) else repr(value) if isinstance(value, str) else str(value)

@@ -26,7 +26,10 @@ port that accepts foreign-device registrations and distributes their
 broadcasts to the devices, for clients on the far side of a router.
 
 Fault injection: ``set_offline`` closes a device's sockets (it stops
-answering) and brings it back with its commands intact; ``DeviceOptions``
+answering) and brings it back with its commands intact; ``restart``
+restarts it as a power cycle would: it forgets every command (priority
+arrays empty, relinquish defaults back) and its device object says so
+(a new time-of-device-restart, last-restart-reason); ``DeviceOptions``
 can make a device refuse ReadPropertyMultiple, accept small APDUs only or
 not segment.
 
@@ -39,13 +42,15 @@ from a thread of its own for the daemon and the tests.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from bacpypes3.basetypes import IPMode, Segmentation
+from bacpypes3.basetypes import DateTime, DeviceStatus, IPMode, RestartReason, Segmentation, TimeStamp
 from bacpypes3.errors import UnrecognizedService
 from bacpypes3.pdu import IPv4Address
+from bacpypes3.primitivedata import Date, Time
 
 import bms
 from bms.bacnet import (
@@ -109,6 +114,9 @@ class _Device:
     objects: dict[str, Any] = field(default_factory=dict)  # objid -> bacpypes3 object
     names: dict[str, str] = field(default_factory=dict)  # renamed objects
     held: set[str] = field(default_factory=set)
+    restarted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    restart_reason: str = "coldstart"
+    restarts: int = 0
 
     @property
     def offline(self) -> bool:
@@ -204,6 +212,8 @@ class BacnetSimulator:
             firmwareRevision=bms.__version__, applicationSoftwareVersion=bms.__version__,
             maxApduLengthAccepted=opts.max_apdu,
             segmentationSupported=Segmentation.segmentedBoth if opts.segmentation else Segmentation.noSegmentation,
+            systemStatus=DeviceStatus.operational, databaseRevision=1,
+            timeOfDeviceRestart=_timestamp(device.restarted_at), lastRestartReason=RestartReason(device.restart_reason),
         )
         port = ServedNetworkPort(
             f"{spec.address}/{self.mask}:{self.device_port}", objectIdentifier=("network-port", 1), objectName="NetworkPort-1"
@@ -251,6 +261,22 @@ class BacnetSimulator:
         elif not offline and device.app is None:
             await self._open(device)
             self._push_model(device)
+
+    async def restart(self, instance: int, reason: str = "coldstart") -> None:
+        """Restart a device as a power cycle would: it forgets its commands and says when it restarted."""
+        device = self._device(instance)
+        app, device.app = device.app, None
+        if app is not None:
+            await close_application(app)
+        device.objects = {}  # new objects: empty priority arrays, the profile's relinquish defaults
+        now = dt.datetime.now()
+        now = now.replace(microsecond=now.microsecond // 10_000 * 10_000)
+        device.restarted_at = max(now, device.restarted_at + dt.timedelta(milliseconds=10))
+        device.restart_reason = reason
+        device.restarts += 1
+        await self._open(device)
+        self._push_model(device)
+        self._log.info("simulated device restarted", instance=instance, reason=reason)
 
     # ------------------------------------------------------------ values
     def _device(self, instance: int) -> _Device:
@@ -359,3 +385,9 @@ class BacnetSimulator:
                 self._log.error("simulator step failed", error=repr(err))
             last = now
 
+
+
+def _timestamp(at: dt.datetime) -> TimeStamp:
+    """A BACnet date-time timestamp of ``at`` (to the hundredth of a second)."""
+    date = Date((at.year - 1900, at.month, at.day, at.isoweekday()))
+    return TimeStamp(dateTime=DateTime(date=date, time=Time((at.hour, at.minute, at.second, at.microsecond // 10_000))))

@@ -33,6 +33,7 @@ from bms.config import (
 )
 from bms.config._schema import Networks
 from bms.messages import (
+    DeviceAnswering,
     DeviceDown,
     DeviceMonitorCycle,
     DevicePriority,
@@ -89,9 +90,9 @@ def sim() -> Iterator[BacnetSimulatorThread]:
         running.stop()
 
 
-def scenario(sim: BacnetSimulatorThread, *devices: DeviceSpec) -> Scenario:
+def scenario(sim: BacnetSimulatorThread, *devices: DeviceSpec, restart_check: float = 60.0) -> Scenario:
     network = BacnetNetwork(address=f"127.0.0.1/8:{free_port()}", device_port=sim.simulator.device_port,
-                            poll_interval=1.0, timeout=0.3, retries=0)
+                            poll_interval=1.0, timeout=0.3, retries=0, restart_check=restart_check)
     return Scenario(site=SiteSpec(id="t", name="T"), networks=Networks(bacnet={"lan": network}), devices=list(devices))
 
 
@@ -133,7 +134,8 @@ class Site:
 
 def start(ctx: Context, sc: Scenario, **options: Any) -> Site:
     got: list[Any] = []
-    types = (SampleBatch, DeviceDown, DeviceRecovered, WriteResult, DeviceMonitorCycle, ObjectListChanged)
+    types = (SampleBatch, DeviceDown, DeviceRecovered, DeviceAnswering, WriteResult, DeviceMonitorCycle,
+             ObjectListChanged)
     ctx.supervisor.start_child(ChildSpec("collector", Collector, kwargs={"got": got, "types": types}))
     ref = ctx.supervisor.start_child(ChildSpec("bacnet.lan", BacnetBridge, kwargs={
         "network_name": "lan", "scenario": sc, "profiles": PROFILES, **options}))
@@ -290,6 +292,31 @@ def test_a_write_the_device_takes_ends_its_down_state_at_once(ctx: Context, sim:
     wait_until(lambda: site.of(DeviceRecovered), what="DeviceRecovered, the clock still (no poll is due)")
     assert site.of(WriteResult) == [WriteResult(point_id="spare/damper", ok=True, request_id="r9", readback=70.0)]
     wait_until(lambda: ctx.health.get("bacnet.lan").state == Health.HEALTHY.value, what="healthy again")  # type: ignore[union-attr]
+
+
+def test_a_device_that_may_have_forgotten_its_commands_is_announced(ctx: Context, sim: BacnetSimulatorThread) -> None:
+    """Its first answer, a restart its device object shows, an answer after a failed poll: DeviceAnswering each."""
+    site = start(ctx, scenario(sim, device("vav1", "vav", VAV1_ID, 21), restart_check=30.0), down_after=3)
+    wait_until(lambda: site.of(DeviceAnswering), what="the first answer")
+    first = site.of(DeviceAnswering)[0]
+    assert (first.protocol, first.device_id, first.reason) == ("bacnet", "vav1", "first answer")
+    # the first contact reads the device object, then subscribes: a COV notification says it is done
+    wait_until(lambda: len(site.samples("vav1/zone_temp")) >= 2, what="the first poll and COV notification")
+    sim.restart(VAV1_ID, reason="warmstart")  # a power cycle between two polls: no poll fails
+    site.advance_until(lambda: len(site.of(DeviceAnswering)) == 2, 10.0, what="the restart seen in its device object")
+    restarted = site.of(DeviceAnswering)[1]
+    assert restarted.reason == "restarted" and restarted.detail.startswith("time-of-device-restart ")
+    assert restarted.detail.endswith("(warmstart)")
+    sim.set_value(VAV1_ID, "analog-input,1", 26.5)  # its COV subscriptions, lost in the restart, are renewed
+    wait_until(lambda: any(s.value == 26.5 for s in site.samples("vav1/zone_temp")), what="COV after the restart")
+    sim.set_offline(VAV1_ID)
+    site.clock.advance(1.0)
+    wait_until(lambda: any(b.samples[0].fault for b in site.batches_of("vav1")), what="a failed poll")
+    sim.set_offline(VAV1_ID, False)
+    site.advance_until(lambda: len(site.of(DeviceAnswering)) == 3, 1.0, what="the answer after the gap")
+    gap = site.of(DeviceAnswering)[2]
+    assert (gap.reason, gap.detail) == ("after a gap", "1 failed poll before this answer")
+    assert site.of(DeviceDown) == []  # one failure is no reason to call it down
 
 
 def test_object_list_change_is_reported_on_recovery(ctx: Context, sim: BacnetSimulatorThread) -> None:

@@ -31,6 +31,7 @@ EXAMPLES: list[m.Message] = [
     m.DeviceDiscovered("bacnet", "1001", "127.0.0.2", 10.0, "AHU-1", "bms"),
     m.DeviceDown("modbus", "meter1", 11.0, "timeout"),
     m.DeviceRecovered("modbus", "meter1", 12.0, 30.0),
+    m.DeviceAnswering("bacnet", "ahu1", 12.0, reason="restarted", detail="database-revision 4 -> 5"),
     m.DeviceAccepted("bacnet", "bacnet:1001", AHU, (SAT,), 13.0),
     m.DiscoveryScanComplete("bacnet", 3, 1.5, 14.0, "main"),
     m.DiscoveryScanComplete("bacnet", 0, 0.5, 14.0, "main", scan="s1", error="interrupted"),

@@ -207,6 +207,8 @@ REFUSED = [
                  id="max-body-bytes"),
     pytest.param("settings", "[history.retention]\nrollup_15m_days = 0\n",
                  ["history.retention.rollup_15m_days: must be above 0, got 0"], id="rollup-15m-days"),
+    pytest.param("settings", "[points]\ncommand_settle = -1\n",
+                 ["points.command_settle: must be above 0 and 86400 or less, got -1"], id="command-settle"),
     pytest.param("scenario", SITE.replace('name = "S"', 'name = "S"\ntimezone = "Europe/Lodnon"'),
                  ["site.timezone: unknown time zone 'Europe/Lodnon' (did you mean 'Europe/London'?)"], id="timezone"),
     pytest.param("scenario", SITE + BACNET_AHU + 'unit_id = 3\nadress = "127.0.0.9"\n',

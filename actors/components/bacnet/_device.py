@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
-from bms.bacnet import CovSubscription
+from bms.bacnet import CovSubscription, DeviceStatus
 from bms.devices import DeviceLiveness
 
 STATUS_FAULT = "fault (status flags)"
@@ -38,6 +38,8 @@ class PolledDevice:
     subs: dict[str, CovSubscription] = field(default_factory=dict)  # objid -> subscription
     objects: tuple[str, ...] | None = None
     next_object_check: float = 0.0
+    status: DeviceStatus | None = None  # what the device object last said of its restarts
+    next_status_check: float = 0.0
     next_poll: float = -math.inf  # its poll interval; the liveness adds the backoff of a down device
 
     def due(self, at: float, now: float) -> bool:

@@ -19,7 +19,14 @@ message goes out through ``publish`` (the registry, thread-safe):
 * :class:`DeviceDown` after ``down_after`` consecutive failed polls (then
   exponential backoff, :class:`~bms.devices.DeviceLiveness`),
   :class:`DeviceRecovered` at the first answer (a poll, a successful write
-  or priority read, whatever the backoff says); :class:`DeviceMonitorCycle`
+  or priority read, whatever the backoff says);
+* :class:`DeviceAnswering` when the device may have forgotten its commands
+  (the point store re-sends them): its first answer since the bridge
+  started, an answer after failed polls (too few to call it down), or a
+  restart seen in its device object (system status, database revision,
+  time-of-device-restart: read at first contact and every
+  ``restart_check`` seconds; its COV subscriptions are renewed too);
+  :class:`DeviceMonitorCycle`
   from :meth:`monitor`; :class:`ObjectListChanged` when the object list differs (checked on
   recovery and every ``object_check_interval`` seconds);
 * :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`);
@@ -46,13 +53,14 @@ from actors.components.bacnet._device import STATUS_FAULT, PolledDevice, inner_d
 from actors.components.bacnet._sockets import enlarge_receive_buffers
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from actors.components.bacnet._writes import PointWriter
-from bms.bacnet import BacnetClient, CovNotification, Reading
+from bms.bacnet import BacnetClient, CovNotification, Reading, restart_evidence
 from bms.clock import Clock
 from bms.config import BacnetNetwork
 from bms.devices import DeviceLiveness, liveness_health
 from bms.errors import BmsError, DeviceTimeout
 from bms.messages import (
     DEVICE_READ_TIMEOUT,
+    DeviceAnswering,
     DeviceDown,
     DeviceMonitorCycle,
     DevicePriority,
@@ -172,10 +180,14 @@ class NetworkPoller:
                 device.busy = True
                 device.next_poll = at + device.target.interval
                 self._spawn(self._poll(device), f"poll-{device.target.device_id}")
-            elif (device.contacted and not device.liveness.down and device.instance is not None
-                  and now >= device.next_object_check):
+            if not device.contacted or device.liveness.down or device.instance is None:
+                continue
+            if now >= device.next_object_check:
                 device.next_object_check = now + self.object_check_interval
                 self._spawn(self._check_objects(device), f"objects-{device.target.device_id}")
+            if now >= device.next_status_check:
+                device.next_status_check = now + self.network.restart_check
+                self._spawn(self._check_restart(device), f"restart-{device.target.device_id}")
 
     def monitor(self) -> None:
         """Publish the monitoring summary of this network."""
@@ -207,6 +219,7 @@ class NetworkPoller:
     def _answered(self, device: PolledDevice) -> None:
         """The device answered (a poll, a write, a read): Up at once, whatever its backoff says."""
         now = self.clock.monotonic()
+        gap = device.liveness.failures
         down_for = device.liveness.answered(now)
         if down_for is not None:
             self.log.info("device recovered", device=device.target.device_id, down_for=round(down_for, 1))
@@ -217,7 +230,14 @@ class NetworkPoller:
         elif not device.contacted:
             device.contacted = True
             self._update_health()
+            self._answering(device, "first answer", "the bridge started or the device was added")
             self._spawn(self._first_contact(device), f"contact-{device.target.device_id}")
+        elif gap:
+            self._answering(device, "after a gap", f"{gap} failed poll{'s' if gap > 1 else ''} before this answer")
+
+    def _answering(self, device: PolledDevice, reason: str, detail: str) -> None:
+        self._publish(DeviceAnswering(protocol="bacnet", device_id=device.target.device_id, ts=self.clock.now(),
+                                      reason=reason, detail=detail))
 
     def _failed(self, device: PolledDevice, points: list[PointTarget], reason: str) -> None:
         was_down = device.liveness.down
@@ -259,13 +279,36 @@ class NetworkPoller:
                 device.objects = info.object_list
             except BmsError as err:
                 self.log.warning("cannot read the device object", device=target.device_id, error=str(err))
+            await self._check_restart(device)  # the baseline
         device.next_object_check = self.clock.monotonic() + self.object_check_interval
         await self._subscribe_cov(device)
 
     async def _reconnect(self, device: PolledDevice) -> None:
         if device.instance is not None:
             await self._check_objects(device)
+            device.status = None  # a new baseline: its commands are re-sent for the recovery already
+            await self._check_restart(device)
         await self._subscribe_cov(device)
+
+    async def _check_restart(self, device: PolledDevice) -> None:
+        """Read the device object's restart properties; a restart since the last reading re-sends its commands."""
+        client = self.client
+        if client is None or device.instance is None:
+            return
+        try:
+            status = await client.read_device_status(device.target.address, device.instance)
+        except BmsError as err:  # a poll that fails says so; this is no reason to call the device down
+            self.log.debug("cannot read the device's restart properties", device=device.target.device_id, error=str(err))
+            return
+        device.next_status_check = self.clock.monotonic() + self.network.restart_check
+        before, device.status = device.status, status
+        evidence = restart_evidence(before, status)
+        if not evidence or self._gone(device):
+            return
+        self.log.warning("device restarted", device=device.target.device_id, evidence=evidence)
+        self._answering(device, "restarted", evidence)
+        self._drop_cov(device)  # a restarted device forgot its subscriptions
+        await self._reconnect(device)
 
     async def _check_objects(self, device: PolledDevice) -> None:
         client = self.client

@@ -15,8 +15,10 @@ on an asyncio loop it owns (:class:`~actors._loop.LoopThread`):
   ``down_after`` consecutive failures it is reported with
   :class:`~bms.messages.DeviceDown` and backs off exponentially (2 s ..
   60 s); its first answer (a poll or a write it takes, whatever the
-  backoff says) publishes :class:`~bms.messages.DeviceRecovered`. Device
-  liveness is :class:`~bms.devices.DeviceLiveness`; the component is
+  backoff says) publishes :class:`~bms.messages.DeviceRecovered`. Its
+  first answer since the bridge started, and an answer after failed polls,
+  publish :class:`~bms.messages.DeviceAnswering` (it may have forgotten its
+  commands; the point store re-sends them). Device liveness is :class:`~bms.devices.DeviceLiveness`; the component is
   Degraded while any device is down or disabled by a configuration error,
   and names the devices that have not answered yet;
 * a :class:`~bms.messages.DeviceWrite` for one of its points is encoded and
@@ -63,7 +65,7 @@ from actors.platform import Platform
 from bms.config import ModbusDevice, ModbusNetwork, Profile
 from bms.devices import DeviceLiveness, LivenessState, liveness_health
 from bms.errors import BmsError, ConfigError, ProtocolError
-from bms.messages import DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
+from bms.messages import DeviceAnswering, DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
 from bms.modbus import ModbusConnection, SerialLink
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "ModbusBridge", "PollDone", "modbus_bridges"]
@@ -243,10 +245,17 @@ class ModbusBridge(BmsActor):
     def _answered(self, dev: PolledDevice) -> None:
         """The device answered (a poll or a write): Up at once, whatever its backoff says."""
         first = dev.liveness.state is LivenessState.UNKNOWN
+        gap = dev.liveness.failures
         down_for = dev.liveness.answered(self.clock.monotonic())
         if down_for is not None:
             self.log.info("modbus device recovered", device=dev.id, down_for=round(down_for, 3))
             self.publish(DeviceRecovered(PROTOCOL, dev.id, self.clock.now(), down_for=down_for))
+        elif first:  # it may have been commanded before the bridge started: the point store re-sends
+            self.publish(DeviceAnswering(PROTOCOL, dev.id, self.clock.now(), reason="first answer",
+                                         detail="the bridge started or the device was added"))
+        elif gap:  # it may have restarted in between (Modbus cannot say): the point store re-sends
+            self.publish(DeviceAnswering(PROTOCOL, dev.id, self.clock.now(), reason="after a gap",
+                                         detail=f"{gap} failed poll{'s' if gap > 1 else ''} before this answer"))
         if first or down_for is not None:
             self._report_health()
 

@@ -7,7 +7,10 @@ accepted device's nodes) in a
 ``DeviceDown``/``DeviceRecovered``, answers the API's queries and commands,
 and publishes ``ValueChanged`` batches, ``StatusChanged`` and
 ``DeviceWrite``. Priority levels persist in ``overrides.db``; a tick every
-``housekeeping`` seconds expires timed overrides and flags stale points.
+``housekeeping`` seconds expires timed overrides, flags stale points and
+compares commanded points with what their devices report (``mismatch``,
+``[points] command_settle``). A ``DeviceRecovered`` or ``DeviceAnswering``
+re-sends the device's commands.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from actors.platform import Platform
 from bms.errors import BmsError, StoreError, Unavailable
 from bms.messages import (
     DeviceAccepted,
+    DeviceAnswering,
     DeviceDown,
     DeviceRecovered,
+    DeviceWrite,
     GetPoint,
     GetPriorityArray,
     ListNodes,
@@ -37,7 +42,7 @@ from bms.messages import (
     WritePoint,
     WriteResult,
 )
-from bms.points import LivePoints, OverrideStore, point_infos
+from bms.points import COMMAND_SETTLE, LivePoints, OverrideStore, PointsSection, point_infos
 from bms.supervision import Health, RestartPolicy
 
 NAME = "points"
@@ -45,15 +50,16 @@ ASK_TIMEOUT = 30.0
 
 
 class PointStore(BmsActor):
-    def __init__(self, name: str, ctx: Any, housekeeping: float = 1.0) -> None:
+    def __init__(self, name: str, ctx: Any, housekeeping: float = 1.0, command_settle: float = COMMAND_SETTLE) -> None:
         super().__init__(name, ctx)
         self.housekeeping = housekeeping
+        self.command_settle = command_settle
         self.live: LivePoints | None = None
         self.parents: dict[str, str | None] = {}  # node id -> parent id, for the ancestors of accepted points
 
     def setup(self) -> None:
         overrides = OverrideStore(self.ctx.data_dir / "overrides.db")
-        self.live = LivePoints(self.clock, overrides, source=self.name)
+        self.live = LivePoints(self.clock, overrides, source=self.name, command_settle=self.command_settle)
         nodes = self._ask_nodes(ListNodes())
         self.parents = {n.id: n.parent for n in nodes}
         infos, problems = point_infos(nodes)
@@ -62,7 +68,7 @@ class PointStore(BmsActor):
         self._send(self.live.load(infos))
         if self.live.skipped_overrides:
             self.log.warning("overrides not restored (expired or unknown points)", count=self.live.skipped_overrides)
-        for kind in (SampleBatch, DeviceDown, DeviceRecovered, WriteResult, DeviceAccepted):
+        for kind in (SampleBatch, DeviceDown, DeviceRecovered, DeviceAnswering, WriteResult, DeviceAccepted):
             self.subscribe(kind)
         self.ctx.ticker.every(self.housekeeping, self.actor_ref, "housekeeping")
         self.log.info("points loaded", points=len(infos), writable=len(self.live.commands))
@@ -98,6 +104,15 @@ class PointStore(BmsActor):
     @handles(DeviceRecovered)
     def on_recovered(self, event: DeviceRecovered) -> None:
         self._send(self._live.device_down(event.device_id, False, "device answering again"))
+
+    @handles(DeviceAnswering)
+    def on_answering(self, event: DeviceAnswering) -> None:
+        """The device may have forgotten its commands (first answer, a gap, a restart): send them again."""
+        out = self._live.reassert(event.device_id)
+        if out:
+            self.log.info("commands re-sent", device=event.device_id, why=event.reason, detail=event.detail,
+                          points=sum(1 for m in out if isinstance(m, DeviceWrite)))
+        self._send(out)
 
     @handles(WriteResult)
     def on_write_result(self, result: WriteResult) -> None:
@@ -184,7 +199,9 @@ class PointStore(BmsActor):
 
 
 def points_component(platform: Platform) -> list[ChildSpec]:
-    return [ChildSpec(NAME, PointStore, policy=RestartPolicy(), critical=True)]
+    section: PointsSection = platform.section(NAME)
+    return [ChildSpec(NAME, PointStore, kwargs={"command_settle": section.command_settle},
+                      policy=RestartPolicy(), critical=True)]
 
 
 __all__ = ["NAME", "PointStore", "points_component"]

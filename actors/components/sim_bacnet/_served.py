@@ -31,5 +31,9 @@ class BacnetSimulatorThread(ServedThread[BacnetSimulator]):
     def set_offline(self, instance: int, offline: bool = True) -> None:
         self.call(lambda: self.simulator.set_offline(instance, offline))
 
+    def restart(self, instance: int, reason: str = "coldstart") -> None:
+        """Power-cycle a device: it forgets its commands and its device object says it restarted."""
+        self.call(lambda: self.simulator.restart(instance, reason))
+
     def step_now(self, dt: float | None = None) -> None:
         self.run(lambda: self.simulator.step_now(dt))

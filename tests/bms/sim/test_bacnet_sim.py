@@ -7,7 +7,7 @@ import asyncio
 import msgspec
 import pytest
 
-from bms.bacnet import BacnetRejected, CovNotification, discover
+from bms.bacnet import BacnetRejected, CovNotification, discover, restart_evidence
 from bms.config import Profile
 from bms.errors import ConfigError, NotFound
 from bms.sim._thermal import AirHandler, ThermalModel, VavBox
@@ -203,5 +203,26 @@ def test_configuration_mistakes() -> None:
                 ok.value(6, "analog-input,9")
         finally:
             await ok.stop()
+
+    asyncio.run(body())
+
+
+def test_a_restarted_device_forgets_its_commands_and_says_when_it_restarted() -> None:
+    async def body() -> None:
+        async with lan([(1101, host(3), VAV)]) as (sim, client):
+            vav = sim.address_of(1101)
+            before = await client.read_device_status(vav, 1101)
+            assert before.system_status == "operational" and before.database_revision == 1
+            assert before.restarted_at and before.restart_reason == "coldstart"
+            await client.write(vav, "analog-output,1", 100.0, priority=8)
+            await sim.set_offline(1101)
+            await sim.set_offline(1101, False)
+            assert sim.priority_array(1101, "analog-output,1")[7] == 100.0  # offline and back: commands intact
+            assert await client.read_device_status(vav, 1101) == before
+            await sim.restart(1101, reason="warmstart")
+            assert sim.priority_array(1101, "analog-output,1") == [None] * 16  # a power cycle: all forgotten
+            after = await client.read_device_status(vav, 1101)
+            assert after.restarted_at != before.restarted_at and after.restart_reason == "warmstart"
+            assert restart_evidence(before, after).startswith("time-of-device-restart ")
 
     asyncio.run(body())
