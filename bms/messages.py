@@ -12,11 +12,11 @@ Groups:
 * model    -- EntityCreated, EntityUpdated, EntityDeleted
 * devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAnswering, DeviceAccepted,
   DiscoveryProgress, DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
-* automation -- AlarmRaised, AlarmCleared, AlarmAcknowledged,
-  ScheduleWritten, FddFaultRaised, FddFaultCleared
+* automation -- ScheduleWritten, FddFaultRaised, FddFaultCleared (the alarm
+  engine's messages are its own: :mod:`bms.alarms`)
 * supervision -- ActorFailed, ActorRestarted, HealthChanged
 * time     -- Tick
-* commands -- WritePoint, RelinquishPoint, DeviceWrite, WriteResult, AckAlarm
+* commands -- WritePoint, RelinquishPoint, DeviceWrite, WriteResult
 * queries  -- Ping, GetPoint, ListPoints, GetPriorityArray, QueryHistory,
   GetNode, ListNodes, ListDevices, GetDevice, DiscoverDevices,
   AcceptDevice, IgnoreDevice
@@ -294,25 +294,7 @@ class ObjectListChanged(Message, frozen=True):
 # ----------------------------------------------------------------- automation
 
 
-class AlarmRaised(Message, frozen=True):
-    alarm_id: str
-    point_id: str
-    severity: str
-    text: str
-    ts: float
-    value: Value = None
 
-
-class AlarmCleared(Message, frozen=True):
-    alarm_id: str
-    point_id: str
-    ts: float
-
-
-class AlarmAcknowledged(Message, frozen=True):
-    alarm_id: str
-    user: str
-    ts: float
 
 
 class ScheduleWritten(Message, frozen=True):
@@ -415,10 +397,6 @@ class WriteResult(Message, frozen=True):
     error: str = ""
     readback: Value = None
 
-
-class AckAlarm(Message, frozen=True):
-    alarm_id: str
-    user: str = ""
 
 
 # -------------------------------------------------------------------- queries
@@ -605,9 +583,6 @@ Event = Union[
     DeviceMonitorCycle,
     ObjectListChanged,
     DevicePriority,
-    AlarmRaised,
-    AlarmCleared,
-    AlarmAcknowledged,
     ScheduleWritten,
     FddFaultRaised,
     FddFaultCleared,
@@ -618,7 +593,7 @@ Event = Union[
 ]
 """Every event; decode a tagged JSON event with ``decode(data)``."""
 
-Command = Union[WritePoint, RelinquishPoint, DeviceWrite, WriteResult, AckAlarm]
+Command = Union[WritePoint, RelinquishPoint, DeviceWrite, WriteResult]
 Query = Union[
     Ping,
     GetPoint,
