@@ -109,6 +109,22 @@ class LivePoints:
                     out.append(self._device_write(info))  # re-assert what was commanded before a restart
         return out
 
+    def remove(self, point_ids: Iterable[str]) -> list[str]:
+        """Forget ``point_ids`` (a removed device's): values, status, commands and their stored levels."""
+        gone = [pid for pid in point_ids if pid in self.info]
+        doomed = set(gone)
+        levels = [o for o in self.commands.snapshot() if o.point_id in doomed]
+        if self.overrides is not None:
+            for level in levels:
+                self.overrides.remove(level.point_id, level.priority)
+        for pid in gone:
+            self.table.remove(pid)
+            self.commands.remove(pid)
+            del self.info[pid]
+        if gone:
+            self.guard = WriteGuard({pid: i.spec for pid, i in self.info.items()})
+        return gone
+
     def _virtual_value(self, info: PointInfo) -> Value:
         if info.spec.writable and info.point_id in self.commands:
             effective = self.commands.effective(info.point_id)
