@@ -21,11 +21,10 @@ from bms.cli._app import console
 from bms.cli._probe import parse_units
 from bms.cli._scan import ScanBars
 from bms.config import ModbusBinding, PointSpec, Profile, load_profile
-from bms.messages import DeviceRecord, DiscoveryProgress
 from bms.errors import ConfigError
+from bms.messages import DeviceRecord, DiscoveryProgress
 from bms.sim.modbus import ModbusSimulator
 from tests.conftest import ROOT
-
 
 PLAIN = Profile(name="plain", protocol="modbus", vendor="acme", model="X1", points=[
     PointSpec(key="sp", name="Setpoint", writable=True, modbus=ModbusBinding(table="holding", address=0, type="int16"))])

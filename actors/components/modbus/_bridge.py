@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pykka
@@ -67,6 +68,7 @@ from actors.components.modbus._device import (
     line_timeout,
 )
 from actors.platform import Platform
+from bms.bacnet import DiscoveryStore
 from bms.config import ModbusDevice, ModbusNetwork, Profile
 from bms.devices import DeviceLiveness, LivenessState, liveness_health
 from bms.errors import BmsError, ConfigError, ProtocolError
@@ -91,12 +93,16 @@ PROTOCOL = "modbus"
 
 
 def modbus_bridges(platform: Platform) -> list[ChildSpec]:
-    """One bridge per Modbus network that has enabled devices."""
+    """One bridge per Modbus network that has enabled devices (or, for the network they join, accepted units)."""
     scenario, profiles = platform.site.scenario, platform.site.profiles
     by_network: dict[str, list[tuple[ModbusDevice, Profile]]] = {}
     for dev in scenario.devices:
         if isinstance(dev, ModbusDevice) and dev.enabled and dev.profile in profiles:
             by_network.setdefault(dev.network, []).append((dev, profiles[dev.profile]))
+    if _accepted_units(platform.data_dir / "discovery.db"):  # polled by the network accepted units join
+        networks = scenario.networks.modbus
+        joined = next((name for name, n in networks.items() if n.kind == "tcp"), "default")
+        by_network.setdefault(joined, [])
     return [
         ChildSpec(f"modbus.{name}", ModbusBridge, kwargs={
             "network": name,
@@ -107,6 +113,17 @@ def modbus_bridges(platform: Platform) -> list[ChildSpec]:
         })
         for name, pairs in sorted(by_network.items())
     ]
+
+
+def _accepted_units(path: Path) -> bool:
+    """Whether a probe's unit was accepted into the site (no discovery.db: none)."""
+    if not path.exists():
+        return False
+    try:
+        with DiscoveryStore(path) as store:
+            return bool(store.units.units(state="Accepted"))
+    except BmsError:
+        return False
 
 
 class ModbusBridge(BmsActor):
