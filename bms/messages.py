@@ -11,7 +11,7 @@ Groups:
   ValueChanged, StatusChanged
 * model    -- EntityCreated, EntityUpdated, EntityDeleted
 * devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAnswering, DeviceAccepted,
-  DiscoveryProgress, DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
+  DeviceRemoved, DiscoveryProgress, DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
 * automation -- ScheduleWritten, FddFaultRaised, FddFaultCleared (the alarm
   engine's messages are its own: :mod:`bms.alarms`)
 * supervision -- ActorFailed, ActorRestarted, HealthChanged
@@ -19,7 +19,7 @@ Groups:
 * commands -- WritePoint, RelinquishPoint, DeviceWrite, WriteResult
 * queries  -- Ping, GetPoint, ListPoints, GetPriorityArray, QueryHistory,
   GetNode, ListNodes, ListDevices, GetDevice, DiscoverDevices,
-  AcceptDevice, IgnoreDevice
+  AcceptDevice, IgnoreDevice, RemoveDevice
 * replies  -- PointState, PriorityArrayView, WriteAccepted, DeviceRecord
   (plain Structs, not tagged: they are answers, not messages)
 """
@@ -242,6 +242,22 @@ class DeviceAccepted(Message, frozen=True):
     @property
     def point_ids(self) -> tuple[str, ...]:
         return tuple(p.id for p in self.points)
+
+
+class DeviceRemoved(Message, frozen=True):
+    """An accepted device left the site: its Equip and Point nodes are gone from the model.
+
+    The bridge stops polling it and the point store drops its points;
+    history keeps what was recorded. ``node_ids`` are the removed nodes
+    (its points first, the Equip last); ``user`` asked for it.
+    """
+
+    protocol: str
+    device_id: str
+    equip_id: str
+    node_ids: tuple[str, ...]
+    ts: float
+    user: str = ""
 
 
 class DiscoveryProgress(Message, frozen=True):
@@ -475,7 +491,11 @@ class GetDevice(Message, frozen=True):
 
 
 class DiscoverDevices(Message, frozen=True):
-    """Scan a network; ``scan`` names it in its :class:`DiscoveryProgress` events (made up when empty)."""
+    """Scan a network; ``scan`` names it in its :class:`DiscoveryProgress` events (made up when empty).
+
+    Modbus: ``network`` is ``HOST:PORT`` and ``units`` the unit ids to probe
+    (else ``low``..``high``, else 1..10); ``timeout`` is per unit.
+    """
 
     protocol: str = "bacnet"
     low: int | None = None
@@ -483,6 +503,7 @@ class DiscoverDevices(Message, frozen=True):
     timeout: float = 3.0
     network: str | None = None
     scan: str = ""
+    units: tuple[int, ...] = ()
 
 
 class AcceptDevice(Message, frozen=True):
@@ -493,6 +514,13 @@ class AcceptDevice(Message, frozen=True):
 
 class IgnoreDevice(Message, frozen=True):
     device_id: str
+
+
+class RemoveDevice(Message, frozen=True):
+    """Take an accepted device out of the site (its nodes, bindings and polling); ``user`` asks."""
+
+    device_id: str
+    user: str = ""
 
 
 # -------------------------------------------------------------------- replies
@@ -564,6 +592,9 @@ class DeviceRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     points: int = 0
     objects: int = 0
     reason: str = ""
+    unit_id: int | None = None  # Modbus: the unit id at ``address``
+    registers: tuple[str, ...] = ()  # Modbus probe: the probe registers that answered ("holding 0")
+    identification: str = ""  # Modbus probe: FC43 vendor, product, revision, or "no identification"
 
 
 Event = Union[
@@ -578,6 +609,7 @@ Event = Union[
     DeviceRecovered,
     DeviceAnswering,
     DeviceAccepted,
+    DeviceRemoved,
     DiscoveryProgress,
     DiscoveryScanComplete,
     DeviceMonitorCycle,
@@ -608,6 +640,7 @@ Query = Union[
     DiscoverDevices,
     AcceptDevice,
     IgnoreDevice,
+    RemoveDevice,
 ]
 AnyMessage = Union[Event, Command, Query]
 

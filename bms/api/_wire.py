@@ -58,7 +58,8 @@ class RelinquishBody(_Body, frozen=True):
 
 
 class DiscoverBody(_Body, frozen=True):
-    """A discovery scan; ``low``/``high`` bound BACnet instances or Modbus unit ids."""
+    """A discovery scan; ``low``/``high`` bound BACnet instances or Modbus unit ids (``units``: a Modbus probe's
+    list; ``network``: its HOST:PORT)."""
 
     protocol: Literal["bacnet", "modbus"] = "bacnet"
     low: Annotated[int, msgspec.Meta(ge=0, le=4_194_303)] | None = None
@@ -66,6 +67,7 @@ class DiscoverBody(_Body, frozen=True):
     timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 3.0
     network: str | None = None
     scan: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")] = ""  # to follow on the stream
+    units: Annotated[tuple[Annotated[int, msgspec.Meta(ge=0, le=247)], ...], msgspec.Meta(max_length=248)] = ()
 
 
 class AcceptBody(_Body, frozen=True):

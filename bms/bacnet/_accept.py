@@ -29,6 +29,7 @@ from pathlib import Path
 import msgspec
 
 from bms.bacnet._objects import BINARY_TYPES, MULTISTATE_TYPES, POINT_TYPES, parse_object_id
+from bms.bacnet._probed import StoredUnit
 from bms.bacnet._store import StoredDevice, StoredObject
 from bms.config import BacnetBinding, BacnetDevice, DeviceSpec, ModbusDevice, PointSpec, Profile, Scenario, SiteSpec
 from bms.errors import ConfigError
@@ -150,6 +151,31 @@ def accepted_nodes(
     return nodes
 
 
+def modbus_nodes(unit: StoredUnit, profile: Profile, *, equip_id: str | None, site: SiteSpec, network: str,
+                 taken: Collection[str] = ()) -> list[Node]:
+    """The Equip node (first) and Point nodes of a probed Modbus ``unit`` polled with ``profile``.
+
+    Built as a configured Modbus device of ``network`` would be (host, port,
+    unit id); the equipment id defaults to the profile's name and the unit
+    id (``power-meter-1``).
+    """
+    if profile.protocol != "modbus":
+        raise ConfigError(f"profile {profile.name!r} is for {profile.protocol}, not modbus")
+    if equip_id is None:
+        base = f"{slug(profile.name, '-') or 'modbus'}-{unit.unit_id}"
+        equip_id = base if base not in taken else f"{base}-{slug(unit.host, '-')}-{unit.port}"
+    if not equip_id or "/" in equip_id:
+        raise ConfigError(f"equipment id {equip_id!r}: must be non-empty and contain no '/'")
+    if equip_id == site.id:
+        raise ConfigError(f"equipment id {equip_id!r} is the site's id")
+    spec = ModbusDevice(id=equip_id, name=unit.product or f"Modbus unit {unit.unit_id}", profile=profile.name,
+                        network=network, host=unit.host, port=unit.port, unit_id=unit.unit_id)
+    nodes = [n for n in build_nodes(Scenario(site=site, devices=[spec]), {profile.name: profile}) if n.type != "Site"]
+    equip = nodes[0]
+    nodes[0] = msgspec.structs.replace(equip, properties={**equip.properties, ORIGIN: DISCOVERY})
+    return nodes
+
+
 # ------------------------------------------------------------------ device records
 
 
@@ -183,6 +209,7 @@ def configured_record(
         state="Configured", online=online if device.enabled else None,
         last_seen=stored.last_seen if stored else None, points=len(profile.points) if profile else 0,
         objects=stored.objects if stored else 0, reason=reason,
+        unit_id=device.unit_id if isinstance(device, ModbusDevice) else None,
     )
 
 
@@ -201,10 +228,18 @@ PENDING_NAME = "accept-pending.json"
 """Accepts made without a running daemon (profile and equipment id), in the data directory."""
 
 
-class PendingAccept(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance: int
+class PendingAccept(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """An accept waiting for the daemon: a BACnet device's ``instance``, or a Modbus unit's ``device_id``."""
+
+    instance: int | None = None
     profile: str | None = None
     equip_id: str | None = None
+    device_id: str = ""
+
+    @property
+    def key(self) -> str:
+        """The device's id: ``bacnet:1001`` or ``modbus:HOST:PORT:UNIT``."""
+        return self.device_id or discovered_id(self.instance if self.instance is not None else -1)
 
 
 def read_pending(data_dir: Path) -> list[PendingAccept]:
@@ -222,5 +257,5 @@ def write_pending(data_dir: Path, pending: Sequence[PendingAccept]) -> None:
         path.unlink(missing_ok=True)
         return
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(msgspec.json.encode(sorted(pending, key=lambda p: p.instance)))
+    tmp.write_bytes(msgspec.json.encode(sorted(pending, key=lambda p: p.key)))
     tmp.replace(path)

@@ -1,5 +1,8 @@
 """DiscoveryStore: the BACnet devices and objects discovery found (``discovery.db``).
 
+The Modbus units a probe found are in the same file (:attr:`DiscoveryStore.units`,
+:mod:`bms.bacnet._probed`).
+
 A device is keyed by its instance. Saving a re-discovered device keeps its
 state (Discovered, Accepted, Ignored) and first-seen time, updates the rest
 and records what changed: device fields (``name: 'AHU-1' -> 'AHU-1A'``),
@@ -22,6 +25,8 @@ import msgspec
 import sqlalchemy as sa
 
 from bms.bacnet._discovery import DiscoveredDevice
+from bms.bacnet._probed import MIGRATION as PROBED_UNITS
+from bms.bacnet._probed import UnitTable
 from bms.bacnet._records import ObjectInfo
 from bms.errors import ConfigError, NotFound, StoreError
 from bms.messages import DeviceRecord
@@ -45,6 +50,7 @@ _MIGRATIONS = [
     "CREATE TABLE changes ("
     " device INTEGER NOT NULL REFERENCES devices (instance) ON DELETE CASCADE, ts REAL NOT NULL, change TEXT NOT NULL);"
     "CREATE INDEX changes_by_device ON changes (device, ts)",
+    PROBED_UNITS,
 ]
 
 _DEVICE_FIELDS = ("address", "name", "vendor", "model", "firmware", "description", "max_apdu", "segmentation")
@@ -113,6 +119,8 @@ class DiscoveryStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._engine = open_database(self.path, "discovery", _MIGRATIONS)
+        self.units = UnitTable(self._engine, self.path)
+        """The Modbus units a probe found."""
 
     def close(self) -> None:
         self._engine.dispose()

@@ -1,4 +1,10 @@
-"""``bms devices discover|list|show|accept|ignore``: commissioning the site's field devices.
+"""``bms devices discover|list|show|accept|ignore|remove``: commissioning the site's field devices.
+
+One device has one id everywhere: a configured device its scenario id
+(discovery finding it again included), else ``bacnet:<instance>`` or
+``modbus:<host>:<port>:<unit>``; an accepted device's equipment id names it
+too. Its online state is the bridges' (answering, not answering, unknown)
+when a daemon runs; without one, when it last answered.
 
 With a daemon running on the data directory every command goes through its
 API (the devices service); ``discover`` follows the scan's progress on the
@@ -9,7 +15,8 @@ address, 127.0.0.1/8:47809) and a progress bar, and writes ``discovery.db`` itse
 ``list``, ``show``, ``accept`` and ``ignore`` then read and write
 ``discovery.db`` directly, deciding as the daemon's devices service does
 (:class:`~bms.bacnet.Commissioning`); accept marks the device Accepted and
-leaves the node creation to the daemon's next start.
+leaves the node creation to the daemon's next start; remove deletes its
+nodes from ``nodes.db`` itself.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from bms.cli._app import cli, console, print_json
+from bms.cli._app import cli, console, fail, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
 from bms.cli._render import format_time
 from bms.cli._scan import ScanBars
@@ -35,7 +42,7 @@ from bms.messages import DeviceRecord
 
 if TYPE_CHECKING:
     from bms.bacnet import Commissioning, DiscoveredDevice, DiscoveryStore, StoredObject
-    from bms.config import LoadedScenario
+    from bms.config import LoadedScenario, Profile
 
 _STATE_STYLES = {"Discovered": "cyan", "Accepted": "green", "Ignored": "dim", "Configured": "bold"}
 
@@ -43,29 +50,43 @@ _STATE_STYLES = {"Discovered": "cyan", "Accepted": "green", "Ignored": "dim", "C
 # ------------------------------------------------------------------ rendering
 
 
-def devices_table(records: Sequence[DeviceRecord]) -> Table:
+def online_text(record: DeviceRecord, live: bool = True) -> Text:
+    """answering / not answering / unknown (the bridges', ``live``); without a daemon, when it last answered."""
+    if not live:
+        return Text(f"last answered {format_time(record.last_seen)}" if record.last_seen else "unknown", "dim")
+    if record.online is None:
+        return Text("unknown", "dim")
+    return Text("answering", "green") if record.online else Text("not answering", "bold red")
+
+
+def devices_table(records: Sequence[DeviceRecord], live: bool = True) -> Table:
     """Devices: id, protocol, address, name, state, online, points and objects (vendor and model: ``show``)."""
     table = Table(caption=f"{len(records)} device(s)", caption_justify="left")
     for name, justify in (("id", "left"), ("protocol", "left"), ("address", "left"), ("name", "left"),
                           ("state", "left"), ("online", "left"), ("points", "right"), ("objects", "right")):
         table.add_column(name, justify=justify, no_wrap=name in ("id", "address"))  # type: ignore[arg-type]
     for r in records:
-        online = Text("—") if r.online is None else Text("yes", "green") if r.online else Text("no", "bold red")
-        table.add_row(Text(r.device_id), r.protocol, Text(r.address), Text(r.name),
-                      Text(r.state, _STATE_STYLES.get(r.state, "")), online, str(r.points or ""), str(r.objects or ""))
+        table.add_row(Text(r.device_id), r.protocol, Text(_address(r)), Text(r.name),
+                      Text(r.state, _STATE_STYLES.get(r.state, "")), online_text(r, live), str(r.points or ""),
+                      str(r.objects or ""))
     return table
 
 
-def device_table(record: DeviceRecord) -> Table:
+def _address(record: DeviceRecord) -> str:
+    return f"{record.address} unit {record.unit_id}" if record.unit_id is not None else record.address
+
+
+def device_table(record: DeviceRecord, live: bool = True) -> Table:
     """One device, field by field."""
     table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
     table.add_column(style="bold")
     table.add_column()
-    online = "—" if record.online is None else "yes" if record.online else "no"
-    rows = [("id", record.device_id), ("protocol", record.protocol), ("address", record.address),
+    rows = [("id", record.device_id), ("protocol", record.protocol), ("address", _address(record)),
             ("name", record.name), ("vendor", record.vendor), ("model", record.model), ("state", record.state),
-            ("online", online), ("last seen", format_time(record.last_seen)), ("points", str(record.points)),
-            ("objects", str(record.objects)), ("note", record.reason)]
+            ("online", online_text(record, live).plain), ("last seen", format_time(record.last_seen)),
+            ("points", str(record.points)), ("objects", str(record.objects)),
+            ("registers", ", ".join(record.registers) + " answered" if record.registers else ""),
+            ("identification", record.identification), ("note", record.reason)]
     for key, value in rows:
         if value:
             table.add_row(key, Text(value))
@@ -184,13 +205,13 @@ def _daemon_scan(data: Path | None, protocol: str, low: int | None, high: int | 
         return client.discover(protocol, low, high, timeout, network, progress=ScanBars(bar).show)
 
 
-def _show(records: Sequence[DeviceRecord] | DeviceRecord, as_json: bool) -> None:
+def _show(records: Sequence[DeviceRecord] | DeviceRecord, as_json: bool, live: bool = True) -> None:
     if as_json:
         print_json(records)
     elif isinstance(records, DeviceRecord):
-        console.print(device_table(records))
+        console.print(device_table(records, live))
     else:
-        console.print(devices_table(records))
+        console.print(devices_table(records, live))
 
 
 def scenario_option(fn: click.decorators.FC) -> click.decorators.FC:
@@ -203,7 +224,7 @@ def scenario_option(fn: click.decorators.FC) -> click.decorators.FC:
 
 @cli.group("devices")
 def devices_group() -> None:
-    """Discover, list, accept and ignore field devices."""
+    """Discover, probe, list, accept, ignore and remove field devices."""
 
 
 @devices_group.command("discover")
@@ -219,16 +240,19 @@ def devices_group() -> None:
 @json_option
 def discover_devices(protocol: str, limits: tuple[int, int] | None, network: str | None, timeout: float,
                      local: str | None, scenario: Path | None, data: Path | None, as_json: bool) -> None:
-    """Find the devices of a network (Who-Is), read their objects and save them."""
+    """Find the devices of a network (Who-Is), read their objects and save them.
+
+    Each device is shown with the id that list, show, accept and ignore take."""
     low, high = limits if limits else (None, None)
     if low is not None and high is not None and low > high:
         raise ConfigError(f"--range: LOW {low} is above HIGH {high}")
     path = data_dir(data)
-    if _daemon_running(path):
+    live = _daemon_running(path)
+    if live:
         found = _daemon_scan(data, protocol, low, high, timeout, network)
     else:
         found = _scan(path, _site(scenario), network, local, low, high, timeout)
-    _show(found, as_json)
+    _show(found, as_json, live)
     if not as_json and not found:
         console.print("no devices answered", style="yellow")
 
@@ -241,11 +265,12 @@ def discover_devices(protocol: str, limits: tuple[int, int] | None, network: str
 def list_devices(protocol: str | None, scenario: Path | None, data: Path | None, as_json: bool) -> None:
     """The site's devices and those discovery found, with their state."""
     path = data_dir(data)
-    if _daemon_running(path):
+    live = _daemon_running(path)
+    if live:
         records = connect(data).devices(protocol)
     else:
         records = [r for r in _offline_records(path, _site(scenario)) if protocol in (None, r.protocol)]
-    _show(records, as_json)
+    _show(records, as_json, live)
 
 
 @devices_group.command("show")
@@ -259,7 +284,7 @@ def show_device(device_id: str, scenario: Path | None, data: Path | None, as_jso
     running = _daemon_running(path)
     site = None if running else _site(scenario)
     record = connect(data).device(device_id) if running else _offline_record(path, site, device_id)
-    _show(record, as_json)
+    _show(record, as_json, running)
     if as_json or not (path / "discovery.db").exists():
         return
     with _commissioning(path, site) as devices:
@@ -274,7 +299,8 @@ def show_device(device_id: str, scenario: Path | None, data: Path | None, as_jso
 
 @devices_group.command("accept")
 @click.argument("device_id", metavar="ID")
-@click.option("--profile", metavar="NAME", help="Device profile naming the points (default: the discovered objects).")
+@click.option("--profile", metavar="NAME",
+              help="Device profile naming the points (default: the discovered objects; a Modbus unit needs one).")
 @click.option("--equip-id", metavar="ID", help="Id of the new equipment (default: from the device's name).")
 @scenario_option
 @data_option
@@ -290,7 +316,7 @@ def accept_device(device_id: str, profile: str | None, equip_id: str | None, sce
         with _commissioning(path, site) as devices:
             stored = devices.acceptable(device_id)
         if profile is not None:
-            _check_profile(site, profile)
+            devices.check_profile(stored, _check_profile(site, profile))
         with _commissioning(path, site) as devices:
             record = devices.defer(stored, profile, equip_id)
     _show(record, as_json)
@@ -299,10 +325,10 @@ def accept_device(device_id: str, profile: str | None, equip_id: str | None, sce
                       "so its equipment and points are created when the daemon next starts", highlight=False)
 
 
-def _check_profile(site: LoadedScenario | None, name: str) -> None:
+def _check_profile(site: LoadedScenario | None, name: str) -> Profile:
     from bms.config import CONF_DIR, find_profile, profile_dirs
 
-    find_profile(name, profile_dirs(site.path, site.scenario) if site else [CONF_DIR / "profiles"])
+    return find_profile(name, profile_dirs(site.path, site.scenario) if site else [CONF_DIR / "profiles"])
 
 
 @devices_group.command("ignore")
@@ -319,3 +345,61 @@ def ignore_device(device_id: str, scenario: Path | None, data: Path | None, as_j
         with _commissioning(path, _site(scenario)) as devices:
             record = devices.ignore(device_id)
     _show(record, as_json)
+
+
+@devices_group.command("remove")
+@click.argument("device_id", metavar="ID")
+@click.option("--yes", "-y", is_flag=True, help="Remove without asking (needed in a script).")
+@scenario_option
+@data_option
+@json_option
+def remove_device(device_id: str, yes: bool, scenario: Path | None, data: Path | None, as_json: bool) -> None:
+    """Take accepted device ID out of the site: its equipment, points and bindings (history is kept).
+
+    Its bridge stops polling it; it is a Discovered device again. Asks on a
+    terminal; a script gives --yes."""
+    path = data_dir(data)
+    running = _daemon_running(path)
+    site = None if running else _site(scenario)
+    before = connect(data).device(device_id) if running else _offline_record(path, site, device_id)
+    if not yes:
+        _confirm_removal(before)
+    record = connect(data).remove(device_id) if running else _remove_offline(path, site, device_id)
+    _show(record, as_json, running)
+    if not as_json:
+        console.print(f"{record.device_id} removed from the site", highlight=False)
+
+
+def _confirm_removal(record: DeviceRecord) -> None:
+    from bms.cli import _points
+
+    what = f"{record.device_id} ({record.name}{', ' + record.reason if record.reason else ''})"
+    if not _points.on_terminal():
+        fail(f"{record.device_id}: removing a device from the site: add --yes to remove it from a script")
+    if not click.confirm(f"Remove {what} and its {record.points} point(s) from the site?", default=False):
+        fail(f"{record.device_id}: not removed (not confirmed)")
+
+
+def _remove_offline(path: Path, site: LoadedScenario | None, device_id: str) -> DeviceRecord:
+    """Without a daemon: its nodes out of nodes.db, the device Discovered again in discovery.db."""
+    import getpass
+
+    from bms.clock import WallClock
+    from bms.logs import get_logger
+    from bms.model import NodeStore
+
+    with _commissioning(path, site) as devices:
+        gone: list[str] = []
+        model_file = path / "nodes.db"
+        if model_file.exists():
+            with NodeStore(model_file, WallClock()) as model:
+                devices.know_model(model.all())
+                found, equip = devices.removable(device_id)
+                if equip is not None:
+                    gone = [event.node_id for event in model.delete(equip, recursive=True)]
+        else:
+            found, equip = devices.removable(device_id)
+        record = devices.removed(found)
+    get_logger("devices").info("device removed", device=record.device_id, equip=equip, nodes=len(gone),
+                               user=getpass.getuser())
+    return record

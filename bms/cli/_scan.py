@@ -19,15 +19,21 @@ def found_line(devices: int, objects: int) -> str:
     return f"found {devices} device{'' if devices == 1 else 's'}, {objects} object{'' if objects == 1 else 's'} read"
 
 
-class ScanBars:
-    """Draws a scan's progress on ``bar``."""
+def answered_line(units: int) -> str:
+    """A Modbus probe's: ``2 units answered``."""
+    return f"{units} unit{'' if units == 1 else 's'} answered"
 
-    def __init__(self, bar: Progress) -> None:
+
+class ScanBars:
+    """Draws a scan's progress on ``bar`` (a Modbus probe's, ``probe``: unit ids tried of how many, units answered)."""
+
+    def __init__(self, bar: Progress, probe: bool = False) -> None:
         self.bar = bar
         self.devices = 0
         self.objects = 0
+        self._line = (lambda devices, _objects: answered_line(devices)) if probe else found_line
         self._tasks: dict[str, TaskID] = {}
-        self._found = bar.add_task(found_line(0, 0), total=None)
+        self._found = bar.add_task(self._line(0, 0), total=None)
 
     def show(self, event: DiscoveryProgress) -> None:
         """One step of one task; the counts never go back (events of several tasks may cross)."""
@@ -36,4 +42,4 @@ class ScanBars:
             task = self._tasks[event.task] = self.bar.add_task(event.task, total=event.total)
         self.bar.update(task, completed=event.done, total=event.total)
         self.devices, self.objects = max(self.devices, event.devices), max(self.objects, event.objects)
-        self.bar.update(self._found, description=found_line(self.devices, self.objects))
+        self.bar.update(self._found, description=self._line(self.devices, self.objects))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,6 +18,7 @@ from bms.client._errors import error_for, server_message
 from bms.client._stream import EventStream
 from bms.daemon import read_daemon_info
 from bms.daemon._datadir import TOKEN_NAME
+from bms.devices import scan_seconds
 from bms.errors import CodecError, ConfigError, DaemonError
 from bms.messages import DeviceRecord, DiscoveryProgress, PointState, PriorityArrayView, Value, WriteAccepted
 
@@ -181,16 +182,20 @@ class ApiClient:
 
     def discover(self, protocol: str = "bacnet", low: int | None = None, high: int | None = None,
                  timeout: float = 3.0, network: str | None = None, scan: str = "",
-                 progress: Callable[[DiscoveryProgress], None] | None = None) -> list[DeviceRecord]:
-        """Scan a network; ``progress`` gets each DiscoveryProgress of the scan while it runs.
+                 progress: Callable[[DiscoveryProgress], None] | None = None,
+                 units: Sequence[int] = ()) -> list[DeviceRecord]:
+        """Scan a network (a Modbus probe: ``network`` HOST:PORT, ``units``, ``timeout`` per unit);
+        ``progress`` gets each DiscoveryProgress of the scan while it runs.
 
         ``scan`` names the scan (made up when ``progress`` is given without
         one), so a stream opened first (``stream(scan=...)``) follows it too.
         """
         if progress is not None and not scan:
             scan = secrets.token_hex(6)
-        body = {"protocol": protocol, "low": low, "high": high, "timeout": timeout, "network": network, "scan": scan}
-        wait = timeout + DISCOVERY_MARGIN
+        body: dict[str, Any] = {"protocol": protocol, "low": low, "high": high, "timeout": timeout,
+                                "network": network, "scan": scan, "units": list(units)}
+        count = len(units) or (high - low + 1 if low is not None and high is not None else 0)
+        wait = scan_seconds(protocol, timeout, count) + DISCOVERY_MARGIN
         if progress is not None and self._own_transport:
             from bms.client._scan import discover_following
 
@@ -203,6 +208,10 @@ class ApiClient:
 
     def ignore(self, device_id: str) -> DeviceRecord:
         return self.post(f"/api/devices/{quote(device_id, safe='')}/ignore", DeviceRecord)
+
+    def remove(self, device_id: str) -> DeviceRecord:
+        """Take an accepted device out of the site (``DELETE /api/devices/ID``)."""
+        return _decode(self._request("DELETE", f"/api/devices/{quote(device_id, safe='')}").content, DeviceRecord)
 
     def set_log_level(self, level: LogLevel) -> None:
         self.post("/api/log-level", Any, {"level": level})

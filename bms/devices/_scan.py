@@ -36,3 +36,22 @@ class ScanTally:
             self._done[task] = done
         return DiscoveryProgress(scan=self.scan, network=self.network, task=task, done=done, total=total, ts=ts,
                                  devices=self.devices, objects=self.objects)
+
+
+def scan_seconds(protocol: str, timeout: float, units: int = 0) -> float:
+    """How long a scan's own work may take: a BACnet Who-Is waits ``timeout``; a Modbus probe up to
+    three requests of ``timeout`` on each of its ``units`` (10 when not given)."""
+    if protocol == "modbus":
+        return timeout * 3 * (units or 10)
+    return timeout
+
+
+def unit_ids(units: tuple[int, ...], low: int | None, high: int | None) -> list[int]:
+    """The Modbus unit ids a probe tries: ``units``, else ``low``..``high`` (either may be left out), else 1..10."""
+    if units:
+        return sorted(set(units))
+    if low is None and high is None:
+        return list(range(1, 11))
+    first = 1 if low is None else low
+    last = 247 if high is None else high
+    return list(range(first, last + 1))

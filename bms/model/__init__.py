@@ -24,7 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from bms.model._build import DISCOVERY, ORIGIN, build_nodes, build_site, retired
-from bms.model._messages import UpsertNodes
+from bms.model._messages import DeleteNodes, UpsertNodes
 from bms.model._node import NODE_TYPES, Binding, Capabilities, Node, NodeType, TagValue, normalised
 from bms.model._spec import POINT_TYPES, SharedSpecs, device_of, is_point, point_spec
 from bms.model._tags import suggest_tags
@@ -48,6 +48,7 @@ __all__ = [
     "POINT_TYPES",
     "Binding",
     "Capabilities",
+    "DeleteNodes",
     "Node",
     "NodeStore",
     "NodeType",

@@ -12,3 +12,9 @@ class UpsertNodes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Create or replace nodes (parents first) in one transaction; the reply is a list of ``Upserted``."""
 
     nodes: tuple[Node, ...]
+
+
+class DeleteNodes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Delete ``root`` and every node below it; the reply is the deleted ids, deepest first."""
+
+    root: str

@@ -127,6 +127,23 @@ class LivePoints:
         return (info is not None and not info.virtual and info.point_id in self.commands
                 and self.commands.active_priority(info.point_id) is not None)
 
+    def remove(self, point_ids: Iterable[str]) -> list[str]:
+        """Forget ``point_ids`` (a removed device's): values, status, commands and their stored levels."""
+        gone = [pid for pid in point_ids if pid in self.info]
+        doomed = set(gone)
+        levels = [o for o in self.commands.snapshot() if o.point_id in doomed]
+        if self.overrides is not None:
+            for level in levels:
+                self.overrides.remove(level.point_id, level.priority)
+        for pid in gone:
+            self.table.remove(pid)
+            self.commands.remove(pid)
+            self.checks.forget(pid)
+            del self.info[pid]
+        if gone:
+            self.guard = WriteGuard({pid: i.spec for pid, i in self.info.items()})
+        return gone
+
     def _virtual_value(self, info: PointInfo) -> Value:
         if info.spec.writable and info.point_id in self.commands:
             effective = self.commands.effective(info.point_id)

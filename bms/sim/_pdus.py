@@ -50,6 +50,8 @@ def identity_request(identities: Mapping[int, Mapping[int, str]]) -> type[Modbus
             identity = identities.get(device_id)
             if identity is None:
                 return ExceptionResponse(self.function_code, ExcCodes.DEVICE_FAILURE)
+            if not identity:  # a unit that does not implement FC43
+                return ExceptionResponse(self.function_code, ExcCodes.ILLEGAL_FUNCTION)
             if self.read_code == DeviceInformation.SPECIFIC:
                 if self.object_id not in identity:
                     return ExceptionResponse(self.function_code, ExcCodes.ILLEGAL_ADDRESS)

@@ -10,7 +10,9 @@ with exception 2.
 
 Fault injection: :meth:`ModbusSimulator.set_silent` makes a unit stop
 answering (requests are dropped), :meth:`~ModbusSimulator.set_failing`
-makes it answer every request with exception 4 (device failure). A unit id
+makes it answer every request with exception 4 (device failure); units named in
+``unidentified`` answer Read Device Identification (FC43) with exception 1,
+as a device without it does. A unit id
 the simulator does not serve answers exception 4, as pymodbus 3.16 itself
 does (its simulator turns the unknown id into a datastore error), without
 pymodbus's error log line.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import cast
 
 from pymodbus.constants import ExcCodes
@@ -66,6 +68,7 @@ class ModbusSimulator:
         interval: float = 1.0,
         clock: Callable[[], float] = time.time,
         seed: int = 0,
+        unidentified: Collection[int] = (),
     ) -> None:
         if not profiles_by_unit:
             raise ValueError("a Modbus simulator needs at least one unit")
@@ -82,6 +85,7 @@ class ModbusSimulator:
         self._models = {u: given[u] if u in given else default_model(p, seed + u) for u, p in profiles_by_unit.items()}
         self.requests: Counter[tuple[int, int]] = Counter()
         """Requests received, by (unit id, function code): for tests and benchmarks."""
+        self._unidentified = frozenset(unidentified)
         self._silent: frozenset[int] = frozenset()
         self._failing: frozenset[int] = frozenset()
         self._server: ModbusTcpServer | None = None
@@ -118,8 +122,9 @@ class ModbusSimulator:
                 model.step(now)
             values = self._outputs(unit)
             devices.append(layout.simdevice(values, self._write_guard(layout)))
-        identities = {
-            u: {0: m.profile.vendor, 1: m.profile.model, 2: bms.__version__, 4: m.profile.name, 5: m.profile.model}
+        identities: dict[int, dict[int, str]] = {
+            u: {} if u in self._unidentified else
+            {0: m.profile.vendor, 1: m.profile.model, 2: bms.__version__, 4: m.profile.name, 5: m.profile.model}
             for u, m in self.units.items()
         }
         server = ModbusTcpServer(

@@ -102,13 +102,12 @@ def test_discovery_finds_the_devices_and_their_objects(ctx: Context, tmp_path: P
     site = Site(ctx, loaded(tmp_path, sim))
     found = site.discover()
     assert [(r.device_id, r.state) for r in found] == [
-        ("bacnet:4001", "Configured"), ("bacnet:4101", "Discovered"), ("bacnet:4102", "Discovered")]
-    assert found[0].reason == "configured as 'ahu1'"
+        ("ahu1", "Configured"), ("bacnet:4101", "Discovered"), ("bacnet:4102", "Discovered")]  # one id everywhere
     vav = found[1]
     assert (vav.name, vav.model, vav.objects, vav.address) == (
         "VAV-4101", "SIM-VAV", len(VAV.points) + 1, sim.simulator.address_of(VAV1_ID))  # + network-port
     wait_until(lambda: site.of(DiscoveryScanComplete), what="the scan summary")
-    assert sorted(m.device_id for m in site.of(DeviceDiscovered)) == ["bacnet:4001", "bacnet:4101", "bacnet:4102"]
+    assert sorted(m.device_id for m in site.of(DeviceDiscovered)) == ["ahu1", "bacnet:4101", "bacnet:4102"]
     (done,) = site.of(DiscoveryScanComplete)
     assert (done.found, done.network) == (3, "lan")
     with DiscoveryStore(ctx.data_dir / "discovery.db") as store:
@@ -127,7 +126,7 @@ def test_the_service_answers_while_a_scan_runs(ctx: Context, tmp_path: Path, sim
     assert [r.device_id for r in listed] == ["ahu1"]
     assert site.devices.ask(GetDevice(device_id="ahu1"), timeout=1.0).state == "Configured"
     found = scanning.get(timeout=30)
-    assert [r.device_id for r in found] == ["bacnet:4001", "bacnet:4101", "bacnet:4102"]
+    assert [r.device_id for r in found] == ["ahu1", "bacnet:4101", "bacnet:4102"]
     assert [r.device_id for r in site.ask(ListDevices())] == ["ahu1", "bacnet:4101", "bacnet:4102"]  # saved
 
 
@@ -206,7 +205,7 @@ def test_ignore_and_rediscovery_keep_states(ctx: Context, tmp_path: Path, sim: B
     with pytest.raises(BmsError, match="cannot be ignored"):
         site.ask(IgnoreDevice(device_id="bacnet:4101"))
     again = {r.device_id: r.state for r in site.discover()}
-    assert again == {"bacnet:4001": "Configured", "bacnet:4101": "Accepted", "bacnet:4102": "Ignored"}
+    assert again == {"ahu1": "Configured", "bacnet:4101": "Accepted", "bacnet:4102": "Ignored"}
 
 
 def test_an_ignored_device_is_logged(ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread) -> None:
@@ -265,7 +264,7 @@ def test_offline_accepts_are_completed_on_start(ctx: Context, tmp_path: Path, si
 
 def test_pending_file_round_trip(tmp_path: Path) -> None:
     write_pending(tmp_path, [PendingAccept(instance=7, profile="vav")])
-    assert (tmp_path / PENDING_NAME).read_text() == '[{"instance":7,"profile":"vav","equip_id":null}]'
+    assert (tmp_path / PENDING_NAME).read_text() == '[{"instance":7,"profile":"vav"}]'
     write_pending(tmp_path, [])
     assert not (tmp_path / PENDING_NAME).exists()
 

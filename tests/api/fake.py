@@ -44,6 +44,7 @@ from bms.messages import (
     PriorityArrayView,
     QueryHistory,
     RelinquishPoint,
+    RemoveDevice,
     StatusChanged,
     Value,
     ValueChanged,
@@ -288,6 +289,14 @@ class FakeSite:
         ignored = msgspec.structs.replace(record, state="Ignored")
         self.device_table[command.device_id] = ignored
         return ignored
+
+    async def remove(self, command: RemoveDevice) -> DeviceRecord:
+        record = await self.device(command.device_id)
+        if record.state != "Accepted":
+            raise Conflict(f"device {command.device_id!r} is not part of the site (it is {record.state}): nothing to remove")
+        removed = msgspec.structs.replace(record, state="Discovered")
+        self.device_table[command.device_id] = removed
+        return removed
 
     async def open_feed(self, points: frozenset[str] | None, scans: frozenset[str] = frozenset()) -> EventFeed:
         self._up("stream")

@@ -82,3 +82,17 @@ def test_devices_service_down_is_503(client: Client, site: FakeSite) -> None:
     site.down.add("devices")
     r = client.post("/api/devices/discover")
     assert (r.status_code, r.json()) == (503, {"error": "the devices service is not running"})
+
+
+def test_remove_an_accepted_device_with_delete(client: Client) -> None:
+    client.post("/api/devices/discover")
+    assert client.delete("/api/devices/bacnet:1001").status_code == 409  # not part of the site yet
+    client.post("/api/devices/bacnet:1001/accept")
+    r = client.delete("/api/devices/bacnet:1001")
+    assert (r.status_code, r.json()["state"]) == (200, "Discovered")
+    assert client.delete("/api/devices/nope").status_code == 404
+
+
+def test_a_modbus_probe_body_takes_its_units(client: Client) -> None:
+    r = client.post("/api/devices/discover", json={"protocol": "modbus", "network": "10.0.0.9:502", "units": [1, 300]})
+    assert r.status_code == 400 and "units" in r.text

@@ -23,7 +23,7 @@ ROUTES = {
     "/api/history/{device}/{key}": {"get"},
     "/api/history/{device}/{key}/csv": {"get"},
     "/api/devices": {"get"},
-    "/api/devices/{device_id}": {"get"},
+    "/api/devices/{device_id}": {"get", "delete"},
     "/api/devices/discover": {"post"},
     "/api/devices/{device_id}/accept": {"post"},
     "/api/devices/{device_id}/ignore": {"post"},

@@ -59,6 +59,8 @@ EXAMPLES: list[m.Message] = [
     m.DiscoverDevices("bacnet", 1000, 1999, 2.0, "main"),
     m.AcceptDevice("1001", "ahu", "ahu2"),
     m.IgnoreDevice("1002"),
+    m.RemoveDevice("bacnet:1002", "api"),
+    m.DeviceRemoved("bacnet", "bacnet:1002", "vav2", ("vav2/temp", "vav2"), 1.0, "api"),
 ]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 import pytest
+import structlog
 from click.testing import CliRunner
 from rich.console import Console
 from rich.progress import Progress
@@ -147,6 +148,10 @@ class FakeClient:
         self.calls.append(("ignore", device_id))
         return msgspec.structs.replace(self.record, state="Ignored")
 
+    def remove(self, device_id: str) -> DeviceRecord:
+        self.calls.append(("remove", device_id))
+        return msgspec.structs.replace(self.record, state="Discovered")
+
 
 def test_with_a_daemon_every_command_goes_through_its_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     client = FakeClient()
@@ -191,3 +196,72 @@ def test_scan_bars_draw_a_bar_per_task_and_the_counts() -> None:
         descriptions = [t.description for t in bar.tasks]
         assert descriptions == ["found 2 devices, 6 objects read", "device 7", "device 8"]
         assert (bar.tasks[1].completed, bar.tasks[1].total) == (5, 9)
+
+
+def test_every_id_discover_prints_works_with_show_accept_and_ignore(tmp_path: Path, site: Path) -> None:
+    common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
+    found = run("devices", "discover", "bacnet", "--range", "5000", "5999", "--timeout", "0.5", *common, "--json")
+    ids = [r["device_id"] for r in json.loads(found.output)]
+    assert ids == ["ahu1", "bacnet:5101"]
+    table = [  # (command, id, exit code, what it says)
+        ("show", "ahu1", 0, "Configured"), ("show", f"bacnet:{AHU_ID}", 0, "ahu1"), ("show", "bacnet:5101", 0, "Discovered"),
+        ("ignore", "bacnet:5101", 0, "Ignored"), ("accept", "bacnet:5101", 0, "Accepted"),
+        ("accept", "ahu1", 1, "configured in the scenario"), ("ignore", "ahu1", 1, "configured in the scenario"),
+    ]
+    for command, device, code, text in table:
+        result = run("devices", command, device, *common)
+        assert (result.exit_code, text in result.output) == (code, True), (command, device, result.output)
+
+
+def test_without_a_daemon_online_is_when_it_last_answered(tmp_path: Path, site: Path) -> None:
+    common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
+    run("devices", "discover", "bacnet", "--range", "5000", "5999", "--timeout", "0.5", *common)
+    listed = run("devices", "list", *common).output
+    assert listed.count("last answered") == 2
+
+
+def test_online_with_a_daemon_is_the_bridges_word(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = FakeClient()
+    monkeypatch.setattr(devices_cli, "_daemon_running", lambda path: True)
+    monkeypatch.setattr(devices_cli, "connect", lambda data: client)
+    for online, word in ((True, "answering"), (False, "not answering"), (None, "unknown")):
+        client.record = msgspec.structs.replace(client.record, online=online)
+        shown = run("devices", "list", "--data", str(tmp_path)).output
+        assert word in shown and ("not answering" in shown) == (word == "not answering")
+
+
+def test_remove_asks_or_needs_yes(tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bms.cli._points as points_cli
+
+    common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
+    run("devices", "discover", "bacnet", "--range", "5000", "5999", "--timeout", "0.5", *common)
+    assert run("devices", "accept", "bacnet:5101", "--profile", "vav", *common).exit_code == 0
+    table = [  # (arguments, exit code, what it says)
+        (("bacnet:5101",), 1, "error: bacnet:5101: removing a device from the site: add --yes to remove it from a script"),
+        (("ahu1", "--yes"), 1, "configured in the scenario"),
+        (("bacnet:9", "--yes"), 1, "unknown device 'bacnet:9'"),
+    ]
+    for args, code, text in table:
+        result = run("devices", "remove", *args, *common)
+        assert (result.exit_code, text in " ".join(result.output.split())) == (code, True), (args, result.output)
+    monkeypatch.setattr(points_cli, "on_terminal", lambda: True)
+    declined = CliRunner().invoke(cli, ["devices", "remove", "bacnet:5101", *common], input="n\n")
+    assert declined.exit_code == 1 and "not removed (not confirmed)" in declined.output
+    with structlog.testing.capture_logs() as logs:
+        removed = CliRunner().invoke(cli, ["devices", "remove", "bacnet:5101", *common], input="y\n")
+    assert removed.exit_code == 0 and "bacnet:5101 removed from the site" in removed.output
+    assert [(e["event"], e["device"]) for e in logs if e["event"] == "device removed"] == [
+        ("device removed", "bacnet:5101")]
+    assert read_pending(tmp_path / "data") == []
+    with DiscoveryStore(tmp_path / "data" / "discovery.db") as store:
+        assert store.get(VAV_ID).state == "Discovered"
+    again = run("devices", "remove", "bacnet:5101", "--yes", *common)
+    assert again.exit_code == 1 and "not part of the site (it is Discovered): nothing to remove" in again.output
+
+
+def test_with_a_daemon_remove_goes_through_its_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = FakeClient()
+    monkeypatch.setattr(devices_cli, "_daemon_running", lambda path: True)
+    monkeypatch.setattr(devices_cli, "connect", lambda data: client)
+    assert run("devices", "remove", "bacnet:7", "--yes", "--data", str(tmp_path)).exit_code == 0
+    assert client.calls == [("device", "bacnet:7"), ("remove", "bacnet:7")]

@@ -54,6 +54,7 @@ from bms.messages import (
     DeviceAccepted,
     DeviceDown,
     DevicePriority,
+    DeviceRemoved,
     DeviceWrite,
     ListNodes,
     ReadDevicePriority,
@@ -160,6 +161,7 @@ class BacnetBridge(BmsActor):
             self._add(target)
         self._adopt_model_devices()
         self.subscribe(DeviceAccepted, filter=lambda m: m.protocol == "bacnet", name=f"{self.name}:accepted")
+        self.subscribe(DeviceRemoved, filter=lambda m: m.protocol == "bacnet", name=f"{self.name}:removed")
         self.ctx.ticker.every(self.monitor_interval, self.actor_ref, _MONITOR)
         self._retick()
         if problems:
@@ -306,3 +308,15 @@ class BacnetBridge(BmsActor):
         self.log.info("polling accepted device", device=target.device_id, points=len(target.points))
         self._add(target)
         self.io.call(self.poller.tick)  # its first poll now, not at the next tick
+
+    @handles(DeviceRemoved)
+    def on_removed(self, msg: DeviceRemoved) -> None:
+        """Stop polling a removed device; its points are no longer written."""
+        if msg.equip_id not in self._targets or self.io is None or self.poller is None:
+            return
+        self.io.call(self.poller.remove, msg.equip_id)
+        target = self._targets.pop(msg.equip_id)
+        self._writable = self._writable - {p.point_id for p in target.points}
+        self._intervals.pop(msg.equip_id, None)
+        self._retick()
+        self.log.info("device no longer polled", device=msg.equip_id, removed_as=msg.device_id)

@@ -163,6 +163,17 @@ class NetworkPoller:
         for point in target.points:
             self._points[point.point_id] = (device, point)
 
+    def remove(self, device_id: str) -> bool:
+        """Stop polling ``device_id`` (a removed device): its COV subscriptions are cancelled."""
+        old = self._devices.pop(device_id, None)
+        if old is None:
+            return False
+        self._drop_cov(old)
+        for point in old.target.points:
+            self._points.pop(point.point_id, None)
+        self._update_health()
+        return True
+
     @property
     def device_ids(self) -> list[str]:
         return list(self._devices)

@@ -1,4 +1,4 @@
-"""The devices component's slice of the API: the known devices, discovery, accept and ignore.
+"""The devices component's slice of the API: the known devices, discovery and probes, accept, ignore, remove.
 
 ``devices_router`` serves a :class:`DevicesGateway`; the daemon's is
 :class:`ServicesDevices`, which asks the ``devices`` service, the API
@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol
 
-from litestar import Router, get, post
+from litestar import Router, delete, get, post
 from litestar.params import Body
 
 from bms.api import AcceptBody, DiscoverBody
 from bms.api.routing import DeviceId, ProtocolName, Services, error_responses
-from bms.messages import AcceptDevice, DeviceRecord, DiscoverDevices, GetDevice, IgnoreDevice, ListDevices
+from bms.devices import scan_seconds
+from bms.messages import (
+    AcceptDevice,
+    DeviceRecord,
+    DiscoverDevices,
+    GetDevice,
+    IgnoreDevice,
+    ListDevices,
+    RemoveDevice,
+)
 
 SERVICE = "devices"
+USER = "api"  # who asks, until the API knows its users
 DISCOVERY_MARGIN = 30.0  # a scan may take this long beyond its own timeout
 
 
@@ -30,6 +40,8 @@ class DevicesGateway(Protocol):
     async def accept(self, command: AcceptDevice) -> DeviceRecord: ...
 
     async def ignore(self, command: IgnoreDevice) -> DeviceRecord: ...
+
+    async def remove(self, command: RemoveDevice) -> DeviceRecord: ...
 
 
 class ServicesDevices:
@@ -49,13 +61,19 @@ class ServicesDevices:
         return record
 
     async def discover(self, query: DiscoverDevices) -> list[DeviceRecord]:
-        return list(await self._ask(query, timeout=query.timeout + DISCOVERY_MARGIN))
+        units = len(query.units) or (query.high - query.low + 1 if query.low is not None and query.high is not None else 0)
+        return list(await self._ask(query, timeout=scan_seconds(query.protocol, query.timeout, units)
+                                    + DISCOVERY_MARGIN))
 
     async def accept(self, command: AcceptDevice) -> DeviceRecord:
         record: DeviceRecord = await self._ask(command)
         return record
 
     async def ignore(self, command: IgnoreDevice) -> DeviceRecord:
+        record: DeviceRecord = await self._ask(command)
+        return record
+
+    async def remove(self, command: RemoveDevice) -> DeviceRecord:
         record: DeviceRecord = await self._ask(command)
         return record
 
@@ -74,14 +92,15 @@ def devices_router(gateway: DevicesGateway) -> Router:
     @post("/discover", operation_id="discoverDevices", status_code=200,
           responses=error_responses(413, 502, 503, 504))
     async def discover(data: Annotated[DiscoverBody | None, Body()] = None) -> list[DeviceRecord]:
-        """Scan a network for devices; waits for the scan (its timeout and more).
+        """Scan a network for devices (BACnet), or probe the unit ids of ``network`` HOST:PORT (Modbus: ``units``,
+        else ``low``..``high``, ``timeout`` per unit); waits for the scan. What it finds is kept as discovered devices.
 
         Give ``scan`` an id and open ``GET /api/stream?scan=<id>`` first to follow
-        its DiscoveryProgress (devices found, objects read) while it runs."""
+        its DiscoveryProgress (devices found, objects read, unit ids tried) while it runs."""
         body = data or DiscoverBody()
         return await gateway.discover(DiscoverDevices(
             protocol=body.protocol, low=body.low, high=body.high, timeout=body.timeout, network=body.network,
-            scan=body.scan,
+            scan=body.scan, units=body.units,
         ))
 
     @post("/{device_id:str}/accept", operation_id="acceptDevice", status_code=200,
@@ -97,4 +116,12 @@ def devices_router(gateway: DevicesGateway) -> Router:
         """Hide a discovered device from further discovery results."""
         return await gateway.ignore(IgnoreDevice(device_id=device_id))
 
-    return Router("/api/devices", route_handlers=[list_devices, device, discover, accept, ignore], tags=["devices"])
+    @delete("/{device_id:str}", operation_id="removeDevice", status_code=200,
+            responses=error_responses(404, 409, 503))
+    async def remove(device_id: DeviceId) -> DeviceRecord:
+        """Take an accepted device out of the site: its equipment, points and bindings; its bridge stops
+        polling it (history is kept). The device is Discovered again."""
+        return await gateway.remove(RemoveDevice(device_id=device_id, user=USER))
+
+    return Router("/api/devices", route_handlers=[list_devices, device, discover, accept, ignore, remove],
+                  tags=["devices"])

@@ -48,9 +48,12 @@ from actors._later import Later
 from actors._loop import LoopThread
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._targets import bacnet_networks, network_of
+from actors.components.devices._probe import modbus_scan
 from actors.platform import Platform
-from bms.bacnet import BacnetClient, Commissioning, DiscoveryStore, StoredDevice, discover
-from bms.bacnet._accept import PendingAccept, discovered_id
+from bms.bacnet import BacnetClient, Commissioning, DiscoveryStore, discover
+from bms.bacnet._accept import PendingAccept
+from bms.bacnet._commissioning import Found, found_id
+from bms.bacnet._probed import StoredUnit
 from bms.config import BacnetNetwork, LoadedScenario, Profile, find_profile, profile_dirs
 from bms.devices import ScanTally
 from bms.errors import BmsError, ConfigError, DeviceTimeout, ServiceUnavailable, Unavailable
@@ -60,15 +63,17 @@ from bms.messages import (
     DeviceDown,
     DeviceRecord,
     DeviceRecovered,
+    DeviceRemoved,
     DiscoverDevices,
     DiscoveryScanComplete,
     GetDevice,
     IgnoreDevice,
     ListDevices,
     ListNodes,
+    RemoveDevice,
     SampleBatch,
 )
-from bms.model import UpsertNodes
+from bms.model import DeleteNodes, UpsertNodes
 
 NAME = "devices"
 ASK_TIMEOUT = 10.0
@@ -83,8 +88,9 @@ class ScanDone(msgspec.Struct, frozen=True):
     scan: str
     network: str
     started: float
-    running: Any  # concurrent.futures.Future[list[DiscoveredDevice]]
+    running: Any  # concurrent.futures.Future[list[DiscoveredDevice] | list[ProbeResult]]
     answer: Any  # concurrent.futures.Future[list[DeviceRecord]]
+    protocol: str = "bacnet"  # a Modbus probe's network is its HOST:PORT
 
 
 def devices_component(platform: Platform) -> list[ChildSpec]:
@@ -175,12 +181,11 @@ class DevicesService(BmsActor):
         if self._nodes() is None:
             return
         still: list[PendingAccept] = []
-        for stored, wish in self._commissioning.waiting():
+        for found, wish in self._commissioning.waiting():
             try:
-                self._accept(stored, wish.profile, wish.equip_id)
+                self._accept(found, wish.profile, wish.equip_id)
             except BmsError as err:
-                self.log.error("accepted device not added to the model", device=discovered_id(stored.instance),
-                               error=str(err))
+                self.log.error("accepted device not added to the model", device=found_id(found), error=str(err))
                 still.append(wish)
         self._commissioning.keep_waiting(still)
 
@@ -219,11 +224,14 @@ class DevicesService(BmsActor):
     # ------------------------------------------------------------ discovery
     @handles(DiscoverDevices)
     def discover_devices(self, query: DiscoverDevices) -> Later:
-        """Start the scan on the loop; the caller is answered when it ends (:meth:`scan_done`)."""
-        if query.protocol != "bacnet":
-            raise ConfigError(f"cannot discover {query.protocol} devices: only BACnet discovery is supported")
+        """Start the scan on the loop; the caller is answered when it ends (:meth:`scan_done`).
+
+        BACnet: Who-Is and reads; Modbus: a probe of ``query.network`` (HOST:PORT)."""
         if self.io is None:
             raise ServiceUnavailable(self.name, "cannot scan: its loop is not running")
+        if query.protocol == "modbus":
+            return self._start(query, *modbus_scan(query, query.scan or secrets.token_hex(6), self.clock,
+                                                   self.ctx.registry.publish))
         scenario = self.site.scenario
         name = query.network or next(iter(bacnet_networks(scenario) or list(scenario.networks.bacnet)), "default")
         network = network_of(scenario, name)
@@ -245,12 +253,17 @@ class DevicesService(BmsActor):
                 except TimeoutError:
                     raise DeviceTimeout(f"discovery of network {name!r} did not end within {within:g} s") from None
 
+        return self._start(query, scan_id, name, scan())
+
+    def _start(self, query: DiscoverDevices, scan_id: str, network: str, work: Any) -> Later:
+        assert self.io is not None
         answer: concurrent.futures.Future[list[DeviceRecord]] = concurrent.futures.Future()
-        running = self.io.submit(scan())
-        done = ScanDone(scan_id, name, time.monotonic(), running, answer)
+        running = self.io.submit(work)
+        done = ScanDone(scan_id, network, time.monotonic(), running, answer, protocol=query.protocol)
         self._scans[scan_id] = done
         running.add_done_callback(lambda _: self._tell_done(done))
-        self.log.info("discovery started", network=name, scan=scan_id, timeout=query.timeout)
+        self.log.info("discovery started", protocol=query.protocol, network=network, scan=scan_id,
+                      timeout=query.timeout)
         return Later(answer, f"discovery scan {scan_id}")
 
     def _tell_done(self, done: ScanDone) -> None:
@@ -285,47 +298,70 @@ class DevicesService(BmsActor):
         """The scan's caller gets ``error``; its followers learn it ended."""
         self.log.warning("discovery failed", network=done.network, scan=done.scan, error=str(error) or repr(error))
         done.answer.set_exception(error)
-        self.publish(DiscoveryScanComplete(protocol="bacnet", found=0, duration=time.monotonic() - done.started,
+        self.publish(DiscoveryScanComplete(protocol=done.protocol, found=0, duration=time.monotonic() - done.started,
                                            ts=self.clock.now(), network=done.network, scan=done.scan,
                                            error=str(error) or repr(error)))
 
     def _save(self, done: ScanDone, found: list[Any]) -> list[DeviceRecord]:
-        store = self._commissioning.store
-        store.save_many(found)
-        ts = self.clock.now()
-        for device in found:
-            self.publish(DeviceDiscovered(protocol="bacnet", device_id=discovered_id(device.instance),
-                                          address=device.address, ts=ts, name=device.name, vendor=device.vendor))
-        self.publish(DiscoveryScanComplete(protocol="bacnet", found=len(found), duration=time.monotonic() - done.started,
-                                           ts=ts, network=done.network, scan=done.scan))
-        self.log.info("discovery done", network=done.network, scan=done.scan, found=len(found))
-        return [self._commissioning.discovered_record(store.get(device.instance)) for device in found]
+        store, ts = self._commissioning.store, self.clock.now()
+        if done.protocol == "modbus":
+            host, _, port = done.network.rpartition(":")
+            saved: list[Found] = list(store.units.save_many(host, int(port), found, ts))
+        else:
+            store.save_many(found)
+            saved = [store.get(device.instance) for device in found]
+        records = [self._commissioning.record_of(item) for item in saved]
+        for record in records:
+            self.publish(DeviceDiscovered(protocol=done.protocol, device_id=record.device_id, address=record.address,
+                                          ts=ts, name=record.name, vendor=record.vendor))
+        self.publish(DiscoveryScanComplete(protocol=done.protocol, found=len(found), ts=ts, network=done.network,
+                                           duration=time.monotonic() - done.started, scan=done.scan))
+        self.log.info("discovery done", protocol=done.protocol, network=done.network, scan=done.scan,
+                      found=len(found))
+        return records
 
     # ------------------------------------------------------------ accept / ignore
     @handles(AcceptDevice)
     def accept_device(self, command: AcceptDevice) -> DeviceRecord:
-        stored = self._commissioning.acceptable(command.device_id)
-        if command.profile is not None:
-            site_profile(self.site, command.profile)  # refuse an unknown profile before anything changes
+        found = self._commissioning.acceptable(command.device_id)
+        if command.profile is not None:  # refuse an unknown profile before anything changes
+            self._commissioning.check_profile(found, site_profile(self.site, command.profile))
         if self._nodes() is None:
-            return self._commissioning.defer(stored, command.profile, command.equip_id)
-        self._accept(stored, command.profile, command.equip_id)
-        return self._commissioning.discovered_record(self._commissioning.store.get(stored.instance))
+            return self._commissioning.defer(found, command.profile, command.equip_id)
+        return self._commissioning.record_of(self._accept(found, command.profile, command.equip_id))
 
-    def _accept(self, stored: StoredDevice, profile_name: str | None, equip_id: str | None) -> None:
+    def _accept(self, found: Found, profile_name: str | None, equip_id: str | None) -> Found:
         profile = site_profile(self.site, profile_name) if profile_name is not None else None
         taken = [n.id for n in (self._ask_nodes(ListNodes()) or [])]
-        nodes = self._commissioning.nodes_for(stored, profile=profile, equip_id=equip_id, taken=taken)
+        nodes = self._commissioning.nodes_for(found, profile=profile, equip_id=equip_id, taken=taken)
         self._ask_nodes(UpsertNodes(nodes=tuple(nodes)))
-        accepted = self._commissioning.accepted(stored, nodes, self.clock.now())
+        accepted = self._commissioning.accepted(found, nodes, self.clock.now())
         self.publish(accepted)
         self.log.info("device accepted", device=accepted.device_id, equip=accepted.equip_id,
-                      points=len(accepted.points))
+                      points=len(accepted.points), profile=profile_name)
+        store = self._commissioning.store
+        return store.units.get(found.device_id) if isinstance(found, StoredUnit) else store.get(found.instance)
 
     @handles(IgnoreDevice)
     def ignore_device(self, command: IgnoreDevice) -> DeviceRecord:
         record = self._commissioning.ignore(command.device_id)
         self.log.info("device ignored", device=record.device_id, address=record.address)
+        return record
+
+    @handles(RemoveDevice)
+    def remove_device(self, command: RemoveDevice) -> DeviceRecord:
+        """Its nodes out of the model, then DeviceRemoved: the bridge stops polling it, the point store drops it."""
+        found, equip = self._commissioning.removable(command.device_id)
+        gone: tuple[str, ...] = ()
+        if equip is not None:
+            if self._nodes() is None:
+                raise ServiceUnavailable("nodes", f"cannot remove {command.device_id}: the model is not running")
+            gone = tuple(self._ask_nodes(DeleteNodes(root=equip)) or ())
+        record = self._commissioning.removed(found)
+        protocol = "modbus" if isinstance(found, StoredUnit) else "bacnet"
+        self.publish(DeviceRemoved(protocol=protocol, device_id=found_id(found), equip_id=equip or "",
+                                   node_ids=gone, ts=self.clock.now(), user=command.user))
+        self.log.info("device removed", device=found_id(found), equip=equip, nodes=len(gone), user=command.user)
         return record
 
 

@@ -27,7 +27,7 @@ from actors._supervisor import ChildSpec
 from actors.platform import Platform
 from bms.config._schema import HistorySection, RetentionSection
 from bms.history import Backlog, HistoryWriter, IntervalLogger, Recorder
-from bms.messages import DeviceAccepted, ListNodes, PointValue, Tick, ValueChanged
+from bms.messages import DeviceAccepted, DeviceRemoved, ListNodes, PointValue, Tick, ValueChanged
 from bms.model import Node
 from bms.points import point_infos
 from bms.supervision import Health, RestartPolicy
@@ -71,6 +71,7 @@ class HistoryStore(BmsActor):
         ref = self.actor_ref
         self.subscribe(ValueChanged, merged(MERGE_MAX))
         self.subscribe(DeviceAccepted)
+        self.subscribe(DeviceRemoved)
         self.ctx.ticker.every(self.interval_tick, ref, "interval")
         self.ctx.ticker.every(PRUNE_EVERY, ref, "prune", first_in=60.0)
         self.log.info("history open", path=str(path), on_change=len(self.recorded),
@@ -157,6 +158,14 @@ class HistoryStore(BmsActor):
     @handles(DeviceAccepted)
     def on_accepted(self, event: DeviceAccepted) -> None:
         self._track(list(event.points))  # the points come with the event: no ask per point
+
+    @handles(DeviceRemoved)
+    def on_removed(self, event: DeviceRemoved) -> None:
+        """No more recording for a removed device's points; what was recorded stays."""
+        assert self.intervals is not None
+        self.recorded = self.recorded - set(event.node_ids)
+        for point_id in event.node_ids:
+            self.intervals.set_interval(point_id, None)
 
     @handles(Tick)
     def on_tick(self, tick: Tick) -> None:

@@ -27,6 +27,10 @@ on an asyncio loop it owns (:class:`~actors._loop.LoopThread`):
   relinquish (value None) writes nothing and succeeds. Every write is
   answered: one the loop cannot take, or that a stop cut short, gets a
   failed WriteResult naming why;
+* an accepted device (:class:`~bms.messages.DeviceAccepted` of protocol
+  modbus, the nodes with it; or on start, an Equip node of the model
+  accepted earlier) is polled like a configured one, by the bridge of its
+  network (else the first); a :class:`~bms.messages.DeviceRemoved` stops it;
 * stopped for good by its supervisor, it publishes
   :class:`~bms.messages.DeviceDown` and a faulted sample for every point
   of its devices at once (nothing polls them any more).
@@ -42,8 +46,11 @@ as :class:`PollDone` messages, so device state lives in the actor's thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
+
+import pykka
 
 from actors._base import BmsActor, handles
 from actors._context import Context
@@ -59,14 +66,29 @@ from actors.components.modbus._device import (
     PolledDevice,
     WriteDone,
     build_device,
+    device_from_nodes,
     line_timeout,
 )
 from actors.platform import Platform
+from bms.bacnet import DiscoveryStore
 from bms.config import ModbusDevice, ModbusNetwork, Profile
 from bms.devices import DeviceLiveness, LivenessState, liveness_health
 from bms.errors import BmsError, ConfigError, ProtocolError
-from bms.messages import DeviceAnswering, DeviceDown, DeviceRecovered, DeviceWrite, SampleBatch, Tick, Value, WriteResult
+from bms.messages import (
+    DeviceAccepted,
+    DeviceAnswering,
+    DeviceDown,
+    DeviceRecovered,
+    DeviceRemoved,
+    DeviceWrite,
+    ListNodes,
+    SampleBatch,
+    Tick,
+    Value,
+    WriteResult,
+)
 from bms.modbus import ModbusConnection, SerialLink
+from bms.model import Node
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "ModbusBridge", "PollDone", "modbus_bridges"]
 
@@ -74,20 +96,37 @@ PROTOCOL = "modbus"
 
 
 def modbus_bridges(platform: Platform) -> list[ChildSpec]:
-    """One bridge per Modbus network that has enabled devices."""
+    """One bridge per Modbus network that has enabled devices (or, for the network they join, accepted units)."""
     scenario, profiles = platform.site.scenario, platform.site.profiles
     by_network: dict[str, list[tuple[ModbusDevice, Profile]]] = {}
     for dev in scenario.devices:
         if isinstance(dev, ModbusDevice) and dev.enabled and dev.profile in profiles:
             by_network.setdefault(dev.network, []).append((dev, profiles[dev.profile]))
+    if _accepted_units(platform.data_dir / "discovery.db"):  # polled by the network accepted units join
+        networks = scenario.networks.modbus
+        joined = next((name for name, n in networks.items() if n.kind == "tcp"), "default")
+        by_network.setdefault(joined, [])
     return [
         ChildSpec(f"modbus.{name}", ModbusBridge, kwargs={
             "network": name,
             "spec": scenario.networks.modbus.get(name, ModbusNetwork()),
             "devices": tuple(pairs),
+            "bridged": tuple(sorted(by_network)),
+            "configured": frozenset(d.id for d in scenario.devices),
         })
         for name, pairs in sorted(by_network.items())
     ]
+
+
+def _accepted_units(path: Path) -> bool:
+    """Whether a probe's unit was accepted into the site (no discovery.db: none)."""
+    if not path.exists():
+        return False
+    try:
+        with DiscoveryStore(path) as store:
+            return bool(store.units.units(state="Accepted"))
+    except BmsError:
+        return False
 
 
 class ModbusBridge(BmsActor):
@@ -103,9 +142,13 @@ class ModbusBridge(BmsActor):
         down_after: int = DOWN_AFTER,
         backoff_initial: float = BACKOFF_INITIAL,
         backoff_max: float = BACKOFF_MAX,
+        bridged: Sequence[str] = (),
+        configured: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(name, ctx)
         self.network = network
+        self.bridged = tuple(bridged) or (network,)  # every Modbus network with a bridge
+        self.configured = configured  # the scenario's device ids (accepted devices are the others)
         self.spec = spec
         self.device_specs = tuple(devices)
         self.down_after = down_after
@@ -114,6 +157,7 @@ class ModbusBridge(BmsActor):
         self.disabled: dict[str, str] = {}  # device id -> configuration problem
         self._by_timer: dict[str, PolledDevice] = {}
         self._points: dict[str, PolledDevice] = {}
+        self._ids: frozenset[str] = frozenset()  # the points whose writes are this bridge's (read by a filter)
         self._unwritable: dict[str, str] = {}  # point id of a disabled device -> why
         self._generation = 0
         self._io: LoopThread | None = None
@@ -143,10 +187,11 @@ class ModbusBridge(BmsActor):
                 self._unwritable.update({f"{dev_spec.id}/{p.key}": str(err) for p in profile.points})
                 continue
             self.devices[dev.id] = dev
-        self._by_timer = {d.timer: d for d in self.devices.values()}
-        self._points = {pid: d for d in self.devices.values() for pid in d.points}
-        ids = frozenset(self._points) | frozenset(self._unwritable)
-        self.subscribe(DeviceWrite, filter=lambda m: m.point_id in ids)
+        self._adopt_model_devices()
+        self._index()
+        self.subscribe(DeviceWrite, filter=lambda m: m.point_id in self._ids)
+        self.subscribe(DeviceAccepted, filter=lambda m: m.protocol == PROTOCOL, name=f"{self.name}:accepted")
+        self.subscribe(DeviceRemoved, filter=lambda m: m.protocol == PROTOCOL, name=f"{self.name}:removed")
         self._report_health()
         for dev in self.devices.values():
             if len(dev.plan):
@@ -154,6 +199,76 @@ class ModbusBridge(BmsActor):
         self.log.info("modbus bridge started", network=self.network, kind=self.spec.kind,
                       devices=len(self.devices), disabled=len(self.disabled),
                       requests_per_cycle=sum(len(d.plan) for d in self.devices.values()))
+
+    def _index(self) -> None:
+        self._by_timer = {d.timer: d for d in self.devices.values()}
+        self._points = {pid: d for d in self.devices.values() for pid in d.points}
+        self._ids = frozenset(self._points) | frozenset(self._unwritable)
+
+    # ------------------------------------------------------- accepted devices
+
+    def _mine(self, equip: Node) -> bool:
+        if equip.properties.get("protocol") != PROTOCOL or equip.id in self.configured:
+            return False
+        network = str(equip.properties.get("network") or "default")
+        return network == self.network or (network not in self.bridged and self.bridged[0] == self.network)
+
+    def _adopt(self, equip: Node, points: Iterable[Node]) -> PolledDevice | None:
+        """Poll an accepted device (from its nodes); None, logged, when it cannot be."""
+        try:
+            spec, profile = device_from_nodes(equip, points)
+            liveness = DeviceLiveness(down_after=self.down_after, backoff=self.backoff[0], max_backoff=self.backoff[1])
+            dev = build_device(spec, profile, self.network, self.spec, self._bus, self.clock.now, liveness)
+        except ConfigError as err:
+            self.log.error("accepted device not polled", device=equip.id, error=str(err))
+            return None
+        old = self.devices.get(dev.id)
+        if old is not None:
+            old.session.close()
+        self.devices[dev.id] = dev
+        return dev
+
+    def _adopt_model_devices(self) -> None:
+        """On start: poll the accepted Modbus devices the model holds (the scenario does not name them)."""
+        nodes = self.ctx.registry.find("nodes")
+        if nodes is None:
+            return
+        try:
+            equips = nodes.ask(ListNodes(node_type="Equip"), block=False).get(timeout=10.0)
+            for equip in equips or ():
+                if self._mine(equip):
+                    self._adopt(equip, nodes.ask(ListNodes(under=equip.id, node_type="Point"),
+                                                 block=False).get(timeout=10.0) or [])
+        except (BmsError, pykka.Timeout, pykka.ActorDeadError) as err:
+            self.log.warning("cannot list the model's equipment", error=repr(err))
+
+    @handles(DeviceAccepted)
+    def on_accepted(self, msg: DeviceAccepted) -> None:
+        """Poll the accepted device at once: its nodes come with the event."""
+        if self._io is None or not self._mine(msg.equip):
+            return
+        dev = self._adopt(msg.equip, msg.points)
+        if dev is None:
+            return
+        self._index()
+        self.log.info("polling accepted device", device=dev.id, points=len(dev.points))
+        self._report_health()
+        if len(dev.plan):
+            self.ctx.ticker.every(dev.interval, self.actor_ref, dev.timer, first_in=0.0)
+
+    @handles(DeviceRemoved)
+    def on_removed(self, msg: DeviceRemoved) -> None:
+        """Stop polling a removed device and close its connection."""
+        dev = self.devices.pop(msg.equip_id, None)
+        if dev is None:
+            return
+        if len(dev.plan):
+            self.ctx.ticker.cancel((id(self.actor_ref), dev.timer))
+        if self._io is not None:
+            self._io.call(dev.session.close)
+        self._index()
+        self._report_health()
+        self.log.info("device no longer polled", device=dev.id, removed_as=msg.device_id)
 
     def teardown(self) -> None:
         self.ctx.ticker.cancel_actor(self.actor_ref)

@@ -3,7 +3,9 @@
 Its liveness is a :class:`~bms.devices.DeviceLiveness` (the state machine
 both bridges share). :func:`build_device` turns a scenario's
 (ModbusDevice, Profile) pair into a :class:`PolledDevice`, or raises a
-ConfigError naming the device when its configuration cannot be polled.
+ConfigError naming the device when its configuration cannot be polled;
+:func:`device_from_nodes` makes that pair of an accepted device's Equip and
+Point nodes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bms.devices import DeviceLiveness
 from bms.errors import ConfigError
 from bms.messages import Readings, Sample
 from bms.modbus import BlockPlan, ModbusConnection, ModbusDeviceSession, SerialLink, TcpLink, plan_reads
+from bms.model import Node, point_spec
 
 DEFAULT_POLL_INTERVAL = 5.0
 """Seconds between polls when neither the device nor its network names a ``poll_interval``."""
@@ -131,3 +134,22 @@ def build_device(
         raise ConfigError(f"device {spec.id}: {err}") from err
     serial = network.serial_port if network.kind == "rtu" else None
     return PolledDevice(spec, session, plan, interval, points, liveness, serial_port=serial)
+
+
+def device_from_nodes(equip: Node, points: Iterable[Node]) -> tuple[ModbusDevice, Profile]:
+    """The (device, profile) of an accepted Modbus device: its Equip node and its Point nodes."""
+    props = equip.properties
+    host, port, unit = props.get("host"), props.get("port", 502), props.get("unit_id", 1)
+    if not isinstance(host, str) or not host:
+        raise ConfigError(f"node {equip.id!r}: properties.host: required for a Modbus TCP device")
+    if not isinstance(port, int) or not isinstance(unit, int):
+        raise ConfigError(f"node {equip.id!r}: properties.port and unit_id must be numbers")
+    interval = props.get("poll_interval")
+    try:
+        spec = ModbusDevice(id=equip.id, name=equip.name, profile=str(props.get("profile", "")),
+                            network=str(props.get("network") or "default"), host=host, port=port, unit_id=unit,
+                            poll_interval=float(interval) if isinstance(interval, (int, float)) else None)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"node {equip.id!r}: {err}") from None
+    specs = [point_spec(p) for p in points if p.binding is not None and p.binding.modbus is not None]
+    return spec, Profile(name=spec.profile or equip.id, protocol="modbus", points=specs)

@@ -7,7 +7,7 @@ what changed. Devices accepted during commissioning (Equip nodes marked
 ``origin = "discovery"``) stay, with their points and the spaces above them;
 any other node the scenario no longer names is deleted.
 It answers ``ListNodes`` / ``GetNode`` from its in-memory cache and applies
-``UpsertNodes``.
+``UpsertNodes`` and ``DeleteNodes`` (a removed device's Equip and points).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from actors._supervisor import ChildSpec
 from actors.platform import Platform
 from bms.config import LoadedScenario
 from bms.messages import GetNode, ListNodes
-from bms.model import Node, NodeStore, Upserted, UpsertNodes, build_site, retired
+from bms.model import DeleteNodes, Node, NodeStore, Upserted, UpsertNodes, build_site, retired
 from bms.supervision import RestartPolicy
 
 NAME = "nodes"
@@ -77,6 +77,14 @@ class ModelStore(BmsActor):
         outcomes = self._store.upsert_many(command.nodes)
         self._publish(outcomes)
         return outcomes
+
+
+    @handles(DeleteNodes)
+    def delete(self, command: DeleteNodes) -> list[str]:
+        events = self._store.delete(command.root, recursive=True)
+        for event in events:
+            self.publish(event)
+        return [event.node_id for event in events]
 
 
 def nodes_component(platform: Platform) -> list[ChildSpec]:

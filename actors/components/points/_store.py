@@ -27,6 +27,7 @@ from bms.messages import (
     DeviceAnswering,
     DeviceDown,
     DeviceRecovered,
+    DeviceRemoved,
     DeviceWrite,
     GetPoint,
     GetPriorityArray,
@@ -68,7 +69,8 @@ class PointStore(BmsActor):
         self._send(self.live.load(infos))
         if self.live.skipped_overrides:
             self.log.warning("overrides not restored (expired or unknown points)", count=self.live.skipped_overrides)
-        for kind in (SampleBatch, DeviceDown, DeviceRecovered, DeviceAnswering, WriteResult, DeviceAccepted):
+        for kind in (SampleBatch, DeviceDown, DeviceRecovered, DeviceAnswering, WriteResult, DeviceAccepted,
+                     DeviceRemoved):
             self.subscribe(kind)
         self.ctx.ticker.every(self.housekeeping, self.actor_ref, "housekeeping")
         self.log.info("points loaded", points=len(infos), writable=len(self.live.commands))
@@ -129,6 +131,14 @@ class PointStore(BmsActor):
             self.log.error("point skipped", problem=problem)
         self._send(self._live.load(infos))
         self.log.info("points added", device=event.device_id, points=len(infos))
+
+    @handles(DeviceRemoved)
+    def on_removed(self, event: DeviceRemoved) -> None:
+        """Drop the removed device's points (history keeps what it recorded)."""
+        gone = self._live.remove(event.node_ids)
+        for node_id in event.node_ids:
+            self.parents.pop(node_id, None)
+        self.log.info("points removed", device=event.device_id, points=len(gone))
 
     @handles(Tick)
     def on_tick(self, tick: Tick) -> None:

@@ -113,6 +113,6 @@ def test_the_model_says_which_devices_are_accepted(tmp_path: Path, site: LoadedS
     with DiscoveryStore(tmp_path / "discovery.db") as store:  # a restart: what the model holds
         again = Commissioning(site, store, tmp_path)
         again.know_model([Node(id="hq", type="Site", name="HQ"), *nodes])
-        assert (again.equips, again.points) == ({2001: "box1"}, {2001: 3})
+        assert (again.equips, again.points) == ({"bacnet:2001": "box1"}, {"bacnet:2001": 3})
         assert again.waiting() == []
         assert again.record("box1").reason == "equipment 'box1'"

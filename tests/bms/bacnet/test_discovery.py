@@ -132,7 +132,7 @@ def test_store_notes_objects_added_removed_and_changed(tmp_path: Path) -> None:
 def test_store_refuses_newer_and_foreign_files(tmp_path: Path) -> None:
     path = tmp_path / "discovery.db"
     DiscoveryStore(path).close()
-    open_database(path, "discovery", ["SELECT 1", "SELECT 1"]).dispose()  # a newer bms migrated it
+    open_database(path, "discovery", ["SELECT 1"] * 3).dispose()  # a newer bms migrated it (this one knows 2)
     with pytest.raises(SchemaTooNew):
         DiscoveryStore(path)
     junk = tmp_path / "junk.db"
