@@ -26,9 +26,10 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import msgspec
+from msgspec import Meta
 
 from bms.alarms._conditions import PointView, in_alarm, same
 from bms.alarms._lifecycle import ANNUNCIATED, RTN_UNACK, SUPPRESSED, UNACK, Alarm, AlarmRefused
@@ -67,13 +68,17 @@ class AlarmClass(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
 
 
 class ChatterRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    count: int = 5
-    window: float = 600.0
+    """Raised ``count`` times within ``window`` seconds: chattering (notified once)."""
+
+    count: Annotated[int, Meta(ge=2)] = 5
+    window: Annotated[float, Meta(gt=0)] = 600.0
 
 
 class FloodRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    limit: int = 10
-    window: float = 600.0
+    """More than ``limit`` raises of all alarms within ``window`` seconds: a flood (digests)."""
+
+    limit: Annotated[int, Meta(ge=1)] = 10
+    window: Annotated[float, Meta(gt=0)] = 600.0
 
 
 class PointMeta(NamedTuple):

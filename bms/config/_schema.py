@@ -25,6 +25,8 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 import msgspec
 from msgspec import Meta
 
+from bms.config._alarms import AlarmDefinition, AlarmSpec
+
 Value = Union[float, int, bool, str, None]
 
 # Ranges, declared once: the collecting walk (bms.config._walk) reads them to
@@ -110,6 +112,7 @@ class PointSpec(_Strict, frozen=True):
     modbus: ModbusBinding | None = None
     bacnet: BacnetBinding | None = None
     virtual: VirtualBinding | None = None
+    alarms: list[AlarmSpec] = []  # this point's alarms on every device of the profile (other points by key)
 
 
 class Profile(_Strict, frozen=True):
@@ -224,6 +227,7 @@ class Scenario(_Strict, frozen=True):
     devices: list[DeviceSpec] = []
     simulate: SimulateSpec = SimulateSpec()
     profile_dirs: list[str] = []  # extra folders searched for profiles
+    alarms: list[AlarmDefinition] = []  # the site's own alarms (whole point ids)
 
 
 # ------------------------------------------------------------------- daemon

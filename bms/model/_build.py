@@ -168,6 +168,8 @@ def _shape(point: PointSpec, protocol: str) -> _Shape:
         props.update(relinquish_default=point.relinquish_default, command_priority=point.command_priority)
     if point.guard is not None:
         props["guard"] = msgspec.to_builtins(point.guard)
+    if point.alarms:
+        props["alarms"] = msgspec.to_builtins(point.alarms)
     capabilities = Capabilities(
         readable=True, writable=point.writable, historizable=historized,
         alarmable=point.kind != "text", schedulable=point.writable,

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from bms.config import GuardSpec, HistorySpec, PointSpec
+from bms.config._alarms import AlarmSpec
 from bms.errors import ConfigError
 from bms.model._node import Node
 
@@ -49,6 +50,7 @@ def point_spec(node: Node) -> PointSpec:
             "guard": msgspec.convert(props["guard"], GuardSpec) if props.get("guard") else None,
             "relinquish_default": props.get("relinquish_default"),
             "command_priority": int(props.get("command_priority", 8)),
+            "alarms": msgspec.convert(props.get("alarms", []), list[AlarmSpec]),
         }
         if binding is not None:
             fields[binding.protocol] = binding.config

@@ -1,0 +1,150 @@
+"""The alarm engine's slice of the API: ``/api/alarms``.
+
+Alarm ids hold ``/`` and ``:`` (``ahu1/sat:high``): a single alarm is
+``GET /api/alarms/{id}`` with the id as the rest of the path; the actions
+take it in their body.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Protocol
+
+import msgspec
+from litestar import Router, get, post
+from litestar.params import Body, Parameter
+
+from bms.alarms import (
+    AckAlarms,
+    AlarmDefinition,
+    AlarmEvent,
+    AlarmHistory,
+    AlarmView,
+    DefineAlarm,
+    GetAlarm,
+    ListAlarms,
+    RemoveAlarm,
+    Severity,
+    ShelveAlarm,
+    UnshelveAlarm,
+)
+from bms.api import MAX_DURATION, parse_duration, parse_time
+from bms.api.routing import Services, Under, error_responses
+from bms.errors import ConfigError
+
+SERVICE = "alarms"
+USER = "api"  # who asks, until the API knows its users
+
+
+class AckBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Acknowledge ``alarm_ids``, or (``all``) every unacknowledged alarm under ``under`` / of ``severity``."""
+
+    alarm_ids: list[str] = []
+    all: bool = False
+    under: str | None = None
+    severity: Severity | None = None
+
+
+class ShelveBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Shelve ``alarm_id`` for ``duration`` (``2h``, or seconds) or until ``until`` (a time spec), with a reason."""
+
+    alarm_id: str
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    duration: str | float | None = None
+    until: str | float | None = None
+
+
+class AlarmIdBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    alarm_id: str
+
+
+class DefineBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    definition: AlarmDefinition
+
+
+class AlarmsGateway(Protocol):
+    async def ask(self, message: Any) -> Any: ...
+
+
+class ServicesAlarms:
+    """The gateway over the running site: the ``alarms`` service."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def ask(self, message: Any) -> Any:
+        return await self.services.ask(SERVICE, message)
+
+
+def shelve_until(body: ShelveBody, now: float) -> float:
+    """When a shelve ends: ``duration`` from now, or ``until``; exactly one of them."""
+    if (body.duration is None) == (body.until is None):
+        raise ConfigError("give the shelve a duration or an end time (one of them)")
+    if body.duration is not None:
+        seconds = float(body.duration) if isinstance(body.duration, (int, float)) else parse_duration(body.duration)
+        if not 0 < seconds <= MAX_DURATION:
+            raise ConfigError(f"duration: must be above 0 and at most {MAX_DURATION:g} s, got {seconds:g}")
+        return now + seconds
+    assert body.until is not None
+    return float(body.until) if isinstance(body.until, (int, float)) else parse_time(body.until, now)
+
+
+def alarms_router(gateway: AlarmsGateway) -> Router:
+    @get("/", operation_id="listAlarms", responses=error_responses(400, 503))
+    async def list_alarms(active: bool = False, severity: Severity | None = None, under: Under = None) -> list[AlarmView]:
+        """Alarms of the site (``active``: those not normal), by severity and equipment subtree."""
+        return list(await gateway.ask(ListAlarms(active=active, severity=severity, under=under)))
+
+    @get("/history", operation_id="alarmHistory", responses=error_responses(400, 503))
+    async def history(since: str = "-7d", until: str | None = None, alarm: str | None = None,
+                      limit: Annotated[int, Parameter(ge=1, le=100_000)] = 1000) -> list[AlarmEvent]:
+        """The alarm history (raised, cleared, acknowledged, shelved...), oldest first."""
+        now = time.time()
+        try:
+            start = parse_time(since, now)
+            end = parse_time(until, now) if until is not None else None
+        except ConfigError as err:
+            raise ConfigError(f"since/until: {err}") from None
+        return list(await gateway.ask(AlarmHistory(since=start, until=end, alarm_id=alarm, limit=limit)))
+
+    @get("/{alarm_id:path}", operation_id="getAlarm", responses=error_responses(404, 503))
+    async def alarm(alarm_id: str) -> AlarmView:
+        """One alarm: state, who acknowledged or shelved it, when."""
+        view: AlarmView = await gateway.ask(GetAlarm(alarm_id=alarm_id.lstrip("/")))
+        return view
+
+    @post("/ack", operation_id="ackAlarms", status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def ack(data: Annotated[AckBody, Body()]) -> list[AlarmView]:
+        """Acknowledge alarms (all or none: an unknown or normal one refuses the lot)."""
+        if not data.alarm_ids and not data.all:
+            raise ConfigError("name the alarms to acknowledge, or ask for all of them")
+        return list(await gateway.ask(AckAlarms(alarm_ids=tuple(data.alarm_ids), all_matching=data.all,
+                                                under=data.under, severity=data.severity, user=USER)))
+
+    @post("/shelve", operation_id="shelveAlarm", status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def shelve(data: Annotated[ShelveBody, Body()]) -> AlarmView:
+        """Set an alarm aside until a time, with a reason: it does not notify and comes back by itself."""
+        until = shelve_until(data, time.time())
+        view: AlarmView = await gateway.ask(ShelveAlarm(alarm_id=data.alarm_id, until=until, reason=data.reason,
+                                                        user=USER))
+        return view
+
+    @post("/unshelve", operation_id="unshelveAlarm", status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def unshelve(data: Annotated[AlarmIdBody, Body()]) -> AlarmView:
+        """Bring a shelved alarm back now."""
+        view: AlarmView = await gateway.ask(UnshelveAlarm(alarm_id=data.alarm_id, user=USER))
+        return view
+
+    @post("/define", operation_id="defineAlarm", status_code=200, responses=error_responses(400, 413, 503))
+    async def define(data: Annotated[DefineBody, Body()]) -> AlarmView:
+        """Add or replace an alarm at run time (kept in alarms.db)."""
+        view: AlarmView = await gateway.ask(DefineAlarm(definition=data.definition, user=USER))
+        return view
+
+    @post("/remove", operation_id="removeAlarm", status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def remove(data: Annotated[AlarmIdBody, Body()]) -> bool:
+        """Remove an alarm defined at run time (its history stays)."""
+        return bool(await gateway.ask(RemoveAlarm(alarm_id=data.alarm_id, user=USER)))
+
+    return Router("/api/alarms", route_handlers=[list_alarms, history, alarm, ack, shelve, unshelve, define, remove],
+                  tags=["alarms"])
