@@ -54,6 +54,7 @@ from bms.bacnet import (
     ServedDevice,
     ServedNetworkPort,
     await_bound,
+    claim_address,
     close_application,
     from_local,
     is_commandable_object,
@@ -213,6 +214,7 @@ class BacnetSimulator:
             for objid, point in device.points.items()
         }
         cls = DeviceApplication if opts.rpm else _NoRpmApplication
+        claim_address(spec.address, self.device_port)
         app = cls.from_object_list([device_object, port, *objects.values()])
         try:
             await await_bound(app, what=f"simulated device {spec.instance} on {spec.address}")
@@ -232,6 +234,7 @@ class BacnetSimulator:
         port.bbmdAcceptFDRegistrations = True
         port.bbmdForeignDeviceTable = []
         port.bbmdBroadcastDistributionTable = []
+        claim_address(address, self.device_port)
         app = DeviceApplication.from_object_list([device_object, port])
         for layer in app.link_layers.values():
             layer.add_peer(IPv4Address(local))  # itself: distribute foreign broadcasts on this subnet
