@@ -29,7 +29,7 @@ broadcast to every socket bound to it, so sharing steals nothing.
 """
 
 from bms.errors import PortInUse
-from bms.ports._claim import Endpoint, ensure_free, ensure_all_free, seal, sharing
+from bms.ports._claim import Endpoint, ensure_all_free, ensure_free, seal, sharing
 from bms.ports._holder import describe_process, holder_of, holders_of
 
 __all__ = [

@@ -7,6 +7,8 @@ run (``tests.bms.bacnet.loopback``) and free ports.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -103,4 +105,20 @@ def test_a_second_daemon_on_the_same_ports_exits_1_naming_the_address_and_the_fi
         assert answer.device is not None and answer.device.ok and answer.device.readback == 12.0, answer
         assert healthy(api), api.health()
         assert all("down" not in p.flags for p in api.points())
+        url = api.base_url
     assert daemon.proc.poll() is None
+    # `bms status --data DIR` says which daemon it found there, or that none runs there
+    shown = bms("status", "--data", str(data))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0] == f"daemon: pid {daemon.proc.pid}, data {data.resolve()}, API {url}"
+    assert json.loads(bms("status", "--json", "--data", str(data)).stdout)["daemon"] == {
+        "pid": daemon.proc.pid, "data_dir": str(data.resolve()), "api_url": url}
+    none = bms("status", "--data", str(tmp_path / "second"))
+    assert none.returncode == 1
+    assert none.stderr.splitlines() == [f"error: no bms daemon is running on {(tmp_path / 'second').resolve()}; "
+                                        f"start it with `bms daemon --data {(tmp_path / 'second').resolve()}`"]
+
+
+def bms(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bms", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "200"})

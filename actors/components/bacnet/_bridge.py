@@ -51,7 +51,6 @@ from actors.platform import Platform
 from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
 from bms.errors import BmsError, Unavailable
-from bms.ports import Endpoint
 from bms.messages import (
     DeviceAccepted,
     DeviceDown,
@@ -64,6 +63,7 @@ from bms.messages import (
     Tick,
 )
 from bms.model import Node
+from bms.ports import Endpoint
 from bms.supervision import Health
 
 ASK_TIMEOUT = 5.0  # asks to the model, in setup
@@ -92,7 +92,8 @@ def bacnet_endpoints(platform: Platform) -> list[Endpoint]:
         except (BmsError, ValueError, TypeError, RuntimeError):
             continue
         if isinstance(local, IPv4Address):
-            found.append(Endpoint(*local.addrTuple, "udp"))
+            address, port = local.addrTuple
+            found.append(Endpoint(address, port, "udp"))
     return found
 
 

@@ -17,8 +17,8 @@ from actors._context import Context
 from actors._supervisor import ChildSpec
 from actors.components.sim_modbus._served import ModbusSimulatorThread
 from actors.platform import Platform
-from bms.sim.cli import ModbusServer, bind_problem, modbus_servers
 from bms.ports import Endpoint
+from bms.sim.cli import ModbusServer, bind_problem, modbus_servers
 from bms.sim.modbus import ModbusSimulator
 from bms.supervision import Health, RestartPolicy
 
