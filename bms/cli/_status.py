@@ -36,7 +36,7 @@ def daemon_found(data_dir: Path | None) -> dict[str, Any] | None:
 @data_option
 @json_option
 def status(data: Path | None, as_json: bool) -> None:
-    """The daemon found (pid, data directory, API) and its components' health: state, restarts, queue depth, reason.
+    """Health of the daemon's components (state, restarts, queue depth, reason), after its pid, data and API.
 
     Exit code, for scripts and monitoring: 0 the site is Healthy, 2 Degraded,
     1 Down or Unknown, or no daemon answering.

@@ -30,6 +30,10 @@ answering) and brings it back with its commands intact; ``DeviceOptions``
 can make a device refuse ReadPropertyMultiple, accept small APDUs only or
 not segment.
 
+A device's address that another process holds is refused at once with
+:class:`~bms.errors.PortInUse` naming the holder, and a device's unicast
+socket is never shared (see :mod:`bms.ports`).
+
 A plain async server: ``await start()`` / ``await stop()`` inside a running
 loop (``bms sim bacnet`` runs it with ``asyncio.run``); the actor layer's
 ``BacnetSimulatorThread`` (:mod:`actors.components.sim_bacnet`) serves it
