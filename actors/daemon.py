@@ -1,7 +1,12 @@
 """``bms daemon``: lock the data directory, assemble the platform, run until told.
 
 SIGTERM and SIGINT stop the platform in reverse order, flush the stores and
-exit 0 (1 when a component escalated a failure). The click command is
+exit 0 (1 when a component escalated a failure). Before anything starts,
+every address the components will bind (the API, the BACnet bridges' own
+addresses, the simulators') is checked: one that another process holds
+(another daemon on another data directory, ``bms sim``) refuses the start
+with one line naming it and its holder, exit 1, and the other process keeps
+its devices (:mod:`bms.ports`). The click command is
 registered in the ``bms.commands`` entry-point group, so the CLI in
 ``bms/`` finds it without importing the actor layer. While it runs, the
 main thread hands the heap's free memory back to the system once a minute
@@ -25,7 +30,9 @@ from bms.config import kind_of, load_scenario, load_settings, read_toml, scenari
 from bms.config._schema import Settings
 from bms.daemon import DataDirLock, MemoryTrim, resolve_data_dir
 from bms.daemon._datadir import clear_daemon_info
+from bms.errors import BindError
 from bms.model import build_site
+from bms.ports import ensure_all_free
 
 
 @click.command("daemon")
@@ -78,10 +85,16 @@ def run(
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     platform: Platform | None = None
+    refused = False
     try:
         site = load_scenario(scen_path)
         build_site(site)  # a scenario whose model cannot be built is refused before anything starts
         platform = Platform(settings, site, data_dir, api_port=api_port, simulate=simulate)
+        try:
+            ensure_all_free(platform.endpoints())  # one owner per port: refused before anything starts
+        except BindError:
+            refused = True
+            raise
 
         def escalate(name: str, err: BaseException) -> None:
             nonlocal exit_code
@@ -102,7 +115,8 @@ def run(
             log.info("signal received, stopping", signal=received[0])
     except BaseException as err:  # a refused start (config, a critical store) or a crash: the exit code is 1
         exit_code = 1
-        log.error("daemon cannot run", error=str(err) or type(err).__name__)
+        if not refused:  # an address in use is one line, like a data directory in use
+            log.error("daemon cannot run", error=str(err) or type(err).__name__)
         raise
     finally:
         if platform is not None:
@@ -113,5 +127,6 @@ def run(
         lock.release()
         for s, handler in previous.items():
             signal.signal(s, handler)
-        log.info("stopped", exit_code=exit_code)
+        if not refused:
+            log.info("stopped", exit_code=exit_code)
     return exit_code

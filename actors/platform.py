@@ -9,7 +9,9 @@ missing or form a cycle, or whose ``children`` raise, is Down with one
 line and the rest of the site runs (unless one of its actors is critical:
 the stores). ``stop()`` stops them in reverse and reports any actor still
 alive. Nothing here is global: each Platform has its own components,
-message catalog, registry and supervisor.
+message catalog, registry and supervisor. ``endpoints()`` lists the
+addresses the components will bind, so that the daemon can refuse to start
+when another process holds one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bms.components import Broken, Component, MessageCatalog, StartPlan, install
 from bms.config import LoadedScenario, Settings
 from bms.errors import BmsError, NotFound
 from bms.logs import get_logger
+from bms.ports import Endpoint
 from bms.supervision import Health
 
 
@@ -68,6 +71,22 @@ class Platform:
     def section(self, name: str) -> Any:
         """The settings of component ``name`` (its defaults when the file has no section for it)."""
         return self.component(name).settings_from(self.settings.sections)
+
+    def endpoints(self) -> list[Endpoint]:
+        """Every address the components to start will bind (``Component.endpoints``), in start order.
+
+        A component whose settings are refused, or whose ``endpoints`` fails, names none: it will be
+        Down with its own line when it starts.
+        """
+        found: list[Endpoint] = []
+        for comp in self.plan.order:
+            if comp.endpoints is None or self.settings.broken.get(comp.section_name):
+                continue
+            try:
+                found.extend(comp.endpoints(self))
+            except Exception as err:  # its children() will say what is wrong
+                self.log.debug("component endpoints unknown", component=comp.name, error=repr(err))
+        return found
 
     def start(self) -> None:
         for broken in self.broken:

@@ -17,6 +17,8 @@
      |    +-- ServiceUnavailable the component that would answer is not running
      +-- LogicError              user logic failed to compile or run
      +-- DaemonError             the daemon cannot start or be reached
+     +-- BindError               an address:port of ours cannot be bound
+          +-- PortInUse          another socket (another process) holds it
 
 Where each stands:
 
@@ -34,6 +36,9 @@ Where each stands:
   there: accepting a device that is already part of the site, an
   equipment id that is taken, deleting a node that still holds others.
   Sending it again changes nothing; changing the state first does.
+* ``PortInUse`` names the address, its transport and the holder when it
+  can be found (``127.0.0.2:47808/udp is in use by bms daemon pid 1234
+  (data /srv/bms)``, see :mod:`bms.ports`): one host, one owner of each port.
 * ``Unavailable`` is transient: retrying later may succeed. A ``StoreError``
   is not (a file that cannot be written is a failure of the actor that owns
   it: the actor layer restarts it), though the API answers both with 503.
@@ -121,3 +126,16 @@ class LogicError(BmsError):
 
 class DaemonError(BmsError):
     """The daemon cannot start, or cannot be reached."""
+
+
+class BindError(BmsError):
+    """An address:port we must serve on cannot be bound (not on this host, not permitted...)."""
+
+
+class PortInUse(BindError):
+    """Another socket holds the address:port; ``holder`` says who when it can be found."""
+
+    def __init__(self, endpoint: str, holder: str | None = None) -> None:
+        super().__init__(f"{endpoint} is in use by {holder or 'another process'}")
+        self.endpoint = endpoint
+        self.holder = holder

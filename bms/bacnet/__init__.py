@@ -31,7 +31,7 @@ _commissioning   Commissioning: records, accept and ignore decisions (devices se
 _store           DiscoveryStore (discovery.db): devices, objects, state, changes
 _local           points served as bacpypes3 local objects (the simulator's); who may write what
 _server          DeviceApplication: the device side as ASHRAE 135 asks, where bacpypes3 differs
-_stack           bacpypes3 application plumbing: bind, close, vendor id
+_stack           bacpypes3 application plumbing: an exclusive bind, close, vendor id
 ===============  ===============================================================
 """
 
@@ -80,7 +80,7 @@ from bms.bacnet._records import (
     restart_evidence,
 )
 from bms.bacnet._server import WILDCARD_DEVICE, DeviceApplication
-from bms.bacnet._stack import VENDOR_ID, await_bound, close_application
+from bms.bacnet._stack import VENDOR_ID, await_bound, claim_address, close_application
 from bms.bacnet._store import DeviceChanges, DiscoveryStore, StoredDevice, StoredObject
 from bms.bacnet._units import NO_UNITS, UNITS, unit_code, unit_name, unit_symbol
 from bms.bacnet._wire import format_address
@@ -121,6 +121,7 @@ __all__ = [
     "StoredDevice",
     "StoredObject",
     "await_bound",
+    "claim_address",
     "close_application",
     "discover",
     "format_address",

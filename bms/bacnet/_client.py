@@ -33,7 +33,7 @@ from bms.bacnet._cov import CovCallback, CovSubscription
 from bms.bacnet._objects import MAX_APDU_SIZES, ObjectId, parse_object_id, split_property
 from bms.bacnet._reads import Reads
 from bms.bacnet._records import DeviceState, IAmInfo
-from bms.bacnet._stack import VENDOR_ID, await_bound, close_application
+from bms.bacnet._stack import VENDOR_ID, await_bound, claim_address, close_application
 from bms.bacnet._wire import Wire, format_address, format_object_identifier
 from bms.clock import Clock, WallClock
 from bms.config import BacnetNetwork
@@ -142,6 +142,7 @@ class BacnetClient(Reads):
                 port.fdSubscriptionLifetime = net.bbmd_ttl
             except (ValueError, TypeError, RuntimeError) as err:
                 raise ConfigError(f"bad BBMD address {net.bbmd!r}: {err}") from None
+        claim_address(*local.addrTuple)  # another process's address: refused, never shared
         app = _ClientApplication.from_object_list([device, port])
         app.i_am_sinks = []
         app.cov_router = self._route_cov

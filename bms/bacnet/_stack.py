@@ -5,6 +5,15 @@ Who-Is sent before a device's broadcast socket is bound is simply lost, and
 an application closed before its sockets exist leaks them. So: build, then
 :func:`await_bound`; stop with :func:`close_application`, which waits until
 the sockets are really closed.
+
+One owner per address: bacpypes3 binds every UDP socket with SO_REUSEPORT,
+so a second application on an address:port another process holds would
+share it (and take part of its datagrams). Call :func:`claim_address`
+before building an application (a held address is
+:class:`~bms.errors.PortInUse`, naming the holder); :func:`await_bound`
+then seals the unicast socket (SO_REUSEPORT off, see :mod:`bms.ports`).
+The broadcast socket stays shared: each application of a subnet hears its
+broadcasts.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import asyncio
 from typing import Any
 
 from bms.errors import ProtocolError
+from bms.ports import Endpoint, ensure_free, seal
 
 VENDOR_ID = 999
 """Vendor identifier of bms's own BACnet devices (bacpypes3's sample vendor; not registered)."""
@@ -28,14 +38,29 @@ def _bound(server: Any) -> bool:
     return server.broadcast_address is None or server.broadcast_transport is not None
 
 
+def claim_address(host: str, port: int) -> None:
+    """Raise :class:`~bms.errors.PortInUse` if another socket holds ``host:port`` (UDP); call before building."""
+    ensure_free(Endpoint(host, port, "udp"))
+
+
 async def await_bound(app: Any, timeout: float = 5.0, what: str = "BACnet application") -> None:
-    """Wait until every socket of ``app`` is bound (raise ProtocolError after ``timeout``)."""
+    """Wait until every socket of ``app`` is bound (ProtocolError after ``timeout``), then seal the unicast ones.
+
+    A unicast address that another socket joined meanwhile is :class:`~bms.errors.PortInUse`.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not all(_bound(server) for server in _servers(app)):
         if loop.time() > deadline:
             raise ProtocolError(f"{what}: could not bind its UDP sockets within {timeout:g} s")
         await asyncio.sleep(0.002)
+    for server in _servers(app):
+        broadcast = _socket(server.broadcast_transport)
+        seal(_socket(server.local_transport), own=[broadcast] if broadcast is not None else [])
+
+
+def _socket(transport: Any) -> Any:
+    return transport.get_extra_info("socket") if transport is not None else None
 
 
 def _open(transport: Any) -> bool:

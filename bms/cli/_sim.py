@@ -2,7 +2,9 @@
 
 The same commands make the ``bms-sim`` console script (:data:`standalone`).
 Each prints one line per unit or device served, then serves until SIGINT
-or SIGTERM and exits 0. Without ``--scenario`` they serve the demo's devices.
+or SIGTERM and exits 0. An address another process holds is refused before
+anything is served: one line naming it and its holder, exit 1 (BACnet's UDP
+addresses are never shared, see :mod:`bms.ports`). Without ``--scenario`` they serve the demo's devices.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import click
 from bms import __version__
 from bms.cli._app import BmsGroup, cli
 from bms.config import CONF_DIR, LoadedScenario, load_scenario
-from bms.errors import ConfigError, ProtocolError
+from bms.errors import BindError, ConfigError, ProtocolError
+from bms.ports import Endpoint, ensure_all_free
 from bms.sim.cli import ModbusServer, bacnet_devices, bind_problem, modbus_servers
 
 DEMO = CONF_DIR / "scenarios" / "demo.toml"
@@ -78,6 +81,7 @@ async def _serve_modbus(servers: list[ModbusServer]) -> None:
     started: list[ModbusSimulator] = []
     signals = _Signals()
     try:
+        ensure_all_free(Endpoint(s.host, s.port, "tcp") for s in servers)  # a held port: refused, holder named
         for server in servers:
             sim = ModbusSimulator(server.units, server.host, server.port, orders=server.orders)
             try:
@@ -119,6 +123,8 @@ async def _serve_bacnet(by_port: dict[int, Any]) -> None:
             sim = BacnetSimulator([(d.instance, d.address, d.profile) for d in devices], device_port=port)
             try:
                 await sim.start()
+            except BindError:  # an address another process holds: refused, named with its holder
+                raise
             except Exception as err:  # bacpypes3 raises plain OSErrors and its own types
                 raise ProtocolError(f"cannot serve BACnet on port {port}: {err}") from err
             started.append(sim)

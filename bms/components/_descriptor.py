@@ -18,6 +18,8 @@ import msgspec
 if TYPE_CHECKING:
     import click
 
+    from bms.ports import Endpoint
+
 ANY_OTHER = "*"
 """In ``after``: start once every component that does not itself say ``*`` has started."""
 
@@ -35,6 +37,8 @@ class Component:
     ``api``       ``(services) -> litestar Router``: its slice of the local API over its own small gateway
     ``commands``  ``() -> [click.Command]``: its CLI commands (the shell offers them too)
     ``shell``     ``() -> [click.Command]``: words only the shell has
+    ``endpoints`` ``(platform) -> [bms.ports.Endpoint]``: the addresses its actors will bind; the daemon
+                  refuses to start, naming the address and its holder, when another process holds one
     """
 
     name: str
@@ -47,6 +51,7 @@ class Component:
     api: Callable[[Any], Any] | None = None
     commands: Callable[[], Sequence[click.Command]] | None = None
     shell: Callable[[], Sequence[click.Command]] | None = None
+    endpoints: Callable[[Any], Sequence[Endpoint]] | None = None
     description: str = ""
 
     @property

@@ -33,6 +33,10 @@ arrays empty, relinquish defaults back) and its device object says so
 can make a device refuse ReadPropertyMultiple, accept small APDUs only or
 not segment.
 
+A device's address that another process holds is refused at once with
+:class:`~bms.errors.PortInUse` naming the holder, and a device's unicast
+socket is never shared (see :mod:`bms.ports`).
+
 A plain async server: ``await start()`` / ``await stop()`` inside a running
 loop (``bms sim bacnet`` runs it with ``asyncio.run``); the actor layer's
 ``BacnetSimulatorThread`` (:mod:`actors.components.sim_bacnet`) serves it
@@ -59,6 +63,7 @@ from bms.bacnet import (
     ServedDevice,
     ServedNetworkPort,
     await_bound,
+    claim_address,
     close_application,
     from_local,
     is_commandable_object,
@@ -223,6 +228,7 @@ class BacnetSimulator:
             for objid, point in device.points.items()
         }
         cls = DeviceApplication if opts.rpm else _NoRpmApplication
+        claim_address(spec.address, self.device_port)
         app = cls.from_object_list([device_object, port, *objects.values()])
         try:
             await await_bound(app, what=f"simulated device {spec.instance} on {spec.address}")
@@ -242,6 +248,7 @@ class BacnetSimulator:
         port.bbmdAcceptFDRegistrations = True
         port.bbmdForeignDeviceTable = []
         port.bbmdBroadcastDistributionTable = []
+        claim_address(address, self.device_port)
         app = DeviceApplication.from_object_list([device_object, port])
         for layer in app.link_layers.values():
             layer.add_peer(IPv4Address(local))  # itself: distribute foreign broadcasts on this subnet

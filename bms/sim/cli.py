@@ -11,6 +11,7 @@ Used by ``bms sim`` / ``bms-sim`` and by the daemon's simulator components.
 
 from __future__ import annotations
 
+import errno
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from bms.config import BacnetDevice as ConfiguredBacnet
 from bms.config import LoadedScenario, ModbusDevice, Profile
 from bms.config._schema import ByteOrder
+from bms.ports import Endpoint, holder_of
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,17 @@ def modbus_servers(site: LoadedScenario, host: str | None = None,
 
 
 def bind_problem(host: str, port: int) -> str | None:
-    """Why ``host:port`` cannot be listened on (``address already in use``), or None."""
+    """Why ``host:port`` cannot be listened on (``address already in use by bms sim modbus pid 12``), or None."""
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as err:
-        return (err.strerror or str(err)).lower()
+        reason = (err.strerror or str(err)).lower()
+        if err.errno == errno.EADDRINUSE:
+            reason += f" by {holder_of(Endpoint(host, port, 'tcp')) or 'another process'}"
+        return reason
     return None
 
 

@@ -6,6 +6,7 @@ poll interval); device timeouts are real but short. Every wait is bounded.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -376,7 +377,8 @@ def test_a_taken_port_makes_the_simulator_component_down(ctx: Context) -> None:
         ctx.supervisor.start_child(ChildSpec("sim-modbus", ModbusSimulators, kwargs={"servers": (server,)}))
     status = ctx.health.get("sim-modbus")
     assert status is not None and status.state == "Down"
-    assert status.reason == f"cannot serve Modbus on 127.0.0.1:{port}: address already in use"
+    assert status.reason == (f"cannot serve Modbus on 127.0.0.1:{port}: "
+                             f"address already in use by this process (pid {os.getpid()})")
 
 
 # ---------------------------------------------------------------- restart

@@ -13,6 +13,7 @@ from bms.bacnet._records import BacnetRejected
 from bms.client import CommandRefused
 from bms.client._errors import error_for
 from bms.errors import (
+    BindError,
     BmsError,
     CodecError,
     ConfigError,
@@ -22,6 +23,7 @@ from bms.errors import (
     DeviceTimeout,
     LogicError,
     NotFound,
+    PortInUse,
     ProtocolError,
     SchemaTooNew,
     ServiceUnavailable,
@@ -36,6 +38,8 @@ STATUS: dict[type[BmsError], int] = {
     ConfigError: 400,
     LogicError: 400,
     DaemonError: 400,
+    BindError: 400,
+    PortInUse: 400,
     StoreError: 503,
     SchemaTooNew: 503,
     ProtocolError: 502,

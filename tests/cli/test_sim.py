@@ -127,7 +127,7 @@ def test_a_taken_port_is_one_line_and_exit_1() -> None:
         port = int(taken.getsockname()[1])
         result = runner.invoke(cli, ["sim", "modbus", "--port", str(port)])
     assert result.exit_code == 1
-    assert f"cannot serve Modbus on 127.0.0.1:{port}: address already in use" in result.output
+    assert f"error: 127.0.0.1:{port}/tcp is in use by this process" in result.output  # before serving anything
     assert "Traceback" not in result.output
 
 

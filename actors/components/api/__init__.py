@@ -19,6 +19,7 @@ COMPONENT = Component(
     requires=("nodes", "points"),
     after=(ANY_OTHER,),  # the API opens once the services it answers from are up
     settings=ApiSection,
+    endpoints=lazy("actors.components.api._server", "api_endpoints"),
     description="the local HTTP API (token, OpenAPI document) and its live streams",
 )
 

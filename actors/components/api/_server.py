@@ -28,6 +28,7 @@ from bms.api import Services, create_app
 from bms.daemon import DaemonInfo, write_daemon_info
 from bms.daemon._datadir import TOKEN_NAME
 from bms.errors import DaemonError
+from bms.ports import Endpoint
 
 if TYPE_CHECKING:
     from litestar import Router
@@ -49,6 +50,13 @@ def api_components(platform: Platform) -> list[ChildSpec]:
             "slices": [c.api for c in platform.components or () if c.api is not None],
         }),
     ]
+
+
+def api_endpoints(platform: Platform) -> list[Endpoint]:
+    """The API's address (none when the port is 0: a free one is picked)."""
+    api = platform.section("api")
+    port = api.port if platform.api_port is None else platform.api_port
+    return [Endpoint(api.host, port, "tcp")] if port else []
 
 
 def load_token(path: Path) -> str:

@@ -9,6 +9,7 @@ COMPONENT = Component(
     name="bacnet",
     children=lazy("actors.components.bacnet._bridge", "bacnet_bridges"),
     requires=("nodes", "points"),
+    endpoints=lazy("actors.components.bacnet._bridge", "bacnet_endpoints"),
     after=("sim-bacnet",),  # the demo's simulated devices answer from the first poll
     description="BACnet/IP bridges: ReadPropertyMultiple polling, COV, prioritised writes, device liveness",
 )

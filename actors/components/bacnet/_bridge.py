@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pykka
+from bacpypes3.pdu import Address, IPv4Address
 
 from actors._base import BmsActor, handles
 from actors._context import Context
@@ -63,6 +64,7 @@ from bms.messages import (
     Tick,
 )
 from bms.model import Node
+from bms.ports import Endpoint
 from bms.supervision import Health
 
 ASK_TIMEOUT = 5.0  # asks to the model, in setup
@@ -72,10 +74,7 @@ _POLL, _MONITOR = "poll", "monitor"
 def bacnet_bridges(platform: Platform) -> list[ChildSpec]:
     """One bridge per BACnet network with enabled devices (or devices accepted from discovery)."""
     scenario = platform.site.scenario
-    names = bacnet_networks(scenario)
-    for name in _accepted_networks(platform.data_dir / "discovery.db"):
-        if name not in names:
-            names.append(name)
+    names = _bridged(platform)
     return [
         ChildSpec(f"bacnet.{name}", BacnetBridge, kwargs={
             "network_name": name, "scenario": scenario, "profiles": platform.site.profiles,
@@ -83,6 +82,28 @@ def bacnet_bridges(platform: Platform) -> list[ChildSpec]:
         })
         for name in names
     ]
+
+
+def bacnet_endpoints(platform: Platform) -> list[Endpoint]:
+    """The own address of each bridge's client (an address that cannot be parsed: its bridge says so)."""
+    found: list[Endpoint] = []
+    for name in _bridged(platform):
+        try:
+            local = Address(network_of(platform.site.scenario, name).address)
+        except (BmsError, ValueError, TypeError, RuntimeError):
+            continue
+        if isinstance(local, IPv4Address):
+            address, port = local.addrTuple
+            found.append(Endpoint(address, port, "udp"))
+    return found
+
+
+def _bridged(platform: Platform) -> list[str]:
+    names = bacnet_networks(platform.site.scenario)
+    for name in _accepted_networks(platform.data_dir / "discovery.db"):
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def _accepted_networks(path: Path) -> list[str]:

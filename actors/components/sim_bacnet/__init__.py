@@ -8,6 +8,7 @@ from bms.components import Component
 COMPONENT = Component(
     name="sim-bacnet",
     children=lazy("actors.components.sim_bacnet._actor", "bacnet_simulator"),
+    endpoints=lazy("actors.components.sim_bacnet._actor", "simulator_endpoints"),
     after=("points",),
     description="simulated BACnet devices (bacpypes3 on loopback), when the scenario asks for them",
 )

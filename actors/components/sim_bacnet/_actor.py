@@ -23,6 +23,7 @@ from actors.components.sim_bacnet._served import BacnetSimulatorThread
 from actors.platform import Platform
 from bms.config import BacnetDevice, Profile, Scenario
 from bms.errors import BmsError, ConfigError
+from bms.ports import Endpoint
 from bms.sim.bacnet import BacnetSimulator, SimDevice
 from bms.supervision import Health, RestartPolicy
 
@@ -35,6 +36,14 @@ def bacnet_simulator(platform: Platform) -> list[ChildSpec]:
         return []
     return [ChildSpec(NAME, BacnetSimulatorActor, kwargs={"scenario": scenario, "profiles": platform.site.profiles},
                       policy=RestartPolicy(max_restarts=2))]
+
+
+def simulator_endpoints(platform: Platform) -> list[Endpoint]:
+    """The address of each device to simulate, when the platform simulates."""
+    if not platform.simulating:
+        return []
+    by_port, _ = simulated_devices(platform.site.scenario, platform.site.profiles)
+    return [Endpoint(d.address, port, "udp") for port, devices in by_port.items() for d in devices]
 
 
 def simulated_devices(scenario: Scenario, profiles: dict[str, Profile]) -> tuple[dict[int, list[SimDevice]], list[str]]:

@@ -8,6 +8,7 @@ from bms.components import Component
 COMPONENT = Component(
     name="sim-modbus",
     children=lazy("actors.components.sim_modbus._actor", "modbus_simulators"),
+    endpoints=lazy("actors.components.sim_modbus._actor", "modbus_endpoints"),
     after=("points",),
     description="simulated Modbus TCP devices (pymodbus on loopback), when the scenario asks for them",
 )

@@ -17,11 +17,12 @@ from actors._context import Context
 from actors._supervisor import ChildSpec
 from actors.components.sim_modbus._served import ModbusSimulatorThread
 from actors.platform import Platform
+from bms.ports import Endpoint
 from bms.sim.cli import ModbusServer, bind_problem, modbus_servers
 from bms.sim.modbus import ModbusSimulator
 from bms.supervision import Health, RestartPolicy
 
-__all__ = ["ModbusSimulators", "modbus_simulators"]
+__all__ = ["ModbusSimulators", "modbus_endpoints", "modbus_simulators"]
 
 
 def modbus_simulators(platform: Platform) -> list[ChildSpec]:
@@ -34,6 +35,14 @@ def modbus_simulators(platform: Platform) -> list[ChildSpec]:
         return []
     return [ChildSpec("sim-modbus", ModbusSimulators, kwargs={"servers": tuple(servers)},
                       policy=RestartPolicy(max_restarts=1))]
+
+
+def modbus_endpoints(platform: Platform) -> list[Endpoint]:
+    """The address of each simulated server, when the platform simulates."""
+    if not platform.simulating:
+        return []
+    servers, _ = modbus_servers(platform.site)
+    return [Endpoint(s.host, s.port, "tcp") for s in servers]
 
 
 class ModbusSimulators(BmsActor):
