@@ -322,7 +322,7 @@ class AlarmBook:
         cond = d.condition
         limit = cond.limit if isinstance(cond, (HighLimit, LowLimit)) else ""
         text = render(d.message, {"name": meta.name, "point": d.point, "value": view.value, "unit": meta.unit,
-                                  "condition": describe(cond, view.value), "severity": d.severity, "limit": limit})
+                                  "condition": describe(cond, meta.unit), "severity": d.severity, "limit": limit})
         alarm.activate(now, view.value, text)
         self._journal(alarm, "raised", now)
         return self._raised(alarm, d.severity, d.alarm_class, now, "bms")

@@ -63,14 +63,15 @@ __all__ = [
 ]
 
 
-def describe(cond: Condition, value: Value = None) -> str:
-    """The condition in words, as messages show it: "above 28", "not 'running'"..."""
+def describe(cond: Condition, unit: str = "") -> str:
+    """The condition in words, as messages show it: "above 28 °C", "more than 3 °C from vav1/zone_sp"..."""
+    shown = f" {unit}" if unit and not unit.startswith(("°", "%")) else unit
     if isinstance(cond, HighLimit):
-        return f"above {cond.limit:g}"
+        return f"above {cond.limit:g}{shown}"
     if isinstance(cond, LowLimit):
-        return f"below {cond.limit:g}"
+        return f"below {cond.limit:g}{shown}"
     if isinstance(cond, Deviation):
-        return f"more than {cond.band:g} from {cond.setpoint}"
+        return f"more than {cond.band:g}{shown} from {cond.setpoint}"
     if isinstance(cond, StateAlarm):
         return "in alarm state" if cond.values != [True] else "active"
     if isinstance(cond, ChangeOfState):

@@ -35,13 +35,21 @@ under_option = click.option("--under", metavar="NODE", help="Only alarms of poin
 
 
 def _when(ts: float | None) -> str:
-    return "" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+    """Today's times as 13:05:09, older ones with their date."""
+    if ts is None:
+        return ""
+    at = datetime.fromtimestamp(ts)
+    return at.strftime("%H:%M:%S" if at.date() == datetime.now().date() else "%Y-%m-%d %H:%M")
 
 
 def alarms_table(views: Sequence[AlarmView]) -> Table:
     table = Table(caption=f"{len(views)} alarm(s)", caption_justify="left")
-    for column in ("alarm", "severity", "state", "message", "raised", "by"):
-        table.add_column(column)
+    table.add_column("alarm", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("message", ratio=1)
+    table.add_column("raised", no_wrap=True)
+    table.add_column("by")
     for v in views:
         who = v.acked_by or v.shelved_by
         table.add_row(v.alarm_id, Text(v.severity, SEVERITY_STYLE.get(v.severity, "")),

@@ -44,6 +44,7 @@ from bms.errors import ConfigError, StoreError, Unavailable
 from bms.messages import (
     DeviceAccepted,
     DeviceRemoved,
+    GetPoint,
     ListNodes,
     ListPoints,
     Message,
@@ -256,7 +257,10 @@ class AlarmEngine(BmsActor):
         except StoreError as err:
             raise Unavailable(f"the alarm is not defined, nothing changed: {err}") from err
         self.runtime.add(d.id)
-        self._commit(self._book.define([d]))
+        out = self._book.define([d])
+        known = [self._ask("points", GetPoint(point_id=pid)) for pid in (d.point, *d.referenced())]
+        out += self._book.values(PointValue(p.point_id, p.value, p.ts or 0.0, p.flags) for p in known)
+        self._commit(out)
         self.log.info("alarm defined", alarm=d.id, point=d.point, user=command.user)
         self._report()
         return self._book.view(d.id)

@@ -78,7 +78,7 @@ def test_a_value_that_stays_above_the_limit_raises_after_the_on_delay_with_no_fu
     assert isinstance(raised, AlarmRaised)
     assert (raised.alarm_id, raised.severity, raised.state, raised.notify, raised.value) == (
         "sat-high", "high", UNACK, True, 31.25)
-    assert raised.text == "Supply air temperature above 28: 31.25°C"
+    assert raised.text == "Supply air temperature above 28°C: 31.25°C"
     assert book.view("sat-high").raised_at == T0 + 60.0
 
 
