@@ -31,7 +31,7 @@ from typing import Annotated, NamedTuple
 import msgspec
 from msgspec import Meta
 
-from bms.alarms._conditions import PointView, in_alarm, same
+from bms.alarms._conditions import PointView, Reading, in_alarm, reliable, same
 from bms.alarms._lifecycle import ANNUNCIATED, RTN_UNACK, SUPPRESSED, UNACK, Alarm, AlarmRefused
 from bms.alarms._messages import (
     AlarmAcknowledged,
@@ -117,10 +117,13 @@ class AlarmBook:
         self.definitions: dict[str, AlarmDefinition] = {}
         self.alarms: dict[str, Alarm] = {}
         self.external_alarms: dict[str, External] = {}
-        self.points: dict[str, PointView] = {}
+        self.points: dict[str, Reading] = {}
         self.changed_at: dict[str, float] = {}
         self.journal: list[AlarmEvent] = []
         self._watch: dict[str, set[str]] = {}  # point id -> alarm ids reading it
+        # points read by one plain limit alarm and nothing else: (its record, limit, deadband, high)
+        self._plain: dict[str, tuple[Alarm, float, float, bool]] = {}
+        self._changes: set[str] = set()  # points a change-of-state alarm reads
         self._due: dict[str, float] = {}  # alarm id -> when to look at it again
         self._raises: deque[float] = deque()
         self._chatter: dict[str, deque[float]] = {}
@@ -138,6 +141,10 @@ class AlarmBook:
             alarm.point_id = d.point
             for pid in (d.point, *d.referenced()):
                 self._watch.setdefault(pid, set()).add(d.id)
+            if isinstance(d.condition, ChangeOfState):
+                self._changes.add(d.point)
+            for pid in (d.point, *d.referenced()):
+                self._plain_path(pid)
             out += self._evaluate(d.id, self.clock.now())
         return out
 
@@ -157,11 +164,28 @@ class AlarmBook:
                 ids.discard(d.id)
                 if not ids:
                     del self._watch[pid]
+            self._plain_path(pid)
+
+    def _plain_path(self, point_id: str) -> None:
+        """Decide whether ``point_id`` takes the fast path: read by one enabled, unsuppressed limit alarm only."""
+        self._plain.pop(point_id, None)
+        ids = self._watch.get(point_id, ())
+        if len(ids) != 1:
+            return
+        (alarm_id,) = ids
+        d = self.definitions.get(alarm_id)
+        alarm = self.alarms.get(alarm_id)
+        if d is None or alarm is None or d.point != point_id or not d.enabled or d.suppress is not None:
+            return
+        cond = d.condition
+        if isinstance(cond, (HighLimit, LowLimit)):
+            self._plain[point_id] = (alarm, cond.limit, cond.deadband, isinstance(cond, HighLimit))
 
     def restore(self, alarms: Iterable[Alarm]) -> None:
         """Take back the records saved before a restart: delays and shelves resume on the clock."""
         for alarm in alarms:
             self.alarms[alarm.alarm_id] = alarm
+            self._plain_path(alarm.point_id)
             d = self.definitions.get(alarm.alarm_id)
             if alarm.pending_since is not None and d is not None:
                 self._due[alarm.alarm_id] = alarm.pending_since + (d.off_delay if alarm.active else d.on_delay)
@@ -175,18 +199,41 @@ class AlarmBook:
         return point_id in self._watch
 
     def values(self, changes: Iterable[PointValue]) -> list[Message]:
-        """New point values: the alarms reading them are evaluated."""
+        """New point values: the alarms reading them are evaluated.
+
+        The common case is a point read by one plain limit alarm whose value
+        stays on its side of the limit: it is decided here with two
+        comparisons (no delay running, a good float); anything else goes
+        through :meth:`_evaluate`.
+        """
         out: list[Message] = []
-        watch = self._watch
+        watch, plain, points, tracked = self._watch, self._plain, self.points, self._changes
         now = self.clock.now()
         for change in changes:
-            ids = watch.get(change.point_id)
+            pid = change.point_id
+            fast = plain.get(pid)
+            if fast is not None:
+                value = change.value
+                if type(value) is float and not change.flags:
+                    points[pid] = change
+                    alarm, limit, band, high = fast
+                    if alarm.pending_since is None:
+                        if alarm.active:
+                            raw = value > limit - band if high else value < limit + band
+                        else:
+                            raw = value > limit if high else value < limit
+                        if raw is alarm.active:
+                            continue
+                    out += self._evaluate(alarm.alarm_id, now)
+                    continue
+            ids = watch.get(pid)
             if ids is None:
                 continue
-            before = self.points.get(change.point_id)
-            if before is not None and before.ts > 0 and not same(before.value, change.value):
-                self.changed_at[change.point_id] = change.ts
-            self.points[change.point_id] = PointView(change.value, change.ts, change.flags)
+            if pid in tracked:
+                before = points.get(pid)
+                if before is not None and before.ts > 0 and not same(before.value, change.value):
+                    self.changed_at[pid] = change.ts
+            points[pid] = change
             for alarm_id in tuple(ids):
                 out += self._evaluate(alarm_id, now)
         return out
@@ -233,7 +280,7 @@ class AlarmBook:
         return out
 
     # ------------------------------------------------------------ evaluation
-    def _lookup(self, point_id: str) -> PointView | None:
+    def _lookup(self, point_id: str) -> Reading | None:
         return self.points.get(point_id)
 
     def _evaluate(self, alarm_id: str, now: float) -> list[Message]:
@@ -292,7 +339,7 @@ class AlarmBook:
         """True while the suppressing point says so or its settling time runs; None when unknown."""
         assert d.suppress is not None
         view = self.points.get(d.suppress.point)
-        if view is None or not view.reliable:
+        if view is None or not reliable(view):
             return None
         if same(view.value, d.suppress.when):
             alarm.settle_until = None
@@ -307,7 +354,7 @@ class AlarmBook:
         alarm.settle_until = None
         return False
 
-    def _schedule(self, d: AlarmDefinition, alarm: Alarm, view: PointView) -> None:
+    def _schedule(self, d: AlarmDefinition, alarm: Alarm, view: Reading) -> None:
         """When the clock alone may change this alarm: a stale period, a change's hold."""
         cond = d.condition
         if isinstance(cond, StaleValue) and not alarm.active and view.ts > 0:
@@ -317,7 +364,7 @@ class AlarmBook:
         if alarm.shelved_until is not None:
             self._due[d.id] = min(self._due.get(d.id, math.inf), alarm.shelved_until)
 
-    def _raise(self, d: AlarmDefinition, alarm: Alarm, view: PointView, now: float) -> AlarmRaised:
+    def _raise(self, d: AlarmDefinition, alarm: Alarm, view: Reading, now: float) -> AlarmRaised:
         meta = self.meta(d.point) or PointMeta(d.point)
         cond = d.condition
         limit = cond.limit if isinstance(cond, (HighLimit, LowLimit)) else ""

@@ -10,7 +10,7 @@ limit alarm clears only below ``limit - deadband``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 from bms.alarms._spec import (
     ChangeOfState,
@@ -24,6 +24,7 @@ from bms.alarms._spec import (
     StateAlarm,
     Value,
 )
+from bms.messages import PointValue
 
 UNRELIABLE = frozenset(("fault", "stale", "down"))
 
@@ -37,7 +38,16 @@ class PointView(NamedTuple):
 
     @property
     def reliable(self) -> bool:
-        return self.ts > 0 and not UNRELIABLE.intersection(self.flags)
+        return reliable(self)
+
+
+Reading = Union[PointView, PointValue]
+"""A point as the alarm book keeps it: a PointValue as it came, or a PointView made of a status change."""
+
+
+def reliable(point: Reading) -> bool:
+    """Read, and not faulted, stale or down."""
+    return point.ts > 0 and not UNRELIABLE.intersection(point.flags)
 
 
 def _number(value: Value) -> float | None:
@@ -58,8 +68,8 @@ def same(a: Value, b: Value) -> bool:
 
 def in_alarm(
     cond: Condition,
-    point: PointView,
-    lookup: Callable[[str], PointView | None],
+    point: Reading,
+    lookup: Callable[[str], Reading | None],
     *,
     active: bool,
     now: float,
@@ -73,8 +83,8 @@ def in_alarm(
             return None  # never heard of, or its device is down (an alarm of its own)
         return now - point.ts > cond.period
     if isinstance(cond, CommandMismatch) and cond.feedback is None:
-        return "mismatch" in point.flags if point.reliable else None
-    if not point.reliable:
+        return "mismatch" in point.flags if reliable(point) else None
+    if not reliable(point):
         return None
     value = point.value
     if isinstance(cond, HighLimit):
@@ -85,7 +95,7 @@ def in_alarm(
         return None if v is None else v < (cond.limit + cond.deadband if active else cond.limit)
     if isinstance(cond, Deviation):
         v, sp = _number(value), lookup(cond.setpoint)
-        target = _number(sp.value) if sp is not None and sp.reliable else None
+        target = _number(sp.value) if sp is not None and reliable(sp) else None
         if v is None or target is None:
             return None
         return abs(v - target) > (cond.band - cond.deadband if active else cond.band)
@@ -96,7 +106,7 @@ def in_alarm(
     if isinstance(cond, CommandMismatch):
         assert cond.feedback is not None
         feedback = lookup(cond.feedback)
-        if feedback is None or not feedback.reliable:
+        if feedback is None or not reliable(feedback):
             return None
         return not same(value, feedback.value)
     raise TypeError(f"unknown condition {cond!r}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bms.alarms import (
     ACKED,
@@ -262,3 +264,21 @@ def test_a_device_alarm_has_the_same_lifecycle(clock: ManualClock) -> None:
     assert kinds(book.external("device:ahu1:analog-input,1", shown, False)) == ["AlarmCleared"]
     view = book.view("device:ahu1:analog-input,1")
     assert (view.state, view.source, view.severity) == (NORMAL, "device", "critical")
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(20.0, 35.0), st.just(28.0), st.just(27.0), st.none(), st.just("x")),
+                       min_size=1, max_size=40),
+       flags=st.lists(st.sampled_from([(), (), (), ("fault",), ("overridden",)]), min_size=40, max_size=40))
+def test_the_fast_path_decides_as_the_general_one(values: list[Value], flags: list[tuple[str, ...]]) -> None:
+    """A point read by one limit alarm takes a short cut; a second alarm on it forces the general path."""
+    fast_clock, slow_clock = ManualClock(T0), ManualClock(T0)
+    fast = book_of(fast_clock, high(off=5.0))
+    slow = book_of(slow_clock, high(off=5.0), AlarmDefinition(id="other", point=SAT, condition=StaleValue(period=1e6)))
+    assert SAT in fast._plain and SAT not in slow._plain
+    for value, flag in zip(values, flags, strict=False):
+        for book, clock in ((fast, fast_clock), (slow, slow_clock)):
+            clock.advance(3.0)
+            book.tick()
+            feed(book, SAT, value, flag)
+        assert fast.view("sat-high") == slow.view("sat-high")
