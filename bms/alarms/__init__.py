@@ -45,6 +45,7 @@ from bms.alarms._messages import (
     RemoveAlarm,
     ShelveAlarm,
     UnshelveAlarm,
+    decode_event,
 )
 from bms.alarms._spec import (
     SEVERITIES,
@@ -118,6 +119,7 @@ __all__ = [
     "UnshelveAlarm",
     "check_template",
     "cond_type",
+    "decode_event",
     "describe",
     "in_alarm",
     "render",

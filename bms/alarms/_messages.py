@@ -9,6 +9,8 @@ grouped into digests).
 
 from __future__ import annotations
 
+from typing import Union
+
 import msgspec
 
 from bms.alarms._spec import AlarmDefinition, Value
@@ -160,3 +162,11 @@ class AlarmEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
 ALARM_EVENTS = (AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved, AlarmUnshelved)
 ALARM_MESSAGES = (*ALARM_EVENTS, AckAlarms, ShelveAlarm, UnshelveAlarm, DefineAlarm, RemoveAlarm, ListAlarms,
                   GetAlarm, AlarmHistory)
+
+
+_event_decoder = msgspec.json.Decoder(Union[AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved, AlarmUnshelved])
+
+
+def decode_event(text: str | bytes) -> AlarmRaised | AlarmCleared | AlarmAcknowledged | AlarmShelved | AlarmUnshelved:
+    """One alarm event of the live alarm stream (tagged JSON)."""
+    return _event_decoder.decode(text)

@@ -45,6 +45,12 @@ def shell_words() -> dict[str, click.Command]:
     return found
 
 
+@cache
+def toolbar_parts() -> list[object]:
+    """The components' ``toolbar(client) -> str`` functions, for the shell's bottom toolbar."""
+    return [comp.toolbar for comp in installed().components if comp.toolbar is not None]
+
+
 def command_names() -> list[str]:
     return sorted({*_registered(), *component_commands()})
 

@@ -20,7 +20,7 @@ from bms.daemon import read_daemon_info
 from bms.daemon._datadir import TOKEN_NAME
 from bms.devices import scan_seconds
 from bms.errors import CodecError, ConfigError, DaemonError
-from bms.messages import DeviceRecord, DiscoveryProgress, PointState, PriorityArrayView, Value, WriteAccepted
+from bms.messages import DeviceRecord, DiscoveryProgress, PointState, PriorityArrayView, Value, WriteAccepted, decode
 
 if TYPE_CHECKING:
     from bms.model import Node
@@ -224,7 +224,13 @@ class ApiClient:
         discovery ``scan``. Live when this returns; ``timeout`` bounds the silence
         between two keep-alives."""
         query = {"points": ",".join(points), "tags": ",".join(tags), "scan": scan}
-        request = self._http.build_request("GET", "/api/stream", params={k: v for k, v in query.items() if v},
+        return self.events("/api/stream", {k: v for k, v in query.items() if v}, timeout=timeout)
+
+    def events(self, path: str, params: Params | None = None, decoder: Callable[[str], Any] = decode, *,
+               timeout: float = 60.0) -> EventStream:
+        """A live stream of Server-Sent Events at ``path`` (a component's, e.g. ``/api/alarms/stream``),
+        each decoded with ``decoder``. Live when this returns."""
+        request = self._http.build_request("GET", path, params=params,
                                            timeout=httpx.Timeout(self.timeout, read=timeout))
         try:
             response = self._http.send(request, stream=True)
@@ -236,7 +242,7 @@ class ApiClient:
             body = response.read()
             response.close()
             raise error_for(response.status_code, server_message(body, response.status_code))
-        return EventStream(response)
+        return EventStream(response, decoder)
 
 
 def _no_daemon(data_dir: Path) -> DaemonError:

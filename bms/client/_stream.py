@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -15,10 +15,12 @@ CONNECTED = ": connected"
 
 
 class SseLines:
-    """Server-Sent Events, line by line: the message each event's ``data:`` lines carry."""
+    """Server-Sent Events, line by line: the message each event's ``data:`` lines carry (``decoder``: the core's
+    messages by default; a component's stream passes its own)."""
 
-    def __init__(self) -> None:
+    def __init__(self, decoder: Callable[[str], Any] = decode) -> None:
         self._data: list[str] = []
+        self._decode = decoder
 
     def feed(self, line: str) -> Any:
         """The message an event ends with at this (empty) line, else None."""
@@ -26,7 +28,7 @@ class SseLines:
             if not self._data:
                 return None
             text, self._data = "\n".join(self._data), []
-            return decode(text)
+            return self._decode(text)
         if line.startswith("data:"):
             self._data.append(line[5:].removeprefix(" "))
         # comments (":"), "event:", "id:" and "retry:" lines carry nothing we use
@@ -42,8 +44,9 @@ class EventStream:
     it (or use ``with``) to stop.
     """
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, decoder: Callable[[str], Any] = decode) -> None:
         self._response = response
+        self._decoder = decoder
         self._lines = response.iter_lines()
         self.closed = False
         try:
@@ -59,7 +62,7 @@ class EventStream:
         return self
 
     def __next__(self) -> Any:
-        events = SseLines()
+        events = SseLines(self._decoder)
         try:
             for line in self._lines:
                 message = events.feed(line)

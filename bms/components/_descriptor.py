@@ -39,6 +39,7 @@ class Component:
     ``shell``     ``() -> [click.Command]``: words only the shell has
     ``endpoints`` ``(platform) -> [bms.ports.Endpoint]``: the addresses its actors will bind; the daemon
                   refuses to start, naming the address and its holder, when another process holds one
+    ``toolbar``   ``(client) -> str``: a short status for the shell's bottom toolbar ("alarms: 2 unacknowledged")
     """
 
     name: str
@@ -52,6 +53,7 @@ class Component:
     commands: Callable[[], Sequence[click.Command]] | None = None
     shell: Callable[[], Sequence[click.Command]] | None = None
     endpoints: Callable[[Any], Sequence[Endpoint]] | None = None
+    toolbar: Callable[[Any], str] | None = None
     description: str = ""
 
     @property

@@ -10,6 +10,7 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
+from bms.cli._plugins import toolbar_parts
 from bms.shell._completion import CommandCompleter
 from bms.shell._dispatch import run_line
 from bms.shell._session import ShellSession
@@ -45,7 +46,22 @@ def prompt_session(session: ShellSession, history_file: Path) -> PromptSession[s
         complete_while_typing=False,
         key_bindings=continuation_bindings(),
         prompt_continuation=CONTINUATION,
+        bottom_toolbar=lambda: toolbar(session),
     )
+
+
+def toolbar(session: ShellSession) -> str | None:
+    """What the components say of the site (``alarms: 2 unacknowledged``), read before each prompt.
+
+    A component that cannot answer (no daemon, an older one) says nothing.
+    """
+    parts: list[str] = []
+    for part in toolbar_parts():
+        try:
+            parts.append(part(session.client))  # type: ignore[operator]
+        except Exception:
+            continue
+    return " | ".join(parts) or None
 
 
 def loop(session: ShellSession) -> None:

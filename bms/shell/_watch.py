@@ -10,6 +10,7 @@ from rich.live import Live
 
 from bms.cli._app import console
 from bms.cli._common import POINT_ID, connect, no_points
+from bms.cli._plugins import shell_words
 from bms.cli._render import watch_table
 from bms.messages import PointState, StatusChanged, ValueChanged
 from bms.shell._vocabulary import vocabulary
@@ -33,10 +34,18 @@ def apply(states: dict[str, PointState], event: ValueChanged | StatusChanged) ->
 @vocabulary.command("watch")
 @click.argument("pattern", required=False, type=POINT_ID, metavar="[PATTERN]")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Points carrying this tag (repeatable: all of them).")
-def watch(pattern: str | None, tags: tuple[str, ...]) -> None:
-    """Live values of the points whose id matches PATTERN (a glob) or carry the tags, until Ctrl-C."""
+@click.pass_context
+def watch(ctx: click.Context, pattern: str | None, tags: tuple[str, ...]) -> None:
+    """Live values of the points whose id matches PATTERN (a glob) or carry the tags, until Ctrl-C.
+
+    ``watch NAME`` runs a component's view when one offers the shell word
+    ``watch-NAME`` (``watch alarms``: the active alarms, live)."""
     if not pattern and not tags:
         raise click.UsageError("name a PATTERN (e.g. 'ahu1/*') or a --tag")
+    view = shell_words().get(f"watch-{pattern}") if pattern and not tags else None
+    if view is not None:
+        ctx.invoke(view)
+        return
     client = connect(None)
     found = client.points(tags=list(tags), pattern=pattern)
     if not found:

@@ -98,3 +98,20 @@ def test_an_alarm_defined_at_run_time_works_and_goes(data: Path) -> None:
     assert ack_all.exit_code == 0 and "room1/temp:low" in ack_all.output
     assert bms(data, "alarm", "remove", "room1/temp:low").exit_code == 0
     assert bms(data, "alarm", "show", "room1/temp:low").exit_code == 1
+
+
+def test_the_alarm_stream_carries_each_event_and_the_toolbar_counts(data: Path) -> None:
+    from actors.components.alarms._cli import unacknowledged
+    from bms.alarms import AlarmAcknowledged, AlarmRaised, decode_event
+    from bms.client import ApiClient
+
+    with ApiClient.from_data_dir(data) as api, api.events("/api/alarms/stream", decoder=decode_event) as events:
+        api.write("room1/sp", 27.0, priority=9)
+        raised = next(events)
+        assert isinstance(raised, AlarmRaised) and (raised.alarm_id, raised.value) == (ALARM, 27.0)
+        assert unacknowledged(api) == "alarms: 1 unacknowledged, 1 active"
+        assert bms(data, "alarm", "ack", "--all").exit_code == 0
+        acked = next(events)
+        assert isinstance(acked, AlarmAcknowledged) and acked.user
+        assert unacknowledged(api) == "alarms: 0 unacknowledged, 1 active"
+        api.relinquish("room1/sp", priority=9)

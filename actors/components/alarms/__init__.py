@@ -28,9 +28,15 @@ def _commands() -> list[Any]:
 
 
 def _shell() -> list[Any]:
-    from actors.components.alarms._cli import ack_word
+    from actors.components.alarms._cli import ack_word, watch_word
 
-    return [ack_word]
+    return [ack_word, watch_word]
+
+
+def _toolbar(client: Any) -> str:
+    from actors.components.alarms._cli import unacknowledged
+
+    return unacknowledged(client)
 
 
 COMPONENT = Component(
@@ -43,6 +49,7 @@ COMPONENT = Component(
     api=_api,
     commands=_commands,
     shell=_shell,
+    toolbar=_toolbar,
     description="alarm detection, the ISA-18.2 lifecycle (ack, shelve, suppress) and alarm history in alarms.db",
 )
 

@@ -7,13 +7,17 @@ take it in their body.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Protocol
 
 import msgspec
 from litestar import Router, get, post
 from litestar.params import Body, Parameter
+from litestar.response import Stream
 
+from actors.components.alarms._engine import CloseAlarmFeed, OpenAlarmFeed
 from bms.alarms import (
     AckAlarms,
     AlarmDefinition,
@@ -28,12 +32,15 @@ from bms.alarms import (
     ShelveAlarm,
     UnshelveAlarm,
 )
+from bms.alarms._feed import AlarmFeed
 from bms.api import MAX_DURATION, parse_duration, parse_time
 from bms.api.routing import Services, Under, error_responses
 from bms.errors import ConfigError
 
 SERVICE = "alarms"
 USER = "api"  # who asks, until the API knows its users
+KEEPALIVE_S = 15.0
+_encoder = msgspec.json.Encoder()
 
 
 class AckBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -89,6 +96,26 @@ def shelve_until(body: ShelveBody, now: float) -> float:
     return float(body.until) if isinstance(body.until, (int, float)) else parse_time(body.until, now)
 
 
+async def _events(gateway: AlarmsGateway, feed: AlarmFeed) -> AsyncIterator[bytes]:
+    """The SSE body: announce, then every alarm event until the engine stops; give the feed back."""
+    try:
+        yield b": connected\n\n"
+        while True:
+            batch = await feed.next(KEEPALIVE_S)
+            if batch is None:
+                return
+            if not batch:
+                yield b": keep-alive\n\n"
+            for event in batch:
+                yield b"data: " + _encoder.encode(event) + b"\n\n"
+    finally:
+        feed.close()
+        try:
+            await gateway.ask(CloseAlarmFeed(feed))
+        except Exception:
+            pass
+
+
 def alarms_router(gateway: AlarmsGateway) -> Router:
     @get("/", operation_id="listAlarms", responses=error_responses(400, 503))
     async def list_alarms(active: bool = False, severity: Severity | None = None, under: Under = None) -> list[AlarmView]:
@@ -106,6 +133,15 @@ def alarms_router(gateway: AlarmsGateway) -> Router:
         except ConfigError as err:
             raise ConfigError(f"since/until: {err}") from None
         return list(await gateway.ask(AlarmHistory(since=start, until=end, alarm_id=alarm, limit=limit)))
+
+    @get("/stream", operation_id="alarmStream", media_type="text/event-stream", responses=error_responses(503))
+    async def stream() -> Stream:
+        """Live alarm events (Server-Sent Events): AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved,
+        AlarmUnshelved, each as it happens (none coalesced)."""
+        feed = AlarmFeed(asyncio.get_running_loop())
+        await gateway.ask(OpenAlarmFeed(feed))
+        return Stream(_events(gateway, feed), media_type="text/event-stream",
+                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @get("/{alarm_id:path}", operation_id="getAlarm", responses=error_responses(404, 503))
     async def alarm(alarm_id: str) -> AlarmView:
@@ -146,5 +182,5 @@ def alarms_router(gateway: AlarmsGateway) -> Router:
         """Remove an alarm defined at run time (its history stays)."""
         return bool(await gateway.ask(RemoveAlarm(alarm_id=data.alarm_id, user=USER)))
 
-    return Router("/api/alarms", route_handlers=[list_alarms, history, alarm, ack, shelve, unshelve, define, remove],
+    return Router("/api/alarms", route_handlers=[list_alarms, history, stream, alarm, ack, shelve, unshelve, define, remove],
                   tags=["alarms"])

@@ -22,6 +22,7 @@ from bms.alarms import (
     LowLimit,
     StaleValue,
     StateAlarm,
+    decode_event,
 )
 from bms.cli import connect, console, data_option, json_option, print_json
 from bms.cli._common import DURATION, POINT_ID, TIME, TimeSpec, parse_value
@@ -101,6 +102,49 @@ def history(since: float, until: float | None, alarm_id: str | None, data: Path 
     for e in events:
         table.add_row(_when(e.ts), e.alarm_id, e.event, Text(e.state, STATE_STYLE.get(e.state, "")), e.user, e.text)
     console.print(table)
+
+
+@alarms_group.command("watch")
+@severity_option
+@under_option
+@data_option
+def watch(severity: str | None, under: str | None, data: Path | None) -> None:
+    """The active alarms, live: redrawn at each raise, clear, ack or shelve, until Ctrl-C."""
+    follow(connect(data), severity, under)
+
+
+@click.command("watch-alarms")
+@severity_option
+@under_option
+def watch_word(severity: str | None, under: str | None) -> None:
+    """The active alarms, live (a shell word: `watch alarms`)."""
+    follow(connect(None), severity, under)
+
+
+def follow(client: Any, severity: str | None, under: str | None) -> None:
+    from rich.live import Live
+
+    query = {"active": True, "severity": severity, "under": under}
+    try:
+        with client.events("/api/alarms/stream", decoder=decode_event) as events:
+            views = client.get("/api/alarms", list[AlarmView], query)
+            with Live(alarms_table(views), console=console, refresh_per_second=4, transient=False) as live:
+                for event in events:
+                    views = client.get("/api/alarms", list[AlarmView], query)
+                    table = alarms_table(views)
+                    table.title = f"last: {type(event).__name__} {event.alarm_id}"
+                    live.update(table)
+    except KeyboardInterrupt:
+        pass
+    console.print("stopped watching alarms", highlight=False)
+
+
+def unacknowledged(client: Any) -> str:
+    """The shell's toolbar part: how many alarms wait for an acknowledgement, how many are active."""
+    views = client.get("/api/alarms", list[AlarmView], {"active": True})
+    waiting = sum(1 for v in views if v.state in ("unacknowledged", "returned-unacknowledged"))
+    active = sum(1 for v in views if v.active)
+    return f"alarms: {waiting} unacknowledged, {active} active"
 
 
 @click.group("alarm")
@@ -252,4 +296,4 @@ def remove(alarm_id: str, data: Path | None) -> None:
     console.print(f"alarm {alarm_id} removed")
 
 
-__all__ = ["ack_word", "alarm_group", "alarms_group"]
+__all__ = ["ack_word", "alarm_group", "alarms_group", "unacknowledged", "watch_word"]

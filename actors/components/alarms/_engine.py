@@ -14,14 +14,18 @@ reports Degraded and writes them at the next tick.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
+
+import msgspec
 
 from actors._base import BmsActor, handles
 from actors._registry import merged
 from actors._supervisor import ChildSpec
 from actors.platform import Platform
 from bms.alarms import (
+    ALARM_EVENTS,
     AckAlarms,
     AlarmBook,
     AlarmDefinition,
@@ -37,6 +41,7 @@ from bms.alarms import (
     UnshelveAlarm,
     check_template,
 )
+from bms.alarms._feed import AlarmFeed
 from bms.alarms._settings import AlarmsSection
 from bms.alarms._store import AlarmStore
 from bms.config import Scenario
@@ -58,6 +63,18 @@ from bms.points import point_infos
 from bms.supervision import Health, RestartPolicy
 
 NAME = "alarms"
+
+
+class OpenAlarmFeed(msgspec.Struct, frozen=True):
+    """API -> engine: hand every alarm event to ``feed`` from now on (answered True)."""
+
+    feed: AlarmFeed
+
+
+class CloseAlarmFeed(msgspec.Struct, frozen=True):
+    feed: AlarmFeed
+
+
 ASK_TIMEOUT = 30.0
 DAY = 86_400.0
 
@@ -75,6 +92,7 @@ class AlarmEngine(BmsActor):
         self.problems: list[str] = []
         self.store_problem: str | None = None
         self.runtime: set[str] = set()  # alarms defined through the API / CLI (alarms.db), removable
+        self.feeds: weakref.WeakSet[AlarmFeed] = weakref.WeakSet()
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -107,6 +125,9 @@ class AlarmEngine(BmsActor):
         return self.ctx.registry.get(service).ask(query, timeout=ASK_TIMEOUT)
 
     def teardown(self) -> None:
+        for feed in list(self.feeds):
+            feed.close_threadsafe()  # clients see the stream end and reconnect
+        self.feeds = weakref.WeakSet()
         self.ctx.ticker.cancel_actor(self.actor_ref)
         if self.store is not None:
             self.store.close()
@@ -188,6 +209,11 @@ class AlarmEngine(BmsActor):
         publish = self.ctx.registry.publish
         for msg in out:
             publish(msg)
+        if self.feeds:
+            for msg in out:
+                if isinstance(msg, ALARM_EVENTS):
+                    for feed in [f for f in self.feeds if not f.offer_threadsafe(msg)]:
+                        self.feeds.discard(feed)
 
     # ------------------------------------------------------------ inputs
     @handles(ValueChanged)
@@ -277,6 +303,16 @@ class AlarmEngine(BmsActor):
         self.log.info("alarm removed", alarm=command.alarm_id, user=command.user)
         return True
 
+    @handles(OpenAlarmFeed)
+    def open_feed(self, msg: OpenAlarmFeed) -> bool:
+        self.feeds.add(msg.feed)
+        return True
+
+    @handles(CloseAlarmFeed)
+    def close_feed(self, msg: CloseAlarmFeed) -> bool:
+        self.feeds.discard(msg.feed)
+        return True
+
     # ------------------------------------------------------------ queries
     @handles(ListAlarms)
     def list_alarms(self, query: ListAlarms) -> list[AlarmView]:
@@ -301,4 +337,4 @@ def alarms_component(platform: Platform) -> list[ChildSpec]:
                       policy=RestartPolicy())]
 
 
-__all__ = ["NAME", "AlarmEngine", "alarms_component"]
+__all__ = ["NAME", "AlarmEngine", "CloseAlarmFeed", "OpenAlarmFeed", "alarms_component"]
