@@ -67,6 +67,7 @@ class Site:
     bacnet_port: int
     scenario: Path = field(init=False)
     extra_toml: list[str] = field(default_factory=list)  # scenario text added by engines
+    point_toml: list[str] = field(default_factory=list)  # lines engines add to each Modbus profile point
 
     def __post_init__(self) -> None:
         self.scenario = self.folder / "site.toml"
@@ -92,8 +93,16 @@ class Engine:
     prepare: Callable[[Site], None]
 
 
-ENGINES: dict[str, Engine] = {}
-"""``--with NAME``: one entry per engine that exists (none yet: alarms, logic, FDD and export come later)."""
+def _alarms(site: Site) -> None:
+    """A high-limit alarm with a deadband and an on-delay on every Modbus point (100,000 on the default site)."""
+    site.point_toml += ["[[points.alarms]]", 'condition = { type = "high", limit = 1e9, deadband = 1.0 }',
+                        'severity = "high"', "on_delay = 60.0"]
+
+
+ENGINES: dict[str, Engine] = {
+    "alarms": Engine("a high-limit alarm on every Modbus point", _alarms),
+}
+"""``--with NAME``: one entry per engine that exists (logic, FDD and export come later)."""
 
 
 def engines_help() -> str:
@@ -109,7 +118,8 @@ def write_profiles(site: Site) -> None:
     lines = ['name = "bench-modbus"', 'protocol = "modbus"', 'equip = "meter-bank"']
     for i in range(site.points):
         lines += ["[[points]]", f'key = "p{i:03d}"', f'name = "Point {i}"',
-                  f'modbus = {{ table = "holding", address = {FIRST_ADDRESS + 2 * i}, type = "float32" }}']
+                  f'modbus = {{ table = "holding", address = {FIRST_ADDRESS + 2 * i}, type = "float32" }}',
+                  *site.point_toml]
     (profiles / "bench-modbus.toml").write_text("\n".join(lines) + "\n")
     lines = ['name = "bench-bacnet"', 'protocol = "bacnet"']
     for i in range(1, site.bacnet_points + 1):
