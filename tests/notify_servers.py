@@ -116,7 +116,7 @@ def json_server() -> Iterator[JsonServer]:
     holder: list[JsonServer] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
             body["_path"] = self.path

@@ -7,18 +7,38 @@ process with the settings file's ``[notify]``.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from rich.table import Table
 from rich.text import Text
 
-from bms.cli import connect, console, data_option, json_option, print_json
+from bms.cli import connect, console, data_option, fail, json_option, print_json
 from bms.cli._common import TIME, data_dir
-from bms.errors import ConfigError, NotFound
+from bms.errors import BmsError, ConfigError, NotFound
 from bms.notify import NotificationRecord, NotifySection
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line(fn: F) -> F:
+    """A refusal is one line, as JSON under --json, said from the command's own context (where --json is seen)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except BmsError as err:
+            fail(str(err))
+
+    return run  # type: ignore[return-value]
+
 
 STATUS_STYLE = {"sent": "green", "failed": "bold red", "retrying": "yellow", "sending": "cyan"}
 
@@ -35,6 +55,7 @@ def notifications() -> None:
 @click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="At most N, the latest.")
 @data_option
 @json_option
+@one_line
 def list_notifications(since: float, alarm_id: str | None, limit: int, data: Path | None, as_json: bool) -> None:
     """Notifications since --since, oldest first: recipient, channel, alarms, status, attempts, last error."""
     path = data_dir(data)
@@ -56,15 +77,20 @@ def notify() -> None:
 
 @notify.command("test")
 @click.argument("recipient")
+@click.option("--config", "-c", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Without a daemon: the settings file whose [notify] to use (default conf/bms.toml).")
 @data_option
 @json_option
-def test(recipient: str, data: Path | None, as_json: bool) -> None:
-    """Send a test message to RECIPIENT (a name of [notify] recipients) and say whether it went through."""
+@one_line
+def test(recipient: str, config: Path | None, data: Path | None, as_json: bool) -> None:
+    """Send a test message to RECIPIENT (a name of [notify] recipients) and say whether it went through.
+
+    The daemon running on the data directory sends it (and logs it); without one it is sent from here."""
     path = data_dir(data)
     if _daemon_running(path):
         record = connect(data).post(f"/api/notify/test/{recipient}", NotificationRecord, timeout=70.0)
     else:
-        record = _send_here(recipient)
+        record = _send_here(recipient, config)
     if as_json:
         print_json(record)
     elif record.status == "sent":
@@ -118,10 +144,10 @@ def _offline(path: Path, since: float, alarm_id: str | None, limit: int) -> list
         log.close()
 
 
-def _section() -> NotifySection:
+def _section(config: Path | None) -> NotifySection:
     from bms.config import load_settings
 
-    settings, _where = load_settings(isolate=True)
+    settings, _where = load_settings(config, isolate=True)
     problems = settings.broken.get("notify")
     if problems:
         raise ConfigError(problems[0])
@@ -129,12 +155,12 @@ def _section() -> NotifySection:
     return found if isinstance(found, NotifySection) else NotifySection()
 
 
-def _send_here(name: str) -> NotificationRecord:
+def _send_here(name: str, config: Path | None) -> NotificationRecord:
     """The test sent from this process (no daemon): one attempt, not logged."""
     from actors.components.notify._courier import channel, send
     from bms.notify import test_body, test_title
 
-    section = _section()
+    section = _section(config)
     recipient = section.recipient(name)
     if recipient is None:
         names = ", ".join(r.name for r in section.recipients) or "none"
@@ -144,10 +170,9 @@ def _send_here(name: str) -> NotificationRecord:
     except ValueError as err:
         raise ConfigError(f"recipient {name!r}: {err}") from None
     now = time.time()
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(section.timezone or "UTC") if section.timezone else None
-    body = test_body(name, now, tz or datetime.now().astimezone().tzinfo)  # type: ignore[arg-type]
+    tz = ZoneInfo(section.timezone) if section.timezone else datetime.now().astimezone().tzinfo
+    assert tz is not None
+    body = test_body(name, now, tz)
     error = send(service, test_title(), body, "")
     return NotificationRecord(id="", created=now, updated=time.time(), recipient=name, channel=recipient.scheme,
                               kind="test", status="sent" if not error else "failed", attempts=1, title=test_title(),
