@@ -10,6 +10,11 @@ A key that fails but has a default takes the default, so the table still
 decodes and the checks that follow (cross-references) see as much as
 possible; :attr:`Decoded.failed` tells them which paths were already
 reported, so that one mistake is never reported twice.
+
+A Struct may check what spans its fields itself: a ``config_problems()``
+method returning ``(key path, message)`` pairs, reported under the
+table's path like any other problem (``[notify]`` checks that its rules
+name recipients that exist).
 """
 
 from __future__ import annotations
@@ -172,6 +177,10 @@ class _Walk:
         struct = cls(**fields) if whole else None
         if not whole:
             self.failed.add(where)
+        checks = getattr(struct, "config_problems", None)
+        if checks is not None:  # what spans fields (a name that refers to another key), on the Struct itself
+            for key, message in checks():
+                self.problem(join(where, key), message)
         self.tables.append(Table(where, cls, fields, struct))
         return struct if whole else _BAD
 
