@@ -25,9 +25,9 @@ err_console = Console(stderr=True)
 _JSON_KEY = "bms.json"
 
 
-def fail(message: str, problems: Sequence[str] = ()) -> NoReturn:
+def fail(message: str, problems: Sequence[str] = (), as_json: bool = False) -> NoReturn:
     """Print one red line (``{"error": ...}`` under ``--json``) and exit 1."""
-    if _json_wanted():
+    if as_json or _json_wanted():
         body: dict[str, Any] = {"error": message}
         if problems:
             body["problems"] = list(problems)
@@ -65,13 +65,15 @@ class BmsGroup(click.Group):
     """Turns BmsError into one red line and exit code 1, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        args = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # the subcommand's, gone from ctx once it ran
+        as_json = "--json" in (args[:args.index("--")] if "--" in args else args)
         try:
             return super().invoke(ctx)
         except BmsError as err:
             problems = getattr(err, "problems", None)
             if problems and len(problems) > 1:
-                fail(str(err), problems)
-            fail(str(err) if not problems else problems[0])
+                fail(str(err), problems, as_json)
+            fail(str(err) if not problems else problems[0], as_json=as_json)
         except KeyboardInterrupt:
             err_console.print("interrupted")
             sys.exit(130)

@@ -160,3 +160,10 @@ def test_as_a_process_a_usage_error_is_one_line_and_exit_1(tmp_path: Path) -> No
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
         "error: Invalid value for '--priority' / '-p': 17 is not in the range 1<=x<=16. (see 'bms point write --help')"]
+
+
+@pytest.mark.parametrize("args", [("points", "list"), ("point", "write", "ahu1/sat_sp", "20"), ("alarms", "list")])
+def test_with_json_a_refusal_inside_a_command_is_json_too(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = bms(*args, "--data", str(tmp_path), "--json")  # no daemon runs there
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "no bms daemon is running" in json.loads(result.stderr)["error"]
