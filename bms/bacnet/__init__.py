@@ -25,6 +25,8 @@ _batch           RPM sized to the device, halved when too big, RP fallback
 _wire            ReadProperty / ReadPropertyMultiple through bacpypes3
 _codec           bacpypes3 values and Error/Reject/Abort <-> bms values and errors
 _cov             CovSubscription: renewal before expiry, delivery, cancel
+_events          event notifications in, GetEventInformation, AcknowledgeAlarm, joining recipient lists
+_intrinsic       the device side of alarms: a limit-reporting input, Notification Class, the event services
 _discovery       discover(): Who-Is, then every device and object, with progress
 _accept          a discovered device as Equip and Point nodes; device records; pending accepts
 _commissioning   Commissioning: records, accept and ignore decisions (devices service and CLI)
@@ -40,6 +42,24 @@ from bms.bacnet._client import DEFAULT_INSTANCE, BacnetClient
 from bms.bacnet._commissioning import Commissioning
 from bms.bacnet._cov import CovSubscription, renew_after
 from bms.bacnet._discovery import DiscoveredDevice, discover
+from bms.bacnet._events import (
+    EVENT_STATES,
+    TRANSITIONS,
+    EventNotice,
+    EventSummary,
+    parse_stamp,
+    stamp_epoch,
+    stamp_text,
+    transition_index,
+)
+from bms.bacnet._intrinsic import (
+    LimitReporting,
+    ReportingAnalogInput,
+    ServedNotificationClass,
+    notification_class,
+    recipient_address,
+    reporting_properties,
+)
 from bms.bacnet._local import (
     ServedDevice,
     ServedNetworkPort,
@@ -90,12 +110,14 @@ __all__ = [
     "ANALOG_TYPES",
     "BINARY_TYPES",
     "DEFAULT_INSTANCE",
+    "EVENT_STATES",
     "MAYBE_COMMANDABLE",
     "MULTISTATE_TYPES",
     "NO_UNITS",
     "OBJECT_TYPES",
     "POINT_TYPES",
     "STATUS_FLAG_NAMES",
+    "TRANSITIONS",
     "UNITS",
     "VENDOR_ID",
     "WILDCARD_DEVICE",
@@ -111,13 +133,18 @@ __all__ = [
     "DeviceStatus",
     "DiscoveredDevice",
     "DiscoveryStore",
+    "EventNotice",
+    "EventSummary",
     "IAmInfo",
+    "LimitReporting",
     "ObjectId",
     "ObjectInfo",
     "ReadFailure",
     "Reading",
+    "ReportingAnalogInput",
     "ServedDevice",
     "ServedNetworkPort",
+    "ServedNotificationClass",
     "StoredDevice",
     "StoredObject",
     "await_bound",
@@ -131,16 +158,23 @@ __all__ = [
     "is_commandable_type",
     "local_object",
     "may_be_commandable",
+    "notification_class",
     "object_type_name",
     "parse_object_id",
+    "parse_stamp",
     "point_kind",
     "priority_levels",
     "property_name",
+    "recipient_address",
     "refs_per_request",
     "renew_after",
+    "reporting_properties",
     "restart_evidence",
     "split_property",
+    "stamp_epoch",
+    "stamp_text",
     "to_local",
+    "transition_index",
     "unit_code",
     "unit_name",
     "unit_symbol",

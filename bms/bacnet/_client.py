@@ -30,6 +30,7 @@ from bacpypes3.pdu import Address, IPv4Address, LocalBroadcast
 from bms.bacnet._batch import refs_per_request
 from bms.bacnet._codec import to_bacnet, to_flags, to_value, translate
 from bms.bacnet._cov import CovCallback, CovSubscription
+from bms.bacnet._events import EventReceiver, EventServices
 from bms.bacnet._objects import MAX_APDU_SIZES, ObjectId, parse_object_id, split_property
 from bms.bacnet._reads import Reads
 from bms.bacnet._records import DeviceState, IAmInfo
@@ -50,8 +51,8 @@ _IP = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 _log = get_logger("bacnet")
 
 
-class _ClientApplication(Application):  # type: ignore[misc]
-    """The client's bacpypes3 application: I-Am and COV notifications go to the BacnetClient."""
+class _ClientApplication(EventReceiver, Application):  # type: ignore[misc]
+    """The client's bacpypes3 application: I-Am, COV and event notifications go to the BacnetClient."""
 
     i_am_sinks: list[Callable[[Any], None]]
     cov_router: Callable[[Any], Awaitable[bool]] | None = None
@@ -72,7 +73,7 @@ class _ClientApplication(Application):  # type: ignore[misc]
         await self.response(SimpleAckPDU(context=apdu))
 
 
-class BacnetClient(Reads):
+class BacnetClient(Reads, EventServices):
     """An async BACnet/IP client for one network. Use ``async with`` or start()/stop()."""
 
     def __init__(
@@ -145,6 +146,7 @@ class BacnetClient(Reads):
         claim_address(*local.addrTuple)  # another process's address: refused, never shared
         app = _ClientApplication.from_object_list([device, port])
         app.i_am_sinks = []
+        app.event_sinks = []
         app.cov_router = self._route_cov
         try:
             await await_bound(app, what=f"BACnet client on {net.address}")

@@ -204,17 +204,22 @@ def _initial(point: PointSpec, object_type: str) -> Value:
     return 1 if object_type in MULTISTATE_TYPES else 0.0
 
 
-def local_object(point: PointSpec, name: str | None = None, previous: Any | None = None) -> Any:
+def local_object(
+    point: PointSpec, name: str | None = None, previous: Any | None = None, *,
+    cls: type | None = None, extra: dict[str, Any] | None = None,
+) -> Any:
     """The bacpypes3 local object serving ``point`` (named ``name``, default the point's name).
 
     ``previous`` is the object this one replaces (a device coming back):
     its priority array and relinquish default, or its present value, carry over.
+    ``cls`` replaces the class the object type picks (an input with intrinsic
+    reporting), ``extra`` adds properties.
     """
     binding = point.bacnet
     if binding is None:
         raise ConfigError(f"point {point.key!r} has no bacnet binding")
     oid = parse_object_id(binding.object)
-    cls = _CLASSES.get((oid.type, point.writable))
+    cls = cls or _CLASSES.get((oid.type, point.writable))
     if cls is None:
         raise ConfigError(f"point {point.key!r}: cannot serve a {oid.type} as a BACnet object")
     value = to_local(oid.type, _initial(point, oid.type))
@@ -233,6 +238,7 @@ def local_object(point: PointSpec, name: str | None = None, previous: Any | None
         kwargs["numberOfStates"] = max(1, len(point.states))
         if point.states:
             kwargs["stateText"] = list(point.states)
+    kwargs.update(extra or {})
     commandable = issubclass(cls, Commandable)
     if commandable:
         kwargs["relinquishDefault"] = value

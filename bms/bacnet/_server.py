@@ -16,6 +16,9 @@ patched), each correction naming the behaviour it replaces:
   present-value only, at priority 16 when the request gives none;
   WritePropertyMultiple keeps bacpypes3's handling, the objects' access rule
   included;
+* the alarm and event services (GetEventInformation, AcknowledgeAlarm,
+  Add/RemoveListElement on a recipient-list) that bacpypes3 lacks, from
+  :class:`~bms.bacnet._intrinsic.EventServing`;
 * a complex acknowledgement never exceeds the max-APDU-length-accepted of
   the request it answers, counting the whole APDU: 3 header octets
   unsegmented, 5 per segment.
@@ -35,6 +38,7 @@ from bacpypes3.errors import PropertyError, RejectException
 from bacpypes3.local.cmd import Commandable
 from bacpypes3.primitivedata import ObjectIdentifier, Unsigned
 
+from bms.bacnet._intrinsic import EventServing
 from bms.bacnet._local import property_attr
 
 WILDCARD_DEVICE = ObjectIdentifier(("device", 4_194_303))
@@ -54,7 +58,7 @@ def service_data_budget(limit: int, size: int) -> int:
     return limit - SEGMENT_HEADER
 
 
-class DeviceApplication(Application):  # type: ignore[misc]
+class DeviceApplication(EventServing, Application):  # type: ignore[misc]
     """A bacpypes3 Application serving its objects the way ASHRAE 135 asks (see the module)."""
 
     # ------------------------------------------------------------ wildcard device

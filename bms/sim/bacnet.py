@@ -60,6 +60,8 @@ import bms
 from bms.bacnet import (
     VENDOR_ID,
     DeviceApplication,
+    LimitReporting,
+    ReportingAnalogInput,
     ServedDevice,
     ServedNetworkPort,
     await_bound,
@@ -68,8 +70,11 @@ from bms.bacnet import (
     from_local,
     is_commandable_object,
     local_object,
+    notification_class,
     parse_object_id,
     priority_levels,
+    recipient_address,
+    reporting_properties,
     to_local,
 )
 from bms.config import PointSpec, Profile
@@ -79,7 +84,10 @@ from bms.loop import cancel_and_wait
 from bms.messages import Value
 from bms.sim._thermal import Equipment, ThermalModel
 
-__all__ = ["BacnetSimulator", "DeviceOptions", "SimDevice"]
+__all__ = ["AHU_LIMITS", "BacnetSimulator", "DeviceOptions", "LimitReporting", "SimDevice"]
+
+AHU_LIMITS: tuple[tuple[str, LimitReporting], ...] = (("sat", LimitReporting(high_limit=28.0, deadband=1.0)),)
+"""An air handler's intrinsic alarms: supply air above 28 °C (back to normal below 27 °C)."""
 
 
 class DeviceOptions(NamedTuple):
@@ -89,6 +97,8 @@ class DeviceOptions(NamedTuple):
     max_apdu: int = 1476
     segmentation: bool = True
     name: str | None = None  # device object name; default "<PROFILE>-<instance>"
+    # intrinsic reporting: (point key, limit) of analog inputs; None: the equipment's (AHU_LIMITS for an AHU)
+    limits: tuple[tuple[str, LimitReporting], ...] | None = None
 
 
 class SimDevice(NamedTuple):
@@ -122,6 +132,7 @@ class _Device:
     restarted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     restart_reason: str = "coldstart"
     restarts: int = 0
+    notification_class: Any = None  # the Notification Class object when the device reports alarms
 
     @property
     def offline(self) -> bool:
@@ -223,19 +234,28 @@ class BacnetSimulator:
         port = ServedNetworkPort(
             f"{spec.address}/{self.mask}:{self.device_port}", objectIdentifier=("network-port", 1), objectName="NetworkPort-1"
         )
-        objects = {
-            objid: local_object(point, device.names.get(objid, point.name), device.objects.get(objid))
-            for objid, point in device.points.items()
-        }
+        limits = dict(opts.limits if opts.limits is not None else AHU_LIMITS if spec.profile.equip == "ahu" else ())
+        objects: dict[str, Any] = {}
+        for objid, point in device.points.items():
+            limit = limits.get(point.key) if objid.startswith("analog-input,") else None
+            objects[objid] = local_object(
+                point, device.names.get(objid, point.name), device.objects.get(objid),
+                cls=ReportingAnalogInput if limit else None, extra=reporting_properties(limit) if limit else None,
+            )
+        extra: list[Any] = []
+        if limits:  # the recipient list is configuration: it outlives a restart
+            old = device.notification_class
+            extra.append(notification_class(recipients=list(old.recipientList) if old is not None else []))
         cls = DeviceApplication if opts.rpm else _NoRpmApplication
         claim_address(spec.address, self.device_port)
-        app = cls.from_object_list([device_object, port, *objects.values()])
+        app = cls.from_object_list([device_object, port, *objects.values(), *extra])
         try:
             await await_bound(app, what=f"simulated device {spec.instance} on {spec.address}")
         except BaseException:
             await close_application(app)
             raise
         device.app, device.objects = app, objects
+        device.notification_class = extra[0] if extra else None
 
     async def _open_bbmd(self, address: str) -> None:
         local = f"{address}/{self.mask}:{self.device_port}"
@@ -354,6 +374,24 @@ class BacnetSimulator:
         _, _, obj = self._object(instance, objid)
         obj.eventState = "offnormal" if in_alarm else "normal"
         obj.outOfService = out_of_service
+
+    def event_state(self, instance: int, objid: str) -> str:
+        """An object's event state (``normal``, ``high-limit``...)."""
+        _, _, obj = self._object(instance, objid)
+        return str(obj.eventState)
+
+    def acked_transitions(self, instance: int, objid: str) -> tuple[bool, bool, bool]:
+        """An intrinsically reporting object's acked-transitions: to-offnormal, to-fault, to-normal."""
+        _, key, obj = self._object(instance, objid)
+        if getattr(obj, "ackedTransitions", None) is None:
+            raise NotFound(f"{key} of simulated device {instance} does not report alarms")
+        bits = [bool(b) for b in obj.ackedTransitions]
+        return bits[0], bits[1], bits[2]
+
+    def recipients(self, instance: int) -> list[str]:
+        """The addresses in the device's Notification Class recipient-list (``127.0.0.1:47809``)."""
+        found = self._device(instance).notification_class
+        return [recipient_address(entry) for entry in (found.recipientList if found is not None else [])]
 
     # ------------------------------------------------------------ model
     def step_now(self, dt: float | None = None) -> None:
