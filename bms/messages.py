@@ -11,12 +11,14 @@ Groups:
   ValueChanged, StatusChanged
 * model    -- EntityCreated, EntityUpdated, EntityDeleted
 * devices  -- DeviceDiscovered, DeviceDown, DeviceRecovered, DeviceAnswering, DeviceAccepted,
-  DeviceRemoved, DiscoveryProgress, DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged
+  DeviceRemoved, DiscoveryProgress, DiscoveryScanComplete, DeviceMonitorCycle, ObjectListChanged,
+  DeviceEvent (a BACnet device's own alarm or event)
 * automation -- ScheduleWritten, FddFaultRaised, FddFaultCleared (the alarm
   engine's messages are its own: :mod:`bms.alarms`)
 * supervision -- ActorFailed, ActorRestarted, HealthChanged
 * time     -- Tick
-* commands -- WritePoint, RelinquishPoint, DeviceWrite, WriteResult
+* commands -- WritePoint, RelinquishPoint, DeviceWrite, WriteResult, AcknowledgeDeviceAlarm,
+  DeviceAckResult
 * queries  -- Ping, GetPoint, ListPoints, GetPriorityArray, QueryHistory,
   GetNode, ListNodes, ListDevices, GetDevice, DiscoverDevices,
   AcceptDevice, IgnoreDevice, RemoveDevice
@@ -260,6 +262,42 @@ class DeviceRemoved(Message, frozen=True):
     user: str = ""
 
 
+class DeviceEvent(Message, frozen=True, kw_only=True):
+    """A device reports an event itself (BACnet intrinsic reporting), published by its bridge.
+
+    One per Confirmed- or UnconfirmedEventNotification the bridge receives
+    (``source`` ``confirmed`` / ``unconfirmed``), and one per active or
+    unacknowledged event read with GetEventInformation when the bridge
+    first reaches the device and after it recovers (``source``
+    ``event-information``; no ``from_state``, and ``acked`` says whether the
+    transition into the current state is acknowledged at the device).
+    ``device_time`` is the device's own timestamp of the transition, as
+    lossless text (``2026-12-03T13:50:01.25``, ``T13:50:01.25`` or ``#12``):
+    an :class:`AcknowledgeDeviceAlarm` carries it back; ``device_ts`` is the
+    same in epoch seconds when it is a date and time. ``point_id`` is the
+    point bound to the object ("" when none is); ``ts`` is when we received it.
+    """
+
+    protocol: str = "bacnet"
+    device_id: str
+    object_id: str  # "analog-input,2"
+    point_id: str = ""
+    event_type: str = ""  # out-of-range, change-of-state, change-of-reliability...
+    from_state: str = ""
+    to_state: str  # normal, high-limit, low-limit, offnormal, fault...
+    event_state: str  # the object's event state now
+    priority: int = 0  # BACnet 0 (most urgent) ..255
+    notification_class: int = 0
+    message: str = ""
+    ack_required: bool = False
+    acked: bool = False
+    notify_type: str = "alarm"  # alarm | event | ack-notification
+    device_time: str = ""
+    device_ts: float | None = None
+    ts: float
+    source: str = "unconfirmed"  # confirmed | unconfirmed | event-information
+
+
 class DiscoveryProgress(Message, frozen=True):
     """A discovery scan under way: the step one of its tasks reached, and what the scan found so far.
 
@@ -413,6 +451,35 @@ class WriteResult(Message, frozen=True):
     error: str = ""
     readback: Value = None
 
+
+
+class AcknowledgeDeviceAlarm(Message, frozen=True, kw_only=True):
+    """Alarm engine -> bridge: acknowledge a device's event at the device (BACnet AcknowledgeAlarm).
+
+    Names the device and object (or only the point bound to the object),
+    the event's ``to_state`` and its ``device_time`` as the
+    :class:`DeviceEvent` gave them. The bridge answers every one with a
+    :class:`DeviceAckResult` carrying ``request_id``.
+    """
+
+    device_id: str = ""
+    object_id: str = ""
+    point_id: str = ""
+    to_state: str
+    device_time: str
+    user: str = ""
+    request_id: str = ""
+
+
+class DeviceAckResult(Message, frozen=True, kw_only=True):
+    """Bridge -> alarm engine: outcome of an AcknowledgeDeviceAlarm (``error``: the device's reason)."""
+
+    device_id: str
+    object_id: str
+    point_id: str = ""
+    ok: bool
+    request_id: str = ""
+    error: str = ""
 
 
 # -------------------------------------------------------------------- queries
@@ -614,6 +681,7 @@ Event = Union[
     DiscoveryScanComplete,
     DeviceMonitorCycle,
     ObjectListChanged,
+    DeviceEvent,
     DevicePriority,
     ScheduleWritten,
     FddFaultRaised,
@@ -625,7 +693,7 @@ Event = Union[
 ]
 """Every event; decode a tagged JSON event with ``decode(data)``."""
 
-Command = Union[WritePoint, RelinquishPoint, DeviceWrite, WriteResult]
+Command = Union[WritePoint, RelinquishPoint, DeviceWrite, WriteResult, AcknowledgeDeviceAlarm, DeviceAckResult]
 Query = Union[
     Ping,
     GetPoint,

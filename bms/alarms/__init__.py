@@ -7,7 +7,9 @@
 * :func:`in_alarm` -- a condition's state now, over a :class:`PointView`;
 * :class:`Alarm` -- one alarm's lifecycle record (states in :data:`STATES`);
 * :class:`AlarmBook` -- every alarm of a site: inputs in, messages out;
-* the engine's messages (:class:`AlarmRaised` ... :class:`AlarmView`).
+* the engine's messages (:class:`AlarmRaised` ... :class:`AlarmView`);
+* :func:`device_alarm` / :func:`acknowledgement` -- a BACnet device's own
+  event (``DeviceEvent``) as an alarm of the book, and its ack back to the device.
 
 No threads: the alarm engine component (``actors/components/alarms``) owns
 an AlarmBook, its store and its subscriptions.
@@ -15,6 +17,7 @@ an AlarmBook, its store and its subscriptions.
 
 from bms.alarms._book import AlarmBook, AlarmClass, ChatterRule, External, FloodRule, PointMeta
 from bms.alarms._conditions import PointView, in_alarm, same
+from bms.alarms._device import acknowledgement, device_alarm, device_alarm_id, severity_of
 from bms.alarms._lifecycle import (
     ACKED,
     NORMAL,
@@ -117,11 +120,15 @@ __all__ = [
     "StateAlarm",
     "Suppression",
     "UnshelveAlarm",
+    "acknowledgement",
     "check_template",
     "cond_type",
     "decode_event",
     "describe",
+    "device_alarm",
+    "device_alarm_id",
     "in_alarm",
     "render",
     "same",
+    "severity_of",
 ]

@@ -154,6 +154,9 @@ class BacnetNetwork(_Strict, frozen=True):
     # seconds between reads of each device's system status, database revision and time of restart;
     # a device that restarted is sent its commands again
     restart_check: Seconds = 60.0
+    # device alarms: our address joins each device's Notification Class recipient-lists (when the bridge
+    # first reaches it and after it recovers), with confirmed or unconfirmed notifications; "off": never
+    event_recipient: Literal["confirmed", "unconfirmed", "off"] = "confirmed"
 
 
 class ModbusNetwork(_Strict, frozen=True):

@@ -61,6 +61,14 @@ EXAMPLES: list[m.Message] = [
     m.IgnoreDevice("1002"),
     m.RemoveDevice("bacnet:1002", "api"),
     m.DeviceRemoved("bacnet", "bacnet:1002", "vav2", ("vav2/temp", "vav2"), 1.0, "api"),
+    m.DeviceEvent(device_id="ahu1", object_id="analog-input,2", point_id="ahu1/sat", event_type="out-of-range",
+                  from_state="normal", to_state="high-limit", event_state="high-limit", priority=100,
+                  notification_class=1, message="sat 31.5 above its high limit 28", ack_required=True,
+                  device_time="2026-12-03T13:50:01.25", device_ts=1_796_305_801.25, ts=2.0, source="confirmed"),
+    m.AcknowledgeDeviceAlarm(device_id="ahu1", object_id="analog-input,2", to_state="high-limit",
+                             device_time="2026-12-03T13:50:01.25", user="ops", request_id="a1"),
+    m.DeviceAckResult(device_id="ahu1", object_id="analog-input,2", ok=False, request_id="a1",
+                      error="services: invalid-time-stamp"),
 ]
 
 

@@ -27,6 +27,7 @@ down, not a last value that no longer moves.
 
 from __future__ import annotations
 
+import concurrent.futures
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,9 @@ from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
 from bms.errors import BmsError, Unavailable
 from bms.messages import (
+    AcknowledgeDeviceAlarm,
     DeviceAccepted,
+    DeviceAckResult,
     DeviceDown,
     DevicePriority,
     DeviceRemoved,
@@ -150,6 +153,7 @@ class BacnetBridge(BmsActor):
         self._tick: float | None = None
         self._down_reason = ""
         self._inflight = WritesInFlight()
+        self._acks: list[tuple[AcknowledgeDeviceAlarm, concurrent.futures.Future[Any]]] = []
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -163,6 +167,7 @@ class BacnetBridge(BmsActor):
         for target in targets:
             self._know(target)
         self.subscribe(DeviceWrite, filter=lambda m: m.point_id in self._writable, name=f"{self.name}:writes")
+        self.subscribe(AcknowledgeDeviceAlarm, filter=self._acks_for_me, name=f"{self.name}:acks")
         io = LoopThread(f"{self.name}-io")
         io.start()
         poller = NetworkPoller(
@@ -206,6 +211,10 @@ class BacnetBridge(BmsActor):
             io.stop()
             for msg in self._inflight.unanswered():  # cut short by the stop: their coroutine said nothing
                 self.publish(refused(msg, f"{msg.point_id}: {self.name} stopped before the device answered"))
+            acks, self._acks = self._acks, []
+            for ack, future in acks:
+                if not future.done() or future.cancelled() or future.exception() is not None:
+                    self.publish(_ack_refused(ack, f"{self.name} stopped before the device answered"))
 
     def gave_up(self, reason: str) -> None:
         self._flag_down(f"{self.name} stopped: {reason}")
@@ -305,6 +314,22 @@ class BacnetBridge(BmsActor):
             return
         self._inflight.add(msg, future)
 
+    def _acks_for_me(self, msg: AcknowledgeDeviceAlarm) -> bool:
+        return (msg.device_id or msg.point_id.split("/", 1)[0]) in self._targets
+
+    @handles(AcknowledgeDeviceAlarm)
+    def on_acknowledge(self, msg: AcknowledgeDeviceAlarm) -> None:
+        """AcknowledgeAlarm on the loop; the poller publishes the DeviceAckResult (or it is refused here)."""
+        if self.io is None or self.poller is None:
+            self.publish(_ack_refused(msg, f"{self.name} cannot acknowledge: {self._down_reason or 'not open'}"))
+            return
+        try:
+            future = self.io.submit(self.poller.acknowledge(msg))
+        except RuntimeError as err:
+            self.publish(_ack_refused(msg, f"{self.name} cannot acknowledge: {err}"))
+            return
+        self._acks = [(m, f) for m, f in self._acks if not f.done()] + [(msg, future)]
+
     @handles(ReadDevicePriority)
     def on_read_priority(self, msg: ReadDevicePriority) -> DevicePriority | Later:
         """Read on the loop and answer from there: the actor never waits on a device."""
@@ -341,3 +366,9 @@ class BacnetBridge(BmsActor):
         self._intervals.pop(msg.equip_id, None)
         self._retick()
         self.log.info("device no longer polled", device=msg.equip_id, removed_as=msg.device_id)
+
+
+def _ack_refused(msg: AcknowledgeDeviceAlarm, reason: str) -> DeviceAckResult:
+    what = msg.point_id or f"{msg.device_id} {msg.object_id}"
+    return DeviceAckResult(device_id=msg.device_id, object_id=msg.object_id, point_id=msg.point_id, ok=False,
+                           request_id=msg.request_id, error=f"{what}: {reason}")

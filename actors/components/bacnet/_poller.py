@@ -50,6 +50,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from actors.components.bacnet._device import STATUS_FAULT, PolledDevice, inner_deadline
+from actors.components.bacnet._events import DeviceAlarms
 from actors.components.bacnet._sockets import enlarge_receive_buffers
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from actors.components.bacnet._writes import PointWriter
@@ -60,6 +61,7 @@ from bms.devices import DeviceLiveness, liveness_health
 from bms.errors import BmsError, DeviceTimeout
 from bms.messages import (
     DEVICE_READ_TIMEOUT,
+    AcknowledgeDeviceAlarm,
     DeviceAnswering,
     DeviceDown,
     DeviceMonitorCycle,
@@ -114,6 +116,7 @@ class NetworkPoller:
         self._cov_samples: list[Sample] = []
         self._flush_due = False
         self._health: tuple[Health, str] | None = None
+        self.alarms = DeviceAlarms(network, clock, publish=publish, log=log, devices=self._devices.values)
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -121,6 +124,7 @@ class NetworkPoller:
         client = BacnetClient(self.network, clock=self.clock, name=self.source)
         await client.start()
         self.client = client
+        self.alarms.attach(client)
         enlarge_receive_buffers(client, self.log)
 
     async def stop(self, timeout: float = 2.0) -> None:
@@ -293,6 +297,7 @@ class NetworkPoller:
             await self._check_restart(device)  # the baseline
         device.next_object_check = self.clock.monotonic() + self.object_check_interval
         await self._subscribe_cov(device)
+        await self.alarms.contact(client, device)  # device alarms: join its recipient lists, read its events
 
     async def _reconnect(self, device: PolledDevice) -> None:
         if device.instance is not None:
@@ -300,6 +305,8 @@ class NetworkPoller:
             device.status = None  # a new baseline: its commands are re-sent for the recovery already
             await self._check_restart(device)
         await self._subscribe_cov(device)
+        if self.client is not None and not self._gone(device):
+            await self.alarms.contact(self.client, device)
 
     async def _check_restart(self, device: PolledDevice) -> None:
         """Read the device object's restart properties; a restart since the last reading re-sends its commands."""
@@ -438,6 +445,10 @@ class NetworkPoller:
             return DevicePriority(point_id=point_id, error=str(err))
         self._answered_for(point_id)
         return DevicePriority(point_id=point_id, levels=tuple(levels))
+
+    async def acknowledge(self, msg: AcknowledgeDeviceAlarm) -> None:
+        """AcknowledgeAlarm at the device; publishes the DeviceAckResult (:mod:`._events`)."""
+        self._publish(await self.alarms.acknowledge(self.client, msg))
 
     async def _write(self, msg: DeviceWrite) -> WriteResult:
         found = self._points.get(msg.point_id)
