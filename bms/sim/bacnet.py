@@ -21,6 +21,16 @@ commanded objects into the model, advances it and writes its sensor values
 back. :meth:`BacnetSimulator.set_value` pins a value (the model stops
 driving that object until :meth:`BacnetSimulator.release`).
 
+Intrinsic reporting: an AHU's supply air temperature (``sat``) reports
+a high limit of 28 °C (deadband 1) through Notification Class 1
+(priorities 100 / 60 / 200, every transition to be acknowledged), as
+``DeviceOptions.limits`` may set for any analog input. A client joins its
+recipient-list (AddListElement or WriteProperty), receives the event
+notifications when the model (or :meth:`BacnetSimulator.set_value`) takes
+the value across, reads them back with GetEventInformation and
+acknowledges them with AcknowledgeAlarm (:meth:`~BacnetSimulator.acked_transitions`
+shows it); the recipient-list outlives going offline and restarts.
+
 With ``bbmd="127.0.0.9"`` the simulator also runs a BBMD on the device
 port that accepts foreign-device registrations and distributes their
 broadcasts to the devices, for clients on the far side of a router.

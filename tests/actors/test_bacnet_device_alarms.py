@@ -11,9 +11,10 @@ from actors import Context
 from actors._supervisor import ChildSpec
 from actors.components.bacnet import BacnetBridge
 from actors.components.sim_bacnet import BacnetSimulatorThread
-from bms.config import BacnetNetwork, Scenario, SiteSpec
+from bms.config import BacnetBinding, BacnetNetwork, Scenario, SiteSpec
 from bms.config._schema import Networks
-from bms.messages import AcknowledgeDeviceAlarm, DeviceAckResult, DeviceEvent, SampleBatch
+from bms.messages import AcknowledgeDeviceAlarm, DeviceAccepted, DeviceAckResult, DeviceEvent, SampleBatch
+from bms.model import Binding, Capabilities, Node
 from bms.sim.bacnet import BacnetSimulator, SimDevice
 from tests.actors.test_bacnet_bridge import Collector, device, profile
 from tests.bms.bacnet.loopback import free_port, host
@@ -134,3 +135,27 @@ def test_a_bridge_that_is_down_refuses_the_acknowledgement(ctx: Context, sim: Ba
     wait_until(lambda: of(got, DeviceAckResult), what="the refusal")
     (result,) = of(got, DeviceAckResult)
     assert (result.ok, result.request_id) == (False, "a1") and "cannot acknowledge" in result.error
+
+
+def test_a_device_accepted_while_the_bridge_runs_gets_our_address_in_its_list(
+    ctx: Context, sim: BacnetSimulatorThread
+) -> None:
+    network = BacnetNetwork(address=f"127.0.0.1/8:{free_port()}", device_port=sim.simulator.device_port,
+                            poll_interval=1.0, timeout=0.5, retries=0, event_recipient="unconfirmed")
+    sc = Scenario(site=SiteSpec(id="t", name="T"), networks=Networks(bacnet={"lan": network}), devices=[])
+    got: list[Any] = []
+    ctx.supervisor.start_child(ChildSpec("collector", Collector, kwargs={"got": got, "types": (DeviceEvent,)}))
+    ctx.supervisor.start_child(ChildSpec("bacnet.lan", BacnetBridge, kwargs={
+        "network_name": "lan", "scenario": sc, "profiles": {"ahu": AHU}}))
+    assert sim.run(lambda: sim.simulator.recipients(AHU_ID)) == []
+    equip = Node(id="ahu9", type="Equip", name="AHU-9", parent="t",
+                 properties={"protocol": "bacnet", "address": host(30), "device_instance": AHU_ID, "network": "lan"})
+    sat = Node(id="ahu9/sat", type="Point", name="Supply air temperature", parent="ahu9",
+               capabilities=Capabilities(readable=True),
+               binding=Binding.of("bacnet", "ahu9", BacnetBinding(object=SAT, cov=True)))
+    ctx.registry.publish(DeviceAccepted("bacnet", f"bacnet:{AHU_ID}", equip, (sat,), ctx.clock.now()))
+    wait_until(lambda: sim.run(lambda: sim.simulator.recipients(AHU_ID)), what="our address in its list")
+    sim.set_value(AHU_ID, SAT, 30.0)
+    wait_until(lambda: [e for e in of(got, DeviceEvent) if e.source == "unconfirmed"], what="the notification")
+    event = next(e for e in of(got, DeviceEvent) if e.source == "unconfirmed")
+    assert (event.device_id, event.point_id, event.to_state) == ("ahu9", "ahu9/sat", "high-limit")

@@ -12,7 +12,13 @@ within the caller's ``timeout`` (the client's own deadline is shorter), a
 silent device being a :class:`~bms.errors.DeviceTimeout` to the caller,
 never a failure of the bridge. Every :class:`DeviceWrite` is answered: a
 write the loop cannot take, or that the loop's stop cut short, gets a
-failed :class:`WriteResult` naming why. Its devices are the
+failed :class:`WriteResult` naming why. Device alarms
+(:mod:`._events`): the event notifications its devices send become
+:class:`DeviceEvent` messages, and an :class:`AcknowledgeDeviceAlarm` for
+one of its devices (named by device or point) becomes an AcknowledgeAlarm
+on the loop, answered with a :class:`DeviceAckResult` like a write (a
+bridge that is down, or stopped before the device answered, refuses it).
+Its devices are the
 scenario's enabled BACnet devices of the network, the BACnet Equip nodes of
 the model that the scenario does not have (accepted earlier), and devices
 accepted while it runs.

@@ -30,6 +30,11 @@ message goes out through ``publish`` (the registry, thread-safe):
   from :meth:`monitor`; :class:`ObjectListChanged` when the object list differs (checked on
   recovery and every ``object_check_interval`` seconds);
 * :class:`WriteResult` for each :class:`DeviceWrite` (:mod:`._writes`);
+* device alarms (:mod:`._events`): a :class:`DeviceEvent` per event
+  notification; at first contact and after a recovery or restart our
+  address joins the device's recipient lists and its active events are
+  read (GetEventInformation); :meth:`acknowledge` answers an
+  :class:`AcknowledgeDeviceAlarm` with a :class:`DeviceAckResult`;
   :meth:`stop` cancels the writes still waiting (the bridge answers them).
 
 :meth:`device_priority` answers within the caller's time: the client's

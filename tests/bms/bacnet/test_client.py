@@ -118,9 +118,11 @@ def test_device_without_rpm_is_read_property_by_property() -> None:
 def test_status_flags_come_with_the_values() -> None:
     async def body() -> None:
         async with lan(DEVICES) as (sim, client):
-            sim.set_fault(AHU_ID, "analog-input,2")
+            sim.set_fault(AHU_ID, "analog-input,1")
+            sim.set_fault(AHU_ID, "analog-input,2")  # sat reports alarms: a fault is its event state too
+            await until(lambda: sim.event_state(AHU_ID, "analog-input,2") == "fault", what="sat's fault event")
             readings = await client.read_readings(sim.address_of(AHU_ID), AHU_POINTS[:3])
-            assert [r.flags for r in readings] == [(), ("fault",), ()]
+            assert [r.flags for r in readings] == [("fault",), ("in-alarm", "fault"), ()]
             assert client.device_state(sim.address_of(AHU_ID)).rpm_requests == 1
 
     asyncio.run(body())
@@ -274,7 +276,7 @@ def test_object_list_too_big_for_one_answer_is_read_by_index() -> None:
         plain = SimDevice(3001, host(6), AHU, DeviceOptions(segmentation=False))
         async with lan([plain], client_max_apdu=50) as (sim, client):
             info = await client.read_device_info(sim.address_of(3001), 3001)
-            assert info.name == "AHU-3001" and len(info.object_list) == 13
+            assert info.name == "AHU-3001" and len(info.object_list) == 14  # 11 points, port, notification class
             assert info.object_list[:3] == ("device,3001", "network-port,1", "analog-input,1")
             state = client.device_state(sim.address_of(3001))
             assert state.rpm_requests + state.rp_requests >= 13  # element by element

@@ -37,7 +37,7 @@ def test_discover_finds_devices_objects_units_and_commandability(tmp_path: Path)
     assert (ahu.vendor, ahu.model, ahu.vendor_id, ahu.max_apdu) == ("bms", "SIM-AHU", 999, 1476)
     assert found[2].max_apdu == 206 and found[2].segmentation == "no-segmentation"
     objects = {o.objid: o for o in ahu.objects}
-    assert len(objects) == 12 and "device,1001" not in objects  # 11 points and the network port
+    assert len(objects) == 13 and "device,1001" not in objects  # 11 points, the network port, the alarms' class
     oat = objects["analog-input,1"]
     assert (oat.name, oat.units, oat.unit, oat.commandable, oat.kind, oat.description) == (
         "Outdoor air temperature", 62, "°C", False, "number", "oat",
@@ -53,7 +53,7 @@ def test_discover_finds_devices_objects_units_and_commandability(tmp_path: Path)
     assert steps[:2] == [("who-is", 0, 1), ("who-is", 1, 1)]
     assert steps[2:5] == [("device 1001", 0, 1), ("device 1101", 0, 1), ("device 1102", 0, 1)]  # all found, first
     last = {task: (done, total) for task, done, total in steps}
-    assert last == {"who-is": (1, 1), "device 1001": (13, 13), "device 1101": (7, 7), "device 1102": (7, 7)}
+    assert last == {"who-is": (1, 1), "device 1001": (14, 14), "device 1101": (7, 7), "device 1102": (7, 7)}
 
 
 def test_store_keeps_state_and_notes_changes_across_rediscovery(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_store_keeps_state_and_notes_changes_across_rediscovery(tmp_path: Path) 
                 assert "name: 'AHU-1' -> 'AHU-1 (plant room)'" in changed.changes
                 assert "analog-input,2 name: 'Supply air temperature' -> 'Discharge air temperature'" in changed.changes
                 device = store.get(1001)
-                assert (device.state, device.name, device.objects) == ("Accepted", "AHU-1 (plant room)", 12)
+                assert (device.state, device.name, device.objects) == ("Accepted", "AHU-1 (plant room)", 13)
                 assert device.changes == changed.changes and device.first_seen < device.last_seen
                 assert store.get(1101).state == "Ignored"
                 await sim.set_offline(1101)
@@ -92,7 +92,7 @@ def test_store_keeps_state_and_notes_changes_across_rediscovery(tmp_path: Path) 
         assert names["analog-input,2"] == "Discharge air temperature"
         assert store.history(1001)[0][1].startswith("name: ")
         record = store.get(1001).record("ahu1", online=True)
-        assert (record.device_id, record.state, record.objects, record.protocol) == ("ahu1", "Accepted", 12, "bacnet")
+        assert (record.device_id, record.state, record.objects, record.protocol) == ("ahu1", "Accepted", 13, "bacnet")
 
 
 def _device(instance: int, seen: float, *objects: ObjectInfo, **fields: object) -> DiscoveredDevice:
