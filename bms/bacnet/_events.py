@@ -59,6 +59,7 @@ from bms.bacnet._objects import ObjectId, parse_object_id
 from bms.bacnet._records import BacnetRejected
 from bms.bacnet._wire import format_address, format_object_identifier
 from bms.errors import ConfigError, ProtocolError
+from bms.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -72,6 +73,7 @@ EVENT_STATES: tuple[str, ...] = ("normal", "fault", "offnormal", "high-limit", "
 TRANSITIONS: tuple[str, ...] = ("to-offnormal", "to-fault", "to-normal")
 """The order of BACnet's event transition bits, event-time-stamps and event priorities."""
 
+_log = get_logger("bacnet")
 _STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d\d)|T(\d\d):(\d\d):(\d\d)\.(\d\d)|#(\d+)")
 
 
@@ -255,7 +257,10 @@ class EventReceiver:
         except (ValueError, TypeError, AttributeError, IndexError):
             return  # a notification we cannot read is not ours to refuse: it is acknowledged and dropped
         for sink in list(getattr(self, "event_sinks", ())):
-            sink(notice)
+            try:
+                sink(notice)
+            except Exception as err:  # one sink's bug neither stops the others nor fails the answer
+                _log.error("event notification sink failed", objid=notice.objid, error=repr(err))
 
 
 # ------------------------------------------------------------------ the client side
