@@ -7,9 +7,8 @@ The alarm engine wires them in two calls::
         publish(*book.external(*found))
     publish(acknowledgement(last_event, user))     # when an operator acks a device alarm
 
-* the alarm id is the point's (or, for an object no point is bound to,
-  ``<device>/<object>``) followed by ``:device``, so it never clashes with
-  an alarm defined on the same point;
+* the alarm id is ``device:<device>:<object>`` (``device:ahu1:analog-input,2``):
+  one per reporting object, never clashing with an alarm defined on its point;
 * the severity comes from the BACnet priority (0 most urgent .. 255), in
   four quarters: 0-63 critical, 64-127 high, 128-191 medium, 192-255 low;
 * the alarm is active while the event state is not normal (fault included);
@@ -27,8 +26,8 @@ SEVERITY_BY_PRIORITY: tuple[tuple[int, str], ...] = ((63, "critical"), (127, "hi
 
 
 def device_alarm_id(event: DeviceEvent) -> str:
-    """The id of the alarm a device event shows as: ``ahu1/sat:device`` (``ahu1/analog-input,9:device``)."""
-    return f"{event.point_id or f'{event.device_id}/{event.object_id}'}:device"
+    """The id of the alarm a device event shows as: ``device:ahu1:analog-input,2``."""
+    return f"device:{event.device_id}:{event.object_id}"
 
 
 def severity_of(priority: int) -> str:

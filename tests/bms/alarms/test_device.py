@@ -31,15 +31,15 @@ def ev(**changes: object) -> DeviceEvent:
 
 
 @pytest.mark.parametrize(("event", "expected"), [
-    (HIGH, ("ahu1/sat:device", External("ahu1/sat", "high", HIGH.message), True)),
+    (HIGH, ("device:ahu1:analog-input,2", External("ahu1/sat", "high", HIGH.message), True)),
     (ev(from_state="high-limit", to_state="normal", event_state="normal", priority=200, message=""),
-     ("ahu1/sat:device", External("ahu1/sat", "low", "analog-input,2 of ahu1: normal"), False)),
+     ("device:ahu1:analog-input,2", External("ahu1/sat", "low", "analog-input,2 of ahu1: normal"), False)),
     (ev(to_state="fault", event_state="fault", priority=10, message=""),
-     ("ahu1/sat:device", External("ahu1/sat", "critical", "analog-input,2 of ahu1: fault"), True)),
+     ("device:ahu1:analog-input,2", External("ahu1/sat", "critical", "analog-input,2 of ahu1: fault"), True)),
     (ev(point_id="", object_id="analog-input,9", priority=150),  # an object no point is bound to
-     ("ahu1/analog-input,9:device", External("ahu1", "medium", HIGH.message), True)),
+     ("device:ahu1:analog-input,9", External("ahu1", "medium", HIGH.message), True)),
     (ev(source="event-information", from_state="", to_state="", event_state="low-limit", acked=True),
-     ("ahu1/sat:device", External("ahu1/sat", "high", HIGH.message), True)),
+     ("device:ahu1:analog-input,2", External("ahu1/sat", "high", HIGH.message), True)),
     (ev(notify_type="ack-notification"), None),
 ])
 def test_device_events_as_alarms(event: DeviceEvent, expected: object) -> None:
@@ -61,15 +61,15 @@ def test_the_book_shows_a_device_alarm_through_its_lifecycle_and_acks_it_back() 
     assert found is not None
     (raised,) = book.external(*found)
     assert isinstance(raised, AlarmRaised) and (raised.alarm_id, raised.source, raised.severity) == (
-        "ahu1/sat:device", "device", "high")
-    assert book.alarms["ahu1/sat:device"].state == UNACK
+        "device:ahu1:analog-input,2", "device", "high")
+    assert book.alarms["device:ahu1:analog-input,2"].state == UNACK
     normal = device_alarm(ev(from_state="high-limit", to_state="normal", event_state="normal", priority=200,
                              device_time="2026-12-03T13:55:00.00"))
     assert normal is not None
     (cleared,) = book.external(*normal)
-    assert isinstance(cleared, AlarmCleared) and book.alarms["ahu1/sat:device"].state == RTN_UNACK
-    book.acknowledge(["ahu1/sat:device"], "ops")
-    assert book.alarms["ahu1/sat:device"].state == NORMAL
+    assert isinstance(cleared, AlarmCleared) and book.alarms["device:ahu1:analog-input,2"].state == RTN_UNACK
+    book.acknowledge(["device:ahu1:analog-input,2"], "ops")
+    assert book.alarms["device:ahu1:analog-input,2"].state == NORMAL
     assert acknowledgement(HIGH, "ops", "a1") == AcknowledgeDeviceAlarm(
         device_id="ahu1", object_id="analog-input,2", point_id="ahu1/sat", to_state="high-limit",
         device_time="2026-12-03T13:50:01.25", user="ops", request_id="a1")
