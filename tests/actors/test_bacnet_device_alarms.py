@@ -159,3 +159,42 @@ def test_a_device_accepted_while_the_bridge_runs_gets_our_address_in_its_list(
     wait_until(lambda: [e for e in of(got, DeviceEvent) if e.source == "unconfirmed"], what="the notification")
     event = next(e for e in of(got, DeviceEvent) if e.source == "unconfirmed")
     assert (event.device_id, event.point_id, event.to_state) == ("ahu9", "ahu9/sat", "high-limit")
+
+
+def test_the_alarm_engine_shows_the_devices_alarm_and_an_operators_ack_reaches_the_device(
+    ctx: Context, sim: BacnetSimulatorThread
+) -> None:
+    """Device -> bridge -> DeviceEvent -> alarm engine -> ack in bms -> AcknowledgeAlarm -> the device's acked-transitions."""
+    from pathlib import Path
+
+    from actors.components.alarms import AlarmEngine
+    from actors.components.nodes import ModelStore
+    from actors.components.points import PointStore
+    from bms.alarms import AckAlarms, GetAlarm
+    from bms.config import LoadedScenario
+
+    got, ours = start(ctx, sim)
+    sc = Scenario(site=SiteSpec(id="t", name="T"), devices=[device("ahu1", "ahu", AHU_ID, 30)])
+    loaded = LoadedScenario(Path("site.toml"), sc, {"ahu": AHU})
+    for spec in (ChildSpec("nodes", ModelStore, kwargs={"site": loaded}), ChildSpec("points", PointStore),
+                 ChildSpec("alarms", AlarmEngine, kwargs={"scenario": sc})):
+        assert ctx.supervisor.start_child(spec) is not None, ctx.health.get(spec.name)
+    alarms = ctx.registry.get("alarms")
+    wait_until(lambda: ours in sim.run(lambda: sim.simulator.recipients(AHU_ID)), what="our address in its list")
+    sim.set_value(AHU_ID, SAT, 31.5)
+    alarm_id = f"device:ahu1:{SAT}"
+
+    def state() -> str:
+        try:
+            return str(alarms.ask(GetAlarm(alarm_id=alarm_id)).state)
+        except Exception:
+            return ""
+
+    wait_until(lambda: state() == "unacknowledged", what="the device's alarm in the engine")
+    view = alarms.ask(GetAlarm(alarm_id=alarm_id))
+    assert (view.source, view.severity, view.point_id) == ("device", "high", "ahu1/sat")
+    assert view.text == "Supply air temperature 31.5 above its high limit 28"
+    alarms.ask(AckAlarms(alarm_ids=(alarm_id,), user="olivia"))
+    wait_until(lambda: of(got, DeviceAckResult), what="the device's answer to the acknowledgement")
+    assert of(got, DeviceAckResult)[0].ok
+    assert sim.run(lambda: sim.simulator.acked_transitions(AHU_ID, SAT))[0] is True  # to-offnormal acked there

@@ -14,6 +14,7 @@ reports Degraded and writes them at the next tick.
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from collections.abc import Iterable
 from typing import Any
@@ -41,6 +42,7 @@ from bms.alarms import (
     UnshelveAlarm,
     check_template,
 )
+from bms.alarms._device import acknowledgement, device_alarm
 from bms.alarms._feed import AlarmFeed
 from bms.alarms._settings import AlarmsSection
 from bms.alarms._store import AlarmStore
@@ -48,6 +50,8 @@ from bms.config import Scenario
 from bms.errors import ConfigError, StoreError, Unavailable
 from bms.messages import (
     DeviceAccepted,
+    DeviceAckResult,
+    DeviceEvent,
     DeviceRemoved,
     GetPoint,
     ListNodes,
@@ -93,6 +97,7 @@ class AlarmEngine(BmsActor):
         self.store_problem: str | None = None
         self.runtime: set[str] = set()  # alarms defined through the API / CLI (alarms.db), removable
         self.feeds: weakref.WeakSet[AlarmFeed] = weakref.WeakSet()
+        self.device_events: dict[str, DeviceEvent] = {}  # device alarm id -> the latest event of it
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -116,6 +121,8 @@ class AlarmEngine(BmsActor):
         self.subscribe(StatusChanged)
         self.subscribe(DeviceAccepted)
         self.subscribe(DeviceRemoved)
+        self.subscribe(DeviceEvent)
+        self.subscribe(DeviceAckResult)
         self.ctx.ticker.every(s.tick, self.actor_ref, "alarms")
         self._report()
         self.log.info("alarms loaded", definitions=len(self.book.definitions), problems=len(self.problems),
@@ -246,6 +253,24 @@ class AlarmEngine(BmsActor):
                 if self.store is not None:
                     self.store.forget(alarm_id)
 
+    @handles(DeviceEvent)
+    def on_device_event(self, event: DeviceEvent) -> None:
+        """A device's own alarm (BACnet intrinsic reporting) shown beside ours."""
+        found = device_alarm(event)
+        if found is None:
+            return
+        alarm_id, shown, active = found
+        self.device_events[alarm_id] = event
+        self._commit(self._book.external(alarm_id, shown, active))
+
+    @handles(DeviceAckResult)
+    def on_device_ack(self, result: DeviceAckResult) -> None:
+        if result.ok:
+            self.log.info("device alarm acknowledged on the device", device=result.device_id, object=result.object_id)
+        else:
+            self.log.warning("the device refused the acknowledgement", device=result.device_id,
+                             object=result.object_id, error=result.error)
+
     # ------------------------------------------------------------ operators
     @handles(AckAlarms)
     def acknowledge(self, command: AckAlarms) -> list[AlarmView]:
@@ -254,6 +279,10 @@ class AlarmEngine(BmsActor):
             ids += [a for a in self._book.unacknowledged(command.under, command.severity) if a not in ids]
         out = self._book.acknowledge(ids, command.user)
         self._commit(out, strict=True)
+        for alarm_id in ids:  # a device's own alarm is acknowledged on the device too
+            event = self.device_events.get(alarm_id)
+            if event is not None and event.ack_required:
+                self.ctx.registry.publish(acknowledgement(event, command.user, uuid.uuid4().hex))
         self.log.info("alarms acknowledged", alarms=ids, user=command.user)
         return [self._book.view(a) for a in ids]
 
