@@ -13,6 +13,7 @@ No threads: the schedule engine component owns the schedules, their store
 and their timers.
 """
 
+from bms.schedules._device import DeviceSchedule, ReadDeviceSchedules, WriteDeviceSchedule
 from bms.schedules._evaluate import (
     Transition,
     check,
@@ -45,15 +46,18 @@ __all__ = [
     "WEEKDAYS",
     "DateRange",
     "DateRule",
+    "DeviceSchedule",
     "Easter",
     "Holidays",
     "OnDate",
+    "ReadDeviceSchedules",
     "Override",
     "Relative",
     "Schedule",
     "ScheduleException",
     "TimeValue",
     "Transition",
+    "WriteDeviceSchedule",
     "Yearly",
     "check",
     "covers",
