@@ -17,6 +17,9 @@
      |    +-- ServiceUnavailable the component that would answer is not running
      +-- LogicError              user logic failed to compile or run
      +-- DaemonError             the daemon cannot start or be reached
+     +-- NotAuthenticated        no valid credentials: a missing, expired or revoked token, a wrong password
+     |    +-- LockedOut          too many failed logins: wait before trying again
+     +-- PermissionDenied        the caller's role does not allow the action (permission, priority, scope)
 
 Where each stands:
 
@@ -40,7 +43,8 @@ Where each stands:
 
 Through the API (``bms.api._errors.status_of``): NotFound 404, WriteRefused
 and Conflict 409, Unavailable and StoreError 503, DeviceTimeout 504, other
-ProtocolError 502, any other BmsError 400.
+ProtocolError 502, NotAuthenticated 401, LockedOut 429, PermissionDenied 403,
+any other BmsError 400.
 
 Library exceptions are translated at the boundary (``raise ... from err``);
 the CLI prints ``str(err)`` of a BmsError in red and exits 1.
@@ -121,3 +125,15 @@ class LogicError(BmsError):
 
 class DaemonError(BmsError):
     """The daemon cannot start, or cannot be reached."""
+
+
+class NotAuthenticated(BmsError):
+    """No valid credentials: a missing, unknown, expired or revoked token, a wrong user or password."""
+
+
+class LockedOut(NotAuthenticated):
+    """Too many failed logins for this user or address: refused until the lock-out ends."""
+
+
+class PermissionDenied(BmsError):
+    """The caller is known but its role does not allow the action (permission, priority ceiling, scope)."""

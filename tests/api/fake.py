@@ -196,6 +196,9 @@ class FakeSite:
                                  users=tuple(p.users), effective=p.effective(), active_priority=p.active(),
                                  relinquish_default=p.relinquish_default)
 
+    async def levels(self, point_id: str) -> PriorityArrayView:
+        return await self.priority_array(point_id)
+
     async def write(self, command: WritePoint, wait: float = 0.0) -> WriteAccepted:
         self.waits.append(wait)
         p = self._point(command.point_id)

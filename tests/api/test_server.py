@@ -167,7 +167,7 @@ def test_hub_restart_ends_open_streams(api: ApiClient, ctx: Context) -> None:
 
 def test_a_service_without_the_handler_is_503_not_null(api: ApiClient, ctx: Context) -> None:
     assert ctx.supervisor.start_child(ChildSpec("points", PointStore)) is not None
-    with pytest.raises(Unavailable, match="the points service does not answer RelinquishPoint"):
+    with pytest.raises(Unavailable, match="the points service does not answer GetPriorityArray"):
         api.relinquish("room1/sp")
 
 

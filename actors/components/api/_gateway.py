@@ -107,6 +107,10 @@ class ActorGateway:
         state: PointState = await self.ask("points", GetPoint(point_id=point_id))
         return state
 
+    async def levels(self, point_id: str) -> PriorityArrayView:
+        view: PriorityArrayView = await self.ask("points", GetPriorityArray(point_id=point_id))
+        return view
+
     async def priority_array(self, point_id: str) -> PriorityArrayView:
         """Our priority array of the point, with the device's own levels where its bridge can read them.
 

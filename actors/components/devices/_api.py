@@ -13,7 +13,7 @@ from litestar import Router, get, post
 from litestar.params import Body
 
 from bms.api import AcceptBody, DiscoverBody
-from bms.api.routing import DeviceId, ProtocolName, Services, error_responses
+from bms.api.routing import DeviceId, ProtocolName, Services, error_responses, requires
 from bms.messages import AcceptDevice, DeviceRecord, DiscoverDevices, GetDevice, IgnoreDevice, ListDevices
 
 SERVICE = "devices"
@@ -61,17 +61,17 @@ class ServicesDevices:
 
 
 def devices_router(gateway: DevicesGateway) -> Router:
-    @get("/", operation_id="listDevices", responses=error_responses(503))
+    @get("/", operation_id="listDevices", **requires("read"), responses=error_responses(503))
     async def list_devices(protocol: ProtocolName = None) -> list[DeviceRecord]:
         """Devices of the site and those found by discovery."""
         return await gateway.devices(ListDevices(protocol=protocol))
 
-    @get("/{device_id:str}", operation_id="getDevice", responses=error_responses(404, 503))
+    @get("/{device_id:str}", operation_id="getDevice", **requires("read"), responses=error_responses(404, 503))
     async def device(device_id: DeviceId) -> DeviceRecord:
         """One device: address, identity, state, online."""
         return await gateway.device(device_id)
 
-    @post("/discover", operation_id="discoverDevices", status_code=200,
+    @post("/discover", operation_id="discoverDevices", **requires("devices"), status_code=200,
           responses=error_responses(413, 502, 503, 504))
     async def discover(data: Annotated[DiscoverBody | None, Body()] = None) -> list[DeviceRecord]:
         """Scan a network for devices; waits for the scan (its timeout and more).
@@ -84,14 +84,14 @@ def devices_router(gateway: DevicesGateway) -> Router:
             scan=body.scan,
         ))
 
-    @post("/{device_id:str}/accept", operation_id="acceptDevice", status_code=200,
+    @post("/{device_id:str}/accept", operation_id="acceptDevice", **requires("devices"), status_code=200,
           responses=error_responses(404, 409, 413, 502, 503, 504))
     async def accept(device_id: DeviceId, data: Annotated[AcceptBody | None, Body()] = None) -> DeviceRecord:
         """Take a discovered device into the site, with a profile and an equipment id."""
         body = data or AcceptBody()
         return await gateway.accept(AcceptDevice(device_id=device_id, profile=body.profile, equip_id=body.equip_id))
 
-    @post("/{device_id:str}/ignore", operation_id="ignoreDevice", status_code=200,
+    @post("/{device_id:str}/ignore", operation_id="ignoreDevice", **requires("devices"), status_code=200,
           responses=error_responses(404, 409, 503))
     async def ignore(device_id: DeviceId) -> DeviceRecord:
         """Hide a discovered device from further discovery results."""
