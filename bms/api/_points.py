@@ -22,7 +22,7 @@ from bms.api._guard import identity_of
 from bms.api._params import Device, Key, Pattern, Tags, Under
 from bms.api._wire import RelinquishBody, WriteBody
 from bms.auth._roles import Identity, command_refusal, release_refusal
-from bms.errors import NotFound, PermissionDenied
+from bms.errors import BmsError, NotFound, PermissionDenied
 from bms.messages import (
     ListPoints,
     PointState,
@@ -36,11 +36,19 @@ from bms.messages import (
 MAX_DEPTH = 32  # parents walked up from a point to check a role's scope
 
 
-async def _level(gateway: Gateway, point_id: str, priority: int) -> dict[str, Any]:
-    """What a level holds and who holds it (empty for a point without levels: the command says why)."""
+async def _level(gateway: Gateway, point_id: str, priority: int, *, needed: bool = True) -> dict[str, Any]:
+    """What a level holds and who holds it (empty for a point without levels: the command says why).
+
+    Unless ``needed`` (a release must know who holds the level), a points service that cannot
+    tell leaves it empty: the audit log's "before" never stops a command.
+    """
     try:
         view = await gateway.levels(point_id)
     except NotFound:
+        return {}
+    except BmsError:
+        if needed:
+            raise
         return {}
     if not 1 <= priority <= len(view.levels):
         return {}
@@ -95,7 +103,7 @@ def points_router(gateway: Gateway, *, before: bool = True) -> Router:
         note(request.scope, after=after)
         await _may_command(gateway, who, point_id, data.priority)
         if before:
-            note(request.scope, before=await _level(gateway, point_id, data.priority))
+            note(request.scope, before=await _level(gateway, point_id, data.priority, needed=False))
         accepted = await gateway.write(WritePoint(
             point_id=point_id, value=data.value, priority=data.priority, duration=data.duration, user=who.user,
             request_id=data.request_id or uuid.uuid4().hex,

@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from bms.audit._chain import GENESIS, first_break, link
-from bms.audit.messages import AuditEntry, AuditRow, AuditVerdict, ListAudit, RecordAudit, VerifyAudit
+from bms.audit.messages import AuditEntry, AuditRow, AuditSettings, AuditVerdict, ListAudit, RecordAudit, VerifyAudit
 
 if TYPE_CHECKING:
     from bms.audit._log import AUDIT_DB, AuditLog
@@ -40,5 +40,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'bms.audit' has no attribute {name!r}")
 
 
-__all__ = ["AUDIT_DB", "GENESIS", "AuditEntry", "AuditLog", "AuditRow", "AuditVerdict", "ListAudit", "RecordAudit",
+__all__ = ["AUDIT_DB", "GENESIS", "AuditEntry", "AuditLog", "AuditRow", "AuditSettings", "AuditVerdict", "ListAudit", "RecordAudit",
            "VerifyAudit", "first_break", "link", "os_user"]

@@ -68,3 +68,10 @@ class VerifyAudit(Message, frozen=True):
 
 
 MESSAGES: tuple[type[Message], ...] = (RecordAudit, ListAudit, VerifyAudit)
+
+
+class AuditSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[audit]`` in the settings file. ``enabled = false`` runs without an audit log (measurements only:
+    state changes are then recorded nowhere)."""
+
+    enabled: bool = True

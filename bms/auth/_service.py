@@ -24,9 +24,10 @@ from bms.auth.messages import (
     ShowRole,
     ShowUser,
 )
+from bms.daemon._datadir import TOKEN_NAME
 from bms.errors import DaemonError
 
-TOKEN_FILE = "api.token"
+TOKEN_FILE = TOKEN_NAME
 
 
 def answer(directory: Directory, ask: Any) -> Any:
