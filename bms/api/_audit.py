@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import msgspec
 
@@ -30,8 +30,8 @@ from bms.auth._roles import Identity
 from bms.errors import BmsError
 from bms.logs import get_logger
 
-if TYPE_CHECKING:
-    from litestar.types import Message, Scope
+Scope = dict[str, Any]
+"""An ASGI scope, as Litestar hands it to the hook (a plain dict here: the hook adds keys of its own)."""
 
 NOTE = "bms.audit"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -48,7 +48,7 @@ def _json(value: Any) -> str:
     return "" if value is None else msgspec.json.encode(value).decode()
 
 
-def note(scope: Scope | Any, **fields: Any) -> None:
+def note(scope: Any, **fields: Any) -> None:
     """Add to the request's audit entry: ``before``/``after`` (any JSON-able value), ``target``, ``action``,
     ``user`` (of a login, before anyone is authenticated), ``detail``."""
     notes: dict[str, Any] = scope.setdefault(NOTE, {})
@@ -56,7 +56,7 @@ def note(scope: Scope | Any, **fields: Any) -> None:
         notes[key] = _json(value) if key in ("before", "after") else value
 
 
-def note_detail(scope: Scope | Any, detail: str) -> None:
+def note_detail(scope: Any, detail: str) -> None:
     scope.setdefault(NOTE, {})["detail"] = detail
 
 
@@ -97,12 +97,12 @@ def entry_of(scope: Scope, status: int, now: float) -> AuditEntry | None:
                       outcome=_outcome(status), detail=str(notes.get("detail", "")))
 
 
-def audit_hook(auditor: Auditor, now: Callable[[], float] = time.time) -> Callable[[Message, Scope], Awaitable[None]]:
+def audit_hook(auditor: Auditor, now: Callable[[], float] = time.time) -> Callable[[Any, Any], Awaitable[None]]:
     """The ``before_send`` hook recording each state-changing request before its answer goes out."""
     failed = msgspec.json.encode(ErrorBody(error="the action could not be recorded in the audit log: "
                                                  "it may have been done; see the daemon log"))
 
-    async def before_send(message: Message, scope: Scope) -> None:
+    async def before_send(message: dict[str, Any], scope: Scope) -> None:
         if message["type"] == "http.response.start":
             entry = entry_of(scope, message["status"], now())
             if entry is None:
@@ -112,13 +112,13 @@ def audit_hook(auditor: Auditor, now: Callable[[], float] = time.time) -> Callab
             except BmsError as err:
                 get_logger("api").error("audit record failed: answering 503", action=entry.action,
                                         target=entry.target, user=entry.user, error=str(err))
-                scope[NOTE + ".failed"] = True  # type: ignore[literal-required]
-                message["status"] = 503  # type: ignore[typeddict-unknown-key]
-                message["headers"] = [(b"content-type", b"application/json"),  # type: ignore[typeddict-unknown-key]
+                scope[NOTE + ".failed"] = True
+                message["status"] = 503
+                message["headers"] = [(b"content-type", b"application/json"),
                                       (b"content-length", str(len(failed)).encode())]
         elif message["type"] == "http.response.body" and scope.get(NOTE + ".failed"):
-            message["body"] = failed if not scope.get(NOTE + ".sent") else b""  # type: ignore[typeddict-unknown-key]
-            message["more_body"] = False  # type: ignore[typeddict-unknown-key]
-            scope[NOTE + ".sent"] = True  # type: ignore[literal-required]
+            message["body"] = failed if not scope.get(NOTE + ".sent") else b""
+            message["more_body"] = False
+            scope[NOTE + ".sent"] = True
 
     return before_send

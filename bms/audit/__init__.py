@@ -5,6 +5,8 @@
 * :class:`AuditLog`: ``audit.db``, append-only, hash-chained
   (:mod:`bms.audit._chain`), with :meth:`~AuditLog.rows` and
   :meth:`~AuditLog.verify` (the first broken row);
+* :func:`audited`: the row of a command that changes the data directory
+  itself when no daemon runs on it (the OS user, from ``cli``);
 * :func:`os_user`: who runs a command here without a daemon.
 
 ``AuditLog`` loads on first use (it brings SQLite and SQLAlchemy; the API's
@@ -18,6 +20,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from bms.audit._chain import GENESIS, first_break, link
+from bms.audit._local import Change, audited
 from bms.audit.messages import AuditEntry, AuditRow, AuditSettings, AuditVerdict, ListAudit, RecordAudit, VerifyAudit
 
 if TYPE_CHECKING:
@@ -40,5 +43,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'bms.audit' has no attribute {name!r}")
 
 
-__all__ = ["AUDIT_DB", "GENESIS", "AuditEntry", "AuditLog", "AuditRow", "AuditSettings", "AuditVerdict", "ListAudit", "RecordAudit",
-           "VerifyAudit", "first_break", "link", "os_user"]
+__all__ = [
+    "AUDIT_DB",
+    "GENESIS",
+    "AuditEntry",
+    "AuditLog",
+    "AuditRow",
+    "AuditSettings",
+    "AuditVerdict",
+    "Change",
+    "ListAudit",
+    "RecordAudit",
+    "VerifyAudit",
+    "audited",
+    "first_break",
+    "link",
+    "os_user",
+]

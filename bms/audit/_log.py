@@ -79,7 +79,8 @@ class AuditLog:
     def rows(self, *, user: str | None = None, action: str | None = None, target: str | None = None,
              since: float | None = None, limit: int = 1000) -> list[AuditRow]:
         """The newest ``limit`` rows matching, oldest first."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         for column, value in (("user", user), ("action", action)):
             if value is not None:
                 where.append(f"{column} = ?")

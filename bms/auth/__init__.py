@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from bms.auth._secrets import Passwords, token_digest
     from bms.auth._service import TOKEN_FILE, answer, ensure_local_admin, read_token_file
 
-_LAZY = {"Passwords": "_secrets", "token_digest": "_secrets", "LOCAL_ADMIN": "_directory", "LOCAL_TOKEN": "_directory", "LOGIN_TTL": "_directory",
-         "USERS_DB": "_directory", "Directory": "_directory", "TOKEN_FILE": "_service", "answer": "_service",
-         "ensure_local_admin": "_service", "read_token_file": "_service"}
+_LAZY = {
+    "Passwords": "_secrets", "token_digest": "_secrets", "LOCAL_ADMIN": "_directory", "LOCAL_TOKEN": "_directory",
+    "LOGIN_TTL": "_directory", "USERS_DB": "_directory", "Directory": "_directory", "TOKEN_FILE": "_service",
+    "answer": "_service", "ensure_local_admin": "_service", "read_token_file": "_service",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -27,10 +27,10 @@ from actors.components.api._http import HttpServer
 from actors.components.api._hub import StreamHub
 from bms import __version__
 from bms.api import Services, create_app
-from bms.daemon import DaemonInfo, write_daemon_info
 from bms.audit.messages import AuditEntry, RecordAudit
 from bms.auth import Identity
 from bms.auth.messages import Authenticate
+from bms.daemon import DaemonInfo, write_daemon_info
 from bms.errors import DaemonError, NotFound
 
 if TYPE_CHECKING:
