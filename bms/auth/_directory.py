@@ -9,6 +9,7 @@ seconds, so a busy client costs no write per request.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -220,10 +221,7 @@ class Directory:
         self.limiter.succeeded(user)
         if self.passwords.needs_upgrade(stored):
             self._write("UPDATE users SET password = ? WHERE name = ?", (self.passwords.hash(password), user))
-        name = f"login-{int(self.clock())}"
-        while any(t.name == name and t.revoked is None for t in self.tokens(user)):
-            name += "'"
-        return self.create_token(user, name, ttl)
+        return self.create_token(user, f"login-{secrets.token_hex(4)}", ttl)
 
     # ------------------------------------------------------ local admin
     def local_admin_token(self, current: str) -> str | None:

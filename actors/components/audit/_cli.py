@@ -47,13 +47,14 @@ def list_rows(who: str | None, action: str | None, target: str | None, since: fl
     if as_json:
         print_json(rows)
         return
-    table = Table("#", "when", "user", "from", "action", "target", "before", "after", "outcome")
+    table = Table("#", "when", "user", "from", "action", "target", "change", "outcome")
     for r in rows:
         e = r.entry
         outcome = e.outcome if not e.detail else f"{e.outcome}: {e.detail}"
         style = {"done": "", "refused": "yellow", "failed": "red"}.get(e.outcome, "")
         table.add_row(str(r.seq), format_time(e.at), e.user + (f" ({e.token})" if e.token else ""), e.origin,
-                      e.action, e.target, e.before, e.after, outcome, style=style)
+                      e.action, e.target, f"{e.before or '-'} → {e.after or '-'}" if e.before or e.after else "",
+                      outcome, style=style)
     console.print(table)
 
 
