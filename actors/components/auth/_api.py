@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, get, post
-from litestar.params import Body
+from litestar.params import Body, Parameter
 
 from bms.api.routing import Services, error_responses, identity_of, note, public, requires
 from bms.auth import Identity, Role
@@ -38,6 +38,10 @@ from bms.auth.messages import (
 from bms.errors import PermissionDenied
 
 SERVICE = "auth"
+UserName = Annotated[str, Parameter(description="a user name")]
+TokenName = Annotated[str, Parameter(description="a token's name")]
+RoleName = Annotated[str, Parameter(description="a role's name")]
+Owner = Annotated[str | None, Parameter(description="whose tokens (default: yours; '*': everyone's)")]
 AnyRequest = Request[Any, Any, Any]
 
 
@@ -115,7 +119,7 @@ def auth_router(services: Services) -> Router:
         return made
 
     @get("/users/{name:str}", operation_id="showUser", **requires("read"), responses=error_responses(404, 503))
-    async def show_user(request: AnyRequest, name: str) -> UserDetail:
+    async def show_user(request: AnyRequest, name: UserName) -> UserDetail:
         """A user, its role and its tokens (yourself, or anyone with the permission users)."""
         _self_or_users(identity_of(request), name)
         found: UserDetail = await ask(ShowUser(name=name))
@@ -123,7 +127,7 @@ def auth_router(services: Services) -> Router:
 
     @post("/users/{name:str}/password", operation_id="setPassword", **requires("read"), status_code=200,
           responses=error_responses(404, 503))
-    async def set_password(request: AnyRequest, name: str, data: Annotated[PasswordBody, Body()]) -> UserView:
+    async def set_password(request: AnyRequest, name: UserName, data: Annotated[PasswordBody, Body()]) -> UserView:
         """Set a user's password (your own, or anyone's with the permission users)."""
         _self_or_users(identity_of(request), name)
         done: UserView = await ask(SetPassword(name=name, password=data.password))
@@ -131,7 +135,7 @@ def auth_router(services: Services) -> Router:
 
     @post("/users/{name:str}/disable", operation_id="disableUser", **requires("users"), status_code=200,
           responses=error_responses(404, 503))
-    async def disable(request: AnyRequest, name: str, data: Annotated[DisableBody | None, Body()] = None) -> UserView:
+    async def disable(request: AnyRequest, name: UserName, data: Annotated[DisableBody | None, Body()] = None) -> UserView:
         """Disable a user (its tokens stop working at once), or enable it again (``disabled`` false)."""
         body = data or DisableBody()
         note(request.scope, after={"disabled": body.disabled})
@@ -140,7 +144,7 @@ def auth_router(services: Services) -> Router:
 
     @post("/users/{name:str}/role", operation_id="setRole", **requires("users"), status_code=200,
           responses=error_responses(404, 503))
-    async def set_role(request: AnyRequest, name: str, data: Annotated[RoleChange, Body()]) -> UserView:
+    async def set_role(request: AnyRequest, name: UserName, data: Annotated[RoleChange, Body()]) -> UserView:
         """Give a user another role."""
         before: UserDetail = await ask(ShowUser(name=name))
         note(request.scope, before={"role": before.user.role}, after={"role": data.role})
@@ -148,7 +152,7 @@ def auth_router(services: Services) -> Router:
         return done
 
     @get("/tokens", operation_id="listTokens", **requires("read"), responses=error_responses(503))
-    async def tokens(request: AnyRequest, user: str | None = None) -> list[TokenInfo]:
+    async def tokens(request: AnyRequest, user: Owner = None) -> list[TokenInfo]:
         """Tokens of a user (default: yours; everyone's with ``user=*`` and the permission users)."""
         who = identity_of(request)
         wanted = who.user if user is None else user
@@ -168,7 +172,7 @@ def auth_router(services: Services) -> Router:
 
     @post("/tokens/{user:str}/{name:str}/revoke", operation_id="revokeToken", **requires("read"), status_code=200,
           responses=error_responses(404, 503))
-    async def revoke_token(request: AnyRequest, user: str, name: str) -> TokenInfo:
+    async def revoke_token(request: AnyRequest, user: UserName, name: TokenName) -> TokenInfo:
         """Revoke a token (yours, or anyone's with the permission users): refused from now on."""
         _self_or_users(identity_of(request), user)
         done: TokenInfo = await ask(RevokeToken(user=user, name=name))
@@ -180,7 +184,7 @@ def auth_router(services: Services) -> Router:
         return list(await ask(ListRoles()))
 
     @get("/roles/{name:str}", operation_id="showRole", **requires("read"), responses=error_responses(404, 503))
-    async def show_role(name: str) -> Role:
+    async def show_role(name: RoleName) -> Role:
         """One role: its permissions, max priority and scope."""
         found: Role = await ask(ShowRole(name=name))
         return found
