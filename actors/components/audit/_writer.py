@@ -5,7 +5,8 @@ A :class:`~bms.audit.RecordAudit` is answered once its row is committed
 committed in groups: the writer takes every record waiting in its inbox
 and commits them in one transaction when the inbox is empty (or
 :data:`GROUP` rows wait), then answers each. A commit that fails answers
-each waiting caller with the error (their requests are answered 503).
+each waiting caller with the error (their requests are answered 503) and
+the component is Degraded until a commit succeeds again.
 Reads (``ListAudit``, ``VerifyAudit``: a million rows take seconds) run on a
 read connection of their own on a worker thread, never holding the
 writer's inbox.
@@ -21,6 +22,7 @@ from actors._later import Later
 from actors._supervisor import ChildSpec
 from bms.audit import AUDIT_DB, AuditEntry, AuditLog, AuditRow, AuditVerdict, ListAudit, RecordAudit, VerifyAudit
 from bms.errors import BmsError
+from bms.supervision import Health
 
 if TYPE_CHECKING:
     from actors.platform import Platform
@@ -58,6 +60,7 @@ class AuditWriter(BmsActor):
         self.path = self.ctx.data_dir / AUDIT_DB
         self.log_file = AuditLog(self.path)
         self.pending: list[tuple[AuditEntry, concurrent.futures.Future[int]]] = []
+        self.failing = False
         self.readers = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="audit-read")
 
     def teardown(self) -> None:
@@ -83,9 +86,17 @@ class AuditWriter(BmsActor):
         except BmsError as err:
             self.log.error("audit rows not committed: their requests are refused", rows=len(waiting),
                            error=str(err))
+            if not self.failing:
+                self.ctx.supervisor.report(self.name, Health.DEGRADED,
+                                           f"audit.db cannot be written; state changes are refused: {err}")
+            self.failing = True
             for _, future in waiting:
                 future.set_exception(err)
             return
+        if self.failing:
+            self.failing = False
+            self.log.info("audit.db writable again")
+            self.ctx.supervisor.report(self.name, Health.HEALTHY, "audit.db writable again")
         for (_, future), seq in zip(waiting, seqs, strict=True):
             future.set_result(seq)
 
