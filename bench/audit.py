@@ -1,15 +1,16 @@
 """Audit log benchmark: point writes through the API with the audit log on and off, and verify time.
 
-    python bench/audit.py [--clients 4] [--seconds 10] [--rounds 2] [--rows 1000000]
+    python bench/audit.py [--clients 4] [--seconds 2] [--phases 16] [--rows 1000000]
 
 * point writes per second (and p50, p99) through a real daemon's API with
   ``--clients`` client processes, each commanding ``room1/sp`` of the
-  virtual-room site at its own priority, for ``--seconds``; once against a
-  daemon whose audit log is on (every write committed to ``audit.db``
-  before it is answered) and once against one with ``[audit] enabled =
-  false``, alternated for ``--rounds`` rounds (one-shot figures vary on
-  these machines); the best round of each, and their ratio (goal: at least
-  70% of the unaudited rate);
+  virtual-room site at its own priority: against a daemon whose audit log
+  is on (every write committed to ``audit.db`` before it is answered) and
+  one with ``[audit] enabled = false``, both running, driven in
+  ``--phases`` alternating phases of ``--seconds`` (on, off, off, on...: the
+  load of other processes on a shared machine weighs on both alike), and
+  their ratio (goal: at least 70% of the unaudited rate), and the daemon's
+  CPU time per write in each (steadier than rates on a shared machine);
 * ``bms audit verify`` of a log of ``--rows`` rows (default a million):
   the chain walk alone (``AuditLog.verify``) and the whole command as a
   user runs it (interpreter start included). Goal: under 5 s.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import subprocess
 import sys
 import tempfile
@@ -45,58 +47,86 @@ def settings(folder: Path, audited: bool) -> Path:
     return path
 
 
-def write_worker(data: str, n: int, seconds: float, ready: Any, go: Any, out: Any) -> None:
-    """One client process: writes at priority 9 + n for ``seconds``; latencies back through ``out``."""
-    mine: list[float] = []
-    error = ""
-    with ApiClient.from_data_dir(Path(data)) as client:
-        client.write(POINT, 20.0, priority=9 + n)  # connection up before the clock starts
-        ready.release()
-        go.wait()
-        deadline = time.perf_counter() + seconds
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def write_worker(datas: list[str], n: int, commands: Any, out: Any) -> None:
+    """One client process with a client per daemon: for each ``(daemon index, seconds)`` it is sent, writes
+    at priority 9 + n to that daemon for that long and answers its latencies (``None`` ends it)."""
+    clients = [ApiClient.from_data_dir(Path(d)) for d in datas]
+    try:
+        for client in clients:
+            client.write(POINT, 20.0, priority=9 + n)  # connections up before the clock starts
+        out.put(([], ""))
         i = 0
-        try:
-            while time.perf_counter() < deadline:
-                value = 16.0 + (i % 100) / 10
-                t0 = time.perf_counter()
-                client.write(POINT, value, priority=9 + n)
-                mine.append(time.perf_counter() - t0)
-                i += 1
-        except BmsError as err:
-            error = str(err)
-    out.put((mine, error))
+        while (phase := commands.get()) is not None:
+            which, seconds = phase
+            mine: list[float] = []
+            error = ""
+            deadline = time.perf_counter() + seconds
+            try:
+                while time.perf_counter() < deadline:
+                    t0 = time.perf_counter()
+                    clients[which].write(POINT, 16.0 + (i % 100) / 10, priority=9 + n)
+                    mine.append(time.perf_counter() - t0)
+                    i += 1
+            except BmsError as err:
+                error = str(err)
+            out.put((mine, error))
+    finally:
+        for client in clients:
+            client.close()
 
 
-def bench_writes(audited: bool, clients: int, seconds: float) -> tuple[float, float, float]:
-    """(writes/s, p50 s, p99 s) against a fresh daemon."""
-    with tempfile.TemporaryDirectory(prefix="bms-bench-audit-") as tmp:
-        data = Path(tmp)
-        proc = start_daemon(data, settings(data, audited))
+def bench_writes(clients: int, seconds: float, phases: int) -> dict[bool, list[float]]:
+    """Both daemons run at once; the clients drive one at a time in short alternating phases (on off off on
+    on off ...), so that the load other processes put on the machine weighs on both alike.
+    By mode: writes/s, p50, p99 and the daemon's CPU seconds per write."""
+    with tempfile.TemporaryDirectory(prefix="bms-bench-audit-on-") as on, \
+            tempfile.TemporaryDirectory(prefix="bms-bench-audit-off-") as off:
+        datas = [Path(on), Path(off)]
+        procs = [start_daemon(d, settings(d, audited)) for d, audited in zip(datas, (True, False), strict=True)]
         try:
             ctx = multiprocessing.get_context("spawn")
-            ready, go, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
-            procs = [ctx.Process(target=write_worker, args=(str(data), n, seconds, ready, go, out))
-                     for n in range(clients)]
-            for p in procs:
-                p.start()
-            for _ in procs:
-                ready.acquire()
-            t0 = time.perf_counter()
-            go.set()
-            results = [out.get() for _ in procs]
-            elapsed = time.perf_counter() - t0
-            for p in procs:
-                p.join()
-            rows = AuditLog(data / "audit.db", readonly=True).count() if audited else 0
+            commands = [ctx.Queue() for _ in range(clients)]
+            out = ctx.Queue()
+            workers = [ctx.Process(target=write_worker, args=([str(d) for d in datas], n, commands[n], out))
+                       for n in range(clients)]
+            for w in workers:
+                w.start()
+            for _ in workers:
+                out.get()
+            found: dict[bool, list[float]] = {True: [], False: []}
+            elapsed = {True: 0.0, False: 0.0}
+            cpu = {True: 0.0, False: 0.0}
+            for k in range(phases):
+                audited = (k % 4) in (0, 3)  # on off off on, on off off on...
+                daemon = procs[0 if audited else 1].pid
+                t0, c0 = time.perf_counter(), cpu_seconds(daemon)
+                for q in commands:
+                    q.put((0 if audited else 1, seconds))
+                results = [out.get() for _ in workers]
+                elapsed[audited] += time.perf_counter() - t0
+                cpu[audited] += cpu_seconds(daemon) - c0
+                errors = [e for _, e in results if e]
+                if errors:
+                    raise SystemExit(f"writes failed: {errors[0]}")
+                found[audited] += [x for xs, _ in results for x in xs]
+            for q in commands:
+                q.put(None)
+            for w in workers:
+                w.join()
+            rows = AuditLog(datas[0] / "audit.db", readonly=True).count()
         finally:
-            stop_daemon(proc)
-    errors = [e for _, e in results if e]
-    if errors:
-        raise SystemExit(f"writes failed: {errors[0]}")
-    flat = [x for xs, _ in results for x in xs]
-    if audited and rows < len(flat):
-        raise SystemExit(f"{len(flat)} writes acknowledged but only {rows} audit rows")
-    return len(flat) / elapsed, pct(flat, 0.5), pct(flat, 0.99)
+            for proc in procs:
+                stop_daemon(proc)
+    if rows < len(found[True]):
+        raise SystemExit(f"{len(found[True])} audited writes acknowledged but only {rows} audit rows")
+    return {mode: [len(found[mode]) / elapsed[mode], pct(found[mode], 0.5), pct(found[mode], 0.99),
+                   cpu[mode] / len(found[mode])] for mode in (True, False)}
 
 
 def bench_verify(rows: int) -> None:
@@ -128,24 +158,17 @@ def bench_verify(rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of one phase")
+    parser.add_argument("--phases", type=int, default=16, help="phases in all, half of them audited")
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    best: dict[bool, tuple[float, float, float]] = {}
-    for r in range(args.rounds):
-        for audited in (True, False) if r % 2 == 0 else (False, True):
-            rate, p50, p99 = bench_writes(audited, args.clients, args.seconds)
-            label = "audit on " if audited else "audit off"
-            print(f"round {r + 1}, {label}: {rate:,.0f} writes/s, p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms",
-                  flush=True)
-            if audited not in best or rate > best[audited][0]:
-                best[audited] = (rate, p50, p99)
-    on, off = best[True], best[False]
-    print(f"point writes through the API ({args.clients} client processes, {args.seconds:g} s, best of "
-          f"{args.rounds}): audit on {on[0]:,.0f} writes/s (p50 {on[1] * 1e3:.2f} ms, p99 {on[2] * 1e3:.2f} ms), "
+    figures = bench_writes(args.clients, args.seconds, args.phases)
+    on, off = figures[True], figures[False]
+    print(f"point writes through the API ({args.clients} client processes, {args.phases} alternating phases of "
+          f"{args.seconds:g} s): audit on {on[0]:,.0f} writes/s (p50 {on[1] * 1e3:.2f} ms, p99 {on[2] * 1e3:.2f} ms), "
           f"audit off {off[0]:,.0f} writes/s (p50 {off[1] * 1e3:.2f} ms, p99 {off[2] * 1e3:.2f} ms): "
-          f"{on[0] / off[0]:.0%} of the unaudited rate (goal: at least 70%)")
+          f"{on[0] / off[0]:.0%} of the unaudited rate (goal: at least 70%); daemon CPU per write "
+          f"{on[3] * 1e3:.2f} ms against {off[3] * 1e3:.2f} ms", flush=True)
     bench_verify(args.rows)
 
 

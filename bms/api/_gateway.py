@@ -64,6 +64,12 @@ class Gateway(Protocol):
         """Command a point; with ``wait`` > 0 s, wait that long for the device's answer (``device``)."""
         ...
 
+    async def levels_and_write(self, command: WritePoint,
+                               wait: float = 0.0) -> tuple[PriorityArrayView | None, WriteAccepted]:
+        """The point's levels just before ``command`` (None if it has none) and :meth:`write`'s answer:
+        for the audit log's "before" without a round trip more."""
+        ...
+
     async def relinquish(self, command: RelinquishPoint, wait: float = 0.0) -> WriteAccepted:
         """Release a level; with ``wait`` > 0 s, wait for the device's answer as :meth:`write` does."""
         ...

@@ -22,7 +22,7 @@ from bms.api._guard import identity_of
 from bms.api._params import Device, Key, Pattern, Tags, Under
 from bms.api._wire import RelinquishBody, WriteBody
 from bms.auth._roles import Identity, command_refusal, release_refusal
-from bms.errors import BmsError, NotFound, PermissionDenied
+from bms.errors import NotFound, PermissionDenied
 from bms.messages import (
     ListPoints,
     PointState,
@@ -36,23 +36,18 @@ from bms.messages import (
 MAX_DEPTH = 32  # parents walked up from a point to check a role's scope
 
 
-async def _level(gateway: Gateway, point_id: str, priority: int, *, needed: bool = True) -> dict[str, Any]:
-    """What a level holds and who holds it (empty for a point without levels: the command says why).
-
-    Unless ``needed`` (a release must know who holds the level), a points service that cannot
-    tell leaves it empty: the audit log's "before" never stops a command.
-    """
-    try:
-        view = await gateway.levels(point_id)
-    except NotFound:
-        return {}
-    except BmsError:
-        if needed:
-            raise
-        return {}
-    if not 1 <= priority <= len(view.levels):
+def _held(view: PriorityArrayView | None, priority: int) -> dict[str, Any]:
+    """What a level holds and who holds it (empty for a point without levels: the command says why)."""
+    if view is None or not 1 <= priority <= len(view.levels):
         return {}
     return {"priority": priority, "value": view.levels[priority - 1], "user": view.users[priority - 1] or None}
+
+
+async def _level(gateway: Gateway, point_id: str, priority: int) -> dict[str, Any]:
+    try:
+        return _held(await gateway.levels(point_id), priority)
+    except NotFound:
+        return {}
 
 
 async def _ancestry(gateway: Gateway, point_id: str) -> list[str]:
@@ -77,7 +72,7 @@ async def _may_command(gateway: Gateway, who: Identity, point_id: str, priority:
 
 
 def points_router(gateway: Gateway, *, before: bool = True) -> Router:
-    """The points routes; ``before``: read the level before a write for the audit log (one ask more)."""
+    """The points routes; ``before``: read the level before a write for the audit log (asked with the write)."""
 
     @get("/", operation_id="listPoints", **requires("read"), responses=error_responses(404, 503))
     async def list_points(under: Under = None, tag: Tags = (), pattern: Pattern = None) -> list[PointState]:
@@ -102,12 +97,13 @@ def points_router(gateway: Gateway, *, before: bool = True) -> Router:
             after["duration"] = data.duration
         note(request.scope, after=after)
         await _may_command(gateway, who, point_id, data.priority)
+        command = WritePoint(point_id=point_id, value=data.value, priority=data.priority, duration=data.duration,
+                             user=who.user, request_id=data.request_id or uuid.uuid4().hex)
         if before:
-            note(request.scope, before=await _level(gateway, point_id, data.priority, needed=False))
-        accepted = await gateway.write(WritePoint(
-            point_id=point_id, value=data.value, priority=data.priority, duration=data.duration, user=who.user,
-            request_id=data.request_id or uuid.uuid4().hex,
-        ), wait=data.wait)
+            view, accepted = await gateway.levels_and_write(command, wait=data.wait)
+            note(request.scope, before=_held(view, data.priority))
+        else:
+            accepted = await gateway.write(command, wait=data.wait)
         note(request.scope, after={**after, "effective": accepted.effective})
         return accepted
 

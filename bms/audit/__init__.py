@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from bms.audit._chain import GENESIS, first_break, link
 from bms.audit._local import Change, audited
-from bms.audit.messages import AuditEntry, AuditRow, AuditSettings, AuditVerdict, ListAudit, RecordAudit, VerifyAudit
+from bms.audit.messages import (
+    AuditEntry,
+    AuditRow,
+    AuditSettings,
+    AuditVerdict,
+    ListAudit,
+    RecordAudit,
+    RecordAudits,
+    VerifyAudit,
+)
 
 if TYPE_CHECKING:
     from bms.audit._log import AUDIT_DB, AuditLog
@@ -53,7 +62,7 @@ __all__ = [
     "AuditVerdict",
     "Change",
     "ListAudit",
-    "RecordAudit",
+    "RecordAudit", "RecordAudits",
     "VerifyAudit",
     "audited",
     "first_break",

@@ -55,6 +55,12 @@ class RecordAudit(Message, frozen=True):
     entry: AuditEntry
 
 
+class RecordAudits(Message, frozen=True):
+    """Append ``entries`` (several callers' at once); answered (their sequence numbers) once committed."""
+
+    entries: tuple[AuditEntry, ...]
+
+
 class ListAudit(Message, frozen=True):
     user: str | None = None
     action: str | None = None
@@ -67,7 +73,7 @@ class VerifyAudit(Message, frozen=True):
     pass
 
 
-MESSAGES: tuple[type[Message], ...] = (RecordAudit, ListAudit, VerifyAudit)
+MESSAGES: tuple[type[Message], ...] = (RecordAudit, RecordAudits, ListAudit, VerifyAudit)
 
 
 class AuditSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

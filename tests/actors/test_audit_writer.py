@@ -59,3 +59,33 @@ def test_a_full_disk_refuses_records_and_degrades_until_it_has_room(full_ctx: Co
     log = AuditLog(small_fs / "audit.db", readonly=True)
     assert log.verify().intact and log.rows(limit=1)[0].seq == seq
     log.close()
+
+
+def test_the_apis_auditor_sends_a_turns_records_together(ctx: Context, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from actors.components.audit import ActorAuditor
+    from bms.errors import ServiceUnavailable
+
+    auditor = ActorAuditor(ctx, timeout=5)
+
+    async def side_by_side(n: int) -> None:
+        await asyncio.gather(*(auditor.record(record(i).entry) for i in range(n)))
+
+    with pytest.raises(ServiceUnavailable, match="the audit service is not running"):
+        asyncio.run(side_by_side(1))
+    assert ctx.supervisor.start_child(ChildSpec("audit", AuditWriter)) is not None
+    calls: list[int] = []
+    append = AuditLog.append
+
+    def counted(self: AuditLog, entries: list[AuditEntry]) -> list[int]:
+        calls.append(len(entries))
+        return append(self, entries)
+
+    monkeypatch.setattr(AuditLog, "append", counted)
+    asyncio.run(side_by_side(50))
+    assert calls == [50]  # one message, one commit, fifty answers
+    log = AuditLog(tmp_path / "audit.db", readonly=True)
+    assert log.count() == 50 and log.verify().intact
+    log.close()

@@ -25,7 +25,7 @@ COMPONENT = Component(
 __getattr__ = lazy_exports(__name__, {
     "ActorGateway": "._gateway", "ApiServer": "._server", "CloseFeed": "._hub", "HttpServer": "._http",
     "OpenFeed": "._hub", "StreamHub": "._hub", "api_components": "._server",
-    "ServicesAuditor": "._server", "ServicesAuthenticator": "._server",
+    "ServicesAuthenticator": "._server",
 })
 __all__ = ["COMPONENT", "ActorGateway", "ApiServer", "CloseFeed", "HttpServer",
-           "OpenFeed", "ServicesAuditor", "ServicesAuthenticator", "StreamHub", "api_components"]
+           "OpenFeed", "ServicesAuthenticator", "StreamHub", "api_components"]

@@ -5,7 +5,8 @@
 it listens in ``daemon.json``. Each request is authenticated by the ``auth``
 service (:class:`ServicesAuthenticator`) and each state-changing request
 recorded by the ``audit`` service before it is answered
-(:class:`ServicesAuditor`; none when ``[audit] enabled = false``).
+(:class:`~actors.components.audit.ActorAuditor`; none when ``[audit]
+enabled = false``).
 ``teardown()`` ends the live streams, stops uvicorn and joins its threads.
 The actor itself handles no messages: the gateway asks the other actors
 from the server's threads.
@@ -25,9 +26,9 @@ from actors._supervisor import ChildSpec
 from actors.components.api._gateway import ASK_TIMEOUT, ActorGateway
 from actors.components.api._http import HttpServer
 from actors.components.api._hub import StreamHub
+from actors.components.audit._auditor import ActorAuditor
 from bms import __version__
 from bms.api import Services, create_app
-from bms.audit.messages import AuditEntry, RecordAudit
 from bms.auth import Identity
 from bms.auth.messages import Authenticate
 from bms.daemon import DaemonInfo, write_daemon_info
@@ -70,16 +71,6 @@ class ServicesAuthenticator:
         return who
 
 
-class ServicesAuditor:
-    """Records through the ``audit`` service; answered once the row is committed."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    async def record(self, entry: AuditEntry) -> None:
-        await self.services.ask("audit", RecordAudit(entry=entry))
-
-
 class ApiServer(BmsActor):
     """Serves the local API on ``host:port`` (0 = a free port) for the data directory."""
 
@@ -104,7 +95,7 @@ class ApiServer(BmsActor):
         app = create_app(self.gateway, ServicesAuthenticator(self.gateway), self.max_body_bytes,
                          routers=[make(self.gateway) for make in self.slices],
                          message_schemas=catalog.schemas() if catalog is not None else None,
-                         auditor=ServicesAuditor(self.gateway) if self.audited else None)
+                         auditor=ActorAuditor(self.ctx, self.ask_timeout) if self.audited else None)
         self.server = HttpServer(app, self.host, self.port)
         try:
             self.server.start()

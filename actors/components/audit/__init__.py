@@ -40,6 +40,6 @@ COMPONENT = Component(
     description="the append-only, hash-chained audit log (audit.db)",
 )
 
-__getattr__ = lazy_exports(__name__, {"AuditWriter": "._writer", "audit_component": "._writer",
-                                      "audit_router": "._api"})
-__all__ = ["COMPONENT", "AuditWriter", "audit_component", "audit_router"]
+__getattr__ = lazy_exports(__name__, {"ActorAuditor": "._auditor", "AuditWriter": "._writer",
+                                      "audit_component": "._writer", "audit_router": "._api"})
+__all__ = ["COMPONENT", "ActorAuditor", "AuditWriter", "audit_component", "audit_router"]

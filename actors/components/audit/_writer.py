@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING, Any
 from actors._base import BmsActor, handles
 from actors._later import Later
 from actors._supervisor import ChildSpec
-from bms.audit import AUDIT_DB, AuditEntry, AuditLog, AuditRow, AuditVerdict, ListAudit, RecordAudit, VerifyAudit
+from bms.audit import (
+    AUDIT_DB,
+    AuditEntry,
+    AuditLog,
+    AuditRow,
+    AuditVerdict,
+    ListAudit,
+    RecordAudit,
+    RecordAudits,
+    VerifyAudit,
+)
 from bms.errors import BmsError
 from bms.supervision import Health
 
@@ -59,7 +69,8 @@ class AuditWriter(BmsActor):
     def setup(self) -> None:
         self.path = self.ctx.data_dir / AUDIT_DB
         self.log_file = AuditLog(self.path)
-        self.pending: list[tuple[AuditEntry, concurrent.futures.Future[int]]] = []
+        self.pending: list[tuple[tuple[AuditEntry, ...], concurrent.futures.Future[list[int]]]] = []
+        self.waiting_rows = 0
         self.failing = False
         self.readers = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="audit-read")
 
@@ -72,17 +83,17 @@ class AuditWriter(BmsActor):
 
     def on_receive(self, message: Any) -> Any:
         answer = super().on_receive(message)
-        if self.pending and (len(self.pending) >= GROUP or self.actor_inbox.empty()):
+        if self.pending and (self.waiting_rows >= GROUP or self.actor_inbox.empty()):
             self._commit()
         return answer
 
     def _commit(self) -> None:
-        waiting, self.pending = self.pending, []
+        waiting, self.pending, self.waiting_rows = self.pending, [], 0
         if not waiting:
             return
         assert self.log_file is not None
         try:
-            seqs = self.log_file.append([entry for entry, _ in waiting])
+            seqs = self.log_file.append([entry for entries, _ in waiting for entry in entries])
         except BmsError as err:
             self.log.error("audit rows not committed: their requests are refused", rows=len(waiting),
                            error=str(err))
@@ -97,14 +108,36 @@ class AuditWriter(BmsActor):
             self.failing = False
             self.log.info("audit.db writable again")
             self.ctx.supervisor.report(self.name, Health.HEALTHY, "audit.db writable again")
-        for (_, future), seq in zip(waiting, seqs, strict=True):
-            future.set_result(seq)
+        at = 0
+        for entries, future in waiting:
+            future.set_result(seqs[at:at + len(entries)])
+            at += len(entries)
+
+    def _wait(self, entries: tuple[AuditEntry, ...]) -> concurrent.futures.Future[list[int]]:
+        future: concurrent.futures.Future[list[int]] = concurrent.futures.Future()
+        self.pending.append((entries, future))
+        self.waiting_rows += len(entries)
+        return future
 
     @handles(RecordAudit)
     def record(self, message: RecordAudit) -> Later:
-        future: concurrent.futures.Future[int] = concurrent.futures.Future()
-        self.pending.append((message.entry, future))
-        return Later(future, "the audit record")
+        """Answered with the row's sequence number once committed."""
+        single: concurrent.futures.Future[int] = concurrent.futures.Future()
+
+        def first(done: concurrent.futures.Future[list[int]]) -> None:
+            err = done.exception()
+            if err is not None:
+                single.set_exception(err)
+            else:
+                single.set_result(done.result()[0])
+
+        self._wait((message.entry,)).add_done_callback(first)
+        return Later(single, "the audit record")
+
+    @handles(RecordAudits)
+    def record_many(self, message: RecordAudits) -> Later:
+        """Answered with the rows' sequence numbers once committed."""
+        return Later(self._wait(message.entries), "the audit records")
 
     @handles(ListAudit)
     def rows(self, query: ListAudit) -> Later:
