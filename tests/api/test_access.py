@@ -206,3 +206,14 @@ def test_users_tokens_and_roles_through_the_api(client: Client, services: LocalS
     assert [r["entry"]["target"] for r in rows] == ["olga"]
     assert client.get("/api/audit/verify", headers=auth(admin)).json() == {
         "rows": 6, "broken_at": None, "reason": "", "seconds": pytest.approx(0, abs=5)}
+
+
+def test_device_commands_and_the_log_level_are_audited(client: Client, services: LocalServices) -> None:
+    admin = services.token("ada", "admin")
+    assert client.post("/api/devices/discover", json={}, headers=auth(admin)).status_code == 200
+    assert client.post("/api/devices/bacnet:1001/accept", json={"equip_id": "vav9"}, headers=auth(admin)).status_code == 200
+    assert client.post("/api/devices/room1/ignore", headers=auth(admin)).status_code == 409
+    assert client.post("/api/log-level", json={"level": "debug"}, headers=auth(admin)).status_code == 200
+    rows = [(r.entry.action, r.entry.target, r.entry.outcome) for r in services.log.rows()]
+    assert rows == [("discoverDevices", "", "done"), ("acceptDevice", "bacnet:1001", "done"),
+                    ("ignoreDevice", "room1", "refused"), ("setLogLevel", "", "done")]

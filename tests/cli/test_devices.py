@@ -191,3 +191,22 @@ def test_scan_bars_draw_a_bar_per_task_and_the_counts() -> None:
         descriptions = [t.description for t in bar.tasks]
         assert descriptions == ["found 2 devices, 6 objects read", "device 7", "device 8"]
         assert (bar.tasks[1].completed, bar.tasks[1].total) == (5, 9)
+
+
+def test_offline_discover_accept_and_refusals_are_audited_as_the_os_user(tmp_path: Path, site: Path) -> None:
+    import getpass
+
+    from bms.audit import AuditLog
+
+    common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
+    assert run("devices", "discover", "bacnet", "--range", "5100", "5199", "--timeout", "0.5", *common).exit_code == 0
+    assert run("devices", "accept", "bacnet:5101", "--profile", "vav", *common).exit_code == 0
+    assert run("devices", "ignore", "ahu1", *common).exit_code == 1
+    assert run("devices", "list", *common).exit_code == 0  # reads are not actions
+    log = AuditLog(tmp_path / "data" / "audit.db", readonly=True)
+    rows = [(r.entry.user, r.entry.origin, r.entry.action, r.entry.target, r.entry.outcome) for r in log.rows()]
+    me = getpass.getuser()
+    assert rows == [(me, "cli", "discoverDevices", "bacnet", "done"), (me, "cli", "acceptDevice", "bacnet:5101", "done"),
+                    (me, "cli", "ignoreDevice", "ahu1", "refused")]
+    assert log.verify().intact
+    log.close()
