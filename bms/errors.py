@@ -19,6 +19,9 @@
      +-- DaemonError             the daemon cannot start or be reached
      +-- BindError               an address:port of ours cannot be bound
           +-- PortInUse          another socket (another process) holds it
+     +-- NotAuthenticated        no valid credentials: a missing, expired or revoked token, a wrong password
+     |    +-- LockedOut          too many failed logins: wait before trying again
+     +-- PermissionDenied        the caller's role does not allow the action (permission, priority, scope)
 
 Where each stands:
 
@@ -45,7 +48,8 @@ Where each stands:
 
 Through the API (``bms.api._errors.status_of``): NotFound 404, WriteRefused
 and Conflict 409, Unavailable and StoreError 503, DeviceTimeout 504, other
-ProtocolError 502, any other BmsError 400.
+ProtocolError 502, NotAuthenticated 401, LockedOut 429, PermissionDenied 403,
+any other BmsError 400.
 
 Library exceptions are translated at the boundary (``raise ... from err``);
 the CLI prints ``str(err)`` of a BmsError in red and exits 1.
@@ -139,3 +143,15 @@ class PortInUse(BindError):
         super().__init__(f"{endpoint} is in use by {holder or 'another process'}")
         self.endpoint = endpoint
         self.holder = holder
+
+
+class NotAuthenticated(BmsError):
+    """No valid credentials: a missing, unknown, expired or revoked token, a wrong user or password."""
+
+
+class LockedOut(NotAuthenticated):
+    """Too many failed logins for this user or address: refused until the lock-out ends."""
+
+
+class PermissionDenied(BmsError):
+    """The caller is known but its role does not allow the action (permission, priority ceiling, scope)."""

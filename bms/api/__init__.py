@@ -5,7 +5,9 @@ encodes the msgspec Structs they return (``bms.messages`` replies and the
 API's own Structs below). ``create_app`` imports Litestar on first use, so a
 client that only needs the wire Structs (the CLI) starts fast.
 
-Routes (all under ``/api``, JSON, bearer token except the OpenAPI document):
+Routes (all under ``/api``, JSON, bearer token and a declared permission
+(:mod:`bms.api._auth`) except the OpenAPI document and the login; every
+request that changes state audited before its answer, :mod:`bms.api._audit`):
 health, log-level, nodes (list, tree, one), points (list, read, write,
 relinquish, priority array), history (series, csv), devices (list, one,
 discover, accept, ignore), stream (Server-Sent Events), openapi.json.
@@ -17,6 +19,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bms.api._audit import Auditor
+from bms.api._auth import Authenticator, StaticToken
 from bms.api._feed import EventFeed, FeedEvent
 from bms.api._gateway import Gateway, Services
 from bms.api._timespec import MAX_DURATION, TIME_HELP, parse_duration, parse_time
@@ -49,15 +53,19 @@ if TYPE_CHECKING:
 
 def create_app(
     gateway: Gateway,
-    token: str,
+    auth: str | Authenticator,
     max_body_bytes: int,
     *,
     keepalive: float = 15.0,
     now: Callable[[], float] = time.time,
     routers: Sequence[Router] = (),
     message_schemas: Mapping[str, Any] | None = None,
+    auditor: Auditor | None = None,
 ) -> Litestar:
-    """The ASGI app serving ``gateway`` to clients holding ``token``.
+    """The ASGI app serving ``gateway`` to the callers ``auth`` knows (a token string: one admin token).
+
+    ``auditor`` records every state-changing request before it is answered
+    (None: no audit log).
 
     Bodies over ``max_body_bytes`` are refused (413); the live stream sends a
     keep-alive comment after ``keepalive`` idle seconds; ``now`` is the clock
@@ -68,8 +76,8 @@ def create_app(
     """
     from bms.api._app import build_app
 
-    return build_app(gateway, token, max_body_bytes, keepalive=keepalive, now=now, routers=routers,
-                     message_schemas=message_schemas)
+    return build_app(gateway, auth, max_body_bytes, keepalive=keepalive, now=now, routers=routers,
+                     message_schemas=message_schemas, auditor=auditor)
 
 
 __all__ = [
@@ -77,6 +85,8 @@ __all__ = [
     "OPENAPI_PATH",
     "TIME_HELP",
     "AcceptBody",
+    "Auditor",
+    "Authenticator",
     "ComponentHealth",
     "DiscoverBody",
     "ErrorBody",
@@ -95,6 +105,7 @@ __all__ = [
     "RollupBucket",
     "ServiceUnavailable",
     "Services",
+    "StaticToken",
     "WriteBody",
     "build_tree",
     "create_app",

@@ -1,33 +1,52 @@
-"""Bearer-token check on every route except the OpenAPI document."""
+"""Who is calling, and may they: the guard every route passes, and how a route declares its permission.
+
+Every route declares the permission it needs with :func:`requires` (which
+also puts it in the OpenAPI document, as the scope of the ``bearer``
+requirement); a route that declares none is refused to everyone (403):
+default deny. :func:`public` marks the few that need no token (the login).
+The guard authenticates ``Authorization: Bearer <token>`` through an
+:class:`Authenticator` (the ``auth`` service in the daemon) and leaves the
+caller's :class:`~bms.auth.Identity` in ``scope["user"]`` (``request.user``).
+The guard itself is in ``_guard.py`` (it imports Litestar; this module does not).
+"""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
-from litestar.handlers.base import BaseRouteHandler
+from bms.auth._roles import ADMIN, Identity
+from bms.errors import NotAuthenticated
 
-from bms.api._wire import OPENAPI_PATH
-
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
+PERMISSION = "permission"
+PUBLIC = "public"
 
 
-def token_guard(token: str) -> Guard:
-    """A Litestar guard accepting ``Authorization: Bearer <token>`` (async: Litestar runs
-    a sync guard on a worker thread, a hop per request)."""
-    expected = token.encode()
+class Authenticator(Protocol):
+    async def authenticate(self, token: str) -> Identity:
+        """The identity holding ``token``; raises NotAuthenticated (unknown, expired, revoked, disabled)."""
+        ...
 
-    async def require_token(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
-        if connection.scope["path"] == OPENAPI_PATH:
-            return
-        header = connection.headers.get("authorization")
-        if not header:
-            raise NotAuthorizedException("missing bearer token: send 'Authorization: Bearer <token>'")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-            raise NotAuthorizedException("invalid bearer token")
 
-    return require_token
+class StaticToken:
+    """One token, the admin's (an app without users: tests, tools)."""
+
+    def __init__(self, token: str, user: str = "api") -> None:
+        self._expected = token.encode()
+        self._identity = Identity(user=user, role=ADMIN, token="static")
+
+    async def authenticate(self, token: str) -> Identity:
+        if not hmac.compare_digest(token.encode(), self._expected):
+            raise NotAuthenticated("invalid bearer token")
+        return self._identity
+
+
+def requires(permission: str) -> dict[str, Any]:
+    """Keyword arguments of a route decorator declaring the permission it needs:
+    ``@post("/x", **requires("devices"))``."""
+    return {"opt": {PERMISSION: permission}, "security": [{"bearer": [permission]}]}
+
+
+def public() -> dict[str, Any]:
+    """Keyword arguments of a route that takes no token (it authenticates by itself: the login)."""
+    return {"opt": {PUBLIC: True}}

@@ -8,6 +8,8 @@ Unavailable                503 (ServiceUnavailable: the component is not running
 StoreError                 503 (a database cannot be read right now)
 DeviceTimeout              504
 other ProtocolError        502 (CodecError included: a reply that cannot be decoded)
+NotAuthenticated           401 (LockedOut 429)
+PermissionDenied           403
 other BmsError             400 (ConfigError: bad input the domain refused)
 bad body / query / path    400, naming the field (``$.priority: Expected int, got str``)
 body nested too deeply     400 (``bms.api._strict``)
@@ -26,12 +28,16 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
+from bms.api._audit import note_detail
 from bms.api._wire import ErrorBody
 from bms.errors import (
     BmsError,
     Conflict,
     DeviceTimeout,
+    LockedOut,
+    NotAuthenticated,
     NotFound,
+    PermissionDenied,
     ProtocolError,
     StoreError,
     Unavailable,
@@ -42,6 +48,8 @@ from bms.logs import get_logger
 _DESCRIPTIONS = {
     400: "Bad request: malformed body, wrong field type, or refused input",
     401: "Missing or invalid bearer token",
+    403: "The caller's role does not allow this (permission, priority ceiling or scope)",
+    429: "Too many failed logins: locked out for a while",
     404: "Unknown point, node or device",
     409: "Refused: a write guard, or the request contradicts the current state",
     413: "Request body too large",
@@ -52,10 +60,10 @@ _DESCRIPTIONS = {
 
 
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the error statuses a route returns (400 and 401 always)."""
+    """OpenAPI entries for the error statuses a route returns (400, 401 and 403 always)."""
     return {
         code: ResponseSpec(data_container=ErrorBody, description=_DESCRIPTIONS[code])
-        for code in sorted({400, 401, *codes})
+        for code in sorted({400, 401, 403, *codes})
     }
 
 
@@ -69,6 +77,12 @@ def status_of(err: BmsError) -> int:
     """The HTTP status of a refusal or failure (the table above)."""
     if isinstance(err, NotFound):
         return 404
+    if isinstance(err, LockedOut):
+        return 429
+    if isinstance(err, NotAuthenticated):
+        return 401
+    if isinstance(err, PermissionDenied):
+        return 403
     if isinstance(err, (WriteRefused, Conflict)):
         return 409
     if isinstance(err, (Unavailable, StoreError)):
@@ -88,6 +102,7 @@ def on_bms_error(request: Request[Any, Any, Any], err: BmsError) -> Response[byt
     message = str(err)
     if isinstance(err, WriteRefused) and err.guard and "guard" not in message.lower():
         message = f"{message} (guard {err.guard})"  # as bms.points words it
+    note_detail(request.scope, _one_line(message))
     return error(status_of(err), _one_line(message))
 
 
@@ -109,6 +124,7 @@ def http_error_handler(max_body_bytes: int) -> Callable[[Request[Any, Any, Any],
         else:
             message = err.detail
         headers = {"WWW-Authenticate": "Bearer"} if err.status_code == 401 else allow
+        note_detail(request.scope, _one_line(message.replace("`", "")))
         return error(err.status_code, _one_line(message.replace("`", "")), headers or None)
 
     return on_http_error

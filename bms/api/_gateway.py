@@ -56,8 +56,18 @@ class Gateway(Protocol):
 
     async def priority_array(self, point_id: str) -> PriorityArrayView: ...
 
+    async def levels(self, point_id: str) -> PriorityArrayView:
+        """Our 16 levels only (no device read): who holds what, for permissions and the audit log."""
+        ...
+
     async def write(self, command: WritePoint, wait: float = 0.0) -> WriteAccepted:
         """Command a point; with ``wait`` > 0 s, wait that long for the device's answer (``device``)."""
+        ...
+
+    async def levels_and_write(self, command: WritePoint,
+                               wait: float = 0.0) -> tuple[PriorityArrayView | None, WriteAccepted]:
+        """The point's levels just before ``command`` (None if it has none) and :meth:`write`'s answer:
+        for the audit log's "before" without a round trip more."""
         ...
 
     async def relinquish(self, command: RelinquishPoint, wait: float = 0.0) -> WriteAccepted:

@@ -9,6 +9,7 @@ from litestar import Router, get
 from litestar.params import Parameter
 from litestar.response import Stream
 
+from bms.api._auth import requires
 from bms.api._errors import error_responses
 from bms.api._gateway import Gateway
 from bms.api._params import Device, Key
@@ -52,13 +53,13 @@ async def first_rows(lines: AsyncGenerator[str, None], limit: int) -> AsyncGener
 
 
 def history_router(gateway: Gateway, now: Callable[[], float]) -> Router:
-    @get("/{device:str}/{key:str}", operation_id="history", responses=error_responses(404, 503))
+    @get("/{device:str}/{key:str}", operation_id="history", **requires("read"), responses=error_responses(404, 503))
     async def series(device: Device, key: Key, start: StartQuery = "-1h", end: EndQuery = "now",
                      rollup: RollupQuery = "raw", limit: LimitQuery = None) -> HistorySeries:
         """A point's samples (``rollup=raw``) or rollup buckets over [start, end)."""
         return await gateway.history(history_query(f"{device}/{key}", start, end, rollup, limit, now()))
 
-    @get("/{device:str}/{key:str}/csv", operation_id="historyCsv", media_type="text/csv",
+    @get("/{device:str}/{key:str}/csv", operation_id="historyCsv", **requires("read"), media_type="text/csv",
          responses=error_responses(404, 503))
     async def as_csv(device: Device, key: Key, start: StartQuery = "-1h", end: EndQuery = "now",
                      rollup: RollupQuery = "raw", limit: LimitQuery = None) -> Stream:

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from litestar import Router, get
 from litestar.response import Stream
 
+from bms.api._auth import requires
 from bms.api._errors import error_responses
 from bms.api._feed import EventFeed
 from bms.api._gateway import Gateway
@@ -70,7 +71,8 @@ async def events(gateway: Gateway, feed: EventFeed, keepalive: float) -> AsyncIt
 
 
 def stream_router(gateway: Gateway, keepalive: float) -> Router:
-    @get("/stream", operation_id="stream", media_type="text/event-stream", responses=error_responses(404, 503))
+    @get("/stream", operation_id="stream", **requires("read"), media_type="text/event-stream",
+         responses=error_responses(404, 503))
     async def stream(points: PointList = None, tags: TagList = None, scan: ScanId = None) -> Stream:
         """Live ValueChanged / StatusChanged events (Server-Sent Events) for the
         comma-separated ``points`` and the points carrying all ``tags``; all points

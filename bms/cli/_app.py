@@ -124,9 +124,15 @@ class RootGroup(BmsGroup):
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="bms")
-def cli() -> None:
+@click.option("--user", "as_user", metavar="NAME",
+              help="Act as this user on the daemon (prompts for the password); default: the token in "
+                   "BMS_TOKEN, else the local admin's (api.token of the data directory).")
+@click.pass_context
+def cli(ctx: click.Context, as_user: str | None) -> None:
     """bms: building-management supervisory runtime.
 
     Commission a site from the terminal, run it 24/7 with `bms daemon`, and
     operate it with `bms shell`.
     """
+    if as_user:
+        ctx.find_root().meta["bms.user"] = as_user

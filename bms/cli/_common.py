@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -89,17 +90,63 @@ class Connection:
         return self._ids
 
 
-def connect(data: Path | None) -> ApiClient:
+USER_KEY = "bms.user"
+TOKEN_ENV = "BMS_TOKEN"
+
+
+def connect(data: Path | None, origin: str = "cli") -> ApiClient:
     """The session's client inside the shell, else the daemon found through the data directory."""
     ctx = click.get_current_context()
     shared = ctx.find_object(Connection)
     if shared is not None and data is None:
         return shared.client
-    from bms.client import ApiClient
-
-    client = ApiClient.from_data_dir(data_dir(data))
+    client = open_client(data_dir(data), origin)
     ctx.call_on_close(client.close)
     return client
+
+
+def open_client(path: Path, origin: str = "cli") -> ApiClient:
+    """A client of the daemon on ``path`` acting as: the token in BMS_TOKEN, else ``bms --user NAME``
+    (its password prompted for), else the local admin (``api.token`` of the data directory)."""
+    from bms.client import ApiClient
+
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    ctx = click.get_current_context(silent=True)
+    user = ctx.find_root().meta.get(USER_KEY) if ctx is not None else None
+    if token:
+        return ApiClient.from_data_dir(path, token=token, origin=origin)
+    if not user:
+        return ApiClient.from_data_dir(path, origin=origin)
+    client = ApiClient.from_data_dir(path, token="", origin=origin)
+    try:
+        client.login(user, click.prompt(f"password for {user}", hide_input=True, err=True))
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def daemon_running(path: Path) -> bool:
+    """Whether a daemon runs on the data directory ``path`` (its daemon.json names a live process)."""
+    from bms.daemon import read_daemon_info
+
+    info = read_daemon_info(path)
+    if info is None:
+        return False
+    try:
+        os.kill(info.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acting_user() -> str | None:
+    """``bms --user NAME``, if given."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_root().meta.get(USER_KEY) if ctx is not None else None
+    return str(found) if found else None
 
 
 def known_point_ids(client: ApiClient) -> list[str]:

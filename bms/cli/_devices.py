@@ -16,7 +16,8 @@ address, 127.0.0.1/8:47809) and a progress bar, and writes ``discovery.db`` itse
 ``discovery.db`` directly, deciding as the daemon's devices service does
 (:class:`~bms.bacnet.Commissioning`); accept marks the device Accepted and
 leaves the node creation to the daemon's next start; remove deletes its
-nodes from ``nodes.db`` itself.
+nodes from ``nodes.db`` itself. Those offline changes (discover, accept,
+ignore, remove) are in the audit log as the OS user, from ``cli``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from bms.audit import audited
 from bms.cli._app import cli, console, fail, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
 from bms.cli._render import format_time
@@ -251,7 +253,9 @@ def discover_devices(protocol: str, limits: tuple[int, int] | None, network: str
     if live:
         found = _daemon_scan(data, protocol, low, high, timeout, network)
     else:
-        found = _scan(path, _site(scenario), network, local, low, high, timeout)
+        with audited(path, "discoverDevices", network or protocol) as change:
+            found = _scan(path, _site(scenario), network, local, low, high, timeout)
+            change.after = {"found": [r.device_id for r in found]}
     _show(found, as_json, live)
     if not as_json and not found:
         console.print("no devices answered", style="yellow")
@@ -312,13 +316,15 @@ def accept_device(device_id: str, profile: str | None, equip_id: str | None, sce
     if _daemon_running(path):
         record = connect(data).accept(device_id, profile, equip_id)
     else:
-        site = _site(scenario)
-        with _commissioning(path, site) as devices:
-            stored = devices.acceptable(device_id)
-        if profile is not None:
-            devices.check_profile(stored, _check_profile(site, profile))
-        with _commissioning(path, site) as devices:
-            record = devices.defer(stored, profile, equip_id)
+        with audited(path, "acceptDevice", device_id) as change:
+            site = _site(scenario)
+            with _commissioning(path, site) as devices:
+                stored = devices.acceptable(device_id)
+            if profile is not None:
+                devices.check_profile(stored, _check_profile(site, profile))
+            with _commissioning(path, site) as devices:
+                record = devices.defer(stored, profile, equip_id)
+            change.after = {"state": record.state, "profile": profile, "equip_id": equip_id}
     _show(record, as_json)
     if not as_json and not _daemon_running(path):
         console.print(f"{record.device_id} accepted: no daemon runs on {path}, "
@@ -342,8 +348,9 @@ def ignore_device(device_id: str, scenario: Path | None, data: Path | None, as_j
     if _daemon_running(path):
         record = connect(data).ignore(device_id)
     else:
-        with _commissioning(path, _site(scenario)) as devices:
+        with audited(path, "ignoreDevice", device_id) as change, _commissioning(path, _site(scenario)) as devices:
             record = devices.ignore(device_id)
+            change.after = {"state": record.state}
     _show(record, as_json)
 
 

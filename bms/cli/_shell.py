@@ -15,9 +15,10 @@ def shell(data: Path | None) -> None:
 
     The commands are those of `bms` without the prefix (status, points list,
     point write ...), plus watch, trend, debug, help and exit. Commands piped
-    in run one per line; the exit code is 1 if any of them failed.
+    in run one per line; the exit code is 1 if any of them failed. The prompt
+    shows who you are (the local admin, or `bms --user NAME shell`).
     """
     from bms.shell import run  # prompt_toolkit only when the shell starts
 
-    client = connect(data)
+    client = connect(data, origin="shell")
     raise SystemExit(run(client, data_dir(data)))

@@ -14,6 +14,8 @@ import httpx
 import msgspec
 
 from bms.api import HealthReport, HistorySeries, LogLevel, NodeTree, Rollup, parse_duration
+from bms.auth import Identity
+from bms.auth.messages import NewToken
 from bms.client._errors import error_for, server_message
 from bms.client._stream import EventStream
 from bms.daemon import read_daemon_info
@@ -53,26 +55,46 @@ class ApiClient:
     """
 
     def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, data_dir: Path | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, origin: str = "cli") -> None:
         self.base_url = base_url.rstrip("/")
         self.data_dir = data_dir
         self.timeout = timeout
         self._own_transport = transport is None
-        self._http = httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"},
-                                  timeout=timeout, transport=transport)
+        headers = {"X-Bms-Origin": origin}  # where from, for the audit log (cli, shell)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
 
     @classmethod
-    def from_data_dir(cls, data_dir: Path | str, *, timeout: float = 10.0) -> ApiClient:
-        """The client of the daemon running on ``data_dir`` (from daemon.json and api.token)."""
+    def from_data_dir(cls, data_dir: Path | str, *, timeout: float = 10.0, token: str | None = None,
+                      origin: str = "cli") -> ApiClient:
+        """The client of the daemon running on ``data_dir`` (from daemon.json), with ``token``
+        (default: the local admin's, from api.token; "" for none yet, to :meth:`login`)."""
         path = Path(data_dir).expanduser().resolve()
         info = read_daemon_info(path)
-        try:
-            token = (path / TOKEN_NAME).read_text().strip()
-        except OSError:
-            token = ""
-        if info is None or not token:
+        if token is None:
+            try:
+                token = (path / TOKEN_NAME).read_text().strip()
+            except OSError:
+                token = ""
+            if not token:
+                raise _no_daemon(path)
+        if info is None:
             raise _no_daemon(path)
-        return cls(info.api_url, token, timeout=timeout, data_dir=path)
+        return cls(info.api_url, token, timeout=timeout, data_dir=path, origin=origin)
+
+    def use_token(self, token: str) -> None:
+        """Make the next requests with ``token``."""
+        self._http.headers["Authorization"] = f"Bearer {token}"
+
+    def login(self, user: str, password: str) -> NewToken:
+        """Log in with a password: a short-lived token, used from now on by this client."""
+        made = self.post("/api/auth/login", NewToken, {"user": user, "password": password})
+        self.use_token(made.token)
+        return made
+
+    def whoami(self) -> Identity:
+        return self.get("/api/auth/whoami", Identity)
 
     # ------------------------------------------------------------ plumbing
     def close(self) -> None:

@@ -11,7 +11,10 @@ from bms.errors import (
     DaemonError,
     DeviceRejected,
     DeviceTimeout,
+    LockedOut,
+    NotAuthenticated,
     NotFound,
+    PermissionDenied,
     Unavailable,
     WriteRefused,
 )
@@ -39,8 +42,11 @@ def server_message(body: bytes, status: int) -> str:
 def error_for(status: int, message: str, point_id: str = "") -> BmsError:
     """The BmsError matching an HTTP error status."""
     if status == 401:
-        return DaemonError(f"the daemon refused the API token ({message}); "
-                           "read it from the api.token file of the daemon's data directory")
+        return NotAuthenticated(f"the daemon refused the credentials: {message}")
+    if status == 403:
+        return PermissionDenied(message)
+    if status == 429:
+        return LockedOut(message)
     if status == 404:
         return NotFound(message)
     if status == 409:

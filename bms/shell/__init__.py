@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bms.errors import BmsError
 from bms.shell import _commands, _watch  # noqa: F401  (register the shell's commands)
 from bms.shell._completion import CommandCompleter, candidates
 from bms.shell._dispatch import run_line, split_line
@@ -36,7 +37,13 @@ def run(client: ApiClient, data_dir: Path) -> int:
     if not sys.stdin.isatty():
         return 0 if script(session, sys.stdin) else 1
     count = len(session.point_ids())
-    console.print(f"bms shell on {data_dir}: {count} point(s). "
+    try:
+        me = client.whoami()
+        session.who = me.user
+        as_whom = f" as {me.user} ({me.role.name})"
+    except BmsError:
+        as_whom = ""
+    console.print(f"bms shell on {data_dir}{as_whom}: {count} point(s). "
                   "Type 'help' for the commands, Tab to complete, 'exit' or Ctrl-D to leave.", highlight=False, markup=False)
     loop(session)
     return 0

@@ -69,7 +69,7 @@ def loop(session: ShellSession) -> None:
     prompt = prompt_session(session, session.data_dir / HISTORY_NAME)
     while not session.done:
         try:
-            text = prompt.prompt(PROMPT)
+            text = prompt.prompt(f"{session.who}@{PROMPT}" if session.who else PROMPT)
         except KeyboardInterrupt:
             continue
         except EOFError:

@@ -13,3 +13,4 @@ class ShellSession(Connection):
     """
 
     done: bool = False
+    who: str = ""  # the user the shell acts as, shown in the prompt ("alice@bms> ")

@@ -197,6 +197,17 @@ class FakeSite:
                                  users=tuple(p.users), effective=p.effective(), active_priority=p.active(),
                                  relinquish_default=p.relinquish_default)
 
+    async def levels(self, point_id: str) -> PriorityArrayView:
+        return await self.priority_array(point_id)
+
+    async def levels_and_write(self, command: WritePoint,
+                               wait: float = 0.0) -> tuple[PriorityArrayView | None, WriteAccepted]:
+        try:
+            view: PriorityArrayView | None = await self.levels(command.point_id)
+        except NotFound:
+            view = None
+        return view, await self.write(command, wait)
+
     async def write(self, command: WritePoint, wait: float = 0.0) -> WriteAccepted:
         self.waits.append(wait)
         p = self._point(command.point_id)

@@ -12,7 +12,16 @@ from actors.components.api import HttpServer
 from bms.api import HistorySeries, NodeTree
 from bms.client import ApiClient, CommandRefused
 from bms.daemon import DaemonInfo, write_daemon_info
-from bms.errors import BmsError, ConfigError, Conflict, DaemonError, NotFound, Unavailable, WriteRefused
+from bms.errors import (
+    BmsError,
+    ConfigError,
+    Conflict,
+    DaemonError,
+    NotAuthenticated,
+    NotFound,
+    Unavailable,
+    WriteRefused,
+)
 from bms.messages import PointState, PriorityArrayView, StatusChanged, ValueChanged, WriteAccepted
 from tests.api.conftest import TOKEN, site_app
 from tests.api.fake import NOW, FakeSite
@@ -92,8 +101,9 @@ def test_discover_accept_ignore_and_log_level(api: ApiClient, site: FakeSite) ->
     assert site.log_level == "debug"
 
 
-def test_wrong_token_is_a_daemon_error(served: HttpServer) -> None:
-    with ApiClient(served.url, "nope") as client, pytest.raises(DaemonError, match="refused the API token"):
+def test_wrong_token_is_not_authenticated(served: HttpServer) -> None:
+    with ApiClient(served.url, "nope") as client, pytest.raises(NotAuthenticated,
+                                                                match="refused the credentials: invalid bearer token"):
         client.health()
 
 

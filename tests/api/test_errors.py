@@ -21,8 +21,11 @@ from bms.errors import (
     DaemonError,
     DeviceRejected,
     DeviceTimeout,
+    LockedOut,
     LogicError,
+    NotAuthenticated,
     NotFound,
+    PermissionDenied,
     PortInUse,
     ProtocolError,
     SchemaTooNew,
@@ -51,6 +54,9 @@ STATUS: dict[type[BmsError], int] = {
     NotFound: 404,
     Unavailable: 503,
     ServiceUnavailable: 503,
+    NotAuthenticated: 401,
+    LockedOut: 429,
+    PermissionDenied: 403,
 }
 
 

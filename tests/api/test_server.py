@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from actors import BmsActor, ChildSpec, Context, handles
-from actors.components.api import ApiServer, StreamHub, load_token
+from actors.components.api import ApiServer, StreamHub
+from actors.components.audit import AuditWriter
+from actors.components.auth import Authority
+from bms.audit import AuditLog
+from bms.auth import Directory, ensure_local_admin
 from bms.client import ApiClient, CommandRefused
 from bms.daemon import read_daemon_info
 from bms.errors import NotFound, Unavailable, WriteRefused
@@ -76,6 +80,8 @@ class PointStore(BmsActor):
 @pytest.fixture
 def api(ctx: Context, tmp_path: Path) -> Iterator[ApiClient]:
     sup = ctx.supervisor
+    assert sup.start_child(ChildSpec("auth", Authority)) is not None
+    assert sup.start_child(ChildSpec("audit", AuditWriter)) is not None
     assert sup.start_child(ChildSpec("stream", StreamHub)) is not None
     assert sup.start_child(ChildSpec("api", ApiServer, kwargs={
         "host": "127.0.0.1", "port": 0, "max_body_bytes": 4096, "data_dir": tmp_path, "ask_timeout": 0.5,
@@ -84,21 +90,39 @@ def api(ctx: Context, tmp_path: Path) -> Iterator[ApiClient]:
         yield client
 
 
-def test_token_file_is_private_and_kept(tmp_path: Path) -> None:
+def test_local_admin_token_file_is_private_and_kept(tmp_path: Path) -> None:
     path = tmp_path / "api.token"
-    token = load_token(path)
-    assert len(token) >= 40
+    directory = Directory(tmp_path / "users.db", lambda: 1000.0)
+    token = ensure_local_admin(directory, tmp_path)
+    assert len(token) >= 40 and path.read_text().strip() == token
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     path.chmod(0o644)
-    assert load_token(path) == token
+    assert ensure_local_admin(directory, tmp_path) == token
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert directory.authenticate(token).user == "admin"
+    directory.close()
+
+
+def test_writes_through_the_server_are_audited_as_the_local_admin(api: ApiClient, ctx: Context,
+                                                                 tmp_path: Path) -> None:
+    assert ctx.supervisor.start_child(ChildSpec("points", PointStore)) is not None
+    api.write("room1/sp", 22.0)
+    with pytest.raises(WriteRefused):
+        api.write("room1/sp", 99.0)
+    rows = AuditLog(tmp_path / "audit.db", readonly=True).rows()
+    assert [(r.entry.user, r.entry.token, r.entry.action, r.entry.target, r.entry.outcome) for r in rows] == [
+        ("admin", "local", "writePoint", "room1/sp", "done"),
+        ("admin", "local", "writePoint", "room1/sp", "refused"),
+    ]
+    assert "outside 15..28" in rows[1].entry.detail
 
 
 def test_daemon_json_and_health(api: ApiClient, ctx: Context, tmp_path: Path) -> None:
     info = read_daemon_info(tmp_path)
     assert info is not None and info.api_url == api.base_url and info.api_url.startswith("http://127.0.0.1:")
     report = api.health()
-    assert {c.component: c.state for c in report.components} == {"api": "Healthy", "stream": "Healthy"}
+    assert {c.component: c.state for c in report.components} == {
+        "api": "Healthy", "stream": "Healthy", "auth": "Healthy", "audit": "Healthy"}
     assert report.status == "Healthy"
 
 
@@ -146,6 +170,7 @@ def test_a_write_can_wait_for_the_devices_answer(api: ApiClient, ctx: Context) -
 def test_stop_ends_streams_and_leaves_no_thread(ctx: Context, tmp_path: Path) -> None:
     before = set(threading.enumerate())
     sup = ctx.supervisor
+    sup.start_child(ChildSpec("auth", Authority))
     sup.start_child(ChildSpec("stream", StreamHub))
     sup.start_child(ChildSpec("api", ApiServer, kwargs={
         "host": "127.0.0.1", "port": 0, "max_body_bytes": 4096, "data_dir": tmp_path,
@@ -167,7 +192,7 @@ def test_hub_restart_ends_open_streams(api: ApiClient, ctx: Context) -> None:
 
 def test_a_service_without_the_handler_is_503_not_null(api: ApiClient, ctx: Context) -> None:
     assert ctx.supervisor.start_child(ChildSpec("points", PointStore)) is not None
-    with pytest.raises(Unavailable, match="the points service does not answer RelinquishPoint"):
+    with pytest.raises(Unavailable, match="the points service does not answer GetPriorityArray"):
         api.relinquish("room1/sp")
 
 

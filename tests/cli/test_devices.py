@@ -265,3 +265,22 @@ def test_with_a_daemon_remove_goes_through_its_api(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(devices_cli, "connect", lambda data: client)
     assert run("devices", "remove", "bacnet:7", "--yes", "--data", str(tmp_path)).exit_code == 0
     assert client.calls == [("device", "bacnet:7"), ("remove", "bacnet:7")]
+
+
+def test_offline_discover_accept_and_refusals_are_audited_as_the_os_user(tmp_path: Path, site: Path) -> None:
+    import getpass
+
+    from bms.audit import AuditLog
+
+    common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
+    assert run("devices", "discover", "bacnet", "--range", "5100", "5199", "--timeout", "0.5", *common).exit_code == 0
+    assert run("devices", "accept", "bacnet:5101", "--profile", "vav", *common).exit_code == 0
+    assert run("devices", "ignore", "ahu1", *common).exit_code == 1
+    assert run("devices", "list", *common).exit_code == 0  # reads are not actions
+    log = AuditLog(tmp_path / "data" / "audit.db", readonly=True)
+    rows = [(r.entry.user, r.entry.origin, r.entry.action, r.entry.target, r.entry.outcome) for r in log.rows()]
+    me = getpass.getuser()
+    assert rows == [(me, "cli", "discoverDevices", "bacnet", "done"), (me, "cli", "acceptDevice", "bacnet:5101", "done"),
+                    (me, "cli", "ignoreDevice", "ahu1", "refused")]
+    assert log.verify().intact
+    log.close()

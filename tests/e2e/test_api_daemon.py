@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bms.client import ApiClient
-from bms.errors import DaemonError, NotFound, WriteRefused
+from bms.errors import NotAuthenticated, NotFound, WriteRefused
 from bms.messages import PointState, PriorityArrayView, ValueChanged
 from tests.conftest import wait_until
 from tests.e2e.daemon import virtual_site
@@ -89,7 +89,8 @@ def test_no_token_or_a_wrong_one_is_401(data: Path, api: ApiClient) -> None:
     r = httpx.get(f"{api.base_url}/api/health")
     assert r.status_code == 401
     assert r.json() == {"error": "missing bearer token: send 'Authorization: Bearer <token>'"}
-    with ApiClient(api.base_url, "not-the-token") as stranger, pytest.raises(DaemonError, match="refused the API token"):
+    with ApiClient(api.base_url, "not-the-token") as stranger, \
+            pytest.raises(NotAuthenticated, match="refused the credentials: unknown token"):
         stranger.points()
     assert httpx.get(f"{api.base_url}/api/openapi.json").status_code == 200
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from bms.audit import AuditLog
 from tests.conftest import ROOT
 from tests.e2e.daemon import virtual_site
 
@@ -78,7 +79,7 @@ def test_completion_commands_and_watch_at_the_prompt(shell: pexpect.spawn, data:
     shell.expect("No such command 'frobnicate'")
     assert plain(shell.before).endswith("error: ")
     shell.expect(PROMPT)
-    assert plain(shell.before).strip() == ". Type 'help' for the commands."
+    assert plain(shell.before).strip() == ". Type 'help' for the commands.\nadmin@"  # the prompt names the user
 
     # an unknown point: one line naming it, then a new prompt
     out = run(shell, "point read room1/spp", r"did you mean 'room1/sp'\?\)")
@@ -137,3 +138,22 @@ def test_usage_errors_trend_help_and_ctrl_d(shell: pexpect.spawn) -> None:
     shell.expect(pexpect.EOF)
     shell.close()
     assert shell.exitstatus == 0
+
+
+def test_the_prompt_names_the_user_and_writes_are_the_shells(data: Path) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "bms", "shell", "--data", str(data)], cwd=str(ROOT),
+                          env={**os.environ, **ENV}, encoding="utf-8", timeout=20, dimensions=(40, 150))
+    try:
+        child.expect(r"bms shell on .* as admin \(admin\)")
+        child.expect("admin@" + PROMPT)
+        run(child, "point write room1/sp 22.5 --priority 15", "wrote 22.5")
+        run(child, "point release room1/sp --priority 15", "released|relinquished")
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()
+    rows = AuditLog(data / "audit.db", readonly=True).rows(target="room1/sp")
+    assert [(r.entry.user, r.entry.origin.split()[0], r.entry.action) for r in rows[-2:]] == [
+        ("admin", "shell", "writePoint"), ("admin", "shell", "relinquishPoint")]

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Protocol
 
 import msgspec
-from litestar import Router, get, post
+from litestar import Request, Router, get, post
 from litestar.params import Body, Parameter
 from litestar.response import Stream
 
@@ -34,11 +34,10 @@ from bms.alarms import (
 )
 from bms.alarms._feed import AlarmFeed
 from bms.api import MAX_DURATION, parse_duration, parse_time
-from bms.api.routing import Services, Under, error_responses
+from bms.api.routing import Services, Under, error_responses, identity_of, requires
 from bms.errors import ConfigError
 
 SERVICE = "alarms"
-USER = "api"  # who asks, until the API knows its users
 KEEPALIVE_S = 15.0
 _encoder = msgspec.json.Encoder()
 
@@ -117,12 +116,12 @@ async def _events(gateway: AlarmsGateway, feed: AlarmFeed) -> AsyncIterator[byte
 
 
 def alarms_router(gateway: AlarmsGateway) -> Router:
-    @get("/", operation_id="listAlarms", responses=error_responses(400, 503))
+    @get("/", operation_id="listAlarms", **requires("read"), responses=error_responses(400, 503))
     async def list_alarms(active: bool = False, severity: Severity | None = None, under: Under = None) -> list[AlarmView]:
         """Alarms of the site (``active``: those not normal), by severity and equipment subtree."""
         return list(await gateway.ask(ListAlarms(active=active, severity=severity, under=under)))
 
-    @get("/history", operation_id="alarmHistory", responses=error_responses(400, 503))
+    @get("/history", operation_id="alarmHistory", **requires("read"), responses=error_responses(400, 503))
     async def history(since: str = "-7d", until: str | None = None, alarm: str | None = None,
                       limit: Annotated[int, Parameter(ge=1, le=100_000)] = 1000) -> list[AlarmEvent]:
         """The alarm history (raised, cleared, acknowledged, shelved...), oldest first."""
@@ -134,7 +133,7 @@ def alarms_router(gateway: AlarmsGateway) -> Router:
             raise ConfigError(f"since/until: {err}") from None
         return list(await gateway.ask(AlarmHistory(since=start, until=end, alarm_id=alarm, limit=limit)))
 
-    @get("/stream", operation_id="alarmStream", media_type="text/event-stream", responses=error_responses(503))
+    @get("/stream", operation_id="alarmStream", **requires("read"), media_type="text/event-stream", responses=error_responses(503))
     async def stream() -> Stream:
         """Live alarm events (Server-Sent Events): AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved,
         AlarmUnshelved, each as it happens (none coalesced)."""
@@ -143,44 +142,49 @@ def alarms_router(gateway: AlarmsGateway) -> Router:
         return Stream(_events(gateway, feed), media_type="text/event-stream",
                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @get("/{alarm_id:path}", operation_id="getAlarm", responses=error_responses(404, 503))
+    @get("/{alarm_id:path}", operation_id="getAlarm", **requires("read"), responses=error_responses(404, 503))
     async def alarm(alarm_id: str) -> AlarmView:
         """One alarm: state, who acknowledged or shelved it, when."""
         view: AlarmView = await gateway.ask(GetAlarm(alarm_id=alarm_id.lstrip("/")))
         return view
 
-    @post("/ack", operation_id="ackAlarms", status_code=200, responses=error_responses(400, 404, 413, 503))
-    async def ack(data: Annotated[AckBody, Body()]) -> list[AlarmView]:
+    @post("/ack", operation_id="ackAlarms", **requires("alarms"),
+          status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def ack(request: Request[Any, Any, Any], data: Annotated[AckBody, Body()]) -> list[AlarmView]:
         """Acknowledge alarms (all or none: an unknown or normal one refuses the lot)."""
         if not data.alarm_ids and not data.all:
             raise ConfigError("name the alarms to acknowledge, or ask for all of them")
         return list(await gateway.ask(AckAlarms(alarm_ids=tuple(data.alarm_ids), all_matching=data.all,
-                                                under=data.under, severity=data.severity, user=USER)))
+                                                under=data.under, severity=data.severity, user=identity_of(request).user)))
 
-    @post("/shelve", operation_id="shelveAlarm", status_code=200, responses=error_responses(400, 404, 413, 503))
-    async def shelve(data: Annotated[ShelveBody, Body()]) -> AlarmView:
+    @post("/shelve", operation_id="shelveAlarm", **requires("alarms"),
+          status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def shelve(request: Request[Any, Any, Any], data: Annotated[ShelveBody, Body()]) -> AlarmView:
         """Set an alarm aside until a time, with a reason: it does not notify and comes back by itself."""
         until = shelve_until(data, time.time())
         view: AlarmView = await gateway.ask(ShelveAlarm(alarm_id=data.alarm_id, until=until, reason=data.reason,
-                                                        user=USER))
+                                                        user=identity_of(request).user))
         return view
 
-    @post("/unshelve", operation_id="unshelveAlarm", status_code=200, responses=error_responses(400, 404, 413, 503))
-    async def unshelve(data: Annotated[AlarmIdBody, Body()]) -> AlarmView:
+    @post("/unshelve", operation_id="unshelveAlarm", **requires("alarms"),
+          status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def unshelve(request: Request[Any, Any, Any], data: Annotated[AlarmIdBody, Body()]) -> AlarmView:
         """Bring a shelved alarm back now."""
-        view: AlarmView = await gateway.ask(UnshelveAlarm(alarm_id=data.alarm_id, user=USER))
+        view: AlarmView = await gateway.ask(UnshelveAlarm(alarm_id=data.alarm_id, user=identity_of(request).user))
         return view
 
-    @post("/define", operation_id="defineAlarm", status_code=200, responses=error_responses(400, 413, 503))
-    async def define(data: Annotated[DefineBody, Body()]) -> AlarmView:
+    @post("/define", operation_id="defineAlarm", **requires("system"),
+          status_code=200, responses=error_responses(400, 413, 503))
+    async def define(request: Request[Any, Any, Any], data: Annotated[DefineBody, Body()]) -> AlarmView:
         """Add or replace an alarm at run time (kept in alarms.db)."""
-        view: AlarmView = await gateway.ask(DefineAlarm(definition=data.definition, user=USER))
+        view: AlarmView = await gateway.ask(DefineAlarm(definition=data.definition, user=identity_of(request).user))
         return view
 
-    @post("/remove", operation_id="removeAlarm", status_code=200, responses=error_responses(400, 404, 413, 503))
-    async def remove(data: Annotated[AlarmIdBody, Body()]) -> bool:
+    @post("/remove", operation_id="removeAlarm", **requires("system"),
+          status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def remove(request: Request[Any, Any, Any], data: Annotated[AlarmIdBody, Body()]) -> bool:
         """Remove an alarm defined at run time (its history stays)."""
-        return bool(await gateway.ask(RemoveAlarm(alarm_id=data.alarm_id, user=USER)))
+        return bool(await gateway.ask(RemoveAlarm(alarm_id=data.alarm_id, user=identity_of(request).user)))
 
     return Router("/api/alarms", route_handlers=[list_alarms, history, stream, alarm, ack, shelve, unshelve, define, remove],
                   tags=["alarms"])

@@ -16,16 +16,17 @@ from bms.config import ApiSection
 COMPONENT = Component(
     name="api",
     children=lazy("actors.components.api._server", "api_components"),
-    requires=("nodes", "points"),
+    requires=("nodes", "points", "auth"),
     after=(ANY_OTHER,),  # the API opens once the services it answers from are up
     settings=ApiSection,
     endpoints=lazy("actors.components.api._server", "api_endpoints"),
-    description="the local HTTP API (token, OpenAPI document) and its live streams",
+    description="the local HTTP API (users' tokens, OpenAPI document) and its live streams",
 )
 
 __getattr__ = lazy_exports(__name__, {
     "ActorGateway": "._gateway", "ApiServer": "._server", "CloseFeed": "._hub", "HttpServer": "._http",
-    "OpenFeed": "._hub", "StreamHub": "._hub", "api_components": "._server", "load_token": "._server",
+    "OpenFeed": "._hub", "StreamHub": "._hub", "api_components": "._server",
+    "ServicesAuthenticator": "._server",
 })
 __all__ = ["COMPONENT", "ActorGateway", "ApiServer", "CloseFeed", "HttpServer",
-           "OpenFeed", "StreamHub", "api_components", "load_token"]
+           "OpenFeed", "ServicesAuthenticator", "StreamHub", "api_components"]

@@ -25,7 +25,7 @@ from actors.components.api._history import HistoryReads
 from actors.components.api._hub import AwaitWrite, CloseFeed, OpenFeed
 from bms import logs
 from bms.api import EventFeed, HealthReport, HistorySeries, LogLevel, ServiceUnavailable
-from bms.errors import NotFound, ProtocolError
+from bms.errors import BmsError, NotFound, ProtocolError
 from bms.messages import (
     DEVICE_READ_TIMEOUT,
     DevicePriority,
@@ -54,6 +54,17 @@ STREAM = "stream"
 
 def _ask(ref: pykka.ActorRef[Any], msg: Any, timeout: float) -> Any:
     return ref.ask(msg, block=False).get(timeout=timeout)
+
+
+def _ask_both(ref: pykka.ActorRef[Any], first: Any, then: Any, timeout: float) -> tuple[Any, Any]:
+    """Two asks in flight at once: the actor answers them in order, with nothing between them.
+    A refusal of ``first`` (a BmsError) answers None for it; ``then``'s answer or error is the caller's."""
+    early, late = ref.ask(first, block=False), ref.ask(then, block=False)
+    try:
+        answer = early.get(timeout=timeout)
+    except BmsError:
+        answer = None
+    return answer, late.get(timeout=timeout)
 
 
 class ActorGateway:
@@ -107,6 +118,10 @@ class ActorGateway:
         state: PointState = await self.ask("points", GetPoint(point_id=point_id))
         return state
 
+    async def levels(self, point_id: str) -> PriorityArrayView:
+        view: PriorityArrayView = await self.ask("points", GetPriorityArray(point_id=point_id))
+        return view
+
     async def priority_array(self, point_id: str) -> PriorityArrayView:
         """Our priority array of the point, with the device's own levels where its bridge can read them.
 
@@ -132,6 +147,25 @@ class ActorGateway:
         """Command the point; with ``wait`` > 0, wait that long for the device's answer (``device``)."""
         accepted: WriteAccepted = await self.ask("points", command)
         return await self._device_answer(accepted, wait)
+
+    async def levels_and_write(self, command: WritePoint,
+                               wait: float = 0.0) -> tuple[PriorityArrayView | None, WriteAccepted]:
+        """The levels just before the write and the write's answer, asked of the points actor at once."""
+        try:
+            ref = self.ctx.registry.get("points")
+        except NotFound:
+            raise ServiceUnavailable("points") from None
+        loop = asyncio.get_running_loop()
+        get = GetPriorityArray(point_id=command.point_id)
+        try:
+            view, accepted = await loop.run_in_executor(self._pool, _ask_both, ref, get, command, self.timeout)
+        except pykka.ActorDeadError:
+            raise ServiceUnavailable("points") from None
+        except pykka.Timeout:
+            raise ServiceUnavailable("points", f"did not answer within {self.timeout:g} s") from None
+        if accepted is None:
+            raise ServiceUnavailable("points", "does not answer WritePoint")
+        return view, await self._device_answer(accepted, wait)
 
     async def relinquish(self, command: RelinquishPoint, wait: float = 0.0) -> WriteAccepted:
         """Release the level; with ``wait`` > 0, wait for the device's answer as a write does."""

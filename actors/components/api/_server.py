@@ -1,8 +1,12 @@
 """``ApiServer``: the actor that owns the local HTTP API.
 
-``setup()`` loads (or creates) the admin token, starts uvicorn on its own
-thread with the app of :func:`bms.api.create_app` over an
-:class:`ActorGateway`, and records where it listens in ``daemon.json``.
+``setup()`` starts uvicorn on its own thread with the app of
+:func:`bms.api.create_app` over an :class:`ActorGateway`, and records where
+it listens in ``daemon.json``. Each request is authenticated by the ``auth``
+service (:class:`ServicesAuthenticator`) and each state-changing request
+recorded by the ``audit`` service before it is answered
+(:class:`~actors.components.audit.ActorAuditor`; none when ``[audit]
+enabled = false``).
 ``teardown()`` ends the live streams, stops uvicorn and joins its threads.
 The actor itself handles no messages: the gateway asks the other actors
 from the server's threads.
@@ -11,7 +15,6 @@ from the server's threads.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,11 +26,13 @@ from actors._supervisor import ChildSpec
 from actors.components.api._gateway import ASK_TIMEOUT, ActorGateway
 from actors.components.api._http import HttpServer
 from actors.components.api._hub import StreamHub
+from actors.components.audit._auditor import ActorAuditor
 from bms import __version__
 from bms.api import Services, create_app
+from bms.auth import Identity
+from bms.auth.messages import Authenticate
 from bms.daemon import DaemonInfo, write_daemon_info
-from bms.daemon._datadir import TOKEN_NAME
-from bms.errors import DaemonError
+from bms.errors import DaemonError, NotFound
 from bms.ports import Endpoint
 
 if TYPE_CHECKING:
@@ -42,12 +47,16 @@ def api_components(platform: Platform) -> list[ChildSpec]:
     """The stream hub, then the API server that uses it, with every component's slice of the API."""
     api = platform.section("api")
     port = api.port if platform.api_port is None else platform.api_port
+    try:
+        audited = bool(platform.section("audit").enabled)
+    except NotFound:  # the audit component is not installed
+        audited = False
     return [
         ChildSpec("stream", StreamHub),
         ChildSpec("api", ApiServer, kwargs={
             "host": api.host, "port": port, "max_body_bytes": api.max_body_bytes,
             "data_dir": platform.data_dir, "scenario": str(platform.site.path),
-            "slices": [c.api for c in platform.components or () if c.api is not None],
+            "slices": [c.api for c in platform.components or () if c.api is not None], "audited": audited,
         }),
     ]
 
@@ -59,28 +68,15 @@ def api_endpoints(platform: Platform) -> list[Endpoint]:
     return [Endpoint(api.host, port, "tcp")] if port else []
 
 
-def load_token(path: Path) -> str:
-    """The admin token in ``path``, created (mode 0600) on first use and kept after."""
-    try:
-        token = path.read_text().strip()
-    except FileNotFoundError:
-        token = ""
-    except OSError as err:
-        raise DaemonError(f"{path}: cannot read the API token: {err.strerror}") from err
-    if token:
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-        return token
-    token = secrets.token_urlsafe(32)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(token + "\n")
-        tmp.replace(path)
-    except OSError as err:
-        raise DaemonError(f"{path}: cannot write the API token: {err.strerror}") from err
-    return token
+class ServicesAuthenticator:
+    """Who holds a token: the ``auth`` service's answer."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def authenticate(self, token: str) -> Identity:
+        who: Identity = await self.services.ask("auth", Authenticate(token=token))
+        return who
 
 
 class ApiServer(BmsActor):
@@ -88,8 +84,9 @@ class ApiServer(BmsActor):
 
     def __init__(self, name: str, ctx: Context, *, host: str, port: int, max_body_bytes: int, data_dir: Path,
                  scenario: str = "", ask_timeout: float = ASK_TIMEOUT,
-                 slices: Sequence[Callable[[Services], Router]] = ()) -> None:
+                 slices: Sequence[Callable[[Services], Router]] = (), audited: bool = True) -> None:
         super().__init__(name, ctx)
+        self.audited = audited
         self.slices = tuple(slices)
         self.ask_timeout = ask_timeout
         self.host, self.port, self.max_body_bytes = host, port, max_body_bytes
@@ -99,12 +96,14 @@ class ApiServer(BmsActor):
         self.gateway: ActorGateway | None = None
 
     def setup(self) -> None:
-        token = load_token(self.data_dir / TOKEN_NAME)
         self.gateway = ActorGateway(self.ctx, self.data_dir / HISTORY_DB, timeout=self.ask_timeout)
         catalog = self.ctx.catalog
-        app = create_app(self.gateway, token, self.max_body_bytes,
+        if not self.audited:
+            self.log.warning("audit log disabled: state changes are recorded nowhere")
+        app = create_app(self.gateway, ServicesAuthenticator(self.gateway), self.max_body_bytes,
                          routers=[make(self.gateway) for make in self.slices],
-                         message_schemas=catalog.schemas() if catalog is not None else None)
+                         message_schemas=catalog.schemas() if catalog is not None else None,
+                         auditor=ActorAuditor(self.ctx, self.ask_timeout) if self.audited else None)
         self.server = HttpServer(app, self.host, self.port)
         try:
             self.server.start()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol
 
-from litestar import Router, delete, get, post
+from litestar import Request, Router, delete, get, post
 from litestar.params import Body
 
 from bms.api import AcceptBody, DiscoverBody
-from bms.api.routing import DeviceId, ProtocolName, Services, error_responses
+from bms.api.routing import DeviceId, ProtocolName, Services, error_responses, identity_of, requires
 from bms.devices import scan_seconds
 from bms.messages import (
     AcceptDevice,
@@ -26,7 +26,6 @@ from bms.messages import (
 )
 
 SERVICE = "devices"
-USER = "api"  # who asks, until the API knows its users
 DISCOVERY_MARGIN = 30.0  # a scan may take this long beyond its own timeout
 
 
@@ -79,17 +78,17 @@ class ServicesDevices:
 
 
 def devices_router(gateway: DevicesGateway) -> Router:
-    @get("/", operation_id="listDevices", responses=error_responses(503))
+    @get("/", operation_id="listDevices", **requires("read"), responses=error_responses(503))
     async def list_devices(protocol: ProtocolName = None) -> list[DeviceRecord]:
         """Devices of the site and those found by discovery."""
         return await gateway.devices(ListDevices(protocol=protocol))
 
-    @get("/{device_id:str}", operation_id="getDevice", responses=error_responses(404, 503))
+    @get("/{device_id:str}", operation_id="getDevice", **requires("read"), responses=error_responses(404, 503))
     async def device(device_id: DeviceId) -> DeviceRecord:
         """One device: address, identity, state, online."""
         return await gateway.device(device_id)
 
-    @post("/discover", operation_id="discoverDevices", status_code=200,
+    @post("/discover", operation_id="discoverDevices", **requires("devices"), status_code=200,
           responses=error_responses(413, 502, 503, 504))
     async def discover(data: Annotated[DiscoverBody | None, Body()] = None) -> list[DeviceRecord]:
         """Scan a network for devices (BACnet), or probe the unit ids of ``network`` HOST:PORT (Modbus: ``units``,
@@ -103,25 +102,25 @@ def devices_router(gateway: DevicesGateway) -> Router:
             scan=body.scan, units=body.units,
         ))
 
-    @post("/{device_id:str}/accept", operation_id="acceptDevice", status_code=200,
+    @post("/{device_id:str}/accept", operation_id="acceptDevice", **requires("devices"), status_code=200,
           responses=error_responses(404, 409, 413, 502, 503, 504))
     async def accept(device_id: DeviceId, data: Annotated[AcceptBody | None, Body()] = None) -> DeviceRecord:
         """Take a discovered device into the site, with a profile and an equipment id."""
         body = data or AcceptBody()
         return await gateway.accept(AcceptDevice(device_id=device_id, profile=body.profile, equip_id=body.equip_id))
 
-    @post("/{device_id:str}/ignore", operation_id="ignoreDevice", status_code=200,
+    @post("/{device_id:str}/ignore", operation_id="ignoreDevice", **requires("devices"), status_code=200,
           responses=error_responses(404, 409, 503))
     async def ignore(device_id: DeviceId) -> DeviceRecord:
         """Hide a discovered device from further discovery results."""
         return await gateway.ignore(IgnoreDevice(device_id=device_id))
 
-    @delete("/{device_id:str}", operation_id="removeDevice", status_code=200,
+    @delete("/{device_id:str}", operation_id="removeDevice", **requires("devices"), status_code=200,
             responses=error_responses(404, 409, 503))
-    async def remove(device_id: DeviceId) -> DeviceRecord:
+    async def remove(request: Request[Any, Any, Any], device_id: DeviceId) -> DeviceRecord:
         """Take an accepted device out of the site: its equipment, points and bindings; its bridge stops
         polling it (history is kept). The device is Discovered again."""
-        return await gateway.remove(RemoveDevice(device_id=device_id, user=USER))
+        return await gateway.remove(RemoveDevice(device_id=device_id, user=identity_of(request).user))
 
     return Router("/api/devices", route_handlers=[list_devices, device, discover, accept, ignore, remove],
                   tags=["devices"])

@@ -13,7 +13,7 @@ from litestar import Router, get, post
 from litestar.params import Parameter
 
 from bms.api import parse_time
-from bms.api.routing import Services, error_responses
+from bms.api.routing import Services, error_responses, requires
 from bms.errors import ConfigError
 from bms.notify import ListNotifications, NotificationRecord, SendTestNotification
 
@@ -55,7 +55,7 @@ def _time(name: str, text: str, now: float) -> float:
 
 
 def notify_router(gateway: NotifyGateway) -> Router:
-    @get("/notifications", operation_id="listNotifications", responses=error_responses(400, 503))
+    @get("/notifications", operation_id="listNotifications", **requires("read"), responses=error_responses(400, 503))
     async def notifications(since: SinceQuery = "-1d", until: UntilQuery = None, alarm: AlarmQuery = None,
                             limit: LimitQuery = 1000) -> list[NotificationRecord]:
         """The notifications sent (or being tried) since ``since``, oldest first: recipient, channel, alarms,
@@ -67,7 +67,7 @@ def notify_router(gateway: NotifyGateway) -> Router:
             raise ConfigError(f"since ({since}) is after until ({until})")
         return await gateway.notifications(ListNotifications(since=start, until=end, alarm_id=alarm, limit=limit))
 
-    @post("/test/{recipient:str}", operation_id="testNotification", status_code=200,
+    @post("/test/{recipient:str}", operation_id="testNotification", **requires("integrations"), status_code=200,
           responses=error_responses(400, 404, 503))
     async def test(recipient: RecipientName) -> NotificationRecord:
         """Send a test message to a recipient now (one attempt) and answer with its outcome:

@@ -7,7 +7,7 @@ from typing import Annotated, Protocol
 from litestar import Router, get
 from litestar.params import Parameter
 
-from bms.api.routing import Services
+from bms.api.routing import Services, requires
 from bms_example import Busiest, BusiestPoints
 
 
@@ -27,7 +27,7 @@ class ServicesGateway:
 
 
 def example_router(gateway: ExampleGateway) -> Router:
-    @get("/busiest", summary="The points whose value changed most")
+    @get("/busiest", **requires("read"), summary="The points whose value changed most")
     async def busiest(top: Annotated[int | None, Parameter(ge=1, le=1000)] = None) -> Busiest:
         """The ``top`` points (default ``[example] top``) whose value changed most since the daemon started."""
         return await gateway.busiest(top)
