@@ -133,7 +133,8 @@ def alarms_router(gateway: AlarmsGateway) -> Router:
             raise ConfigError(f"since/until: {err}") from None
         return list(await gateway.ask(AlarmHistory(since=start, until=end, alarm_id=alarm, limit=limit)))
 
-    @get("/stream", operation_id="alarmStream", **requires("read"), media_type="text/event-stream", responses=error_responses(503))
+    @get("/stream", operation_id="alarmStream", **requires("read"), media_type="text/event-stream",
+         responses=error_responses(503))
     async def stream() -> Stream:
         """Live alarm events (Server-Sent Events): AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved,
         AlarmUnshelved, each as it happens (none coalesced)."""
