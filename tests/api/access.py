@@ -63,5 +63,11 @@ class LocalServices:
 
 
 def daemon_app(site: FakeSite, services: LocalServices) -> Litestar:
+    """The API as the daemon serves it: the core routes and every installed component's slice (the devices
+    slice over the fake site), so a route any component adds is walked by the access tests."""
+    from bms.components import installed
+
+    slices = [comp.api(services) for comp in installed().components
+              if comp.api is not None and comp.name not in ("devices", "auth", "audit")]
     return create_app(site, services, 4096, routers=[devices_router(site), auth_router(services),
-                                                     audit_router(services)], auditor=services)
+                                                     audit_router(services), *slices], auditor=services)

@@ -117,13 +117,18 @@ async def _events(gateway: AlarmsGateway, feed: AlarmFeed) -> AsyncIterator[byte
 
 def alarms_router(gateway: AlarmsGateway) -> Router:
     @get("/", operation_id="listAlarms", **requires("read"), responses=error_responses(400, 503))
-    async def list_alarms(active: bool = False, severity: Severity | None = None, under: Under = None) -> list[AlarmView]:
+    async def list_alarms(active: Annotated[bool, Parameter(description="only alarms that are not normal")] = False,
+                          severity: Annotated[Severity | None, Parameter(description="low, medium, high or critical")] = None,
+                          under: Under = None) -> list[AlarmView]:
         """Alarms of the site (``active``: those not normal), by severity and equipment subtree."""
         return list(await gateway.ask(ListAlarms(active=active, severity=severity, under=under)))
 
     @get("/history", operation_id="alarmHistory", **requires("read"), responses=error_responses(400, 503))
-    async def history(since: str = "-7d", until: str | None = None, alarm: str | None = None,
-                      limit: Annotated[int, Parameter(ge=1, le=100_000)] = 1000) -> list[AlarmEvent]:
+    async def history(since: Annotated[str, Parameter(description="from this time (7d, yesterday, 13:00...)")] = "-7d",
+                      until: Annotated[str | None, Parameter(description="up to this time")] = None,
+                      alarm: Annotated[str | None, Parameter(description="only this alarm")] = None,
+                      limit: Annotated[int, Parameter(description="at most this many events (the newest)",
+                                                      ge=1, le=100_000)] = 1000) -> list[AlarmEvent]:
         """The alarm history (raised, cleared, acknowledged, shelved...), oldest first."""
         now = time.time()
         try:
@@ -144,7 +149,7 @@ def alarms_router(gateway: AlarmsGateway) -> Router:
                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @get("/{alarm_id:path}", operation_id="getAlarm", **requires("read"), responses=error_responses(404, 503))
-    async def alarm(alarm_id: str) -> AlarmView:
+    async def alarm(alarm_id: Annotated[str, Parameter(description="the alarm id, e.g. ahu1/sat:high")]) -> AlarmView:
         """One alarm: state, who acknowledged or shelved it, when."""
         view: AlarmView = await gateway.ask(GetAlarm(alarm_id=alarm_id.lstrip("/")))
         return view
