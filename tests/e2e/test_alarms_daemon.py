@@ -70,6 +70,11 @@ def test_an_operator_works_an_alarm_from_raise_to_history(data: Path) -> None:
     events = json.loads(bms(data, "alarms", "history", "--since", "1h", "--json").output)
     assert [e["event"] for e in events if e["alarm_id"] == ALARM] == [
         "raised", "acknowledged", "shelved", "unshelved", "cleared"]
+    audited = json.loads(bms(data, "audit", "list", "--since", "1h", "--json").output)
+    actions = [(row["action"], row["outcome"]) for row in (r.get("entry", r) for r in audited)
+               if row["action"] in ("ackAlarms", "shelveAlarm", "unshelveAlarm")]
+    assert actions == [("ackAlarms", "done"), ("ackAlarms", "refused"), ("shelveAlarm", "done"),
+                       ("unshelveAlarm", "done")]  # each with its user, the refused second ack included
 
 
 @pytest.mark.parametrize(("args", "message"), [
