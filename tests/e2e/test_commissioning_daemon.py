@@ -127,7 +127,7 @@ def test_a_probed_modbus_unit_is_accepted_polled_and_removed(site: Site) -> None
     assert removed["state"] == "Discovered"
     assert points_of(site, "power-meter-3") == []
     line = site.daemon.wait_for_event("device removed")
-    assert (line["device"], line["equip"], line["user"]) == (unit, "power-meter-3", "api")
+    assert (line["device"], line["equip"], line["user"]) == (unit, "power-meter-3", "admin")  # the caller, the local admin
 
 
 def test_a_discovered_bacnet_device_is_accepted_polled_and_removed(site: Site) -> None:
