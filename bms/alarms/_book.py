@@ -121,7 +121,8 @@ class AlarmBook:
         self.changed_at: dict[str, float] = {}
         self.journal: list[AlarmEvent] = []
         self._watch: dict[str, set[str]] = {}  # point id -> alarm ids reading it
-        # points read by one plain limit alarm and nothing else: (its record, limit, deadband, high)
+        # points read by one plain limit alarm and nothing else: (its record, raised above/below, cleared
+        # below/above (the limit less its deadband), high)
         self._plain: dict[str, tuple[Alarm, float, float, bool]] = {}
         self._changes: set[str] = set()  # points a change-of-state alarm reads
         self._due: dict[str, float] = {}  # alarm id -> when to look at it again
@@ -178,8 +179,10 @@ class AlarmBook:
         if d is None or alarm is None or d.point != point_id or not d.enabled or d.suppress is not None:
             return
         cond = d.condition
-        if isinstance(cond, (HighLimit, LowLimit)):
-            self._plain[point_id] = (alarm, cond.limit, cond.deadband, isinstance(cond, HighLimit))
+        if isinstance(cond, HighLimit):
+            self._plain[point_id] = (alarm, cond.limit, cond.limit - cond.deadband, True)
+        elif isinstance(cond, LowLimit):
+            self._plain[point_id] = (alarm, cond.limit, cond.limit + cond.deadband, False)
 
     def restore(self, alarms: Iterable[Alarm]) -> None:
         """Take back the records saved before a restart: delays and shelves resume on the clock."""
@@ -216,13 +219,14 @@ class AlarmBook:
                 value = change.value
                 if type(value) is float and not change.flags:
                     points[pid] = change
-                    alarm, limit, band, high = fast
+                    alarm, raise_at, clear_at, high = fast
                     if alarm.pending_since is None:
-                        if alarm.active:
-                            raw = value > limit - band if high else value < limit + band
+                        active = alarm.active
+                        if high:
+                            raw = value > (clear_at if active else raise_at)
                         else:
-                            raw = value > limit if high else value < limit
-                        if raw is alarm.active:
+                            raw = value < (clear_at if active else raise_at)
+                        if raw is active:
                             continue
                     out += self._evaluate(alarm.alarm_id, now)
                     continue
