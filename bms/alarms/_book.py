@@ -222,10 +222,8 @@ class AlarmBook:
                     alarm, raise_at, clear_at, high = fast
                     if alarm.pending_since is None:
                         active = alarm.active
-                        if high:
-                            raw = value > (clear_at if active else raise_at)
-                        else:
-                            raw = value < (clear_at if active else raise_at)
+                        at = clear_at if active else raise_at
+                        raw = value > at if high else value < at
                         if raw is active:
                             continue
                     out += self._evaluate(alarm.alarm_id, now)
