@@ -68,6 +68,7 @@ from bms.bacnet._objects import (
     property_name,
     split_property,
 )
+from bms.bacnet._reads import STATUS_FAULT, PolledValues
 from bms.bacnet._records import (
     BacnetRejected,
     CovNotification,
@@ -95,6 +96,7 @@ __all__ = [
     "NO_UNITS",
     "OBJECT_TYPES",
     "POINT_TYPES",
+    "STATUS_FAULT",
     "STATUS_FLAG_NAMES",
     "UNITS",
     "VENDOR_ID",
@@ -114,6 +116,7 @@ __all__ = [
     "IAmInfo",
     "ObjectId",
     "ObjectInfo",
+    "PolledValues",
     "ReadFailure",
     "Reading",
     "ServedDevice",

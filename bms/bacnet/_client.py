@@ -28,16 +28,16 @@ from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import Address, IPv4Address, LocalBroadcast
 
 from bms.bacnet._batch import refs_per_request
-from bms.bacnet._codec import to_bacnet, to_flags, to_value, translate
+from bms.bacnet._codec import stack_error, to_bacnet, to_flags, to_value, translate
 from bms.bacnet._cov import CovCallback, CovSubscription
 from bms.bacnet._objects import MAX_APDU_SIZES, ObjectId, parse_object_id, split_property
 from bms.bacnet._reads import Reads
 from bms.bacnet._records import DeviceState, IAmInfo
 from bms.bacnet._stack import VENDOR_ID, await_bound, close_application
-from bms.bacnet._wire import Wire, format_address, format_object_identifier
+from bms.bacnet._wire import Wire, accept_raw_acks, format_address, format_object_identifier
 from bms.clock import Clock, WallClock
 from bms.config import BacnetNetwork
-from bms.errors import ConfigError, DeviceTimeout, ProtocolError, WriteRefused
+from bms.errors import BmsError, ConfigError, DeviceTimeout, ProtocolError, WriteRefused
 from bms.logs import get_logger
 from bms.messages import Value
 
@@ -55,6 +55,12 @@ class _ClientApplication(Application):  # type: ignore[misc]
 
     i_am_sinks: list[Callable[[Any], None]]
     cov_router: Callable[[Any], Awaitable[bool]] | None = None
+
+    @classmethod
+    def from_object_list(cls, objects: list[Any], *args: Any, **kwargs: Any) -> Any:
+        app = super().from_object_list(objects, *args, **kwargs)
+        accept_raw_acks(app)  # ReadPropertyMultiple ACKs are decoded by bms.bacnet._ack
+        return app
 
     async def do_IAmRequest(self, apdu: Any) -> None:
         await super().do_IAmRequest(apdu)
@@ -104,6 +110,7 @@ class BacnetClient(Reads):
         self._addresses: dict[str, tuple[str, Address]] = {}
         self._cov: dict[int, CovSubscription] = {}
         self._next_pid = 1
+        self._poll_plans = {}
         self.io = Wire(self)
 
     # ---------------------------------------------------------------- lifecycle
@@ -242,8 +249,10 @@ class BacnetClient(Reads):
             raise translate(err, address, what) from err
         except TimeoutError as err:
             raise DeviceTimeout(f"{address}: no answer to {what} within {limit:g} s") from err
-        except (ExecutionError, ValueError, TypeError, AttributeError, KeyError, IndexError, RuntimeError) as err:
-            raise ProtocolError(f"{address}: {what} failed: {err}") from err
+        except BmsError:
+            raise
+        except Exception as err:  # every other class of the stack: RejectException (InvalidTag), AbortException,
+            raise ProtocolError(f"{address}: {what} failed: {stack_error(err)}") from err  # ExecutionError...
 
     # ---------------------------------------------------------------- who-is
     async def who_is(
