@@ -132,22 +132,28 @@ def ack_values(data: bytes, vendor_info: Any) -> dict[Key, Any]:
     when the answer is not a list of read access results.
     """
     out: dict[Key, Any] = {}
-    datatypes = _DATATYPES
-    vendor = getattr(vendor_info, "vendor_identifier", 0)
     for object_type, instance, prop, index, tag, value, start, end in decode_rpm_ack(data):
         key = (object_type, instance, prop, index)
         if tag == ERROR:
             out[key] = _error(*value)  # type: ignore[misc]
             continue
-        datatype = datatypes.get((vendor, object_type, prop, 0 if index is None else 1 if index == 0 else 2))
-        if datatype is None:
-            datatype = _datatype(vendor_info, object_type, prop, index)
-        if tag != datatype.tag:
-            out[key] = _bacpypes3(data, start, end, datatype)
-        elif tag == REAL:
-            out[key] = single(value)  # type: ignore[arg-type]
-        elif tag == ENUMERATED:
-            out[key] = value == 1 if value in (0, 1) else _bacpypes3(data, start, end, datatype)
-        else:
-            out[key] = value
+        out[key] = element_value(data, vendor_info, object_type, prop, index, tag, value, start, end)
     return out
+
+
+def element_value(
+    data: bytes, vendor_info: Any, object_type: int, prop: int, index: int | None, tag: int, value: object,
+    start: int, end: int,
+) -> Any:
+    """One value decoded by :mod:`bms.bacnet._fastdecode` as bacpypes3 would give it (see the module)."""
+    datatype = _DATATYPES.get((getattr(vendor_info, "vendor_identifier", 0), object_type, prop,
+                               0 if index is None else 1 if index == 0 else 2))
+    if datatype is None:
+        datatype = _datatype(vendor_info, object_type, prop, index)
+    if tag != datatype.tag:
+        return _bacpypes3(data, start, end, datatype)
+    if tag == REAL:
+        return single(value)  # type: ignore[arg-type]
+    if tag == ENUMERATED:
+        return value == 1 if value in (0, 1) else _bacpypes3(data, start, end, datatype)
+    return value

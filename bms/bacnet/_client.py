@@ -27,21 +27,24 @@ from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import Address, IPv4Address, LocalBroadcast
 
-from bms.bacnet._batch import refs_per_request
+from bms.bacnet._ack import element_value
+from bms.bacnet._batch import ReadFailure, refs_per_request
 from bms.bacnet._codec import stack_error, to_bacnet, to_flags, to_value, translate
 from bms.bacnet._cov import CovCallback, CovSubscription
+from bms.bacnet._fastdecode import decode_cov_notification
 from bms.bacnet._objects import MAX_APDU_SIZES, ObjectId, parse_object_id, split_property
-from bms.bacnet._reads import Reads
+from bms.bacnet._reads import Reads, flag_names
 from bms.bacnet._records import DeviceState, IAmInfo
 from bms.bacnet._stack import VENDOR_ID, await_bound, close_application
 from bms.bacnet._wire import Wire, accept_raw_acks, format_address, format_object_identifier
 from bms.clock import Clock, WallClock
 from bms.config import BacnetNetwork
-from bms.errors import BmsError, ConfigError, DeviceTimeout, ProtocolError, WriteRefused
+from bms.errors import BmsError, CodecError, ConfigError, DeviceTimeout, ProtocolError, WriteRefused
 from bms.logs import get_logger
 from bms.messages import Value
 
 T = TypeVar("T")
+PRESENT_VALUE, STATUS_FLAGS = 85, 111  # property identifiers
 
 DEFAULT_INSTANCE = 4_194_302
 """Device instance of the client's own device object (4194303 is the wildcard)."""
@@ -55,12 +58,16 @@ class _ClientApplication(Application):  # type: ignore[misc]
 
     i_am_sinks: list[Callable[[Any], None]]
     cov_router: Callable[[Any], Awaitable[bool]] | None = None
+    raw_cov_router: Callable[[Any, bytes], Awaitable[bool]] | None = None
 
     @classmethod
     def from_object_list(cls, objects: list[Any], *args: Any, **kwargs: Any) -> Any:
         app = super().from_object_list(objects, *args, **kwargs)
-        accept_raw_acks(app)  # ReadPropertyMultiple ACKs are decoded by bms.bacnet._ack
+        accept_raw_acks(app, app.route_raw_cov)  # RPM ACKs and COV notifications decoded by bms.bacnet._ack
         return app
+
+    async def route_raw_cov(self, source: Any, data: bytes) -> bool:
+        return self.raw_cov_router is not None and await self.raw_cov_router(source, data)
 
     async def do_IAmRequest(self, apdu: Any) -> None:
         await super().do_IAmRequest(apdu)
@@ -91,6 +98,7 @@ class BacnetClient(Reads):
         segmentation: bool = True,
         max_refs_per_request: int = 100,
         concurrency: int = 8,
+        in_flight: int = 4,
         clock: Clock | None = None,
     ) -> None:
         if max_apdu not in MAX_APDU_SIZES:
@@ -103,6 +111,7 @@ class BacnetClient(Reads):
         self.max_segments = 16 if segmentation else 1
         self.max_refs_per_request = max_refs_per_request
         self.concurrency = concurrency
+        self.in_flight = max(1, in_flight)  # ReadPropertyMultiple requests outstanding per device
         self.clock: Clock = clock or WallClock()
         self._deadline = self.network.timeout * (self.network.retries + 1) + 1.0
         self._app: _ClientApplication | None = None
@@ -111,6 +120,7 @@ class BacnetClient(Reads):
         self._cov: dict[int, CovSubscription] = {}
         self._next_pid = 1
         self._poll_plans = {}
+        self._vendors: dict[str, Any] = {}
         self.io = Wire(self)
 
     # ---------------------------------------------------------------- lifecycle
@@ -152,6 +162,7 @@ class BacnetClient(Reads):
         app = _ClientApplication.from_object_list([device, port])
         app.i_am_sinks = []
         app.cov_router = self._route_cov
+        app.raw_cov_router = self._route_raw_cov
         try:
             await await_bound(app, what=f"BACnet client on {net.address}")
             if net.bbmd:
@@ -408,6 +419,37 @@ class BacnetClient(Reads):
             request.lifetime = sub.lifetime
         what = f"{'cancel ' if cancel else ''}subscribe-cov {sub.objid}"
         await self.call(what, text, app.request(request))
+
+    async def _route_raw_cov(self, source: Any, data: bytes) -> bool:
+        """An unconfirmed COV notification as bytes (see bms.bacnet._ack); False leaves it to bacpypes3."""
+        try:
+            note = decode_cov_notification(data)
+        except CodecError:
+            return False
+        sub = self._cov.get(note.process_id)
+        if sub is None or format_address(source) != sub.address:
+            return False
+        oid = parse_object_id(sub.objid)
+        ident = self.io.identifier(oid)
+        if note.monitored != (int(ident[0]), int(ident[1])):
+            return False
+        vendor = self._vendors.get(sub.address)
+        if vendor is None:
+            vendor = self._vendors[sub.address] = await self.application().get_vendor_info(device_address=source)
+        value: Value = None
+        flags: tuple[str, ...] = ()
+        for prop, index, tag, raw, start, end in note.values:
+            if prop not in (PRESENT_VALUE, STATUS_FLAGS):
+                continue
+            got = element_value(data, vendor, note.monitored[0], prop, index, tag, raw, start, end)
+            if isinstance(got, ReadFailure):
+                continue
+            if prop == PRESENT_VALUE:
+                value = to_value(got, oid.type)
+            else:
+                flags = flag_names(got)
+        sub.deliver(value, flags, note.time_remaining)
+        return True
 
     async def _route_cov(self, apdu: Any) -> bool:
         sub = self._cov.get(int(apdu.subscriberProcessIdentifier))

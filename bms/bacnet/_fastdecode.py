@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from bms.errors import CodecError
 
@@ -224,3 +225,62 @@ def decode_rpm_ack(data: bytes) -> list[AckElement]:
     except IndexError:
         raise CodecError("read-property-multiple answer: cut short") from None
     return out
+
+
+CovElement = tuple[int, "int | None", int, object, int, int]
+"""(property identifier, array index or None, tag, value, start, end) of one value of a COV notification."""
+
+
+class CovNotice(NamedTuple):
+    """The service data of a COV notification: who, what, how long, and its values."""
+
+    process_id: int
+    device: tuple[int, int]  # (object type, instance) of the initiating device
+    monitored: tuple[int, int]
+    time_remaining: int
+    values: list[CovElement]
+
+
+def _context_unsigned(data: bytes, at: int, number: int) -> tuple[int, int]:
+    """(value, offset after) of context tag ``number`` holding an unsigned at ``at``."""
+    octet = data[at]
+    if octet & 0xF8 != (number << 4 | 0x08):
+        raise CodecError(f"COV notification: context tag {number} expected at octet {at}")
+    size = octet & 7
+    if size > 4:
+        raise CodecError(f"COV notification: bad length at octet {at}")
+    return int.from_bytes(data[at + 1:at + 1 + size], "big"), at + 1 + size
+
+
+def decode_cov_notification(data: bytes) -> CovNotice:
+    """A (confirmed or unconfirmed) COV notification's service data; CodecError when malformed."""
+    try:
+        pid, at = _context_unsigned(data, 0, 0)
+        device, at = _context_unsigned(data, at, 1)
+        monitored, at = _context_unsigned(data, at, 2)
+        remaining, at = _context_unsigned(data, at, 3)
+        if data[at] != 0x4E:
+            raise CodecError(f"COV notification: list of values expected at octet {at}")
+        at += 1
+        end = len(data)
+        values: list[CovElement] = []
+        while data[at] != 0x4F:
+            prop, at = _context_unsigned(data, at, 0)
+            index: int | None = None
+            if data[at] & 0xF8 == 0x18:
+                index, at = _context_unsigned(data, at, 1)
+            if data[at] != 0x2E:
+                raise CodecError(f"COV notification: value expected at octet {at}")
+            close = _skip_value(data, at + 1, end)
+            if data[close] != 0x2F:
+                raise CodecError(f"COV notification: value not closed at octet {close}")
+            tag, value = (RAW, None) if close == at + 1 else _primitive(data, at + 1, close)
+            values.append((prop, index, tag, value, at + 1, close))
+            at = close + 1
+            if data[at] & 0xF8 == 0x38:  # priority
+                _, at = _context_unsigned(data, at, 3)
+        if at + 1 != end:
+            raise CodecError("COV notification: data after the list of values")
+    except IndexError:
+        raise CodecError("COV notification: cut short") from None
+    return CovNotice(pid, (device >> 22, device & 0x3FFFFF), (monitored >> 22, monitored & 0x3FFFFF), remaining, values)

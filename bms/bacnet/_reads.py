@@ -79,7 +79,7 @@ _FLAG_NAMES: dict[Any, tuple[str, ...]] = {}
 _PLAIN = frozenset({float, bool, str, type(None)})
 
 
-def _flags(raw: Any) -> tuple[str, ...]:
+def flag_names(raw: Any) -> tuple[str, ...]:
     """to_flags, one tuple per shape (the point store compares them at every poll)."""
     if isinstance(raw, ReadFailure):
         return ()
@@ -100,6 +100,7 @@ class Reads:
 
     io: Wire
     concurrency: int
+    in_flight: int
     clock: Clock
     _poll_plans: dict[tuple[tuple[Any, ...], bool], _PollPlan]
 
@@ -116,7 +117,8 @@ class Reads:
         if not refs:
             return []
         state = self.device_state(address)
-        return await read_many(self.io, state, refs, limit=self.refs_per_request(state), concurrency=self.concurrency)
+        return await read_many(self.io, state, refs, limit=self.refs_per_request(state), concurrency=self.concurrency,
+                               in_flight=self.in_flight)
 
     # ---------------------------------------------------------------- points
     async def read_points(
@@ -197,7 +199,7 @@ class Reads:
                 out.append(Reading(sample=Sample(item.point_id, None, ts, fault=item.fault)))
                 continue
             raw = values[item.value_at]
-            flags = _flags(values[item.flags_at]) if item.flags_at is not None else ()
+            flags = flag_names(values[item.flags_at]) if item.flags_at is not None else ()
             if isinstance(raw, ReadFailure):
                 out.append(Reading(sample=Sample(item.point_id, None, ts, fault=raw.reason), flags=flags))
             else:
@@ -224,7 +226,7 @@ class Reads:
                 samples.append(Sample(item.point_id, None, ts, fault=item.fault))
                 continue
             raw = values[item.value_at]
-            flags = _flags(values[item.flags_at]) if item.flags_at is not None else ()
+            flags = flag_names(values[item.flags_at]) if item.flags_at is not None else ()
             if isinstance(raw, ReadFailure):
                 samples.append(Sample(item.point_id, None, ts, fault=raw.reason, device_flags=flags))
                 continue

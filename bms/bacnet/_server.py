@@ -16,6 +16,10 @@ patched), each correction naming the behaviour it replaces:
   present-value only, at priority 16 when the request gives none;
   WritePropertyMultiple keeps bacpypes3's handling, the objects' access rule
   included;
+* ReadPropertyMultiple is answered with the same values and errors, its
+  common shapes encoded by :mod:`bms.bacnet._rpmserve` (bacpypes3's object
+  model made the simulated devices, not the client, the limit of every
+  benchmark);
 * a complex acknowledgement never exceeds the max-APDU-length-accepted of
   the request it answers, counting the whole APDU: 3 header octets
   unsegmented, 5 per segment.
@@ -36,6 +40,9 @@ from bacpypes3.local.cmd import Commandable
 from bacpypes3.primitivedata import ObjectIdentifier, Unsigned
 
 from bms.bacnet._local import property_attr
+from bms.bacnet._rpmserve import rpm_answer
+
+READ_PROPERTY_MULTIPLE = 14
 
 WILDCARD_DEVICE = ObjectIdentifier(("device", 4_194_303))
 """The device instance that means "the device receiving this request"."""
@@ -70,6 +77,13 @@ class DeviceApplication(Application):  # type: ignore[misc]
         await super().do_ReadPropertyRequest(apdu)
 
     async def do_ReadPropertyMultipleRequest(self, apdu: Any) -> None:
+        data = await rpm_answer(self, apdu, self._own)  # the common shapes without bacpypes3's object model
+        if data is not None:
+            ack = ComplexAckPDU(READ_PROPERTY_MULTIPLE, apdu.apduInvokeID, destination=apdu.pduSource)
+            ack.pduUserData = apdu.pduUserData
+            ack.pduData = bytearray(data)
+            await self.response(ack)
+            return
         for spec in apdu.listOfReadAccessSpecs:
             spec.objectIdentifier = self._own(spec.objectIdentifier)
         await super().do_ReadPropertyMultipleRequest(apdu)

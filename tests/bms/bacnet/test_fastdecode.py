@@ -52,9 +52,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bms.bacnet import ReadFailure
-from bms.bacnet._ack import ack_values
+from bms.bacnet._ack import ack_values, element_value
 from bms.bacnet._codec import error_text, to_flags, to_text, to_value
-from bms.bacnet._fastdecode import RAW, decode_rpm_ack, encode_rpm_request
+from bms.bacnet._fastdecode import RAW, decode_cov_notification, decode_rpm_ack, encode_rpm_request
 from bms.errors import CodecError
 
 VENDOR = get_vendor_info(0)
@@ -243,3 +243,42 @@ def test_our_request_is_the_one_bacpypes3_encodes(refs: list[tuple[str, int, str
 def test_a_malformed_answer_is_a_codec_error(data: bytes) -> None:
     with pytest.raises(CodecError, match="read-property-multiple answer"):
         decode_rpm_ack(data)
+
+
+COV_SHAPES = [
+    ("analog-input", FLOAT32.map(Real)),
+    ("binary-value", st.sampled_from(["inactive", "active"]).map(BinaryPV)),
+    ("multi-state-value", UNSIGNED32.map(Unsigned)),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(COV_SHAPES).flatmap(lambda shape: st.tuples(
+    st.just(shape[0]), shape[1], st.lists(st.integers(0, 1), min_size=4, max_size=4),
+    st.integers(0, 2**22 - 1), UNSIGNED32, st.integers(0, 86400))))
+def test_cov_notifications_decode_as_bacpypes3_decodes_them(case: Any) -> None:
+    from bacpypes3.apdu import UnconfirmedCOVNotificationRequest
+    from bacpypes3.basetypes import PropertyValue
+
+    kind, value, bits, instance, process_id, remaining = case
+    request = UnconfirmedCOVNotificationRequest(
+        subscriberProcessIdentifier=process_id,
+        initiatingDeviceIdentifier=ObjectIdentifier("device,7"),
+        monitoredObjectIdentifier=ObjectIdentifier(f"{kind},{instance}"),
+        timeRemaining=remaining,
+        listOfValues=[
+            PropertyValue(propertyIdentifier=PropertyIdentifier("present-value"), value=AnyValue(value)),
+            PropertyValue(propertyIdentifier=PropertyIdentifier("status-flags"), value=AnyValue(StatusFlags(bits))),
+        ],
+        destination=Address("127.0.0.1:47809"),
+    )
+    data = bytes(request.encode().pduData)
+    note = decode_cov_notification(data)
+    assert (note.process_id, note.device, note.time_remaining) == (process_id, (8, 7), remaining)
+    assert note.monitored == (int(ObjectType(kind)), instance)
+    (pv, _, tag, raw, start, end), (flags_prop, _, ftag, fraw, fstart, fend) = note.values
+    got = element_value(data, VENDOR, note.monitored[0], pv, None, tag, raw, start, end)
+    assert same(to_value(got, kind), to_value(value, kind))
+    assert to_flags(element_value(data, VENDOR, note.monitored[0], flags_prop, None, ftag, fraw, fstart, fend)) == \
+        to_flags(StatusFlags(bits))
+    assert tag != RAW and ftag != RAW  # our decoder's, not bacpypes3's
