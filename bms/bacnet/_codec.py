@@ -14,6 +14,7 @@ from typing import Any
 
 from bacpypes3.apdu import AbortPDU, ErrorRejectAbortNack, RejectPDU
 from bacpypes3.basetypes import BinaryPV, PriorityValue
+from bacpypes3.errors import ExecutionError
 from bacpypes3.primitivedata import (
     Boolean,
     CharacterString,
@@ -161,11 +162,18 @@ def stack_error(err: BaseException) -> str:
     unsigned application tag expected``; an exception with no message gives
     its class alone.
     """
+    if isinstance(err, ExecutionError):  # the error class and code of a BACnet Error
+        return error_text(str(err.errorClass), _hyphens(str(err.errorCode)))
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", type(err).__name__).lower()
     text = str(err).strip()
     if isinstance(err, (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError)) and text:
         return text  # the message says it; its class is a Python generality
     return f"{name}: {text}" if text else name
+
+
+def _hyphens(name: str) -> str:
+    """bacpypes3's ``unknownProperty`` as BACnet writes it: ``unknown-property``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
 
 
 def is_too_big(err: BacnetRejected) -> bool:

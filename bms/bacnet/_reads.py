@@ -334,7 +334,7 @@ class Reads:
             refs: list[PropertyRef] = [(oid, name, index) for oid, props in plans for name, index in props]
             values = iter(await self.read_properties(address, refs))
             for oid, props in plans:
-                infos.append(_object_info(oid, {name: next(values) for name, _ in props}))
+                infos.append(_object_info(oid, {name: next(values) for name, _ in props}, dict(props)))
             if progress is not None:
                 progress(len(infos), len(parsed))
         return infos
@@ -355,8 +355,18 @@ def _info_properties(object_type: str) -> list[tuple[str, int | None]]:
     return props
 
 
-def _object_info(oid: ObjectId, got: dict[str, Any]) -> ObjectInfo:
+ABSENT = frozenset({"unknown-property", "property-is-not-an-array"})
+"""Reasons that say an optional property is not there (some devices answer a non-array's index with the
+second where the first was expected); any other failure is a property the device answered wrongly."""
+
+
+def _object_info(oid: ObjectId, got: dict[str, Any], indices: dict[str, int | None]) -> ObjectInfo:
     ok = {name: value for name, value in got.items() if not isinstance(value, ReadFailure) and value is not None}
+    unreadable = tuple(
+        f"{name}{'' if indices.get(name) is None else f'[{indices[name]}]'}: {value.reason}"
+        for name, value in got.items()
+        if isinstance(value, ReadFailure) and value.reason not in ABSENT and name != "object-name"
+    )
     name = got["object-name"]
     units = int(ok["units"]) if "units" in ok else None
     states: tuple[str, ...] = ()
@@ -370,9 +380,15 @@ def _object_info(oid: ObjectId, got: dict[str, Any]) -> ObjectInfo:
         description=to_text(ok.get("description")),
         units=units,
         unit=unit_symbol(units) if units is not None else "",
-        commandable=oid.type in ALWAYS_COMMANDABLE or "priority-array" in ok,
+        commandable=oid.type in ALWAYS_COMMANDABLE or "priority-array" in ok or _told_badly(got.get("priority-array")),
         value=to_value(ok.get("present-value"), oid.type),
         kind=point_kind(oid.type),
         states=states,
         error=name.reason if isinstance(name, ReadFailure) else None,
+        unreadable=unreadable,
     )
+
+
+def _told_badly(answer: Any) -> bool:
+    """A priority-array the device has, but answered wrongly (not "there is none")."""
+    return isinstance(answer, ReadFailure) and answer.reason not in ABSENT and answer.reason != "no answer"

@@ -93,7 +93,7 @@ async def rpm_answer(app: Any, apdu: Any, own: Any) -> bytes | None:
                 continue
             try:
                 try:
-                    value = await obj.read_property(prop, index)
+                    value = await app.read_value(obj, prop, index)
                 except AttributeError:
                     raise PropertyError(errorCode="unknownProperty") from None
                 if value is None:

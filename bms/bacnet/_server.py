@@ -72,6 +72,10 @@ class DeviceApplication(Application):  # type: ignore[misc]
             return self.device_object.objectIdentifier
         return objid
 
+    async def read_value(self, obj: Any, prop: Any, index: int | None) -> Any:
+        """The value a read of ``prop`` (at ``index``) of ``obj`` answers; raises the BACnet error otherwise."""
+        return await obj.read_property(prop, index)
+
     async def do_ReadPropertyRequest(self, apdu: Any) -> None:
         apdu.objectIdentifier = self._own(apdu.objectIdentifier)
         await super().do_ReadPropertyRequest(apdu)

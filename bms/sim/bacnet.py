@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from bacpypes3.basetypes import DateTime, DeviceStatus, IPMode, RestartReason, Segmentation, TimeStamp
-from bacpypes3.errors import UnrecognizedService
+from bacpypes3.errors import PropertyError, UnrecognizedService
 from bacpypes3.pdu import IPv4Address
-from bacpypes3.primitivedata import Date, Time
+from bacpypes3.primitivedata import Date, Null, Real, Time
 
 import bms
 from bms.bacnet import (
@@ -84,6 +84,16 @@ class DeviceOptions(NamedTuple):
     max_apdu: int = 1476
     segmentation: bool = True
     name: str | None = None  # device object name; default "<PROFILE>-<instance>"
+    malformed: tuple[str, ...] = ()  # answers encoded wrongly, as real devices were found to: see MALFORMED
+
+
+MALFORMED: dict[str, str] = {
+    "priority-array-real": "priority-array[0] (the array's size, an Unsigned) answered as a REAL",
+    "inactive-text-null": "a binary object's inactive-text answered as Null",
+    "not-an-array": "priority-array[0] of an object without one answered property-is-not-an-array, "
+                    "not unknown-property",
+}
+"""The defects a simulated device can be given (``DeviceOptions.malformed``), found in real devices."""
 
 
 class SimDevice(NamedTuple):
@@ -100,6 +110,24 @@ class _NoRpmApplication(DeviceApplication):
 
     async def do_ReadPropertyMultipleRequest(self, apdu: Any) -> None:
         raise UnrecognizedService()
+
+
+class _MalformedApplication(DeviceApplication):
+    """A device that encodes some answers wrongly (``defects``, names of :data:`MALFORMED`)."""
+
+    defects: frozenset[str] = frozenset()
+
+    async def read_value(self, obj: Any, prop: Any, index: int | None) -> Any:
+        name = str(prop)
+        if name == "priority-array" and index == 0:
+            commandable = getattr(obj, "priorityArray", None) is not None
+            if "priority-array-real" in self.defects and commandable:
+                return Real(16.0)
+            if "not-an-array" in self.defects and not commandable:
+                raise PropertyError("propertyIsNotAnArray")
+        if name == "inactive-text" and "inactive-text-null" in self.defects:
+            return Null(())
+        return await super().read_value(obj, prop, index)
 
 
 # ------------------------------------------------------------------ devices
@@ -222,7 +250,13 @@ class BacnetSimulator:
             objid: local_object(point, device.names.get(objid, point.name), device.objects.get(objid))
             for objid, point in device.points.items()
         }
-        cls = DeviceApplication if opts.rpm else _NoRpmApplication
+        cls: type[DeviceApplication] = DeviceApplication if opts.rpm else _NoRpmApplication
+        if opts.malformed:
+            unknown = sorted(set(opts.malformed) - set(MALFORMED))
+            if unknown:
+                raise ConfigError(f"simulated device {spec.instance}: unknown defect {unknown[0]!r} "
+                                  f"(one of {', '.join(MALFORMED)})")
+            cls = type("MalformedDevice", (_MalformedApplication, cls), {"defects": frozenset(opts.malformed)})
         app = cls.from_object_list([device_object, port, *objects.values()])
         try:
             await await_bound(app, what=f"simulated device {spec.instance} on {spec.address}")
