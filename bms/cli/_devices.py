@@ -79,7 +79,7 @@ def objects_table(objects: Sequence[StoredObject]) -> Table:
     for name in ("object", "name", "unit", "kind", "commandable", *(("unreadable",) if unreadable else ())):
         table.add_column(name, no_wrap=name == "object")
     for o in objects:
-        row = [Text(o.objid), Text(o.name), Text(o.unit), o.kind, "yes" if o.commandable else ""]
+        row: list[Text | str] = [Text(o.objid), Text(o.name), Text(o.unit), o.kind, "yes" if o.commandable else ""]
         if unreadable:  # properties the device answered wrongly, and why
             row.append(Text("; ".join(o.unreadable), style="yellow"))
         table.add_row(*row)
