@@ -35,7 +35,7 @@ from bms.bacnet._fastdecode import decode_cov_notification
 from bms.bacnet._objects import MAX_APDU_SIZES, ObjectId, parse_object_id, split_property
 from bms.bacnet._reads import Reads, flag_names
 from bms.bacnet._records import DeviceState, IAmInfo
-from bms.bacnet._stack import VENDOR_ID, await_bound, close_application
+from bms.bacnet._stack import VENDOR_ID, await_bound, close_application, exact_self_address
 from bms.bacnet._wire import Wire, accept_raw_acks, format_address, format_object_identifier
 from bms.clock import Clock, WallClock
 from bms.config import BacnetNetwork
@@ -64,6 +64,7 @@ class _ClientApplication(Application):  # type: ignore[misc]
     def from_object_list(cls, objects: list[Any], *args: Any, **kwargs: Any) -> Any:
         app = super().from_object_list(objects, *args, **kwargs)
         accept_raw_acks(app, app.route_raw_cov)  # RPM ACKs and COV notifications decoded by bms.bacnet._ack
+        exact_self_address(app)  # devices on 127.x of our port are not us
         return app
 
     async def route_raw_cov(self, source: Any, data: bytes) -> bool:

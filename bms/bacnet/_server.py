@@ -20,6 +20,9 @@ patched), each correction naming the behaviour it replaces:
   common shapes encoded by :mod:`bms.bacnet._rpmserve` (bacpypes3's object
   model made the simulated devices, not the client, the limit of every
   benchmark);
+* only its own address is itself: bacpypes3 takes any 127.x on its port for
+  itself, so a client could not share the BACnet port with devices on
+  loopback (:func:`~bms.bacnet._stack.exact_self_address`);
 * a complex acknowledgement never exceeds the max-APDU-length-accepted of
   the request it answers, counting the whole APDU: 3 header octets
   unsegmented, 5 per segment.
@@ -41,6 +44,7 @@ from bacpypes3.primitivedata import ObjectIdentifier, Unsigned
 
 from bms.bacnet._local import property_attr
 from bms.bacnet._rpmserve import rpm_answer
+from bms.bacnet._stack import exact_self_address
 
 READ_PROPERTY_MULTIPLE = 14
 
@@ -63,6 +67,12 @@ def service_data_budget(limit: int, size: int) -> int:
 
 class DeviceApplication(Application):  # type: ignore[misc]
     """A bacpypes3 Application serving its objects the way ASHRAE 135 asks (see the module)."""
+
+    @classmethod
+    def from_object_list(cls, objects: list[Any], *args: Any, **kwargs: Any) -> Any:
+        app = super().from_object_list(objects, *args, **kwargs)
+        exact_self_address(app)  # a client on 127.x of our port is not us
+        return app
 
     # ------------------------------------------------------------ wildcard device
     def _own(self, objid: Any) -> Any:

@@ -4,7 +4,9 @@ A bacpypes3 ``Application`` opens its UDP sockets in background tasks; a
 Who-Is sent before a device's broadcast socket is bound is simply lost, and
 an application closed before its sockets exist leaks them. So: build, then
 :func:`await_bound`; stop with :func:`close_application`, which waits until
-the sockets are really closed.
+the sockets are really closed. :func:`exact_self_address` lets applications
+share the BACnet port on loopback (bacpypes3 takes any 127.x on its port for
+itself).
 """
 
 from __future__ import annotations
@@ -12,10 +14,43 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bacpypes3.ipv4 import IPv4DatagramServer
+
 from bms.errors import ProtocolError
 
 VENDOR_ID = 999
 """Vendor identifier of bms's own BACnet devices (bacpypes3's sample vendor; not registered)."""
+
+
+class _ExactSelfServer(IPv4DatagramServer):  # type: ignore[misc]
+    """bacpypes3's datagram server, for which only its own (host, port) is itself.
+
+    bacpypes3 0.0.110 short-circuits every unicast to any 127.x.x.x on its own
+    port back up its own stack, so on loopback two applications on the BACnet
+    port (a client on 127.0.0.1:47808, devices on 127.0.0.2:47808 and up) never
+    hear each other. Anything but its own address goes on the wire.
+    """
+
+    async def indication(self, pdu: Any) -> None:
+        target = getattr(pdu.pduDestination, "addrTuple", None)
+        own = self.local_address
+        if target is not None and own is not None and target != own and target[1] == own[1] \
+                and target[0].startswith("127."):
+            pending: list[Any] = getattr(self, "_transport_tasks", [])
+            if pending:
+                await asyncio.gather(*pending)
+                pending.clear()
+            await self._local_transport_ready.wait()
+            self.local_transport.sendto(pdu.pduData, target)
+            return
+        await super().indication(pdu)
+
+
+def exact_self_address(app: Any) -> None:
+    """Make ``app`` (just built, sockets not yet bound) treat only its own address as itself (see _ExactSelfServer)."""
+    for server in _servers(app):
+        if type(server) is IPv4DatagramServer:
+            server.__class__ = _ExactSelfServer
 
 
 def _servers(app: Any) -> list[Any]:

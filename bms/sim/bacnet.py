@@ -85,6 +85,7 @@ class DeviceOptions(NamedTuple):
     segmentation: bool = True
     name: str | None = None  # device object name; default "<PROFILE>-<instance>"
     malformed: tuple[str, ...] = ()  # answers encoded wrongly, as real devices were found to: see MALFORMED
+    broadcast_i_am: bool = False  # answer Who-Is with an I-Am broadcast on the device's subnet, as most devices do
 
 
 MALFORMED: dict[str, str] = {
@@ -112,6 +113,13 @@ class _NoRpmApplication(DeviceApplication):
         raise UnrecognizedService()
 
 
+class _BroadcastIAmApplication(DeviceApplication):
+    """A device that answers Who-Is with a broadcast I-Am (bacpypes3 answers the asker alone)."""
+
+    def i_am(self, address: Any = None) -> None:
+        super().i_am(None)  # bacpypes3: no address is a global broadcast
+
+
 class _MalformedApplication(DeviceApplication):
     """A device that encodes some answers wrongly (``defects``, names of :data:`MALFORMED`)."""
 
@@ -128,6 +136,22 @@ class _MalformedApplication(DeviceApplication):
         if name == "inactive-text" and "inactive-text-null" in self.defects:
             return Null(())
         return await super().read_value(obj, prop, index)
+
+
+def _application(instance: int, opts: DeviceOptions) -> type[DeviceApplication]:
+    """The application class of a device with ``opts``."""
+    unknown = sorted(set(opts.malformed) - set(MALFORMED))
+    if unknown:
+        raise ConfigError(f"simulated device {instance}: unknown defect {unknown[0]!r} (one of {', '.join(MALFORMED)})")
+    bases: list[type[DeviceApplication]] = []
+    if opts.malformed:
+        bases.append(_MalformedApplication)
+    if opts.broadcast_i_am:
+        bases.append(_BroadcastIAmApplication)
+    base = DeviceApplication if opts.rpm else _NoRpmApplication
+    if not bases:
+        return base
+    return type("SimulatedDevice", (*bases, base), {"defects": frozenset(opts.malformed)})
 
 
 # ------------------------------------------------------------------ devices
@@ -250,14 +274,7 @@ class BacnetSimulator:
             objid: local_object(point, device.names.get(objid, point.name), device.objects.get(objid))
             for objid, point in device.points.items()
         }
-        cls: type[DeviceApplication] = DeviceApplication if opts.rpm else _NoRpmApplication
-        if opts.malformed:
-            unknown = sorted(set(opts.malformed) - set(MALFORMED))
-            if unknown:
-                raise ConfigError(f"simulated device {spec.instance}: unknown defect {unknown[0]!r} "
-                                  f"(one of {', '.join(MALFORMED)})")
-            cls = type("MalformedDevice", (_MalformedApplication, cls), {"defects": frozenset(opts.malformed)})
-        app = cls.from_object_list([device_object, port, *objects.values()])
+        app = _application(spec.instance, opts).from_object_list([device_object, port, *objects.values()])
         try:
             await await_bound(app, what=f"simulated device {spec.instance} on {spec.address}")
         except BaseException:

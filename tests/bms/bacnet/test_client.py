@@ -334,3 +334,4 @@ def test_every_error_of_the_stack_is_translated_at_the_client_boundary(raised: s
         assert str(caught.value) == f"127.0.0.2:47808: read-property-multiple failed: {says}"
 
     asyncio.run(body())
+
