@@ -122,6 +122,7 @@ class BacnetClient(Reads):
         self._next_pid = 1
         self._poll_plans = {}
         self._vendors: dict[str, Any] = {}
+        self._monitored: dict[str, tuple[tuple[int, int], str]] = {}  # objid -> its identifier, its type
         self.io = Wire(self)
 
     # ---------------------------------------------------------------- lifecycle
@@ -430,9 +431,12 @@ class BacnetClient(Reads):
         sub = self._cov.get(note.process_id)
         if sub is None or format_address(source) != sub.address:
             return False
-        oid = parse_object_id(sub.objid)
-        ident = self.io.identifier(oid)
-        if note.monitored != (int(ident[0]), int(ident[1])):
+        monitored = self._monitored.get(sub.objid)
+        if monitored is None:
+            oid = parse_object_id(sub.objid)
+            ident = self.io.identifier(oid)
+            monitored = self._monitored[sub.objid] = ((int(ident[0]), int(ident[1])), oid.type)
+        if note.monitored != monitored[0]:
             return False
         vendor = self._vendors.get(sub.address)
         if vendor is None:
@@ -446,7 +450,7 @@ class BacnetClient(Reads):
             if isinstance(got, ReadFailure):
                 continue
             if prop == PRESENT_VALUE:
-                value = to_value(got, oid.type)
+                value = to_value(got, monitored[1])
             else:
                 flags = flag_names(got)
         sub.deliver(value, flags, note.time_remaining)

@@ -8,6 +8,7 @@ never makes the next tick miss it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -46,9 +47,9 @@ class PolledDevice:
         """A poll is due at ``at`` (the tick's due time) unless a backoff runs ``now``."""
         return at + DUE_SLACK >= self.next_poll and self.liveness.may_poll(now)
 
-    @property
+    @functools.cached_property
     def cov_objects(self) -> dict[str, list[str]]:
-        """objid -> point ids of the present values to follow by COV."""
+        """objid -> point ids of the present values to follow by COV (the target never changes)."""
         found: dict[str, list[str]] = {}
         for point in self.target.points:
             if point.cov and point.prop == "present-value":
