@@ -34,7 +34,7 @@ from bacpypes3.primitivedata import (
 )
 
 from bms.bacnet._batch import ReadFailure
-from bms.bacnet._codec import error_text, single
+from bms.bacnet._codec import error_text, single, to_value
 from bms.bacnet._fastdecode import (
     BITS,
     BOOLEAN,
@@ -46,8 +46,10 @@ from bms.bacnet._fastdecode import (
     REAL,
     SIGNED,
     UNSIGNED,
+    CovNotice,
     decode_rpm_ack,
 )
+from bms.messages import Value
 
 Key = tuple[int, int, int, "int | None"]
 """(object type, instance, property identifier, array index or None)."""
@@ -157,3 +159,23 @@ def element_value(
     if tag == ENUMERATED:
         return value == 1 if value in (0, 1) else _bacpypes3(data, start, end, datatype)
     return value
+
+
+PRESENT_VALUE, STATUS_FLAGS = 85, 111  # property identifiers
+
+
+def cov_reading(note: CovNotice, data: bytes, vendor_info: Any, object_type: str) -> tuple[Value, Any]:
+    """The present value (as :func:`~bms.bacnet._codec.to_value` gives it) and the status flags (raw bits,
+    None when absent) of a COV notification; a value bacpypes3 would not decode is left out, as it is there."""
+    value: Value = None
+    flags: Any = None
+    for prop, index, tag, raw, start, end in note.values:
+        if prop in (PRESENT_VALUE, STATUS_FLAGS):
+            got = element_value(data, vendor_info, note.monitored[0], prop, index, tag, raw, start, end)
+            if isinstance(got, ReadFailure):
+                continue
+            if prop == PRESENT_VALUE:
+                value = to_value(got, object_type)
+            else:
+                flags = got
+    return value, flags

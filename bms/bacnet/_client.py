@@ -22,13 +22,13 @@ from bacpypes3.apdu import ErrorRejectAbortNack, SimpleAckPDU, SubscribeCOVReque
 from bacpypes3.app import Application
 from bacpypes3.basetypes import HostNPort, IPMode, Segmentation
 from bacpypes3.comm import ApplicationServiceElement
-from bacpypes3.errors import ExecutionError, ServicesError
+from bacpypes3.errors import ServicesError
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import Address, IPv4Address, LocalBroadcast
 
-from bms.bacnet._ack import element_value
-from bms.bacnet._batch import ReadFailure, refs_per_request
+from bms.bacnet._ack import cov_reading
+from bms.bacnet._batch import refs_per_request
 from bms.bacnet._codec import stack_error, to_bacnet, to_flags, to_value, translate
 from bms.bacnet._cov import CovCallback, CovSubscription
 from bms.bacnet._fastdecode import decode_cov_notification
@@ -44,7 +44,6 @@ from bms.logs import get_logger
 from bms.messages import Value
 
 T = TypeVar("T")
-PRESENT_VALUE, STATUS_FLAGS = 85, 111  # property identifiers
 
 DEFAULT_INSTANCE = 4_194_302
 """Device instance of the client's own device object (4194303 is the wildcard)."""
@@ -318,8 +317,8 @@ class BacnetClient(Reads):
         try:
             try:
                 await ApplicationServiceElement.request(app, request)
-            except (ExecutionError, OSError, RuntimeError, ValueError) as err:
-                raise ProtocolError(f"who-is to {destination}: cannot send: {err}") from err
+            except Exception as err:  # any class of the stack's errors, and the socket's
+                raise ProtocolError(f"who-is to {destination}: cannot send: {stack_error(err)}") from err
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), wait)
         finally:
@@ -441,19 +440,8 @@ class BacnetClient(Reads):
         vendor = self._vendors.get(sub.address)
         if vendor is None:
             vendor = self._vendors[sub.address] = await self.application().get_vendor_info(device_address=source)
-        value: Value = None
-        flags: tuple[str, ...] = ()
-        for prop, index, tag, raw, start, end in note.values:
-            if prop not in (PRESENT_VALUE, STATUS_FLAGS):
-                continue
-            got = element_value(data, vendor, note.monitored[0], prop, index, tag, raw, start, end)
-            if isinstance(got, ReadFailure):
-                continue
-            if prop == PRESENT_VALUE:
-                value = to_value(got, monitored[1])
-            else:
-                flags = flag_names(got)
-        sub.deliver(value, flags, note.time_remaining)
+        value, flags = cov_reading(note, data, vendor, monitored[1])
+        sub.deliver(value, flag_names(flags), note.time_remaining)
         return True
 
     async def _route_cov(self, apdu: Any) -> bool:

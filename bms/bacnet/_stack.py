@@ -89,6 +89,9 @@ async def close_application(app: Any, timeout: float = 2.0) -> None:
             for _ in range(5):  # let the unregistration leave before the socket closes
                 await asyncio.sleep(0)
     transports = [t for server in _servers(app) for t in (server.local_transport, server.broadcast_transport)]
+    asap = getattr(app, "asap", None)
+    for transaction in [*getattr(asap, "clientTransactions", ()), *getattr(asap, "serverTransactions", ())]:
+        transaction.stop_timer()  # a retry due after the close would send on a closed socket
     app.close()
     deadline = loop.time() + timeout
     while any(_open(t) for t in transports) and loop.time() < deadline:
