@@ -284,3 +284,35 @@ def decode_cov_notification(data: bytes) -> CovNotice:
     except IndexError:
         raise CodecError("COV notification: cut short") from None
     return CovNotice(pid, (device >> 22, device & 0x3FFFFF), (monitored >> 22, monitored & 0x3FFFFF), remaining, values)
+
+
+def decode_rpm_request(data: bytes) -> list[tuple[int, int, list[tuple[int, int | None]]]]:
+    """A ReadPropertyMultiple-Request's service data: (object type, instance, [(property, index)]) per spec."""
+    out: list[tuple[int, int, list[tuple[int, int | None]]]] = []
+    at, end = 0, len(data)
+    try:
+        while at < end:
+            if data[at] != 0x0C or data[at + 5] != 0x1E:
+                raise CodecError(f"read-property-multiple request: object identifier expected at octet {at}")
+            ident = int.from_bytes(data[at + 1:at + 5], "big")
+            refs: list[tuple[int, int | None]] = []
+            at += 6
+            while data[at] != 0x1F:
+                prop, at = _context_value(data, at, 0)
+                index: int | None = None
+                if data[at] & 0xF8 == 0x18 and data[at] & 7 <= 4:  # an index (0x1F closes the list)
+                    index, at = _context_value(data, at, 1)
+                refs.append((prop, index))
+            out.append((ident >> 22, ident & 0x3FFFFF, refs))
+            at += 1
+    except IndexError:
+        raise CodecError("read-property-multiple request: cut short") from None
+    return out
+
+
+def _context_value(data: bytes, at: int, number: int) -> tuple[int, int]:
+    octet = data[at]
+    if octet & 0xF8 != (number << 4 | 0x08) or not 1 <= octet & 7 <= 4:
+        raise CodecError(f"read-property-multiple request: context tag {number} expected at octet {at}")
+    size = octet & 7
+    return int.from_bytes(data[at + 1:at + 1 + size], "big"), at + 1 + size

@@ -20,7 +20,19 @@ from typing import Any
 from bacpypes3.basetypes import ErrorClass, ErrorCode, PropertyIdentifier
 from bacpypes3.constructeddata import Any as AnyValue
 from bacpypes3.errors import ExecutionError, PropertyError
-from bacpypes3.primitivedata import BitString, Boolean, CharacterString, Enumerated, Null, Real, Unsigned
+from bacpypes3.primitivedata import (
+    BitString,
+    Boolean,
+    CharacterString,
+    Enumerated,
+    Null,
+    ObjectIdentifier,
+    ObjectType,
+    Real,
+    Unsigned,
+)
+
+from bms.bacnet._fastdecode import decode_rpm_request
 
 _REAL = struct.Struct(">f").pack
 _SPECIAL = frozenset({PropertyIdentifier.all, PropertyIdentifier.required, PropertyIdentifier.optional})
@@ -69,20 +81,48 @@ def _context(number: int, value: int) -> bytes:
     return bytes((number << 4 | 0x08 | size,)) + value.to_bytes(size, "big")
 
 
-async def rpm_answer(app: Any, apdu: Any, own: Any) -> bytes | None:
-    """The service data of the ReadPropertyMultiple-ACK to ``apdu``, or None for bacpypes3 to answer.
+Spec = tuple[Any, list[tuple[Any, "int | None"]]]
+"""(object identifier, [(property identifier, array index or None)]) of one read access specification."""
 
-    ``own(objid)`` maps the wildcard device to the device's own identifier.
-    """
-    specs = [(own(spec.objectIdentifier), spec.listOfPropertyReferences) for spec in apdu.listOfReadAccessSpecs]
+_OIDS: dict[tuple[int, int], ObjectIdentifier] = {}
+_PROPS: dict[int, PropertyIdentifier] = {}
+
+
+def specs_of(apdu: Any, own: Any) -> list[Spec]:
+    """The specifications of a decoded ReadPropertyMultiple-Request (``own`` maps the wildcard device)."""
+    return [(own(spec.objectIdentifier), [(ref.propertyIdentifier, ref.propertyArrayIndex)
+                                          for ref in spec.listOfPropertyReferences])
+            for spec in apdu.listOfReadAccessSpecs]
+
+
+def specs_from(data: bytes, own: Any) -> list[Spec]:
+    """The specifications of a request's service data, as :func:`specs_of` gives them (CodecError if malformed)."""
+    out: list[Spec] = []
+    for object_type, instance, refs in decode_rpm_request(data):
+        oid = _OIDS.get((object_type, instance))
+        if oid is None:
+            oid = ObjectIdentifier((ObjectType(object_type), instance))
+            if len(_OIDS) < 100_000:
+                _OIDS[(object_type, instance)] = oid
+        props = []
+        for prop, index in refs:
+            found = _PROPS.get(prop)
+            if found is None:
+                found = _PROPS[prop] = PropertyIdentifier(prop)
+            props.append((found, index))
+        out.append((own(oid), props))
+    return out
+
+
+async def rpm_answer(app: Any, specs: list[Spec]) -> bytes | None:
+    """The service data of the ReadPropertyMultiple-ACK to ``specs``, or None for bacpypes3 to answer."""
     objects = [app.get_object_id(oid) for oid, _ in specs]
     if not any(obj is not None for obj in objects):
         return None  # bacpypes3 answers unknown-object for the whole request
     out = bytearray()
     for (oid, refs), obj in zip(specs, objects, strict=True):
         out += b"\x0c" + (int(oid[0]) << 22 | int(oid[1])).to_bytes(4, "big") + b"\x1e"
-        for ref in refs:
-            prop, index = ref.propertyIdentifier, ref.propertyArrayIndex
+        for prop, index in refs:
             if prop in _SPECIAL:
                 return None
             out += _context(2, int(prop))

@@ -109,6 +109,8 @@ class SimDevice(NamedTuple):
 class _NoRpmApplication(DeviceApplication):
     """A device without ReadPropertyMultiple: it rejects the service."""
 
+    answers_rpm = False
+
     async def do_ReadPropertyMultipleRequest(self, apdu: Any) -> None:
         raise UnrecognizedService()
 

@@ -54,7 +54,13 @@ from hypothesis import strategies as st
 from bms.bacnet import ReadFailure
 from bms.bacnet._ack import ack_values, element_value
 from bms.bacnet._codec import error_text, to_flags, to_text, to_value
-from bms.bacnet._fastdecode import RAW, decode_cov_notification, decode_rpm_ack, encode_rpm_request
+from bms.bacnet._fastdecode import (
+    RAW,
+    decode_cov_notification,
+    decode_rpm_ack,
+    decode_rpm_request,
+    encode_rpm_request,
+)
 from bms.errors import CodecError
 
 VENDOR = get_vendor_info(0)
@@ -232,6 +238,9 @@ def test_our_request_is_the_one_bacpypes3_encodes(refs: list[tuple[str, int, str
     request = ReadPropertyMultipleRequest(listOfReadAccessSpecs=specs, destination=Address("127.0.0.2:47808"))
     ours = encode_rpm_request([(int(ObjectType(k)), i, int(PropertyIdentifier(p)), x) for k, i, p, x in refs])
     assert ours == bytes(request.encode().pduData)
+    specs = decode_rpm_request(ours)  # and back, as a served device reads it
+    assert [(t, i, p, x) for t, i, props in specs for p, x in props] == [
+        (int(ObjectType(k)), i, int(PropertyIdentifier(p)), x) for k, i, p, x in refs]
 
 
 @pytest.mark.parametrize("data", [
