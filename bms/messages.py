@@ -28,6 +28,7 @@ Groups:
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Union
 
 import msgspec
@@ -77,11 +78,18 @@ class Readings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False
     (measured: 13 against 6.5 us for an 83-point block), and the point
     store reads the columns without them. A reading that failed is a
     Sample with its fault, never here.
+
+    ``device_flags``, when given, is a column of the device's own status
+    flags of each point (BACnet's in-alarm, fault, overridden,
+    out-of-service, read with the values; see :attr:`Sample.device_flags`);
+    ``None`` (Modbus registers) says the device has none, and the point
+    store leaves them untouched at no cost.
     """
 
     point_ids: tuple[str, ...]
     values: tuple[Value, ...]
     ts: float
+    device_flags: tuple[tuple[str, ...], ...] | None = None
 
 
 class SampleBatch(Message, frozen=True):
@@ -102,7 +110,8 @@ class SampleBatch(Message, frozen=True):
 
     def all_samples(self) -> list[Sample]:
         """Every reading as a Sample: the columns first, then the samples."""
-        out = [Sample(pid, value, r.ts) for r in self.readings for pid, value in zip(r.point_ids, r.values, strict=True)]
+        out = [Sample(pid, value, r.ts, device_flags=flags) for r in self.readings
+               for pid, value, flags in zip(r.point_ids, r.values, r.device_flags or itertools.repeat(()), strict=False)]
         out += self.samples
         return out
 

@@ -88,6 +88,7 @@ from bms.bacnet._objects import (
     property_name,
     split_property,
 )
+from bms.bacnet._reads import STATUS_FAULT, PolledValues
 from bms.bacnet._records import (
     BacnetRejected,
     CovNotification,
@@ -116,6 +117,7 @@ __all__ = [
     "NO_UNITS",
     "OBJECT_TYPES",
     "POINT_TYPES",
+    "STATUS_FAULT",
     "STATUS_FLAG_NAMES",
     "TRANSITIONS",
     "UNITS",
@@ -139,6 +141,7 @@ __all__ = [
     "LimitReporting",
     "ObjectId",
     "ObjectInfo",
+    "PolledValues",
     "ReadFailure",
     "Reading",
     "ReportingAnalogInput",

@@ -4,7 +4,9 @@ ReadPropertyMultiple goes out in chunks sized from the device's maximum APDU
 (and ours); a chunk that does not fit (abort: segmentation not supported,
 APDU too long) is halved and the smaller size remembered for the device. A
 device that rejects the service is remembered as such and read with
-ReadProperty, a few requests in flight at a time. An error on one property
+ReadProperty, a few requests in flight at a time; a device that answers
+ReadPropertyMultiple has several of them in flight at once (``in_flight``).
+An error on one property
 is that property's :class:`ReadFailure`, never an exception; only silence
 (:class:`DeviceTimeout`) escapes.
 """
@@ -76,25 +78,35 @@ async def read_many(
     *,
     limit: int,
     concurrency: int = 8,
+    in_flight: int = 1,
 ) -> list[Any]:
-    """Read ``refs`` from the device at ``state.address``: a value or a ReadFailure each."""
+    """Read ``refs`` from the device at ``state.address``: a value or a ReadFailure each.
+
+    Once the device has answered a ReadPropertyMultiple (``state.rpm``), up
+    to ``in_flight`` of its requests are outstanding at once; until then one
+    at a time, so that the first answer says whether it takes the service
+    and how big a request fits.
+    """
     results: list[Any] = [_PENDING] * len(refs)
     size = max(1, min(limit, state.max_refs or limit))
-    start = 0
-    while start < len(refs) and state.rpm is not False:
-        batch = range(start, min(len(refs), start + size))
+    todo = [range(at, min(len(refs), at + size)) for at in range(0, len(refs), size)]
+
+    async def chunk(batch: range) -> list[range]:
+        """Ask for ``batch``; the smaller pieces to ask for again when it did not fit."""
+        if state.rpm is False:
+            return []
         try:
             got = await io.rpm(state.address, [refs[i] for i in batch])
         except DeviceTimeout:
             raise
         except BacnetRejected as err:
-            if is_too_big(err) and size > 1:
-                size = max(1, size // 2)
-                state.max_refs = size
-                continue
+            if is_too_big(err) and len(batch) > 1:
+                half = max(1, len(batch) // 2)
+                state.max_refs = min(state.max_refs or half, half)
+                return [batch[:half], batch[half:]]
             if is_unsupported(err):
                 state.rpm = False
-                break
+                return []
             # the request as a whole was refused (e.g. every object unknown): ask one by one
             await _fill_one_by_one(io, state.address, refs, results, batch, concurrency)
         except ProtocolError:
@@ -103,10 +115,34 @@ async def read_many(
             state.rpm = True
             for i, value in zip(batch, got, strict=True):
                 results[i] = value
-        start = batch.stop
+        return []
+
+    while todo and (state.rpm is not True or in_flight <= 1):
+        todo = _split([*await chunk(todo[0]), *todo[1:]], state.max_refs)
+    gate = asyncio.Semaphore(max(1, in_flight))
+
+    async def gated(batch: range) -> list[range]:
+        async with gate:
+            return await chunk(batch)
+
+    while todo:  # a device that answers has its requests in flight together, up to its limit
+        tasks = [asyncio.ensure_future(gated(batch)) for batch in todo]
+        try:
+            todo = _split([piece for pieces in await asyncio.gather(*tasks) for piece in pieces], state.max_refs)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
     rest = [i for i, value in enumerate(results) if value is _PENDING]
     await _fill_one_by_one(io, state.address, refs, results, rest, concurrency)
     return results
+
+
+def _split(todo: list[range], size: int | None) -> list[range]:
+    """``todo`` in pieces of at most ``size`` (what the device was found to take)."""
+    if size is None or all(len(batch) <= size for batch in todo):
+        return todo
+    return [batch[at:at + size] for batch in todo for at in range(0, len(batch), size)]
 
 
 async def _fill_one_by_one(

@@ -22,23 +22,25 @@ from bacpypes3.apdu import ErrorRejectAbortNack, SimpleAckPDU, SubscribeCOVReque
 from bacpypes3.app import Application
 from bacpypes3.basetypes import HostNPort, IPMode, Segmentation
 from bacpypes3.comm import ApplicationServiceElement
-from bacpypes3.errors import ExecutionError, ServicesError
+from bacpypes3.errors import ServicesError
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import Address, IPv4Address, LocalBroadcast
 
+from bms.bacnet._ack import cov_reading
 from bms.bacnet._batch import refs_per_request
-from bms.bacnet._codec import to_bacnet, to_flags, to_value, translate
+from bms.bacnet._codec import stack_error, to_bacnet, to_flags, to_value, translate
 from bms.bacnet._cov import CovCallback, CovSubscription
 from bms.bacnet._events import EventReceiver, EventServices
+from bms.bacnet._fastdecode import decode_cov_notification
 from bms.bacnet._objects import MAX_APDU_SIZES, ObjectId, parse_object_id, split_property
-from bms.bacnet._reads import Reads
+from bms.bacnet._reads import Reads, flag_names
 from bms.bacnet._records import DeviceState, IAmInfo
-from bms.bacnet._stack import VENDOR_ID, await_bound, claim_address, close_application
-from bms.bacnet._wire import Wire, format_address, format_object_identifier
+from bms.bacnet._stack import VENDOR_ID, await_bound, claim_address, close_application, exact_self_address
+from bms.bacnet._wire import Wire, accept_raw_acks, format_address, format_object_identifier
 from bms.clock import Clock, WallClock
 from bms.config import BacnetNetwork
-from bms.errors import ConfigError, DeviceTimeout, ProtocolError, WriteRefused
+from bms.errors import BmsError, CodecError, ConfigError, DeviceTimeout, ProtocolError, WriteRefused
 from bms.logs import get_logger
 from bms.messages import Value
 
@@ -56,6 +58,17 @@ class _ClientApplication(EventReceiver, Application):  # type: ignore[misc]
 
     i_am_sinks: list[Callable[[Any], None]]
     cov_router: Callable[[Any], Awaitable[bool]] | None = None
+    raw_cov_router: Callable[[Any, bytes], Awaitable[bool]] | None = None
+
+    @classmethod
+    def from_object_list(cls, objects: list[Any], *args: Any, **kwargs: Any) -> Any:
+        app = super().from_object_list(objects, *args, **kwargs)
+        accept_raw_acks(app, app.route_raw_cov)  # RPM ACKs and COV notifications decoded by bms.bacnet._ack
+        exact_self_address(app)  # devices on 127.x of our port are not us
+        return app
+
+    async def route_raw_cov(self, source: Any, data: bytes) -> bool:
+        return self.raw_cov_router is not None and await self.raw_cov_router(source, data)
 
     async def do_IAmRequest(self, apdu: Any) -> None:
         await super().do_IAmRequest(apdu)
@@ -86,6 +99,7 @@ class BacnetClient(Reads, EventServices):
         segmentation: bool = True,
         max_refs_per_request: int = 100,
         concurrency: int = 8,
+        in_flight: int = 4,
         clock: Clock | None = None,
     ) -> None:
         if max_apdu not in MAX_APDU_SIZES:
@@ -98,6 +112,7 @@ class BacnetClient(Reads, EventServices):
         self.max_segments = 16 if segmentation else 1
         self.max_refs_per_request = max_refs_per_request
         self.concurrency = concurrency
+        self.in_flight = max(1, in_flight)  # ReadPropertyMultiple requests outstanding per device
         self.clock: Clock = clock or WallClock()
         self._deadline = self.network.timeout * (self.network.retries + 1) + 1.0
         self._app: _ClientApplication | None = None
@@ -105,6 +120,9 @@ class BacnetClient(Reads, EventServices):
         self._addresses: dict[str, tuple[str, Address]] = {}
         self._cov: dict[int, CovSubscription] = {}
         self._next_pid = 1
+        self._poll_plans = {}
+        self._vendors: dict[str, Any] = {}
+        self._monitored: dict[str, tuple[tuple[int, int], str]] = {}  # objid -> its identifier, its type
         self.io = Wire(self)
 
     # ---------------------------------------------------------------- lifecycle
@@ -148,6 +166,7 @@ class BacnetClient(Reads, EventServices):
         app.i_am_sinks = []
         app.event_sinks = []
         app.cov_router = self._route_cov
+        app.raw_cov_router = self._route_raw_cov
         try:
             await await_bound(app, what=f"BACnet client on {net.address}")
             if net.bbmd:
@@ -245,8 +264,10 @@ class BacnetClient(Reads, EventServices):
             raise translate(err, address, what) from err
         except TimeoutError as err:
             raise DeviceTimeout(f"{address}: no answer to {what} within {limit:g} s") from err
-        except (ExecutionError, ValueError, TypeError, AttributeError, KeyError, IndexError, RuntimeError) as err:
-            raise ProtocolError(f"{address}: {what} failed: {err}") from err
+        except BmsError:
+            raise
+        except Exception as err:  # every other class of the stack: RejectException (InvalidTag), AbortException,
+            raise ProtocolError(f"{address}: {what} failed: {stack_error(err)}") from err  # ExecutionError...
 
     # ---------------------------------------------------------------- who-is
     async def who_is(
@@ -299,8 +320,8 @@ class BacnetClient(Reads, EventServices):
         try:
             try:
                 await ApplicationServiceElement.request(app, request)
-            except (ExecutionError, OSError, RuntimeError, ValueError) as err:
-                raise ProtocolError(f"who-is to {destination}: cannot send: {err}") from err
+            except Exception as err:  # any class of the stack's errors, and the socket's
+                raise ProtocolError(f"who-is to {destination}: cannot send: {stack_error(err)}") from err
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), wait)
         finally:
@@ -402,6 +423,29 @@ class BacnetClient(Reads, EventServices):
             request.lifetime = sub.lifetime
         what = f"{'cancel ' if cancel else ''}subscribe-cov {sub.objid}"
         await self.call(what, text, app.request(request))
+
+    async def _route_raw_cov(self, source: Any, data: bytes) -> bool:
+        """An unconfirmed COV notification as bytes (see bms.bacnet._ack); False leaves it to bacpypes3."""
+        try:
+            note = decode_cov_notification(data)
+        except CodecError:
+            return False
+        sub = self._cov.get(note.process_id)
+        if sub is None or format_address(source) != sub.address:
+            return False
+        monitored = self._monitored.get(sub.objid)
+        if monitored is None:
+            oid = parse_object_id(sub.objid)
+            ident = self.io.identifier(oid)
+            monitored = self._monitored[sub.objid] = ((int(ident[0]), int(ident[1])), oid.type)
+        if note.monitored != monitored[0]:
+            return False
+        vendor = self._vendors.get(sub.address)
+        if vendor is None:
+            vendor = self._vendors[sub.address] = await self.application().get_vendor_info(device_address=source)
+        value, flags = cov_reading(note, data, vendor, monitored[1])
+        sub.deliver(value, flag_names(flags), note.time_remaining)
+        return True
 
     async def _route_cov(self, apdu: Any) -> bool:
         sub = self._cov.get(int(apdu.subscriberProcessIdentifier))

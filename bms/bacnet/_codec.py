@@ -8,14 +8,17 @@ meaning nobody answered); a value to write becomes the right primitive.
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import Any
 
 from bacpypes3.apdu import AbortPDU, ErrorRejectAbortNack, RejectPDU
 from bacpypes3.basetypes import BinaryPV, PriorityValue
+from bacpypes3.errors import ExecutionError
 from bacpypes3.primitivedata import (
     Boolean,
     CharacterString,
+    Double,
     Enumerated,
     Null,
     ObjectIdentifier,
@@ -39,6 +42,8 @@ def to_value(raw: Any, object_type: str | None = None) -> Value:
     """A bacpypes3 value as a plain Python value (binary objects give bools)."""
     if raw is None or isinstance(raw, Null):
         return None
+    if raw is True or raw is False:  # decoded by bms.bacnet._ack (a Boolean, or a binary PV)
+        return raw
     if isinstance(raw, PriorityValue):
         choice = raw._choice
         return None if choice in (None, "null") else to_value(getattr(raw, choice), object_type)
@@ -50,7 +55,7 @@ def to_value(raw: Any, object_type: str | None = None) -> Value:
         return int(raw) == 1
     if isinstance(raw, Enumerated):
         return str(raw)
-    if isinstance(raw, Real):
+    if isinstance(raw, Real) and not isinstance(raw, Double):  # bacpypes3's Double derives from Real
         return single(float(raw))
     if isinstance(raw, float):
         return float(raw)
@@ -85,7 +90,7 @@ def single(value: float) -> float:
 
 def to_flags(raw: Any) -> tuple[str, ...]:
     """Status flags (a bit string) as the names of the bits that are set."""
-    if not isinstance(raw, list):
+    if not isinstance(raw, (list, tuple)):  # a BitString, or bits decoded by bms.bacnet._ack
         return ()
     return tuple(name for name, bit in zip(STATUS_FLAG_NAMES, raw, strict=False) if bit)
 
@@ -148,6 +153,27 @@ def translate(err: ErrorRejectAbortNack, address: str, what: str) -> ProtocolErr
         return DeviceTimeout(f"{address}: no answer to {what}")
     detail = f"{error_class}: {code}" if error_class else f"{kind} {code}"
     return BacnetRejected(f"{address}: {what} refused: {detail}", kind, error_class, code)
+
+
+def stack_error(err: BaseException) -> str:
+    """One line for an exception of bacpypes3 (or below): what it is and what it says.
+
+    ``InvalidTag("unsigned application tag expected")`` gives ``invalid tag:
+    unsigned application tag expected``; an exception with no message gives
+    its class alone.
+    """
+    if isinstance(err, ExecutionError):  # the error class and code of a BACnet Error
+        return error_text(str(err.errorClass), _hyphens(str(err.errorCode)))
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", type(err).__name__).lower()
+    text = str(err).strip()
+    if isinstance(err, (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError)) and text:
+        return text  # the message says it; its class is a Python generality
+    return f"{name}: {text}" if text else name
+
+
+def _hyphens(name: str) -> str:
+    """bacpypes3's ``unknownProperty`` as BACnet writes it: ``unknown-property``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
 
 
 def is_too_big(err: BacnetRejected) -> bool:

@@ -28,7 +28,7 @@ from bms.bacnet._records import DeviceInfo, DeviceState, DeviceStatus, ObjectInf
 from bms.bacnet._units import unit_symbol
 from bms.bacnet._wire import Wire, format_object_identifier
 from bms.errors import ConfigError, DeviceRejected, DeviceTimeout, ProtocolError
-from bms.messages import Sample
+from bms.messages import Readings, Sample, Value
 
 if TYPE_CHECKING:
     from bacpypes3.pdu import Address
@@ -49,9 +49,50 @@ _STATUS_PROPERTIES = ("system-status", "database-revision", "time-of-device-rest
 
 class _Planned(NamedTuple):
     point_id: str
-    oid: ObjectId
+    object_type: str
     value_at: int
     flags_at: int | None
+
+
+class _PollPlan(NamedTuple):
+    """What one list of point requests asks for: the references, and where each point's answers are."""
+
+    refs: list[PropertyRef]
+    points: list[_Planned | Sample]  # a Sample: the request itself is wrong (its fault says why)
+
+
+class PolledValues(NamedTuple):
+    """One poll of a device: good values as columns (with the device's flags), the others as Samples.
+
+    A point whose status flags say *fault* keeps its value, as a Sample
+    with fault :data:`STATUS_FAULT`; a point that could not be read is a
+    Sample with the BACnet reason (``unknown-object``).
+    """
+
+    readings: Readings | None
+    samples: tuple[Sample, ...]
+
+
+STATUS_FAULT = "fault (status flags)"
+_PLANS_KEPT = 256
+_FLAG_NAMES: dict[Any, tuple[str, ...]] = {}
+_PLAIN = frozenset({float, bool, str, type(None)})
+
+
+def flag_names(raw: Any) -> tuple[str, ...]:
+    """to_flags, one tuple per shape (the point store compares them at every poll)."""
+    if isinstance(raw, ReadFailure):
+        return ()
+    key = tuple(raw) if isinstance(raw, list) else raw
+    try:
+        found = _FLAG_NAMES.get(key)
+    except TypeError:  # not hashable: not flags
+        return to_flags(raw)
+    if found is None:
+        found = to_flags(raw)
+        if len(_FLAG_NAMES) < 4096:
+            _FLAG_NAMES[key] = found
+    return found
 
 
 class Reads:
@@ -59,7 +100,9 @@ class Reads:
 
     io: Wire
     concurrency: int
+    in_flight: int
     clock: Clock
+    _poll_plans: dict[tuple[tuple[Any, ...], bool], _PollPlan]
 
     if TYPE_CHECKING:
 
@@ -74,7 +117,8 @@ class Reads:
         if not refs:
             return []
         state = self.device_state(address)
-        return await read_many(self.io, state, refs, limit=self.refs_per_request(state), concurrency=self.concurrency)
+        return await read_many(self.io, state, refs, limit=self.refs_per_request(state), concurrency=self.concurrency,
+                               in_flight=self.in_flight)
 
     # ---------------------------------------------------------------- points
     async def read_points(
@@ -87,6 +131,51 @@ class Reads:
         """One Sample per request, in order; a point that cannot be read has ``fault`` set."""
         readings = await self.read_readings(address, requests, max_apdu, segmentation, status_flags=False)
         return [reading.sample for reading in readings]
+
+    def _poll_plan(self, requests: Sequence[PointRequest], status_flags: bool) -> _PollPlan:
+        key = (tuple(requests), status_flags)
+        plans = self._poll_plans
+        found = plans.get(key)
+        if found is not None:
+            return found
+        refs: list[PropertyRef] = []
+        positions: dict[PropertyRef, int] = {}
+
+        def at(ref: PropertyRef) -> int:
+            if ref not in positions:
+                positions[ref] = len(refs)
+                refs.append(ref)
+            return positions[ref]
+
+        points: list[_Planned | Sample] = []
+        for point_id, objid, prop in requests:
+            try:
+                oid = parse_object_id(objid)
+                name, index = split_property(prop)
+                self.io.property(name)
+            except ConfigError as err:
+                points.append(Sample(point_id, None, 0.0, fault=str(err)))
+                continue
+            flags_at = None
+            if status_flags and name == "present-value" and oid.type in POINT_TYPES:
+                flags_at = at((oid, "status-flags", None))
+            points.append(_Planned(point_id, oid.type, at((oid, name, index)), flags_at))
+        if len(plans) >= _PLANS_KEPT:
+            plans.pop(next(iter(plans)))
+        found = plans[key] = _PollPlan(refs, points)
+        return found
+
+    async def _read_planned(
+        self, address: str, requests: Sequence[PointRequest], max_apdu: int | None, segmentation: str | None,
+        status_flags: bool,
+    ) -> tuple[_PollPlan, list[Any]]:
+        state = self.device_state(address)
+        if max_apdu:
+            state.max_apdu = max_apdu
+        if segmentation:
+            state.segmentation = segmentation
+        plan = self._poll_plan(requests, status_flags)
+        return plan, await self.read_properties(address, plan.refs)
 
     async def read_readings(
         self,
@@ -102,48 +191,54 @@ class Reads:
         ``max_apdu`` and ``segmentation`` (from the I-Am) size the requests;
         only a device that does not answer at all raises (DeviceTimeout).
         """
-        state = self.device_state(address)
-        if max_apdu:
-            state.max_apdu = max_apdu
-        if segmentation:
-            state.segmentation = segmentation
-        refs: list[PropertyRef] = []
-        positions: dict[PropertyRef, int] = {}
-
-        def at(ref: PropertyRef) -> int:
-            if ref not in positions:
-                positions[ref] = len(refs)
-                refs.append(ref)
-            return positions[ref]
-
-        plan: list[_Planned | Sample] = []
-        for point_id, objid, prop in requests:
-            try:
-                oid = parse_object_id(objid)
-                name, index = split_property(prop)
-                self.io.property(name)
-            except ConfigError as err:
-                plan.append(Sample(point_id, None, 0.0, fault=str(err)))
-                continue
-            flags_at = None
-            if status_flags and name == "present-value" and oid.type in POINT_TYPES:
-                flags_at = at((oid, "status-flags", None))
-            plan.append(_Planned(point_id, oid, at((oid, name, index)), flags_at))
-        values = await self.read_properties(address, refs)
+        plan, values = await self._read_planned(address, requests, max_apdu, segmentation, status_flags)
         ts = self.clock.now()
         out: list[Reading] = []
-        for item in plan:
+        for item in plan.points:
             if isinstance(item, Sample):
                 out.append(Reading(sample=Sample(item.point_id, None, ts, fault=item.fault)))
                 continue
             raw = values[item.value_at]
-            flags_raw = values[item.flags_at] if item.flags_at is not None else None
-            flags = () if isinstance(flags_raw, ReadFailure) else to_flags(flags_raw)
+            flags = flag_names(values[item.flags_at]) if item.flags_at is not None else ()
             if isinstance(raw, ReadFailure):
                 out.append(Reading(sample=Sample(item.point_id, None, ts, fault=raw.reason), flags=flags))
             else:
-                out.append(Reading(sample=Sample(item.point_id, to_value(raw, item.oid.type), ts), flags=flags))
+                out.append(Reading(sample=Sample(item.point_id, to_value(raw, item.object_type), ts), flags=flags))
         return out
+
+    async def read_polled(
+        self,
+        address: str,
+        requests: Sequence[PointRequest],
+        max_apdu: int | None = None,
+        segmentation: str | None = None,
+    ) -> PolledValues:
+        """:meth:`read_readings` as a poll publishes it: good values in columns, the rest as Samples."""
+        plan, values = await self._read_planned(address, requests, max_apdu, segmentation, True)
+        ts = self.clock.now()
+        ids: list[str] = []
+        good: list[Value] = []
+        flag_column: list[tuple[str, ...]] = []
+        samples: list[Sample] = []
+        plain = _PLAIN
+        for item in plan.points:
+            if isinstance(item, Sample):
+                samples.append(Sample(item.point_id, None, ts, fault=item.fault))
+                continue
+            raw = values[item.value_at]
+            flags = flag_names(values[item.flags_at]) if item.flags_at is not None else ()
+            if isinstance(raw, ReadFailure):
+                samples.append(Sample(item.point_id, None, ts, fault=raw.reason, device_flags=flags))
+                continue
+            value = raw if type(raw) in plain else to_value(raw, item.object_type)
+            if "fault" in flags:
+                samples.append(Sample(item.point_id, value, ts, fault=STATUS_FAULT, device_flags=flags))
+                continue
+            ids.append(item.point_id)
+            good.append(value)
+            flag_column.append(flags)
+        readings = Readings(tuple(ids), tuple(good), ts, tuple(flag_column)) if ids else None
+        return PolledValues(readings, tuple(samples))
 
     # ---------------------------------------------------------------- devices
     async def read_device_info(self, address: str, instance: int) -> DeviceInfo:
@@ -239,7 +334,7 @@ class Reads:
             refs: list[PropertyRef] = [(oid, name, index) for oid, props in plans for name, index in props]
             values = iter(await self.read_properties(address, refs))
             for oid, props in plans:
-                infos.append(_object_info(oid, {name: next(values) for name, _ in props}))
+                infos.append(_object_info(oid, {name: next(values) for name, _ in props}, dict(props)))
             if progress is not None:
                 progress(len(infos), len(parsed))
         return infos
@@ -260,8 +355,18 @@ def _info_properties(object_type: str) -> list[tuple[str, int | None]]:
     return props
 
 
-def _object_info(oid: ObjectId, got: dict[str, Any]) -> ObjectInfo:
+ABSENT = frozenset({"unknown-property", "property-is-not-an-array"})
+"""Reasons that say an optional property is not there (some devices answer a non-array's index with the
+second where the first was expected); any other failure is a property the device answered wrongly."""
+
+
+def _object_info(oid: ObjectId, got: dict[str, Any], indices: dict[str, int | None]) -> ObjectInfo:
     ok = {name: value for name, value in got.items() if not isinstance(value, ReadFailure) and value is not None}
+    unreadable = tuple(
+        f"{name}{'' if indices.get(name) is None else f'[{indices[name]}]'}: {value.reason}"
+        for name, value in got.items()
+        if isinstance(value, ReadFailure) and value.reason not in ABSENT and name != "object-name"
+    )
     name = got["object-name"]
     units = int(ok["units"]) if "units" in ok else None
     states: tuple[str, ...] = ()
@@ -275,9 +380,15 @@ def _object_info(oid: ObjectId, got: dict[str, Any]) -> ObjectInfo:
         description=to_text(ok.get("description")),
         units=units,
         unit=unit_symbol(units) if units is not None else "",
-        commandable=oid.type in ALWAYS_COMMANDABLE or "priority-array" in ok,
+        commandable=oid.type in ALWAYS_COMMANDABLE or "priority-array" in ok or _told_badly(got.get("priority-array")),
         value=to_value(ok.get("present-value"), oid.type),
         kind=point_kind(oid.type),
         states=states,
         error=name.reason if isinstance(name, ReadFailure) else None,
+        unreadable=unreadable,
     )
+
+
+def _told_badly(answer: Any) -> bool:
+    """A priority-array the device has, but answered wrongly (not "there is none")."""
+    return isinstance(answer, ReadFailure) and answer.reason not in ABSENT and answer.reason != "no answer"

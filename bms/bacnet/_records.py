@@ -94,6 +94,7 @@ class ObjectInfo(_Record, frozen=True):
     kind: str = "text"  # number | bool | enum | text
     states: tuple[str, ...] = ()  # multi-state texts; binary: (inactive, active)
     error: str | None = None  # why the object could not be read, if it could not
+    unreadable: tuple[str, ...] = ()  # "property: reason" of each property the device answered wrongly
 
 
 class Reading(_Record, frozen=True):

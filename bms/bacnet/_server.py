@@ -19,6 +19,13 @@ patched), each correction naming the behaviour it replaces:
 * the alarm and event services (GetEventInformation, AcknowledgeAlarm,
   Add/RemoveListElement on a recipient-list) that bacpypes3 lacks, from
   :class:`~bms.bacnet._intrinsic.EventServing`;
+* ReadPropertyMultiple is answered with the same values and errors, its
+  common shapes encoded by :mod:`bms.bacnet._rpmserve` (bacpypes3's object
+  model made the simulated devices, not the client, the limit of every
+  benchmark);
+* only its own address is itself: bacpypes3 takes any 127.x on its port for
+  itself, so a client could not share the BACnet port with devices on
+  loopback (:func:`~bms.bacnet._stack.exact_self_address`);
 * a complex acknowledgement never exceeds the max-APDU-length-accepted of
   the request it answers, counting the whole APDU: 3 header octets
   unsegmented, 5 per segment.
@@ -31,8 +38,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bacpypes3.apdu import APCISequence, ComplexAckPDU
+from bacpypes3.apdu import APCISequence, ComplexAckPDU, decode_max_apdu_length_accepted
 from bacpypes3.app import Application
+from bacpypes3.appservice import ApplicationServiceAccessPoint
 from bacpypes3.constructeddata import Array
 from bacpypes3.errors import PropertyError, RejectException
 from bacpypes3.local.cmd import Commandable
@@ -40,6 +48,12 @@ from bacpypes3.primitivedata import ObjectIdentifier, Unsigned
 
 from bms.bacnet._intrinsic import EventServing
 from bms.bacnet._local import property_attr
+from bms.bacnet._rpmserve import rpm_answer, specs_from, specs_of
+from bms.bacnet._stack import exact_self_address
+from bms.errors import CodecError
+
+READ_PROPERTY_MULTIPLE = 14
+UNSEGMENTED_MASK = 0xFD  # a confirmed request (type 0) in one segment (no SEG, no MOR; SA either way)
 
 WILDCARD_DEVICE = ObjectIdentifier(("device", 4_194_303))
 """The device instance that means "the device receiving this request"."""
@@ -61,6 +75,17 @@ def service_data_budget(limit: int, size: int) -> int:
 class DeviceApplication(EventServing, Application):  # type: ignore[misc]
     """A bacpypes3 Application serving its objects the way ASHRAE 135 asks (see the module)."""
 
+    answers_rpm = True
+    """False in a subclass that refuses ReadPropertyMultiple: every request then reaches its handler."""
+
+    @classmethod
+    def from_object_list(cls, objects: list[Any], *args: Any, **kwargs: Any) -> Any:
+        app = super().from_object_list(objects, *args, **kwargs)
+        exact_self_address(app)  # a client on 127.x of our port is not us
+        app.asap.__class__ = _DeviceAccessPoint
+        app.asap.device = app
+        return app
+
     # ------------------------------------------------------------ wildcard device
     def _own(self, objid: Any) -> Any:
         # bacpypes3 compares the request's identifier with ("device", 4194303), a plain tuple that
@@ -69,11 +94,22 @@ class DeviceApplication(EventServing, Application):  # type: ignore[misc]
             return self.device_object.objectIdentifier
         return objid
 
+    async def read_value(self, obj: Any, prop: Any, index: int | None) -> Any:
+        """The value a read of ``prop`` (at ``index``) of ``obj`` answers; raises the BACnet error otherwise."""
+        return await obj.read_property(prop, index)
+
     async def do_ReadPropertyRequest(self, apdu: Any) -> None:
         apdu.objectIdentifier = self._own(apdu.objectIdentifier)
         await super().do_ReadPropertyRequest(apdu)
 
     async def do_ReadPropertyMultipleRequest(self, apdu: Any) -> None:
+        data = await rpm_answer(self, specs_of(apdu, self._own))  # without bacpypes3's object model
+        if data is not None:
+            ack = ComplexAckPDU(READ_PROPERTY_MULTIPLE, apdu.apduInvokeID, destination=apdu.pduSource)
+            ack.pduUserData = apdu.pduUserData
+            ack.pduData = bytearray(data)
+            await self.response(ack)
+            return
         for spec in apdu.listOfReadAccessSpecs:
             spec.objectIdentifier = self._own(spec.objectIdentifier)
         await super().do_ReadPropertyMultipleRequest(apdu)
@@ -107,6 +143,36 @@ class DeviceApplication(EventServing, Application):  # type: ignore[misc]
                     transaction.maxApduLengthAccepted, len(ack.pduData or b"")
                 )
                 return
+
+
+class _DeviceAccessPoint(ApplicationServiceAccessPoint):  # type: ignore[misc]
+    """Answers a ReadPropertyMultiple that needs no segment straight from its bytes (:mod:`._rpmserve`).
+
+    bacpypes3's ServerSSM decodes every request into its object model first
+    (~45% of a served device's CPU per property); a request in one segment
+    whose answer fits the client's max-APDU needs no state machine. Any other
+    request, or an answer that would need segments, goes the usual way.
+    """
+
+    device: DeviceApplication
+
+    async def confirmation(self, pdu: Any) -> None:
+        data = pdu.pduData
+        if (len(data) > 4 and data[0] & UNSEGMENTED_MASK == 0 and data[3] == READ_PROPERTY_MULTIPLE
+                and self.dccEnableDisable == "enable" and self.device.answers_rpm):
+            try:
+                answer = await rpm_answer(self.device, specs_from(bytes(data[4:]), self.device._own))
+            except CodecError:
+                answer = None
+            limit = decode_max_apdu_length_accepted(data[1] & 0x0F)
+            if answer is not None and len(answer) + UNSEGMENTED_HEADER <= limit:
+                ack = ComplexAckPDU(READ_PROPERTY_MULTIPLE, data[2], destination=pdu.pduSource)
+                ack.apduSeg = ack.apduMor = False  # one segment: what ServerSSM would send
+                ack.pduUserData = pdu.pduUserData
+                ack.pduData = bytearray(answer)
+                await self.request(ack)
+                return
+        await super().confirmation(pdu)
 
 
 def check_write(obj: Any, prop: Any, index: int | None, value: Any) -> None:

@@ -14,6 +14,9 @@ before building an application (a held address is
 then seals the unicast socket (SO_REUSEPORT off, see :mod:`bms.ports`).
 The broadcast socket stays shared: each application of a subnet hears its
 broadcasts.
+
+:func:`exact_self_address` lets applications share the BACnet port on
+loopback (bacpypes3 takes any 127.x on its port for itself).
 """
 
 from __future__ import annotations
@@ -21,11 +24,44 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bacpypes3.ipv4 import IPv4DatagramServer
+
 from bms.errors import ProtocolError
 from bms.ports import Endpoint, ensure_free, seal
 
 VENDOR_ID = 999
 """Vendor identifier of bms's own BACnet devices (bacpypes3's sample vendor; not registered)."""
+
+
+class _ExactSelfServer(IPv4DatagramServer):  # type: ignore[misc]
+    """bacpypes3's datagram server, for which only its own (host, port) is itself.
+
+    bacpypes3 0.0.110 short-circuits every unicast to any 127.x.x.x on its own
+    port back up its own stack, so on loopback two applications on the BACnet
+    port (a client on 127.0.0.1:47808, devices on 127.0.0.2:47808 and up) never
+    hear each other. Anything but its own address goes on the wire.
+    """
+
+    async def indication(self, pdu: Any) -> None:
+        target = getattr(pdu.pduDestination, "addrTuple", None)
+        own = self.local_address
+        if target is not None and own is not None and target != own and target[1] == own[1] \
+                and target[0].startswith("127."):
+            pending: list[Any] = getattr(self, "_transport_tasks", [])
+            if pending:
+                await asyncio.gather(*pending)
+                pending.clear()
+            await self._local_transport_ready.wait()
+            self.local_transport.sendto(pdu.pduData, target)
+            return
+        await super().indication(pdu)
+
+
+def exact_self_address(app: Any) -> None:
+    """Make ``app`` (just built, sockets not yet bound) treat only its own address as itself (see _ExactSelfServer)."""
+    for server in _servers(app):
+        if type(server) is IPv4DatagramServer:
+            server.__class__ = _ExactSelfServer
 
 
 def _servers(app: Any) -> list[Any]:
@@ -79,6 +115,9 @@ async def close_application(app: Any, timeout: float = 2.0) -> None:
             for _ in range(5):  # let the unregistration leave before the socket closes
                 await asyncio.sleep(0)
     transports = [t for server in _servers(app) for t in (server.local_transport, server.broadcast_transport)]
+    asap = getattr(app, "asap", None)
+    for transaction in [*getattr(asap, "clientTransactions", ()), *getattr(asap, "serverTransactions", ())]:
+        transaction.stop_timer()  # a retry due after the close would send on a closed socket
     app.close()
     deadline = loop.time() + timeout
     while any(_open(t) for t in transports) and loop.time() < deadline:

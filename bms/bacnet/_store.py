@@ -51,6 +51,7 @@ _MIGRATIONS = [
     " device INTEGER NOT NULL REFERENCES devices (instance) ON DELETE CASCADE, ts REAL NOT NULL, change TEXT NOT NULL);"
     "CREATE INDEX changes_by_device ON changes (device, ts)",
     PROBED_UNITS,
+    "ALTER TABLE objects ADD COLUMN unreadable TEXT NOT NULL DEFAULT '[]'",  # properties answered wrongly
 ]
 
 _DEVICE_FIELDS = ("address", "name", "vendor", "model", "firmware", "description", "max_apdu", "segmentation")
@@ -101,6 +102,7 @@ class StoredObject(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     states: tuple[str, ...]
     first_seen: float
     last_seen: float
+    unreadable: tuple[str, ...] = ()  # "property: reason" of each property the device answered wrongly
 
 
 class DeviceChanges(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -282,18 +284,18 @@ def _put_objects(conn: sa.Connection, instance: int, objects: Iterable[ObjectInf
         {
             "device": instance, "objid": obj.objid, "name": obj.name, "description": obj.description,
             "units": obj.units, "unit": obj.unit, "commandable": int(obj.commandable), "kind": obj.kind,
-            "states": json.dumps(list(obj.states)), "seen": seen,
+            "states": json.dumps(list(obj.states)), "unreadable": json.dumps(list(obj.unreadable)), "seen": seen,
         }
         for obj in objects
     ]
     if rows:
         conn.execute(sa.text(
             "INSERT INTO objects (device, objid, name, description, units, unit, commandable, kind, states,"
-            " first_seen, last_seen) VALUES (:device, :objid, :name, :description, :units, :unit, :commandable,"
-            " :kind, :states, :seen, :seen) ON CONFLICT (device, objid) DO UPDATE SET name = excluded.name,"
-            " description = excluded.description, units = excluded.units, unit = excluded.unit,"
-            " commandable = excluded.commandable, kind = excluded.kind, states = excluded.states,"
-            " last_seen = excluded.last_seen"
+            " unreadable, first_seen, last_seen) VALUES (:device, :objid, :name, :description, :units, :unit,"
+            " :commandable, :kind, :states, :unreadable, :seen, :seen) ON CONFLICT (device, objid) DO UPDATE SET"
+            " name = excluded.name, description = excluded.description, units = excluded.units,"
+            " unit = excluded.unit, commandable = excluded.commandable, kind = excluded.kind,"
+            " states = excluded.states, unreadable = excluded.unreadable, last_seen = excluded.last_seen"
         ), rows)
 
 
@@ -312,4 +314,5 @@ def _object(row: Any) -> StoredObject:
         device=row["device"], objid=row["objid"], name=row["name"], description=row["description"],
         units=row["units"], unit=row["unit"], commandable=bool(row["commandable"]), kind=row["kind"],
         states=tuple(json.loads(row["states"])), first_seen=row["first_seen"], last_seen=row["last_seen"],
+        unreadable=tuple(json.loads(row["unreadable"])),
     )

@@ -98,10 +98,14 @@ def device_table(record: DeviceRecord, live: bool = True) -> Table:
 def objects_table(objects: Sequence[StoredObject]) -> Table:
     """The objects discovery found on a device."""
     table = Table(title="objects", title_justify="left")
-    for name in ("object", "name", "unit", "kind", "commandable"):
+    unreadable = any(o.unreadable for o in objects)
+    for name in ("object", "name", "unit", "kind", "commandable", *(("unreadable",) if unreadable else ())):
         table.add_column(name, no_wrap=name == "object")
     for o in objects:
-        table.add_row(Text(o.objid), Text(o.name), Text(o.unit), o.kind, "yes" if o.commandable else "")
+        row: list[Text | str] = [Text(o.objid), Text(o.name), Text(o.unit), o.kind, "yes" if o.commandable else ""]
+        if unreadable:  # properties the device answered wrongly, and why
+            row.append(Text("; ".join(o.unreadable), style="yellow"))
+        table.add_row(*row)
     return table
 
 

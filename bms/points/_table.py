@@ -21,9 +21,11 @@ to publish: the values that passed the COV filter and the status changes.
   out-of-service) come with a sample (``Sample.device_flags``) and are kept
   apart from ours (:meth:`PointTable.device_flags`): a device in alarm does
   not raise our alarm. A change of them is a status change; a sample that
-  failed says nothing of them and leaves them; columns of readings (Modbus
-  registers, which have none) never touch them, so they cost that path
-  nothing. Every StatusChanged carries the device's flags as they are.
+  failed says nothing of them and leaves them; columns of readings carry
+  them as a column (``Readings.device_flags``, BACnet polls) or not at all
+  (``None``: Modbus registers, which have none, never touch them and cost
+  that path nothing). Every StatusChanged carries the device's flags as
+  they are.
 
 ``get`` and ``snapshot`` show the latest good reading; the COV reference is
 kept apart. One ``__slots__`` record per point keeps 100,000 points in a few
@@ -48,6 +50,7 @@ _UNRELIABLE = _FAULT | _STALE | BITS["down"]
 _NUMBERS = (int, float)
 _ROW = operator.attrgetter("point_id", "value", "ts", "fault")
 _DEVICE_FLAGS = operator.attrgetter("device_flags")
+_FLAGGED = operator.attrgetter("point_id", "device_flags", "ts", "fault")
 _FLAGS: tuple[tuple[str, ...], ...] = tuple(
     tuple(name for name in STATUS_FLAGS if mask & BITS[name]) for mask in range(1 << len(STATUS_FLAGS))
 )
@@ -138,6 +141,8 @@ class PointTable:
         statuses: list[StatusChanged] = []
         if not isinstance(samples, (tuple, list)):
             samples = list(samples)  # read twice: values first, then the device's flags
+        if not isinstance(readings, (tuple, list)):
+            readings = list(readings)
         rows = itertools.chain(  # (point id, value, ts, fault) tuples, made in C
             *(zip(r.point_ids, r.values, itertools.repeat(r.ts), itertools.repeat(None)) for r in readings),
             map(_ROW, samples),
@@ -180,18 +185,26 @@ class PointTable:
                 point.has_value = True
             point.ref = value
             values.append(PointValue(point.point_id, value, ts, flag_names[flags]))
-        if samples and (self._device_flagged or any(map(_DEVICE_FLAGS, samples))):  # (the any() runs in C)
-            for sample in samples:  # the device's own flags, apart from ours
-                flagged = sample.device_flags
-                point = points.get(sample.point_id)
-                if point is None or flagged == point.device_flags or sample.ts < point.ts:
-                    continue
-                if sample.fault is not None and not flagged:
-                    continue  # a read that failed says nothing of them
-                self._device_flagged += bool(flagged) - bool(point.device_flags)
-                point.device_flags = flagged
-                statuses.append(point.status(sample.ts, f"device flags: {', '.join(flagged) or 'none'}"))
+        for r in readings:  # the device's own flags, apart from ours (the any() runs in C)
+            if r.device_flags is not None and (self._device_flagged or any(r.device_flags)):
+                self._device_flags(zip(r.point_ids, r.device_flags, itertools.repeat(r.ts),
+                                       itertools.repeat(None)), statuses)
+        if samples and (self._device_flagged or any(map(_DEVICE_FLAGS, samples))):
+            self._device_flags(map(_FLAGGED, samples), statuses)
         return values, statuses
+
+    def _device_flags(self, rows: Iterable[tuple[str, tuple[str, ...], float, str | None]],
+                      statuses: list[StatusChanged]) -> None:
+        points = self._points
+        for point_id, flagged, ts, fault in rows:
+            point = points.get(point_id)
+            if point is None or flagged == point.device_flags or ts < point.ts:
+                continue
+            if fault is not None and not flagged:
+                continue  # a read that failed says nothing of them
+            self._device_flagged += bool(flagged) - bool(point.device_flags)
+            point.device_flags = flagged
+            statuses.append(point.status(ts, f"device flags: {', '.join(flagged) or 'none'}"))
 
     def mark_stale(self, now: float) -> list[StatusChanged]:
         """Flag points not updated within their ``stale_after``; the status changes."""

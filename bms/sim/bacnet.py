@@ -62,9 +62,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from bacpypes3.basetypes import DateTime, DeviceStatus, IPMode, RestartReason, Segmentation, TimeStamp
-from bacpypes3.errors import UnrecognizedService
+from bacpypes3.errors import PropertyError, UnrecognizedService
 from bacpypes3.pdu import IPv4Address
-from bacpypes3.primitivedata import Date, Time
+from bacpypes3.primitivedata import Date, Null, Real, Time
 
 import bms
 from bms.bacnet import (
@@ -109,6 +109,17 @@ class DeviceOptions(NamedTuple):
     name: str | None = None  # device object name; default "<PROFILE>-<instance>"
     # intrinsic reporting: (point key, limit) of analog inputs; None: the equipment's (AHU_LIMITS for an AHU)
     limits: tuple[tuple[str, LimitReporting], ...] | None = None
+    malformed: tuple[str, ...] = ()  # answers encoded wrongly, as real devices were found to: see MALFORMED
+    broadcast_i_am: bool = False  # answer Who-Is with an I-Am broadcast on the device's subnet, as most devices do
+
+
+MALFORMED: dict[str, str] = {
+    "priority-array-real": "priority-array[0] (the array's size, an Unsigned) answered as a REAL",
+    "inactive-text-null": "a binary object's inactive-text answered as Null",
+    "not-an-array": "priority-array[0] of an object without one answered property-is-not-an-array, "
+                    "not unknown-property",
+}
+"""The defects a simulated device can be given (``DeviceOptions.malformed``), found in real devices."""
 
 
 class SimDevice(NamedTuple):
@@ -123,8 +134,51 @@ class SimDevice(NamedTuple):
 class _NoRpmApplication(DeviceApplication):
     """A device without ReadPropertyMultiple: it rejects the service."""
 
+    answers_rpm = False
+
     async def do_ReadPropertyMultipleRequest(self, apdu: Any) -> None:
         raise UnrecognizedService()
+
+
+class _BroadcastIAmApplication(DeviceApplication):
+    """A device that answers Who-Is with a broadcast I-Am (bacpypes3 answers the asker alone)."""
+
+    def i_am(self, address: Any = None) -> None:
+        super().i_am(None)  # bacpypes3: no address is a global broadcast
+
+
+class _MalformedApplication(DeviceApplication):
+    """A device that encodes some answers wrongly (``defects``, names of :data:`MALFORMED`)."""
+
+    defects: frozenset[str] = frozenset()
+
+    async def read_value(self, obj: Any, prop: Any, index: int | None) -> Any:
+        name = str(prop)
+        if name == "priority-array" and index == 0:
+            commandable = getattr(obj, "priorityArray", None) is not None
+            if "priority-array-real" in self.defects and commandable:
+                return Real(16.0)
+            if "not-an-array" in self.defects and not commandable:
+                raise PropertyError("propertyIsNotAnArray")
+        if name == "inactive-text" and "inactive-text-null" in self.defects:
+            return Null(())
+        return await super().read_value(obj, prop, index)
+
+
+def _application(instance: int, opts: DeviceOptions) -> type[DeviceApplication]:
+    """The application class of a device with ``opts``."""
+    unknown = sorted(set(opts.malformed) - set(MALFORMED))
+    if unknown:
+        raise ConfigError(f"simulated device {instance}: unknown defect {unknown[0]!r} (one of {', '.join(MALFORMED)})")
+    bases: list[type[DeviceApplication]] = []
+    if opts.malformed:
+        bases.append(_MalformedApplication)
+    if opts.broadcast_i_am:
+        bases.append(_BroadcastIAmApplication)
+    base = DeviceApplication if opts.rpm else _NoRpmApplication
+    if not bases:
+        return base
+    return type("SimulatedDevice", (*bases, base), {"defects": frozenset(opts.malformed)})
 
 
 # ------------------------------------------------------------------ devices
@@ -256,7 +310,7 @@ class BacnetSimulator:
         if limits:  # the recipient list is configuration: it outlives a restart
             old = device.notification_class
             extra.append(notification_class(recipients=list(old.recipientList) if old is not None else []))
-        cls = DeviceApplication if opts.rpm else _NoRpmApplication
+        cls = _application(spec.instance, opts)
         claim_address(spec.address, self.device_port)
         app = cls.from_object_list([device_object, port, *objects.values(), *extra])
         try:

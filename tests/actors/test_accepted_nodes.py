@@ -89,6 +89,6 @@ def test_accepting_a_device_of_200_points_asks_the_model_nothing_per_point(
         wait_until(lambda: reader.raw("big/zone_200_temp", 0, clock.now() + 1), what="history of an accepted point")
     finally:
         reader.close()
-    wait_until(lambda: any(s.point_id.startswith("big/") for b in polled for s in b.samples),
+    wait_until(lambda: any(s.point_id.startswith("big/") for b in polled for s in b.all_samples()),
                what="the bridge polling the accepted device")  # nobody answers there: faults, but polled
     assert asked == Counter({"ListNodes": 1, "UpsertNodes": 1}), asked  # the devices service's own, and no more

@@ -123,13 +123,13 @@ class Site:
         raise AssertionError(f"timed out waiting for {what}")
 
     def samples(self, point_id: str) -> list[Sample]:
-        return [s for m in list(self.got) if isinstance(m, SampleBatch) for s in m.samples if s.point_id == point_id]
+        return [s for m in list(self.got) if isinstance(m, SampleBatch) for s in m.all_samples() if s.point_id == point_id]
 
     def of(self, kind: type) -> list[Any]:
         return [m for m in list(self.got) if isinstance(m, kind)]
 
     def batches_of(self, device_id: str) -> list[SampleBatch]:
-        return [m for m in self.of(SampleBatch) if m.samples and m.samples[0].point_id.startswith(f"{device_id}/")]
+        return [m for m in self.of(SampleBatch) if m.all_samples() and m.all_samples()[0].point_id.startswith(f"{device_id}/")]
 
 
 def start(ctx: Context, sc: Scenario, **options: Any) -> Site:
@@ -150,12 +150,12 @@ def test_each_device_poll_is_one_batch_with_values_and_point_faults(ctx: Context
                what="a first poll of every device")
     (ahu,) = site.batches_of("ahu1")
     assert ahu.source == "bacnet.lan"
-    assert len(ahu.samples) == len(AHU.points) and all(s.fault is None for s in ahu.samples)
-    values = {s.point_id: s.value for s in ahu.samples}
+    assert len(ahu.all_samples()) == len(AHU.points) and all(s.fault is None for s in ahu.all_samples())
+    values = {s.point_id: s.value for s in ahu.all_samples()}
     assert (values["ahu1/sat_sp"], values["ahu1/fan_cmd"], values["ahu1/fan_speed"]) == (13.0, True, 60.0)
-    assert ahu.samples[0].ts == site.clock.now()
+    assert ahu.all_samples()[0].ts == site.clock.now()
     (odd,) = site.batches_of("odd1")
-    faults = {s.point_id: s.fault for s in odd.samples}
+    faults = {s.point_id: s.fault for s in odd.all_samples()}
     assert faults == {"odd1/ghost": "unknown-object", "odd1/sat_forced": None, "odd1/ghost_cmd": "unknown-object"}
     site.clock.advance(1.0)  # the next poll
     wait_until(lambda: len(site.batches_of("vav1")) >= 2, what="a second poll")
@@ -174,7 +174,7 @@ def test_cov_update_arrives_without_a_poll(ctx: Context, sim: BacnetSimulatorThr
     site.clock.advance(1.0)
     wait_until(lambda: any(s.value == 999.0 for s in site.samples("ahu1/sa_flow")), what="the polled flow")
     polled = site.batches_of("ahu1")[-1]
-    assert "ahu1/oat" not in {s.point_id for s in polled.samples}  # followed by COV, no longer polled
+    assert "ahu1/oat" not in {s.point_id for s in polled.all_samples()}  # followed by COV, no longer polled
 
 
 def test_device_status_flags_reach_the_point_apart_from_its_own(
@@ -251,7 +251,7 @@ def test_offline_device_goes_down_others_keep_publishing_then_recovers_with_cov(
     sim.set_offline(SPARE_ID)
     for failures in (1, 2):
         site.clock.advance(1.0)
-        wait_until(lambda: len([b for b in site.batches_of("spare") if b.samples[0].fault]) == failures,  # noqa: B023
+        wait_until(lambda: len([b for b in site.batches_of("spare") if b.all_samples()[0].fault]) == failures,  # noqa: B023
                    what=f"failed poll {failures}")
     wait_until(lambda: site.of(DeviceDown), what="DeviceDown")
     (down,) = site.of(DeviceDown)
@@ -311,7 +311,7 @@ def test_a_device_that_may_have_forgotten_its_commands_is_announced(ctx: Context
     wait_until(lambda: any(s.value == 26.5 for s in site.samples("vav1/zone_temp")), what="COV after the restart")
     sim.set_offline(VAV1_ID)
     site.clock.advance(1.0)
-    wait_until(lambda: any(b.samples[0].fault for b in site.batches_of("vav1")), what="a failed poll")
+    wait_until(lambda: any(b.all_samples()[0].fault for b in site.batches_of("vav1")), what="a failed poll")
     sim.set_offline(VAV1_ID, False)
     site.advance_until(lambda: len(site.of(DeviceAnswering)) == 3, 1.0, what="the answer after the gap")
     gap = site.of(DeviceAnswering)[2]
@@ -377,7 +377,7 @@ def test_simulator_component_serves_the_scenario_and_the_bridge_polls_it(ctx: Co
     assert ctx.health.get("sim-bacnet").state == Health.HEALTHY.value  # type: ignore[union-attr]
     site = start(ctx, sc)
     wait_until(lambda: site.batches_of("ahu9") and site.batches_of("vav9"), what="the simulated devices polled")
-    assert {s.value for s in site.batches_of("vav9")[0].samples if s.point_id == "vav9/zone_sp"} == {22.0}
+    assert {s.value for s in site.batches_of("vav9")[0].all_samples() if s.point_id == "vav9/zone_sp"} == {22.0}
 
 
 def test_simulator_bind_failure_is_down_with_one_line(ctx: Context) -> None:

@@ -81,7 +81,7 @@ def start(ctx: Context, sc: Scenario, bridge: type[BacnetBridge] = BacnetBridge,
 
 def polls(site: Site, device_id: str) -> list[SampleBatch]:
     """The device's poll batches (a COV notification's batch and a write's read-back are not polls)."""
-    return [b for b in site.batches_of(device_id) if len(b.samples) > 2]
+    return [b for b in site.batches_of(device_id) if len(b.all_samples()) > 2]
 
 
 def restarts(ctx: Context) -> int:
@@ -211,5 +211,5 @@ def test_a_bridge_stopped_for_good_reports_its_devices_down_at_once(ctx: Context
     assert ctx.health.get("bacnet.lan").state == Health.DOWN.value  # type: ignore[union-attr]
     assert {d.device_id for d in site.of(DeviceDown)} == {"ahu1", "spare"}
     assert all("bacnet.lan stopped" in d.reason and "a bug in the bridge" in d.reason for d in site.of(DeviceDown))
-    faulted = {s.point_id for b in site.of(SampleBatch) for s in b.samples if s.fault and "bacnet.lan stopped" in s.fault}
+    faulted = {s.point_id for b in site.of(SampleBatch) for s in b.all_samples() if s.fault and "bacnet.lan stopped" in s.fault}
     assert faulted == {f"ahu1/{p.key}" for p in AHU.points} | {f"spare/{p.key}" for p in VAV.points}

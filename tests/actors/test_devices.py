@@ -239,9 +239,9 @@ def test_accepted_device_is_polled_by_the_bridge(ctx: Context, tmp_path: Path, s
         "network_name": "lan", "scenario": site_config.scenario, "profiles": site_config.profiles}))
     site.discover()
     site.ask(AcceptDevice(device_id="bacnet:4102", profile="vav", equip_id="vav2"))
-    wait_until(lambda: any(s.point_id == "vav2/zone_sp" for b in site.of(SampleBatch) for s in b.samples),
+    wait_until(lambda: any(s.point_id == "vav2/zone_sp" for b in site.of(SampleBatch) for s in b.all_samples()),
                what="the accepted device polled")
-    sample = next(s for b in site.of(SampleBatch) for s in b.samples if s.point_id == "vav2/zone_sp")
+    sample = next(s for b in site.of(SampleBatch) for s in b.all_samples() if s.point_id == "vav2/zone_sp")
     assert (sample.value, sample.fault) == (22.0, None)
 
 

@@ -284,3 +284,38 @@ def test_offline_discover_accept_and_refusals_are_audited_as_the_os_user(tmp_pat
                     (me, "cli", "ignoreDevice", "ahu1", "refused")]
     assert log.verify().intact
     log.close()
+
+
+def test_discover_saves_a_device_that_answers_some_properties_wrongly(tmp_path: Path) -> None:
+    """priority-array[0] as a REAL, inactive-text as Null: the device and the others saved, the bad ones named."""
+    from bms.sim.bacnet import DeviceOptions
+
+    devices = [SimDevice(5201, host(52), profile("ahu"), DeviceOptions(
+        name="BAD-AHU", malformed=("priority-array-real", "inactive-text-null"))), SimDevice(5202, host(53), profile("vav"))]
+    running = BacnetSimulatorThread(BacnetSimulator(devices, free_port(), interval=None))
+    try:
+        site = tmp_path / "site.toml"
+        site.write_text(f"""
+[site]
+id = "s"
+name = "S"
+
+[networks.bacnet.lan]
+address = "127.0.0.1/8:{free_port()}"
+device_port = {running.simulator.device_port}
+timeout = 0.5
+retries = 0
+""")
+        common = ["--scenario", str(site), "--data", str(tmp_path / "data")]
+        result = run("devices", "discover", "bacnet", "--range", "5200", "5299", "--timeout", "0.5", *common, "--json")
+        assert result.exit_code == 0, result.output
+        found = msgspec.json.decode(result.output, type=list[DeviceRecord])
+        assert [(r.device_id, r.name, r.objects) for r in found] == [
+            ("bacnet:5201", "BAD-AHU", len(profile("ahu").points) + 2),  # + its notification class
+            ("bacnet:5202", "VAV-5202", len(profile("vav").points) + 1)]
+        shown = run("devices", "show", "bacnet:5201", *common)
+        text = " ".join(shown.output.split())
+        assert shown.exit_code == 0 and "unreadable" in text and "Traceback" not in text
+        assert "cannot decode priority-array" in text and "cannot decode inactive-text" in text
+    finally:
+        running.stop()

@@ -8,6 +8,7 @@ never makes the next tick miss it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -15,7 +16,6 @@ from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from bms.bacnet import CovSubscription, DeviceStatus
 from bms.devices import DeviceLiveness
 
-STATUS_FAULT = "fault (status flags)"
 DUE_SLACK = 0.001
 """Seconds by which a tick may fall short of a device's next poll and still poll it: the ticker's due
 times and a device's are sums of different floats (``(t + 1) + 1`` is not always ``t + 2``)."""
@@ -41,19 +41,29 @@ class PolledDevice:
     status: DeviceStatus | None = None  # what the device object last said of its restarts
     next_status_check: float = 0.0
     next_poll: float = -math.inf  # its poll interval; the liveness adds the backoff of a down device
+    _requests: tuple[list[PointTarget], tuple[tuple[str, str, str], ...]] | None = None
 
     def due(self, at: float, now: float) -> bool:
         """A poll is due at ``at`` (the tick's due time) unless a backoff runs ``now``."""
         return at + DUE_SLACK >= self.next_poll and self.liveness.may_poll(now)
 
-    @property
+    @functools.cached_property
     def cov_objects(self) -> dict[str, list[str]]:
-        """objid -> point ids of the present values to follow by COV."""
+        """objid -> point ids of the present values to follow by COV (the target never changes)."""
         found: dict[str, list[str]] = {}
         for point in self.target.points:
             if point.cov and point.prop == "present-value":
                 found.setdefault(point.objid, []).append(point.point_id)
         return found
+
+    def requests(self, points: list[PointTarget]) -> tuple[tuple[str, str, str], ...]:
+        """(point id, object, property) of ``points`` for the client, the same tuple while the poll list is."""
+        kept = self._requests
+        if kept is not None and kept[0] == points:
+            return kept[1]
+        requests = tuple((p.point_id, p.objid, p.prop) for p in points)
+        self._requests = (points, requests)
+        return requests
 
     def poll_list(self) -> list[PointTarget]:
         """The points to poll: all but those a working subscription follows (at least one, as a heartbeat).

@@ -10,12 +10,13 @@ when the tick is handled: a tick handled a little late must not make the
 next one miss the device (it would be polled at half its rate). Every
 message goes out through ``publish`` (the registry, thread-safe):
 
-* one :class:`SampleBatch` per device poll; a point the device refuses is a
-  fault sample with the BACnet reason (``unknown-object``); each sample
-  carries the object's status flags as ``device_flags`` (in-alarm, fault,
-  overridden, out-of-service), and one whose flags say *fault* keeps its
-  value with fault ``fault (status flags)``; COV notifications of one loop
-  iteration go out as one batch;
+* one :class:`SampleBatch` per device poll: its good values as one
+  :class:`~bms.messages.Readings` of columns with the objects' status flags
+  as a column (in-alarm, fault, overridden, out-of-service), not a Sample
+  per point; a point the device refuses is a fault sample with the BACnet
+  reason (``unknown-object``), and one whose flags say *fault* a sample
+  keeping its value with fault ``fault (status flags)``; COV notifications
+  of one loop iteration go out as one batch;
 * :class:`DeviceDown` after ``down_after`` consecutive failed polls (then
   exponential backoff, :class:`~bms.devices.DeviceLiveness`),
   :class:`DeviceRecovered` at the first answer (a poll, a successful write
@@ -54,12 +55,12 @@ import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from actors.components.bacnet._device import STATUS_FAULT, PolledDevice, inner_deadline
+from actors.components.bacnet._device import PolledDevice, inner_deadline
 from actors.components.bacnet._events import DeviceAlarms
 from actors.components.bacnet._sockets import enlarge_receive_buffers
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from actors.components.bacnet._writes import PointWriter
-from bms.bacnet import BacnetClient, CovNotification, Reading, restart_evidence
+from bms.bacnet import STATUS_FAULT, BacnetClient, CovNotification, restart_evidence
 from bms.clock import Clock
 from bms.config import BacnetNetwork
 from bms.devices import DeviceLiveness, liveness_health
@@ -223,7 +224,7 @@ class NetworkPoller:
         points = device.poll_list()
         try:
             async with gate:
-                readings = await client.read_readings(target.address, [(p.point_id, p.objid, p.prop) for p in points])
+                polled = await client.read_polled(target.address, device.requests(points))
         except BmsError as err:
             self._failed(device, points, str(err))
             return
@@ -233,7 +234,8 @@ class NetworkPoller:
             return
         finally:
             device.busy = False
-        self._publish(SampleBatch(source=self.source, samples=tuple(_sample(r) for r in readings)))
+        self._publish(SampleBatch(source=self.source, samples=polled.samples,
+                                  readings=(polled.readings,) if polled.readings is not None else ()))
         self._answered(device)
 
     def _answered(self, device: PolledDevice) -> None:
@@ -463,11 +465,3 @@ class NetworkPoller:
         device, point = found
         return await self._writer.write(self.client, device.target.address, point, msg)
 
-
-def _sample(reading: Reading) -> Sample:
-    """The reading's sample with the device's status flags; a fault among them faults the sample too."""
-    sample, flags = reading.sample, reading.flags
-    if not flags:
-        return sample
-    fault = STATUS_FAULT if sample.fault is None and "fault" in flags else sample.fault
-    return Sample(sample.point_id, sample.value, sample.ts, fault=fault, device_flags=flags)

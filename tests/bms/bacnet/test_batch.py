@@ -76,11 +76,38 @@ def test_halves_a_request_that_does_not_fit_and_remembers() -> None:
     device = ScriptedDevice(40, max_refs=12)
     state = DeviceState("dev")
     assert run(device, refs(*range(1, 41)), limit=40, state=state) == [float(i) for i in range(1, 41)]
-    assert device.rpm_sizes[:3] == [40, 20, 10]
+    assert device.rpm_sizes == [40, 20, 10, 10, 10, 10]  # the rest asked at the size that fits
     assert state.max_refs == 10
     device.rpm_sizes.clear()
     run(device, refs(*range(1, 41)), limit=40, state=state)
     assert device.rpm_sizes == [10, 10, 10, 10]
+
+
+def test_a_device_that_answers_has_several_requests_in_flight_at_once() -> None:
+    device = ScriptedDevice(100)
+    outstanding, most = 0, 0
+    together = asyncio.Event()
+    answer = device.rpm
+
+    async def rpm(address: str, wanted: Sequence[PropertyRef]) -> list[Any]:
+        nonlocal outstanding, most
+        outstanding += 1
+        most = max(most, outstanding)
+        if len(device.rpm_sizes) >= 1:  # after the first answer: wait until three are out together
+            if most >= 3:
+                together.set()
+            await together.wait()
+        outstanding -= 1
+        return await answer(address, wanted)
+
+    device.rpm = rpm  # type: ignore[method-assign]
+    state = DeviceState("dev")
+
+    async def read() -> list[Any]:
+        return await asyncio.wait_for(read_many(device, state, refs(*range(1, 101)), limit=20, in_flight=3), 10)
+
+    assert asyncio.run(read()) == [float(i) for i in range(1, 101)]
+    assert most == 3 and device.rpm_sizes == [20, 20, 20, 20, 20]  # the first alone, then three at a time
 
 
 def test_falls_back_to_read_property_and_remembers() -> None:

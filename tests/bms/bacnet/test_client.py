@@ -312,3 +312,28 @@ def test_foreign_device_registration_through_a_bbmd() -> None:
             await sim.stop()
 
     asyncio.run(body())
+
+
+@pytest.mark.parametrize(("raised", "says"), [
+    ("InvalidTag('unsigned application tag expected')", "invalid tag: unsigned application tag expected"),
+    ("UndefinedEnumeration()", "undefined enumeration"),
+    ("SegmentationNotSupported()", "segmentation not supported"),
+    ("DecodingError('no more packet data')", "no more packet data"),
+    ("PropertyError('unknownProperty')", "unknown-property"),
+    ("ServicesError('serviceRequestDenied')", "services: service-request-denied"),
+])
+def test_every_error_of_the_stack_is_translated_at_the_client_boundary(raised: str, says: str) -> None:
+    import bacpypes3.errors as stack
+
+    async def body() -> None:
+        client = BacnetClient(network(free_port()))
+
+        async def failing() -> None:
+            raise eval(raised, vars(stack))  # the literal of the parameter above
+
+        with pytest.raises(ProtocolError) as caught:
+            await client.call("read-property-multiple", "127.0.0.2:47808", failing())
+        assert str(caught.value) == f"127.0.0.2:47808: read-property-multiple failed: {says}"
+
+    asyncio.run(body())
+

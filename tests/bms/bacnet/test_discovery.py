@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from bms.bacnet import DiscoveredDevice, DiscoveryStore, ObjectInfo, discover
+from bms.config import BacnetBinding, PointSpec, Profile
 from bms.errors import ConfigError, NotFound, SchemaTooNew, StoreError
 from bms.sim.bacnet import DeviceOptions, SimDevice
 from bms.store import open_database
@@ -132,10 +133,45 @@ def test_store_notes_objects_added_removed_and_changed(tmp_path: Path) -> None:
 def test_store_refuses_newer_and_foreign_files(tmp_path: Path) -> None:
     path = tmp_path / "discovery.db"
     DiscoveryStore(path).close()
-    open_database(path, "discovery", ["SELECT 1"] * 3).dispose()  # a newer bms migrated it (this one knows 2)
+    open_database(path, "discovery", ["SELECT 1"] * 4).dispose()  # a newer bms migrated it (this one knows 3)
     with pytest.raises(SchemaTooNew):
         DiscoveryStore(path)
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match=r"junk\.db"):
         DiscoveryStore(junk)
+
+
+def test_a_device_that_encodes_properties_wrongly_is_discovered_with_them_unreadable(tmp_path: Path) -> None:
+    """priority-array[0] as a REAL, inactive-text as Null, property-is-not-an-array: as real devices did."""
+    plain = Profile(name="plain", protocol="bacnet", points=[
+        PointSpec(key="limit", name="Limit", kind="number", bacnet=BacnetBinding(object="analog-value,9"))])
+    devices = [
+        SimDevice(1001, host(2), AHU, DeviceOptions(name="AHU-1", malformed=("priority-array-real", "inactive-text-null"))),
+        SimDevice(1101, host(3), VAV, DeviceOptions(name="VAV-101")),
+        SimDevice(1201, host(4), plain, DeviceOptions(name="PLAIN", malformed=("not-an-array",))),
+    ]
+
+    async def body() -> list[DiscoveredDevice]:
+        async with lan(devices) as (_, client):
+            return await discover(client, timeout=0.3)
+
+    ahu, vav, odd = asyncio.run(body())
+    assert (ahu.error, vav.error, odd.error, len(ahu.objects), len(vav.objects)) == (None, None, None, 13, 6)  # + the notification class
+    objects = {o.objid: o for o in ahu.objects}
+    setpoint = objects["analog-value,1"]  # commandable: its priority-array[0] came as a REAL
+    assert (setpoint.unit, setpoint.error, setpoint.value) == ("°C", None, 13.0)
+    assert setpoint.unreadable == (
+        "priority-array[0]: cannot decode priority-array: unsigned application tag expected",)
+    assert setpoint.commandable  # a priority array there is, however badly it is told
+    fan = objects["binary-input,1"]
+    assert fan.unreadable == ("inactive-text: cannot decode inactive-text: character string application tag expected",)
+    assert (fan.states, fan.kind, fan.value) == ((), "bool", True)
+    assert all(not o.unreadable for o in vav.objects)
+    limit = next(o for o in odd.objects if o.objid == "analog-value,9")  # not-an-array: there is no priority array
+    assert (limit.objid, limit.commandable, limit.unreadable, limit.error) == ("analog-value,9", False, (), None)
+    with DiscoveryStore(tmp_path / "discovery.db") as store:
+        store.save_many([ahu, vav, odd])
+        stored = {o.objid: o for o in store.objects(1001)}
+        assert len(stored) == 13 and len(store.objects(1101)) == 6
+        assert stored["analog-value,1"].unreadable == setpoint.unreadable and stored["analog-input,1"].unreadable == ()

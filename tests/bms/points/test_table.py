@@ -212,6 +212,19 @@ def test_readings_carry_no_device_flags_and_leave_them_as_they_are(table: PointT
     assert table.device_flags("meter1/kw") == ("fault",)
 
 
+def test_readings_with_a_flags_column_set_the_device_flags_as_samples_do(table: PointTable) -> None:
+    """A BACnet poll's columns: values, and beside them the device's flags of each point."""
+    values, statuses = table.apply([], [Readings(("ahu1/sat", "ahu1/fan"), (12.0, True), 1.0, (IN_ALARM, ()))])
+    assert [(v.point_id, v.value, v.flags) for v in values] == [("ahu1/sat", 12.0, ()), ("ahu1/fan", True, ())]
+    assert statuses == [StatusChanged("ahu1/sat", (), 1.0, "device flags: in-alarm, out-of-service", IN_ALARM)]
+    assert table.apply([], [Readings(("ahu1/sat", "ahu1/fan"), (12.0, True), 2.0, (IN_ALARM, ()))]) == ([], [])
+    _, statuses = table.apply([], [Readings(("ahu1/sat",), (12.0,), 3.0, ((),))])  # cleared on the device
+    assert statuses == [StatusChanged("ahu1/sat", (), 3.0, "device flags: none")]
+    assert table.device_flags("ahu1/sat") == () and table.device_flags("ahu1/fan") == ()
+    batch = SampleBatch("bacnet.lan", readings=(Readings(("ahu1/sat",), (13.0,), 4.0, (IN_ALARM,)),))
+    assert batch.all_samples() == [Sample("ahu1/sat", 13.0, 4.0, device_flags=IN_ALARM)]
+
+
 def test_from_specs_and_re_adding_keeps_the_value() -> None:
     table = PointTable.from_specs({"d/t": PointSpec(key="t", name="T", cov_increment=1.0, stale_after=30)})
     table.apply([Sample("d/t", 20.0, 1.0)])
