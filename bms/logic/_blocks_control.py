@@ -32,8 +32,8 @@ def _pid(e: Emit) -> str:
     err = "pv - sp" if e.params["action"] == "direct" else "sp - pv"
     track = e.inputs["track"] if "track" in e.wired else "nil"
     lo, hi = p("out_min"), p("out_max")
-    return f"""local pv, sp = {e.inputs['pv']}, {e.inputs['sp']}
-local en = {e.inputs['enable']}
+    return f"""local pv, sp = {e.inputs["pv"]}, {e.inputs["sp"]}
+local en = {e.inputs["enable"]}
 local e = {err}
 local function lim(v) if v < {lo} then return {lo} elseif v > {hi} then return {hi} end return v end
 if not en then
@@ -44,19 +44,19 @@ elseif not s.on then
   s.on = true
   local y0 = s.y
   if y0 == nil then local tr = {track}; y0 = tr ~= nil and lim(tr) or {lo} end
-  s.i = y0 - {p('kp')} * e
+  s.i = y0 - {p("kp")} * e
   s.e = e; s.t = NOW; s.y = y0
-elseif NOW - s.t >= {p('sample_time')} then
+elseif NOW - s.t >= {p("sample_time")} then
   local dt = NOW - s.t
-  local pd = {p('kp')} * e + {p('kd')} * (e - s.e) / dt
-  local i = s.i + {p('ki')} * e * dt
+  local pd = {p("kp")} * e + {p("kd")} * (e - s.e) / dt
+  local i = s.i + {p("ki")} * e * dt
   local y = pd + i
   if y > {hi} then y = {hi}; if i > s.i then i = math.max(s.i, {hi} - pd) end
   elseif y < {lo} then y = {lo}; if i < s.i then i = math.min(s.i, {lo} - pd) end end
   s.i = i
   s.e = e; s.t = NOW; s.y = y
 end
-{e.outputs['out']} = s.y"""
+{e.outputs["out"]} = s.y"""
 
 
 PID = BlockType(
@@ -92,7 +92,7 @@ def _sequence_ports(p: Mapping[str, Any]) -> tuple[dict[str, Port], dict[str, st
 def _sequence(e: Emit) -> str:
     n = e.params["stages"]
     outs = "\n".join(f"{e.outputs[f'out{i}']} = s.n >= {i}" for i in range(1, n + 1))
-    return f"""local d = {e.inputs['demand']}
+    return f"""local d = {e.inputs["demand"]}
 if s.n == nil then
   s.n = 0; s.on_at = {{}}; s.off_at = {{}}
   for i = 1, {n} do s.on_at[i] = false; s.off_at[i] = false end
@@ -102,14 +102,14 @@ if want < 0 then want = 0 elseif want > {n} then want = {n} end
 if want > s.n then
   local k = s.n + 1
   local off = s.off_at[k]
-  if off == false or NOW - off >= {e.p('min_off')} then s.n = k; s.on_at[k] = NOW end
+  if off == false or NOW - off >= {e.p("min_off")} then s.n = k; s.on_at[k] = NOW end
 elseif want < s.n then
   local k = s.n
   local on = s.on_at[k]
-  if on == false or NOW - on >= {e.p('min_on')} then s.n = k - 1; s.off_at[k] = NOW end
+  if on == false or NOW - on >= {e.p("min_on")} then s.n = k - 1; s.off_at[k] = NOW end
 end
 {outs}
-{e.outputs['count']} = s.n"""
+{e.outputs["count"]} = s.n"""
 
 
 SEQUENCE = BlockType(

@@ -50,8 +50,7 @@ POINT_READ = BlockType(
 
 def _point_write(e: Emit) -> str:
     return (
-        f"local v = {e.inputs['in']}\n"
-        f"if v ~= nil and {e.inputs['enable']} then write({e.p('point')}, v, {e.p('priority')}) end"
+        f"local v = {e.inputs['in']}\nif v ~= nil and {e.inputs['enable']} then write({e.p('point')}, v, {e.p('priority')}) end"
     )
 
 
@@ -137,10 +136,7 @@ ALARM_TRIGGER = BlockType(
 
 def _log(e: Emit) -> str:
     always = "true" if not e.params["on_change"] else "false"
-    return (
-        f"local v = {e.inputs['in']}\n"
-        f"if {always} or s.v ~= v then s.v = v; log_at({e.p('level')}, {e.p('message')}, v) end"
-    )
+    return f"local v = {e.inputs['in']}\nif {always} or s.v ~= v then s.v = v; log_at({e.p('level')}, {e.p('message')}, v) end"
 
 
 LOG = BlockType(

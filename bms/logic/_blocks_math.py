@@ -144,8 +144,11 @@ COMPARE = BlockType(
     "Compare",
     "a op b (b: input or setpoint); once on, gt/gte stay on down to b - hysteresis, lt/lte up to b + "
     "hysteresis; eq/neq take hysteresis as the tolerance",
-    {"op": Param("choice", choices=tuple(_COMPARE)), "hysteresis": Param("number", 0.0, minimum=0.0),
-     "setpoint": Param("number", None)},
+    {
+        "op": Param("choice", choices=tuple(_COMPARE)),
+        "hysteresis": Param("number", 0.0, minimum=0.0),
+        "setpoint": Param("number", None),
+    },
     lambda p: ({"a": NUM, "b": Port("number", None)}, {"out": "bool"}),
     _compare,
 )
@@ -169,8 +172,7 @@ SELECT = BlockType(
 
 def _latch(e: Emit) -> str:
     return (
-        f"if {e.inputs['reset']} then s.q = false elseif {e.inputs['set']} then s.q = true end\n"
-        f"{e.outputs['out']} = s.q or false"
+        f"if {e.inputs['reset']} then s.q = false elseif {e.inputs['set']} then s.q = true end\n{e.outputs['out']} = s.q or false"
     )
 
 

@@ -64,11 +64,11 @@ def compile_graph(graph: Graph) -> CompiledProgram:
     schedules: list[str] = []
     for node in graph.nodes:
         inputs: dict[str, str] = {}
-        for name, port in node.inputs.items():
+        for name, in_port in node.inputs.items():
             if name in node.feeds:
                 inputs[name] = f"O[{slot_of[node.feeds[name]]}]"
             else:
-                inputs[name] = lua_literal(None if port.required else port.default)
+                inputs[name] = lua_literal(None if in_port.required else in_port.default)
         emit = Emit(
             block_id=node.block.id,
             params=node.params,

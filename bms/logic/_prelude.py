@@ -79,7 +79,9 @@ function env.schedule(name) return SCHED[name] end
 function env.write(point, value, priority)
   if type_(point) ~= "string" then error_("write: the point must be a string", 2) end
   if not WRITABLE[point] then error_("write: " .. point .. " is not among the program's writes", 2) end
-  if value ~= nil and scalar(value) == nil then error_("write: " .. point .. ": the value must be a finite number, a boolean or nil (release)", 2) end
+  if value ~= nil and scalar(value) == nil then
+    error_("write: " .. point .. ": the value must be a finite number, a boolean or nil (release)", 2)
+  end
   if priority == nil then priority = PRIORITY
   elseif type_(priority) ~= "number" or priority < 1 or priority > 16 or priority % 1 ~= 0 then
     error_("write: " .. point .. ": the priority must be an integer 1-16", 2)
@@ -89,7 +91,8 @@ function env.write(point, value, priority)
 end
 function env.alarm(name, active, severity, message)
   if type_(name) ~= "string" then error_("alarm: the name must be a string", 2) end
-  A[na + 1], A[na + 2], A[na + 3], A[na + 4] = name, active and true or false, tostring_(severity or "medium"), tostring_(message or "")
+  A[na + 1], A[na + 2] = name, active and true or false
+  A[na + 3], A[na + 4] = tostring_(severity or "medium"), tostring_(message or "")
   na = na + 4
 end
 local function log_at(level, ...)

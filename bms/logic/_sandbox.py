@@ -94,8 +94,10 @@ def _py(value: Any, depth: int = 0) -> Any:
     if depth > 32:
         return None
     items = list(value.items())
-    if items and all(isinstance(k, int) and not isinstance(k, bool) for k, _ in items) and {k for k, _ in items} == set(
-        range(1, len(items) + 1)
+    if (
+        items
+        and all(isinstance(k, int) and not isinstance(k, bool) for k, _ in items)
+        and {k for k, _ in items} == set(range(1, len(items) + 1))
     ):
         return [_py(v, depth + 1) for _, v in sorted(items)]
     return {str(k): _py(v, depth + 1) for k, v in items}
@@ -117,7 +119,11 @@ class Sandbox:
         self.clock = clock
         self.budget = budget or compiled.budget or DEFAULT_BUDGET
         self._runtime = lupa.LuaRuntime(
-            register_eval=False, register_builtins=False, unpack_returned_tuples=True, max_memory=max_memory, attribute_filter=_deny
+            register_eval=False,
+            register_builtins=False,
+            unpack_returned_tuples=True,
+            max_memory=max_memory,
+            attribute_filter=_deny,
         )
         compile_, configure, self._run, self._outputs, self._get_state, self._set_state = self._runtime.execute(PRELUDE)
         configure(compiled.priority, self._runtime.table_from({p: True for p in compiled.writes}))
@@ -184,7 +190,9 @@ class Sandbox:
             writes, alarms = (), ()
             self.load_state(self._state)  # back to the state before the run
         trace = Trace(now, inputs, outputs, writes, duration, None if ok else str(err))
-        return RunResult(self.compiled.name, now, bool(ok), None if ok else str(err), fault, writes, alarms, logs, trace, self._state)
+        return RunResult(
+            self.compiled.name, now, bool(ok), None if ok else str(err), fault, writes, alarms, logs, trace, self._state
+        )
 
 
 def _deny(obj: object, name: object, is_setting: bool) -> object:

@@ -90,12 +90,16 @@ def _param_problem(name: str, spec: Param, value: Any, known_points: Collection[
     return None
 
 
-def _resolve_params(block: Block, kind: BlockType, program: Program, known_points: Collection[str] | None) -> tuple[dict[str, Any], list[str]]:
+def _resolve_params(
+    block: Block, kind: BlockType, program: Program, known_points: Collection[str] | None
+) -> tuple[dict[str, Any], list[str]]:
     problems: list[str] = []
     params: dict[str, Any] = {}
     for name in block.params:
         if name not in kind.params:
-            problems.append(f"unknown parameter {name!r}{_suggest(name, kind.params)} (known: {', '.join(kind.params) or 'none'})")
+            problems.append(
+                f"unknown parameter {name!r}{_suggest(name, kind.params)} (known: {', '.join(kind.params) or 'none'})"
+            )
     for name, spec in kind.params.items():
         if name in block.params:
             value = block.params[name]
@@ -123,7 +127,9 @@ def lua_syntax(code: str, name: str) -> str | None:
     return None if err is None else str(err)
 
 
-def _endpoint(text: str, nodes: Mapping[str, tuple[Block, Mapping[str, Port], Mapping[str, str]]], outgoing: bool) -> tuple[str, str] | str:
+def _endpoint(
+    text: str, nodes: Mapping[str, tuple[Block, Mapping[str, Port], Mapping[str, str]]], outgoing: bool
+) -> tuple[str, str] | str:
     block_id, _, port = text.partition(".")
     if block_id not in nodes:
         return f"unknown block {block_id!r}{_suggest(block_id, nodes)}"
@@ -264,7 +270,8 @@ def analyse(program: Program, known_points: Collection[str] | None = None) -> tu
             done.add(b)
         pending = [b for b in pending if b not in done]
     nodes = tuple(
-        Node(resolved[b][0], BLOCK_TYPES[resolved[b][0].type], params_of[b], resolved[b][1], resolved[b][2], feeds[b]) for b in order
+        Node(resolved[b][0], BLOCK_TYPES[resolved[b][0].type], params_of[b], resolved[b][1], resolved[b][2], feeds[b])
+        for b in order
     )
     return Graph(program, nodes), []
 
