@@ -106,6 +106,8 @@ def _resolve_params(
             problem = _param_problem(name, spec, value, known_points)
             if problem:
                 problems.append(problem)
+                if spec.kind == "point" and isinstance(value, str) and value:
+                    params[name] = value  # an unknown point still lets the wires be checked
                 continue
             params[name] = float(value) if spec.kind == "number" else value
         elif spec.default is REQUIRED:
@@ -215,7 +217,7 @@ def analyse(program: Program, known_points: Collection[str] | None = None) -> tu
             continue
         params, bad = _resolve_params(block, kind, program, known_points)
         problems.extend(f"{where}: {block.type}: {p}" for p in bad)
-        if bad:
+        if not set(kind.params) <= set(params):
             continue
         inputs, outputs = kind.ports(params)
         resolved[block.id] = (block, inputs, outputs)
