@@ -14,7 +14,9 @@ Step = tuple[float, Mapping[str, Any]]
 
 def block_program(block_type: str, params: Mapping[str, Any], inputs: Mapping[str, str]) -> Program:
     """A program of the block under test, each of its ``inputs`` (port -> type) fed by a PointRead of 'in/PORT'."""
-    blocks = [Block(id=f"in_{port}", type="PointRead", params={"point": f"in/{port}", "kind": kind}) for port, kind in inputs.items()]
+    blocks = [
+        Block(id=f"in_{port}", type="PointRead", params={"point": f"in/{port}", "kind": kind}) for port, kind in inputs.items()
+    ]
     blocks.append(Block(id="b", type=block_type, params=dict(params)))
     wires = [Wire(source=f"in_{port}.out", target=f"b.{port}") for port in inputs]
     return Program(name="table", interval=1.0, blocks=tuple(blocks), wires=tuple(wires))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bms.logic import BLOCK_TYPES, Block, Program, Sandbox, compile_program
 from bms.clock import ManualClock
+from bms.logic import BLOCK_TYPES, Block, Program, Sandbox, compile_program
 from tests.bms.logic.harness import outs, run_table
 
 
@@ -25,7 +25,11 @@ def test_math_binary(op: str, a: float, b: float, expected: float) -> None:
 
 
 def test_math_div_by_zero_holds_the_last_quotient_abs_and_clamp() -> None:
-    assert outs(run_table("Math", {"op": "div"}, [(1, {"a": 6.0, "b": 3.0}), (1, {"b": 0.0}), (1, {"b": 1.0})])) == [2.0, 2.0, 6.0]
+    assert outs(run_table("Math", {"op": "div"}, [(1, {"a": 6.0, "b": 3.0}), (1, {"b": 0.0}), (1, {"b": 1.0})])) == [
+        2.0,
+        2.0,
+        6.0,
+    ]
     assert outs(run_table("Math", {"op": "abs"}, [(1, {"a": -4.5}), (1, {"a": 3.0})])) == [4.5, 3.0]
     rows = run_table("Math", {"op": "clamp", "low": 0.0, "high": 10.0}, [(1, {"a": -1.0}), (1, {"a": 5.0}), (1, {"a": 11.0})])
     assert outs(rows) == [0.0, 5.0, 10.0]
@@ -88,7 +92,13 @@ def test_compare_takes_b_from_its_input_when_wired() -> None:
 def test_select_latch_one_shot() -> None:
     rows = run_table("Select", {}, [(1, {"sel": True, "if_true": 1.0, "if_false": 2.0}), (1, {"sel": False})])
     assert outs(rows) == [1.0, 2.0]
-    steps = [(1, {"set": False, "reset": False}), (1, {"set": True}), (1, {"set": False}), (1, {"reset": True}), (1, {"set": True})]
+    steps = [
+        (1, {"set": False, "reset": False}),
+        (1, {"set": True}),
+        (1, {"set": False}),
+        (1, {"reset": True}),
+        (1, {"set": True}),
+    ]
     assert outs(run_table("Latch", {}, steps)) == [False, True, True, False, False]
     # a 10 s pulse on the rising edge, measured on the clock, not retriggered while on
     steps = [(1, {"in": False}), (1, {"in": True}), (4, {"in": False}), (1, {"in": True}), (4, {"in": True}), (1, {"in": True})]
@@ -167,16 +177,28 @@ def test_point_io_constant_schedule_alarm_log_and_custom_script() -> None:
         Block("hot", "Compare", {"op": "gt", "setpoint": 25.0}),
         Block("al", "AlarmTrigger", {"alarm": "z-hot", "severity": "high", "message": "zone too hot"}),
         Block("lg", "Log", {"message": "hot now"}),
-        Block("cs", "CustomScript", {"code": "y = x * 2\nstate.n = (state.n or 0) + 1\nn = state.n",
-                                     "inputs": {"x": "number"}, "outputs": {"y": "number", "n": "number"}}),
+        Block(
+            "cs",
+            "CustomScript",
+            {
+                "code": "y = x * 2\nstate.n = (state.n or 0) + 1\nn = state.n",
+                "inputs": {"x": "number"},
+                "outputs": {"y": "number", "n": "number"},
+            },
+        ),
         Block("w", "PointWrite", {"point": "z/sp", "priority": 9}),
         Block("vp", "VirtualPoint", {"point": "z/virtual"}),
     ]
     from bms.logic import Wire
 
     wires = (
-        Wire("t.out", "hot.a"), Wire("hot.out", "al.in"), Wire("hot.out", "lg.in"), Wire("t.out", "cs.x"),
-        Wire("k.out", "w.in"), Wire("sp.out", "w.enable"), Wire("cs.y", "vp.in"),
+        Wire("t.out", "hot.a"),
+        Wire("hot.out", "al.in"),
+        Wire("hot.out", "lg.in"),
+        Wire("t.out", "cs.x"),
+        Wire("k.out", "w.in"),
+        Wire("sp.out", "w.enable"),
+        Wire("cs.y", "vp.in"),
     )
     compiled = compile_program(_program(text_blocks, wires=wires))
     clock = ManualClock(0.0)

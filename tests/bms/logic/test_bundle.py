@@ -115,10 +115,10 @@ def test_an_older_schema_is_migrated_a_newer_refused(key) -> None:  # type: igno
     assert old.created_by == "unknown" or old.created_by == doc["author"]
     # a v1 manifest signed as it was: verify migrates it
     raw = msgspec.json.encode(doc)
-    from bms.logic._bundle import _tar  # the archive of an older bms, signed by hand
     import base64
 
     from bms.logic import key_id
+    from bms.logic._bundle import _tar  # the archive of an older bms, signed by hand
 
     sig = {"algorithm": "ed25519", "key_id": key_id(private), "signature": base64.b64encode(private.sign(raw)).decode()}
     migrated = verify(_tar({**files, "manifest.json": raw, "signature.json": msgspec.json.encode(sig)}), [public])

@@ -13,7 +13,9 @@ from bms.logic import Sandbox, compile_program, load_program, program_from_text,
 from bms.model._build import build_site
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
-DEMO_POINTS = frozenset(n.id for n in build_site(load_scenario(CONF / "scenarios" / "demo.toml")) if n.type in ("Point", "VirtualPoint"))
+DEMO_POINTS = frozenset(
+    n.id for n in build_site(load_scenario(CONF / "scenarios" / "demo.toml")) if n.type in ("Point", "VirtualPoint")
+)
 
 BROKEN = """
 interval = 5

@@ -150,6 +150,10 @@ def test_fault_counter_disables_after_n_budget_faults_in_a_row() -> None:
     assert not counter.record(box.run({"x/in": 1}))
     assert not counter.record(box.run({"x/in": 0}))  # a good run resets
     assert [counter.record(box.run({"x/in": 1})) for _ in range(3)] == [False, False, True]
-    assert counter.disabled and "instruction budget exceeded" in (counter.reason or "") and "3 runs in a row" in (counter.reason or "")
+    assert (
+        counter.disabled
+        and "instruction budget exceeded" in (counter.reason or "")
+        and "3 runs in a row" in (counter.reason or "")
+    )
     counter.reset()
     assert not counter.disabled
