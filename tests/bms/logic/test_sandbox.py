@@ -1,0 +1,159 @@
+"""The sandbox: escapes tried, budgets and memory, isolation, state, the fault counter."""
+
+from __future__ import annotations
+
+import pytest
+
+from bms.clock import ManualClock
+from bms.logic import FaultCounter, Program, Sandbox, compile_program
+
+
+def lua(code: str, *, writes: tuple[str, ...] = ("x/out",), reads: tuple[str, ...] = ("x/in",), **kw: object) -> Sandbox:
+    program = Program(name="hand", interval=1.0, lua=code, writes=writes, reads=reads)
+    return Sandbox(compile_program(program), ManualClock(100.0), **kw)  # type: ignore[arg-type]
+
+
+def test_hand_written_lua_has_the_program_api() -> None:
+    box = lua(
+        """
+        local n = (state_get("n") or 0) + 1
+        state_set("n", n)
+        write("x/out", read("x/in") * 2, 9)
+        log("run", n, "at", now())
+        if schedule("occ") then alarm("a1", true, "high", "occupied") end
+        """
+    )
+    result = box.run({"x/in": 4.0}, {"occ": True})
+    assert result.ok, result.error
+    assert [(w.point, w.value, w.priority) for w in result.writes] == [("x/out", 8.0, 9)]
+    assert [lg.text for lg in result.logs] == ["run 1 at 100.0"]
+    assert result.alarms[0].alarm == "a1" and result.alarms[0].active
+    assert result.state["user"] == {"n": 1}
+    assert box.run({"x/in": 1.0}).state["user"] == {"n": 2}
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("os.execute('touch /tmp/pwned')", "global 'os'"),
+        ("io.open('/etc/passwd')", "global 'io'"),
+        ("require('os')", "global 'require'"),
+        ("dofile('/etc/passwd')", "global 'dofile'"),
+        ("debug.sethook()", "global 'debug'"),
+        ("package.loadlib('x', 'y')", "global 'package'"),
+        ("collectgarbage()", "global 'collectgarbage'"),
+        ("string.dump(function() end)", "field 'dump'"),
+        ("('x').dump(function() end)", "field 'dump'"),
+        ("python.eval('1')", "global 'python'"),
+        ("getmetatable('').__index = {}", "index a string value"),
+        ("local f, err = load('\\27Lua\\84\\0') error(err)", "binary chunk"),
+        ("load(function() return nil end)", "load takes a string"),
+        ("write('other/point', 1)", "not among the program's writes"),
+        ("write('x/out', 0/0)", "finite number"),
+        ("write('x/out', 1, 17)", "priority must be an integer 1-16"),
+    ],
+)
+def test_escapes_fail_as_errors(code: str, message: str) -> None:
+    result = lua(code).run({})
+    assert not result.ok and result.fault == "error"
+    assert message in (result.error or "")
+
+
+def test_load_of_text_runs_inside_the_sandbox_only() -> None:
+    result = lua("local f = load('return os') ; write('x/out', f() == nil and 1 or 0)").run({})
+    assert result.ok and result.writes[0].value == 1
+
+
+def test_an_infinite_loop_is_stopped_by_the_budget_and_the_runtime_lives_on() -> None:
+    box = lua("if read('x/in') == 1 then while true do end end write('x/out', 5)")
+    result = box.run({"x/in": 1})
+    assert result.fault == "budget" and "instruction budget exceeded" in (result.error or "")
+    assert result.writes == ()
+    again = box.run({"x/in": 0})
+    assert again.ok and again.writes[0].value == 5  # the hook was cleared after the failed run
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "while true do pcall(function() while true do end end) end",
+        "while true do xpcall(function() while true do end end, function(e) return e end) end",
+        "for i = 1, 1e9 do pcall(error, 'x') end",
+    ],
+)
+def test_pcall_cannot_swallow_the_budget(code: str) -> None:
+    result = lua(code).run({})
+    assert result.fault == "budget"
+
+
+def test_a_memory_bomb_is_stopped_even_inside_pcall_and_the_runtime_lives_on() -> None:
+    box = lua(
+        "if read('x/in') == 1 then pcall(function() local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(100) .. i end end) end\n"
+        "write('x/out', 1)",
+        max_memory=4 * 1024 * 1024,
+    )
+    result = box.run({"x/in": 1})
+    assert result.fault == "memory" and result.writes == ()
+    assert box.run({"x/in": 0}).ok
+
+
+def test_deep_recursion_fails_cleanly() -> None:
+    box = lua("local function f(n) return f(n + 1) + 1 end if read('x/in') == 1 then f(1) end write('x/out', 2)")
+    result = box.run({"x/in": 1})
+    assert not result.ok and result.fault in ("error", "memory", "budget")
+    assert box.run({"x/in": 0}).ok
+
+
+def test_programs_share_no_state_not_even_the_string_metatable() -> None:
+    evil = lua(
+        "string.upper = function() return 'pwned' end\n"
+        "pcall(function() getmetatable('').__index.upper = function() return 'pwned' end end)\n"
+        "pcall(setmetatable, '', {})\n"
+        "shared = 'from evil'"
+    )
+    assert evil.run({}).ok
+    victim = lua("write('x/out', (('abc'):upper() == 'ABC' and shared == nil) and 1 or 0)")
+    assert victim.run({}).writes[0].value == 1
+    # and within the evil program itself the method of strings is untouched
+    assert lua("string.upper = nil; write('x/out', ('a'):upper() == 'A' and 1 or 0)").run({}).writes[0].value == 1
+
+
+def test_no_python_object_can_enter() -> None:
+    box = lua("write('x/out', 1)")
+    from bms.errors import LogicError
+
+    with pytest.raises(LogicError, match="input x/in is a object"):
+        box.run({"x/in": object()})  # type: ignore[dict-item]
+
+
+def test_a_failed_run_keeps_the_state_of_before() -> None:
+    box = lua("state_set('n', (state_get('n') or 0) + 1) if read('x/in') == 1 then error('boom') end")
+    assert box.run({"x/in": 0}).state["user"] == {"n": 1}
+    failed = box.run({"x/in": 1})
+    assert failed.fault == "error" and "boom" in (failed.error or "") and failed.state["user"] == {"n": 1}
+    assert box.run({"x/in": 0}).state["user"] == {"n": 2}
+
+
+def test_state_survives_a_restart() -> None:
+    code = "state_set('n', (state_get('n') or 0) + 1) write('x/out', state_get('n'))"
+    first = lua(code)
+    first.run({})
+    saved = first.run({}).state
+    reborn = lua(code, state=saved)
+    assert reborn.run({}).writes[0].value == 3
+
+
+def test_fault_counter_disables_after_n_budget_faults_in_a_row() -> None:
+    box = lua("if read('x/in') == 1 then while true do end end")
+    counter = FaultCounter(limit=3)
+    assert not counter.record(box.run({"x/in": 1}))
+    assert not counter.record(box.run({"x/in": 1}))
+    assert not counter.record(box.run({"x/in": 0}))  # a good run resets
+    assert [counter.record(box.run({"x/in": 1})) for _ in range(3)] == [False, False, True]
+    assert (
+        counter.disabled
+        and "instruction budget exceeded" in (counter.reason or "")
+        and "3 runs in a row" in (counter.reason or "")
+    )
+    counter.reset()
+    assert not counter.disabled
