@@ -157,7 +157,7 @@ def test_a_device_that_encodes_properties_wrongly_is_discovered_with_them_unread
             return await discover(client, timeout=0.3)
 
     ahu, vav, odd = asyncio.run(body())
-    assert (ahu.error, vav.error, odd.error, len(ahu.objects), len(vav.objects)) == (None, None, None, 13, 6)  # + the notification class
+    assert (ahu.error, vav.error, odd.error, len(ahu.objects), len(vav.objects)) == (None, None, None, 13, 6)
     objects = {o.objid: o for o in ahu.objects}
     setpoint = objects["analog-value,1"]  # commandable: its priority-array[0] came as a REAL
     assert (setpoint.unit, setpoint.error, setpoint.value) == ("°C", None, 13.0)
