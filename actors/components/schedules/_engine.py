@@ -328,10 +328,11 @@ class ScheduleEngine(BmsActor):
             raise Unavailable(f"the schedule is not saved, nothing changed: {err}") from err
         self._book.put(schedule, device_id, object_id)
 
-    def _changed(self, name: str, user: str) -> ScheduleView:
-        """After an edit: the schedule's points get its value now; a device's schedule goes back to it."""
+    def _changed(self, name: str, user: str, force: bool = True) -> ScheduleView:
+        """After an edit: the schedule's points get its value now (``force``: all of them; else those it has
+        not written yet); a device's schedule goes back to it."""
         self.log.info("schedule changed", schedule=name, user=user)
-        self._run(force=[name])
+        self._run(force=[name] if force else [])
         self._push(name, user)
         return self._view(name, None)
 
@@ -406,7 +407,7 @@ class ScheduleEngine(BmsActor):
         except StoreError as err:
             raise Unavailable(f"the assignment is not saved, nothing changed: {err}") from err
         self._relinquish(command.name, self._book.assign(command.name, assignments, self.points), self.clock.now())
-        return self._changed(command.name, command.user)
+        return self._changed(command.name, command.user, force=False)
 
     @handles(UnassignSchedule)
     def unassign(self, command: UnassignSchedule) -> ScheduleView:
