@@ -43,6 +43,7 @@ from bms.config._schema import Networks
 from bms.errors import ConfigError, Conflict, NotFound
 from bms.messages import GetPoint, GetPriorityArray, RelinquishPoint, ScheduleWritten, WritePoint
 from bms.schedules import Assignment, ScheduleSpec
+from bms.schedules._spec import TimeValue
 from bms.schedules.messages import (
     AssignSchedule,
     CreateSchedule,
@@ -51,7 +52,6 @@ from bms.schedules.messages import (
     OverrideSchedule,
     SetProgram,
 )
-from bms.schedules._spec import TimeValue
 from bms.sim.bacnet import BacnetSimulator, SimDevice
 from bms.sim.modbus import ModbusSimulator
 from tests.actors.test_site_stores import collect
@@ -223,7 +223,7 @@ def test_operators_mistakes_are_one_clear_line(ctx: Context) -> None:
         engine.ask(AssignSchedule(name="office", assignment=Assignment(points=["room1/nope"])))
     with pytest.raises(NotFound, match="not writable"):
         engine.ask(AssignSchedule(name="office", assignment=Assignment(points=["room1/temp"])))
-    with pytest.raises(ConfigError, match="must end in the future|at most 7 days"):
+    with pytest.raises(ConfigError, match="at most 7 days"):
         engine.ask(OverrideSchedule(name="office", value="occupied", until="30d"))
     with pytest.raises(ConfigError, match="banana"):
         engine.ask(OverrideSchedule(name="office", value="occupied", until="banana"))

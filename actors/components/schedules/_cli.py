@@ -45,7 +45,7 @@ def _at(ts: float | None, zone: str, with_date: bool = True) -> str:
     if ts is None:
         return "—"
     when = dt.datetime.fromtimestamp(ts, ZoneInfo(zone))
-    return when.strftime("%a %Y-%m-%d %H:%M" if with_date else "%H:%M")
+    return when.strftime("%a %d %b %H:%M" if with_date else "%H:%M")
 
 
 def entries(texts: Sequence[str], what: str = "entries") -> list[TimeValue]:
@@ -95,12 +95,12 @@ def week_table(view: ScheduleView) -> Table:
 
 def zones_table(view: ScheduleView) -> Table:
     table = Table(title="optimal start", caption_justify="left")
-    for column in ("zone", "occupied at", "start at", "lead", "zone", "setpoint", "outdoor", "rates"):
-        table.add_column(column)
+    for column in ("zone", "occupied", "start", "lead", "zone °", "setpoint", "outdoor"):
+        table.add_column(column, no_wrap=True)
     for z in view.zones:
         lead = f"{z.lead_minutes:g} min" if z.lead_minutes is not None else z.problem or "—"
         table.add_row(z.equip, _at(z.occupied_at, view.timezone), _at(z.start_at, view.timezone), lead,
-                      _shown(z.zone_temp), _shown(z.setpoint), _shown(z.outdoor), z.rates)
+                      _shown(z.zone_temp), _shown(z.setpoint), _shown(z.outdoor))
     return table
 
 
@@ -118,6 +118,8 @@ def show_view(view: ScheduleView) -> None:
                       highlight=False)
     if view.zones:
         console.print(zones_table(view))
+        for z in view.zones:
+            console.print(f"{z.equip}: {z.rates}", highlight=False)
     for problem in view.problems:
         console.print(Text(f"problem: {problem}", "red"))
 
