@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from actors.components.schedules import _cli as schedules_cli
 from bms.cli._app import cli
-from bms.schedules import Assignment, OnDate, Override, Schedule, ScheduleBook, ScheduleException, TimeValue, template
+from bms.schedules import Assignment, OnDate, Override, Schedule, ScheduleBook, ScheduleException, template
 from bms.schedules.messages import ScheduleSummary, ScheduleView, ZoneStart
 
 LONDON = ZoneInfo("Europe/London")
