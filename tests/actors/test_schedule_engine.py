@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from actors import ChildSpec, Context, make_context
+from actors._base import BmsActor, handles
 from actors.components.audit import AuditWriter
 from actors.components.bacnet import BacnetBridge
 from actors.components.modbus import ModbusBridge
@@ -26,7 +28,7 @@ from actors.components.points import PointStore
 from actors.components.schedules import ScheduleEngine
 from actors.components.sim_bacnet import BacnetSimulatorThread
 from actors.components.sim_modbus import ModbusSimulatorThread
-from bms.audit import AuditLog
+from bms.audit import AuditEntry, AuditLog, RecordAudit
 from bms.clock import ManualClock
 from bms.config import (
     BacnetDevice,
@@ -40,7 +42,7 @@ from bms.config import (
     load_profile,
 )
 from bms.config._schema import Networks
-from bms.errors import ConfigError, Conflict, NotFound
+from bms.errors import ConfigError, Conflict, NotFound, Unavailable
 from bms.messages import GetPoint, GetPriorityArray, RelinquishPoint, ScheduleWritten, WritePoint
 from bms.schedules import Assignment, ScheduleSpec
 from bms.schedules._spec import TimeValue
@@ -156,13 +158,15 @@ def test_schedule_writes_reach_bacnet_and_modbus_devices_and_yield_to_an_operato
         ("vav1/zone_sp", 16.0)}
 
 
-def room_site(ctx: Context, scenario_schedules: list[ScheduleSpec] | None = None) -> Any:
+def room_site(ctx: Context, scenario_schedules: list[ScheduleSpec] | None = None,
+              audit: ChildSpec | None = None) -> Any:
     scenario = Scenario(site=SiteSpec(id="s", name="S", timezone="Europe/London"),
                         devices=[VirtualDevice(id="room1", profile="virtual-room")],
                         schedules=scenario_schedules or [])
     loaded = LoadedScenario(Path("site.toml"), scenario, {"virtual-room": ROOM})  # type: ignore[dict-item]
     for spec in (ChildSpec("nodes", ModelStore, kwargs={"site": loaded}), ChildSpec("points", PointStore),
-                 ChildSpec("audit", AuditWriter), ChildSpec("schedules", ScheduleEngine, kwargs={"scenario": scenario})):
+                 audit or ChildSpec("audit", AuditWriter),
+                 ChildSpec("schedules", ScheduleEngine, kwargs={"scenario": scenario})):
         assert ctx.supervisor.start_child(spec) is not None, ctx.health.get(spec.name)
     return ctx.registry.get("schedules")
 
@@ -229,3 +233,36 @@ def test_operators_mistakes_are_one_clear_line(ctx: Context) -> None:
         engine.ask(OverrideSchedule(name="office", value="occupied", until="banana"))
     with pytest.raises(Conflict, match="exists already"):
         engine.ask(CreateSchedule(name="office", template="office"))
+
+
+class Audit(BmsActor):
+    """An audit service whose file is full while ``full`` is set: it refuses each row, as the writer does."""
+
+    def __init__(self, name: str, ctx: Context, rows: list[AuditEntry], full: threading.Event) -> None:
+        super().__init__(name, ctx)
+        self.rows, self.full = rows, full
+
+    @handles(RecordAudit)
+    def record(self, message: RecordAudit) -> int:
+        if self.full.is_set():
+            raise Unavailable("audit.db: database or disk is full")
+        self.rows.append(message.entry)
+        return len(self.rows)
+
+
+def test_a_write_is_done_only_once_its_audit_row_is_committed(ctx: Context, clock: ManualClock) -> None:
+    rows: list[AuditEntry] = []
+    full = threading.Event()
+    full.set()
+    written = collect(ctx, ScheduleWritten)
+    room_site(ctx, [OFFICE], ChildSpec("audit", Audit, kwargs={"rows": rows, "full": full}))
+    health = ctx.health.get("schedules")
+    assert health is not None and health.state == "Degraded"
+    assert "schedule writes wait for their audit rows: audit.db: database or disk is full" in health.reason
+    assert written == [] and rows == []
+    full.clear()
+    clock.advance(60.0)  # tried again with its row
+    wait_until(lambda: written, what="the write done with its row")
+    assert [(r.user, r.action, r.target, r.outcome) for r in rows] == [
+        ("schedule:office", "scheduleWrite", "room1/sp", "done")]
+    wait_until(lambda: ctx.health.get("schedules").state == "Healthy", what="healthy again")  # type: ignore[union-attr]

@@ -143,3 +143,24 @@ def test_a_weeks_preview_marks_exceptions() -> None:
     following = book.week("s", dt.date(2026, 12, 28))
     assert (following[0].source, following[0].exception, following[0].entries) == ("Christmas", True, [])
     assert following[0].start_value == "unoccupied"
+
+
+@pytest.mark.parametrize(("day", "entry", "fires_at"), [
+    ("2026-03-29", "02:30", "2026-03-29T03:00:00+01:00"),  # spring forward: 02:30 does not exist, once at 03:00
+    ("2026-10-25", "01:30", "2026-10-25T01:30:00+01:00"),  # fall back: 01:30 happens twice, fires the first time
+])
+def test_on_dst_days_the_engine_wakes_once_for_the_entry(day: str, entry: str, fires_at: str) -> None:
+    book = ScheduleBook(LONDON)
+    book.put(Schedule(name="s", default="unoccupied", weekly={"sun": [TimeValue(entry, "occupied"),
+                                                                    TimeValue("12:00", "unoccupied")]}))
+    book.assign("s", [Assignment(points=["ahu1/fan_cmd"])], POINTS)
+    midnight = dt.datetime.fromisoformat(day).replace(tzinfo=LONDON).timestamp()
+    for w in book.plan(midnight, force=["s"]):
+        book.done(w)
+    due = book.due(midnight)
+    assert due == dt.datetime.fromisoformat(fires_at).timestamp()
+    [write] = book.plan(due)
+    assert (write.value, write.source) == (True, "weekly")
+    book.done(write)
+    assert book.due(due) == dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=LONDON).timestamp()
+    assert book.plan(due + 3600) == []  # the second 01:30 of a fall-back day writes nothing
