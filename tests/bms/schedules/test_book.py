@@ -145,16 +145,21 @@ def test_a_weeks_preview_marks_exceptions() -> None:
     assert following[0].start_value == "unoccupied"
 
 
-@pytest.mark.parametrize(("day", "entry", "fires_at"), [
-    ("2026-03-29", "02:30", "2026-03-29T03:00:00+01:00"),  # spring forward: 02:30 does not exist, once at 03:00
-    ("2026-10-25", "01:30", "2026-10-25T01:30:00+01:00"),  # fall back: 01:30 happens twice, fires the first time
+@pytest.mark.parametrize(("zone", "day", "entry", "fires_at"), [
+    # spring forward: 02:30 does not exist, it fires once at 03:00
+    ("America/New_York", "2026-03-08", "02:30", "2026-03-08T03:00:00-04:00"),
+    ("Europe/London", "2026-03-29", "01:30", "2026-03-29T02:00:00+01:00"),  # London skips 01:00-02:00
+    # fall back: 01:30 happens twice, it fires the first time only
+    ("America/New_York", "2026-11-01", "01:30", "2026-11-01T01:30:00-04:00"),
+    ("Europe/London", "2026-10-25", "01:30", "2026-10-25T01:30:00+01:00"),
 ])
-def test_on_dst_days_the_engine_wakes_once_for_the_entry(day: str, entry: str, fires_at: str) -> None:
-    book = ScheduleBook(LONDON)
+def test_on_dst_days_the_engine_wakes_once_for_the_entry(zone: str, day: str, entry: str, fires_at: str) -> None:
+    tz = ZoneInfo(zone)
+    book = ScheduleBook(tz)
     book.put(Schedule(name="s", default="unoccupied", weekly={"sun": [TimeValue(entry, "occupied"),
                                                                     TimeValue("12:00", "unoccupied")]}))
     book.assign("s", [Assignment(points=["ahu1/fan_cmd"])], POINTS)
-    midnight = dt.datetime.fromisoformat(day).replace(tzinfo=LONDON).timestamp()
+    midnight = dt.datetime.fromisoformat(day).replace(tzinfo=tz).timestamp()
     for w in book.plan(midnight, force=["s"]):
         book.done(w)
     due = book.due(midnight)
@@ -162,5 +167,5 @@ def test_on_dst_days_the_engine_wakes_once_for_the_entry(day: str, entry: str, f
     [write] = book.plan(due)
     assert (write.value, write.source) == (True, "weekly")
     book.done(write)
-    assert book.due(due) == dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=LONDON).timestamp()
+    assert book.due(due) == dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=tz).timestamp()
     assert book.plan(due + 3600) == []  # the second 01:30 of a fall-back day writes nothing
