@@ -24,6 +24,8 @@ def _api(services: Any) -> Any:
 def _commands() -> list[Any]:
     from actors.components.schedules._cli import schedule_group, schedules_group
 
+    # the lead, at merge: schedule_group.add_command(pull_command) and (push_command) from ._device_cli,
+    # the device-resident schedules (bms schedule pull DEVICE, bms schedule push NAME DEVICE)
     return [schedules_group, schedule_group]
 
 
