@@ -99,8 +99,30 @@ def _alarms(site: Site) -> None:
                         'severity = "high"', "on_delay = 60.0"]
 
 
+SCHEDULED_PER_DEVICE = 10
+SCHEDULE_STEP_MINUTES = 5
+
+
+def _schedules(site: Site) -> None:
+    """One schedule on the first 10 points of every Modbus device (2,000 on the default site), at priority 16,
+    turning occupied/unoccupied every 5 minutes of every day: each transition writes every one of them
+    (point store, Modbus write and read-back, an audit row each)."""
+    site.point_toml += ["writable = true"]
+    steps = [(m // 60, m % 60) for m in range(0, 24 * 60, SCHEDULE_STEP_MINUTES)]
+    program = ", ".join(f'{{ at = "{h:02d}:{m:02d}", value = "{"occupied" if i % 2 == 0 else "unoccupied"}" }}'
+                        for i, (h, m) in enumerate(steps))
+    ids = [f"mb{d:03d}/p{i:03d}" for d in range(site.devices) for i in range(min(SCHEDULED_PER_DEVICE, site.points))]
+    site.extra_toml += ["[[schedules]]", 'name = "bench"', 'default = "unoccupied"',
+                        "[schedules.weekly]", *(f"{day} = [{program}]" for day in
+                                               ("mon", "tue", "wed", "thu", "fri", "sat", "sun")),
+                        "[[schedules.assign]]", f"points = [{', '.join(repr(i).replace(chr(39), chr(34)) for i in ids)}]",
+                        "priority = 16", "values = { occupied = 1.0, unoccupied = 0.0 }"]
+
+
 ENGINES: dict[str, Engine] = {
     "alarms": Engine("a high-limit alarm on every Modbus point", _alarms),
+    "schedules": Engine(f"a schedule on {SCHEDULED_PER_DEVICE} points of every Modbus device, a transition every "
+                        f"{SCHEDULE_STEP_MINUTES} minutes", _schedules),
 }
 """``--with NAME``: one entry per engine that exists (logic, FDD and export come later)."""
 

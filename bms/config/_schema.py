@@ -26,6 +26,7 @@ import msgspec
 from msgspec import Meta
 
 from bms.config._alarms import AlarmDefinition, AlarmSpec
+from bms.schedules._spec import ScheduleSpec
 
 Value = Union[float, int, bool, str, None]
 
@@ -231,6 +232,7 @@ class Scenario(_Strict, frozen=True):
     simulate: SimulateSpec = SimulateSpec()
     profile_dirs: list[str] = []  # extra folders searched for profiles
     alarms: list[AlarmDefinition] = []  # the site's own alarms (whole point ids)
+    schedules: list[ScheduleSpec] = []  # the site's schedules, put into schedules.db when first met
 
 
 # ------------------------------------------------------------------- daemon

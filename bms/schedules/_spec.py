@@ -116,3 +116,41 @@ class Override(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     value: Value
     until: float
     user: str = ""
+
+
+Priority = Annotated[int, Meta(ge=1, le=16)]
+ScheduleName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                                   description="letters, digits, '_', '.', '-' (at most 64)")]
+Template = Literal["office", "retail", "school", "24x7"]
+
+
+class Assignment(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Points a schedule commands: ``points`` by id, every point carrying all ``tags``, every point ``under`` a
+    node (several given: their union), at ``priority``; ``values`` maps a schedule value to the point's
+    (``{"occupied": 21.0}``; a value not in it is written as it is, ``occupied``/``unoccupied`` to a
+    binary point as on/off)."""
+
+    points: list[str] = []
+    tags: list[str] = []
+    under: str | None = None
+    priority: Priority = 16
+    values: dict[str, Value] = {}
+
+
+class ScheduleSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A schedule of the scenario: a ``template`` (office, retail, school, 24x7) and/or its own program.
+
+    It is put into ``schedules.db`` when the engine first meets its name;
+    after that the operators' edits (``bms schedule set``...) are the
+    schedule, and the scenario entry is not read again.
+    """
+
+    name: ScheduleName
+    template: Template | None = None
+    default: Value = None
+    weekly: dict[Weekday, list[TimeValue]] = {}
+    exceptions: list[ScheduleException] = []
+    description: str = ""
+    assign: list[Assignment] = []
+
+

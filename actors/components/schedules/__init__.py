@@ -1,0 +1,45 @@
+"""``schedules``: the schedule engine -- weekly programs, exceptions, overrides, optimal start, schedules.db.
+
+The logic is :mod:`bms.schedules` (a :class:`~bms.schedules.ScheduleBook`,
+the store, optimal start); this package runs it: the engine actor
+(``_engine``, with ``_zones`` for optimal start), its slice of the API
+(``/api/schedules``) and its commands (``bms schedules``, ``bms schedule``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.components import lazy, lazy_exports
+from bms.components import Component
+from bms.schedules.messages import MESSAGES
+
+
+def _api(services: Any) -> Any:
+    from actors.components.schedules._api import ServicesSchedules, schedules_router
+
+    return schedules_router(ServicesSchedules(services))
+
+
+def _commands() -> list[Any]:
+    from actors.components.schedules._cli import schedule_group, schedules_group
+
+    # the lead, at merge: schedule_group.add_command(pull_command) and (push_command) from ._device_cli,
+    # the device-resident schedules (bms schedule pull DEVICE, bms schedule push NAME DEVICE)
+    return [schedules_group, schedule_group]
+
+
+COMPONENT = Component(
+    name="schedules",
+    children=lazy("actors.components.schedules._engine", "schedules_component"),
+    requires=("nodes", "points"),
+    after=("points", "audit"),
+    messages=MESSAGES,
+    api=_api,
+    commands=_commands,
+    description="weekly schedules with exception calendars and overrides, written through the priority arrays; "
+                "optimal start (schedules.db)",
+)
+
+__getattr__ = lazy_exports(__name__, {"ScheduleEngine": "._engine", "schedules_component": "._engine"})
+__all__ = ["COMPONENT", "ScheduleEngine", "schedules_component"]
