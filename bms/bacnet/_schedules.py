@@ -223,7 +223,7 @@ async def write_device_schedule(
             raise WriteRefused(where, f"exceptions {members[0].name!r} differ from {calendar}'s date-list: push "
                                       f"the calendar, or rename them to make them dates of this schedule")
         events.append(special_event(members[0], like, where, calendar=calendar))
-    weekly = bacnet_weekly(dict(schedule.weekly), like, where)
+    weekly = bacnet_weekly({str(day): program for day, program in schedule.weekly.items()}, like, where)
     default = primitive(schedule.default, like, f"{where} default")
     await _write(client, address, oid, "weekly-schedule", weekly)
     await _write(client, address, oid, "exception-schedule", events)

@@ -229,7 +229,7 @@ def primitive(value: Any, like: Any, where: str) -> Any:
                 raise ValueError("a number expected")
             return kind(float(value))
         if issubclass(kind, (Unsigned, Integer)):
-            if isinstance(value, bool) or not isinstance(value, int) and not float(value).is_integer():
+            if isinstance(value, bool) or (not isinstance(value, int) and not float(value).is_integer()):
                 raise ValueError("a whole number expected")
             return kind(int(value))
         if issubclass(kind, CharacterString):

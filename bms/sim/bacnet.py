@@ -87,12 +87,13 @@ from bms.bacnet import (
     reporting_properties,
     to_local,
 )
+from bms.bacnet._timetable import schedule_value
 from bms.config import PointSpec, Profile
 from bms.errors import ConfigError, NotFound
 from bms.logs import get_logger
 from bms.loop import cancel_and_wait
 from bms.messages import Value
-from bms.sim._schedules import ScheduleRunner, calendar_rules, fan_schedule, holidays_calendar, program_of, schedule_value
+from bms.sim._schedules import ScheduleRunner, calendar_rules, fan_schedule, holidays_calendar, program_of
 from bms.sim._thermal import Equipment, ThermalModel
 
 __all__ = ["AHU_LIMITS", "BacnetSimulator", "DeviceOptions", "LimitReporting", "SimDevice"]
