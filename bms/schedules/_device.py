@@ -23,7 +23,7 @@ from __future__ import annotations
 import msgspec
 
 from bms.messages import Message
-from bms.schedules._spec import DateRule, Schedule
+from bms.schedules._spec import DateRule, Schedule, Value
 
 
 class DeviceSchedule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -38,7 +38,7 @@ class DeviceSchedule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     effective_from: str | None = None  # effective-period (YYYY-MM-DD), None: open
     effective_to: str | None = None
     priority_for_writing: int = 16
-    present_value: object = None
+    present_value: Value = None
 
 
 class ReadDeviceSchedules(Message, frozen=True, kw_only=True):

@@ -178,9 +178,13 @@ class StoreSchedule(Message, frozen=True):
 
 
 
+class ScheduleBridges(Message, frozen=True):
+    """The registry names of the site's BACnet bridges (``bacnet.<network>``): who holds device schedules."""
+
+
 MESSAGES: tuple[type[Message], ...] = (
     ListSchedules, GetSchedule, CreateSchedule, SetProgram, AddException, RemoveException, AssignSchedule,
-    UnassignSchedule, OverrideSchedule, CancelOverride, DeleteSchedule, StoreSchedule,
+    UnassignSchedule, OverrideSchedule, CancelOverride, DeleteSchedule, StoreSchedule, ScheduleBridges,
 )
 
 __all__ = ["Assignment", "Priority", "ScheduleName", "ScheduleSpec", "Template"] + [m.__name__ for m in MESSAGES] + [

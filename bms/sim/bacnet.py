@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -87,11 +87,13 @@ from bms.bacnet import (
     reporting_properties,
     to_local,
 )
+from bms.bacnet._timetable import schedule_value
 from bms.config import PointSpec, Profile
 from bms.errors import ConfigError, NotFound
 from bms.logs import get_logger
 from bms.loop import cancel_and_wait
 from bms.messages import Value
+from bms.sim._schedules import ScheduleRunner, calendar_rules, fan_schedule, holidays_calendar, program_of
 from bms.sim._thermal import Equipment, ThermalModel
 
 __all__ = ["AHU_LIMITS", "BacnetSimulator", "DeviceOptions", "LimitReporting", "SimDevice"]
@@ -109,6 +111,8 @@ class DeviceOptions(NamedTuple):
     name: str | None = None  # device object name; default "<PROFILE>-<instance>"
     # intrinsic reporting: (point key, limit) of analog inputs; None: the equipment's (AHU_LIMITS for an AHU)
     limits: tuple[tuple[str, LimitReporting], ...] | None = None
+    # its own Schedule and Calendar objects (schedule,1 and calendar,1); None: an AHU's yes, others' no
+    schedules: bool | None = None
     malformed: tuple[str, ...] = ()  # answers encoded wrongly, as real devices were found to: see MALFORMED
     broadcast_i_am: bool = False  # answer Who-Is with an I-Am broadcast on the device's subnet, as most devices do
 
@@ -197,6 +201,7 @@ class _Device:
     restart_reason: str = "coldstart"
     restarts: int = 0
     notification_class: Any = None  # the Notification Class object when the device reports alarms
+    timetable: dict[str, Any] = field(default_factory=dict)  # objid -> its Schedule and Calendar objects
 
     @property
     def offline(self) -> bool:
@@ -220,6 +225,7 @@ class BacnetSimulator:
         mask: int = 8,
         bbmd: str | None = None,
         bbmd_instance: int = 4_194_000,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.device_port = device_port
         self.bbmd = bbmd
@@ -232,6 +238,8 @@ class BacnetSimulator:
         self._devices: dict[int, _Device] = {}
         self._task: asyncio.Task[None] | None = None
         self._log = get_logger("bacnet-sim")
+        self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now().astimezone())
+        self._timetables = ScheduleRunner(lambda: self.clock(), self._log)
         specs = [d if isinstance(d, SimDevice) else SimDevice(*d) for d in devices]
         for spec in sorted(specs, key=lambda s: s.profile.equip != "ahu"):  # air handlers first: VAVs attach to them
             if spec.instance in self._devices:
@@ -310,9 +318,14 @@ class BacnetSimulator:
         if limits:  # the recipient list is configuration: it outlives a restart
             old = device.notification_class
             extra.append(notification_class(recipients=list(old.recipientList) if old is not None else []))
+        wants_schedules = opts.schedules if opts.schedules is not None else spec.profile.equip == "ahu"
+        if wants_schedules and not device.timetable:  # the program is configuration: it outlives a restart
+            device.timetable = {"calendar,1": holidays_calendar(), "schedule,1": fan_schedule()}
+            for obj in device.timetable.values():
+                obj._changed = lambda device=device: self._timetables.run(device.timetable)
         cls = _application(spec.instance, opts)
         claim_address(spec.address, self.device_port)
-        app = cls.from_object_list([device_object, port, *objects.values(), *extra])
+        app = cls.from_object_list([device_object, port, *objects.values(), *extra, *device.timetable.values()])
         try:
             await await_bound(app, what=f"simulated device {spec.instance} on {spec.address}")
         except BaseException:
@@ -320,6 +333,7 @@ class BacnetSimulator:
             raise
         device.app, device.objects = app, objects
         device.notification_class = extra[0] if extra else None
+        self._timetables.run(device.timetable)
 
     async def _open_bbmd(self, address: str) -> None:
         local = f"{address}/{self.mask}:{self.device_port}"
@@ -471,6 +485,37 @@ class BacnetSimulator:
                         device.equipment.set_input(key, value)
         self.model.step(dt if dt is not None else (self.interval or 1.0) * self.speed)
         self._push_model()
+        self.run_schedules()
+
+    def run_schedules(self) -> None:
+        """Evaluate every device's Schedule and Calendar objects now, on :attr:`clock`."""
+        for device in self._devices.values():
+            if device.timetable:
+                self._timetables.run(device.timetable)
+
+    def schedule(self, instance: int, objid: str) -> Any:
+        """A served Schedule object's program as a :class:`~bms.schedules.Schedule` (a Calendar's: its
+        present value and rules as ``(value, rules)``)."""
+        device = self._device(instance)
+        key = str(parse_object_id(objid))
+        obj = device.timetable.get(key)
+        if obj is None:
+            raise NotFound(f"simulated device {instance} has no schedule or calendar {key}")
+        calendars = {k: o for k, o in device.timetable.items() if k.startswith("calendar,")}
+        if key.startswith("calendar,"):
+            return bool(obj.presentValue), calendar_rules(obj)
+        return program_of(obj, calendars)
+
+    def schedule_value(self, instance: int, objid: str) -> Value:
+        """A served Schedule object's present value (a bool for the fan schedule)."""
+        device = self._device(instance)
+        key = str(parse_object_id(objid))
+        obj = device.timetable.get(key)
+        if obj is None:
+            raise NotFound(f"simulated device {instance} has no schedule {key}")
+        binary = any(str(r.objectIdentifier[0]).startswith("binary") for r in obj.listOfObjectPropertyReferences or ())
+        value: Value = schedule_value(obj.presentValue, binary)
+        return value
 
     def _push_model(self, only: _Device | None = None) -> None:
         for device in [only] if only is not None else self._devices.values():

@@ -14,5 +14,6 @@ COMPONENT = Component(
     description="BACnet/IP bridges: ReadPropertyMultiple polling, COV, prioritised writes, device liveness",
 )
 
-__getattr__ = lazy_exports(__name__, {"BacnetBridge": "._bridge", "bacnet_bridges": "._bridge"})
-__all__ = ["COMPONENT", "BacnetBridge", "bacnet_bridges"]
+__getattr__ = lazy_exports(__name__, {"BacnetBridge": "._bridge", "bacnet_bridges": "._bridge",
+                                      "bacnet_bridge_names": "._bridge", "SCHEDULE_TIMEOUT": "._schedules"})
+__all__ = ["COMPONENT", "SCHEDULE_TIMEOUT", "BacnetBridge", "bacnet_bridge_names", "bacnet_bridges"]

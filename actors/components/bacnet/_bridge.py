@@ -34,6 +34,7 @@ down, not a last value that no longer moves.
 from __future__ import annotations
 
 import concurrent.futures
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ from actors.components.bacnet._targets import (
 from actors.platform import Platform
 from bms.bacnet import DiscoveryStore
 from bms.config import Profile, Scenario
-from bms.errors import BmsError, Unavailable
+from bms.errors import BmsError, NotFound, Unavailable
 from bms.messages import (
     AcknowledgeDeviceAlarm,
     DeviceAccepted,
@@ -74,6 +75,7 @@ from bms.messages import (
 )
 from bms.model import Node
 from bms.ports import Endpoint
+from bms.schedules import ReadDeviceSchedules, WriteDeviceSchedule
 from bms.supervision import Health
 
 ASK_TIMEOUT = 5.0  # asks to the model, in setup
@@ -105,6 +107,11 @@ def bacnet_endpoints(platform: Platform) -> list[Endpoint]:
             address, port = local.addrTuple
             found.append(Endpoint(address, port, "udp"))
     return found
+
+
+def bacnet_bridge_names(platform: Platform) -> list[str]:
+    """The registry names of the site's BACnet bridges (``bacnet.<network>``), to ask for a device's schedules."""
+    return [f"bacnet.{name}" for name in _bridged(platform)]
 
 
 def _bridged(platform: Platform) -> list[str]:
@@ -346,6 +353,28 @@ class BacnetBridge(BmsActor):
         except RuntimeError as err:
             raise Unavailable(f"{self.name}: cannot read {msg.point_id}: {err}") from None
         return Later(future, f"the priority read of {msg.point_id}")
+
+    @handles(ReadDeviceSchedules)
+    def on_read_schedules(self, msg: ReadDeviceSchedules) -> Later:
+        """The device's Schedule and Calendar objects, read on the loop (NotFound: not our device)."""
+        return self._on_loop(msg.device_id, "the schedules read", lambda p: p.timetables.read(p.client, msg.device_id))
+
+    @handles(WriteDeviceSchedule)
+    def on_write_schedule(self, msg: WriteDeviceSchedule) -> Later:
+        """Write a Schedule or Calendar object on the loop and answer the DeviceSchedule read back."""
+        what = f"the write of {msg.device_id} {msg.object_id}"
+        return self._on_loop(msg.device_id, what, lambda p: p.timetables.write(p.client, msg))
+
+    def _on_loop(self, device_id: str, what: str, work: Callable[[NetworkPoller], Coroutine[Any, Any, Any]]) -> Later:
+        if device_id not in self._targets:
+            raise NotFound(f"{device_id}: not a device of {self.name}")
+        if self.io is None or self.poller is None:
+            raise Unavailable(f"{self.name}: {self._down_reason or 'its network is not open'}")
+        try:
+            future: concurrent.futures.Future[Any] = self.io.submit(work(self.poller))
+        except RuntimeError as err:
+            raise Unavailable(f"{self.name}: cannot reach {device_id}: {err}") from None
+        return Later(future, what)
 
     @handles(DeviceAccepted)
     def on_accepted(self, msg: DeviceAccepted) -> None:

@@ -57,6 +57,7 @@ from typing import Any
 
 from actors.components.bacnet._device import PolledDevice, inner_deadline
 from actors.components.bacnet._events import DeviceAlarms
+from actors.components.bacnet._schedules import DeviceTimetables
 from actors.components.bacnet._sockets import enlarge_receive_buffers
 from actors.components.bacnet._targets import DeviceTarget, PointTarget
 from actors.components.bacnet._writes import PointWriter
@@ -123,6 +124,7 @@ class NetworkPoller:
         self._flush_due = False
         self._health: tuple[Health, str] | None = None
         self.alarms = DeviceAlarms(network, clock, publish=publish, log=log, devices=self._devices.values)
+        self.timetables = DeviceTimetables(source, self._devices, self._answered)  # device schedules (._schedules)
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:

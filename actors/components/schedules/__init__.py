@@ -18,14 +18,15 @@ from bms.schedules.messages import MESSAGES
 def _api(services: Any) -> Any:
     from actors.components.schedules._api import ServicesSchedules, schedules_router
 
-    return schedules_router(ServicesSchedules(services))
+    return schedules_router(ServicesSchedules(services), services)
 
 
 def _commands() -> list[Any]:
     from actors.components.schedules._cli import schedule_group, schedules_group
+    from actors.components.schedules._device_cli import pull_command, push_command
 
-    # the lead, at merge: schedule_group.add_command(pull_command) and (push_command) from ._device_cli,
-    # the device-resident schedules (bms schedule pull DEVICE, bms schedule push NAME DEVICE)
+    schedule_group.add_command(pull_command)  # device-resident schedules: bms schedule pull DEVICE
+    schedule_group.add_command(push_command)  # bms schedule push NAME DEVICE
     return [schedules_group, schedule_group]
 
 

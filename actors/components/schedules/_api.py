@@ -13,7 +13,11 @@ import msgspec
 from litestar import Request, Router, get, post
 from litestar.params import Body, Parameter
 
-from bms.api.routing import Services, error_responses, identity_of, requires
+from actors.components.schedules._device import PushBody
+from actors.components.schedules._device import pull as device_pull
+from actors.components.schedules._device import push as device_push
+from bms.api.routing import DeviceId, Services, ServiceUnavailable, error_responses, identity_of, requires
+from bms.schedules import DeviceSchedule, Schedule
 from bms.schedules._spec import Assignment, ScheduleException, ScheduleName, Template, TimeValue, Value
 from bms.schedules.messages import (
     AddException,
@@ -25,6 +29,7 @@ from bms.schedules.messages import (
     ListSchedules,
     OverrideSchedule,
     RemoveException,
+    ScheduleBridges,
     ScheduleSummary,
     ScheduleView,
     SetProgram,
@@ -99,7 +104,9 @@ def days_of(texts: list[str]) -> tuple[str, ...]:
     return tuple(d for d in WEEKDAYS if d in found)
 
 
-def schedules_router(gateway: SchedulesGateway) -> Router:
+def schedules_router(gateway: SchedulesGateway, services: Services | None = None) -> Router:
+    """The slice; ``services`` (the daemon's) lets it read and write device schedules through the bridges."""
+
     async def ask(message: Any) -> Any:
         return await gateway.ask(message)
 
@@ -188,6 +195,32 @@ def schedules_router(gateway: SchedulesGateway) -> Router:
         """Remove a schedule; the priority levels it holds are relinquished."""
         return bool(await ask(DeleteSchedule(name=name, user=who(request))))
 
+    @post("/devices/{device_id:str}/pull", operation_id="pullDeviceSchedules", **requires("schedules"),
+          status_code=200, responses=error_responses(400, 404, 502, 503, 504))
+    async def pull_device(device_id: DeviceId) -> list[DeviceSchedule]:
+        """A controller's own Schedule and Calendar objects, read now and shown as bms schedules."""
+        return await device_pull(_services(), device_id, await ask(ScheduleBridges()))
+
+    @post("/devices/{device_id:str}/push", operation_id="pushDeviceSchedule", **requires("schedules"),
+          status_code=200, responses=error_responses(400, 404, 413, 502, 503, 504))
+    async def push_device(request: Request[Any, Any, Any], device_id: DeviceId,
+                          data: Annotated[PushBody, Body()]) -> DeviceSchedule:
+        """Write a schedule (the engine's of that name, or the one given) to a controller's Schedule object, or
+        dates to its Calendar object; the object as the device now holds it."""
+
+        async def lookup(name: str) -> Schedule:
+            view: ScheduleView = await ask(GetSchedule(name=name))
+            return view.schedule
+
+        return await device_push(_services(), device_id, data, await ask(ScheduleBridges()), user=who(request),
+                                 lookup=lookup)
+
+    def _services() -> Services:
+        if services is None:
+            raise ServiceUnavailable("device schedules")
+        return services
+
     return Router("/api/schedules", route_handlers=[list_schedules, schedule, create, program, add_exception,
-                                                    remove_exception, assign, unassign, override, cancel, delete],
+                                                    remove_exception, assign, unassign, override, cancel, delete,
+                                                    pull_device, push_device],
                   tags=["schedules"])

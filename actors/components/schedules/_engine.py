@@ -73,6 +73,7 @@ from bms.schedules.messages import (
     ListSchedules,
     OverrideSchedule,
     RemoveException,
+    ScheduleBridges,
     ScheduleSummary,
     ScheduleView,
     SetProgram,
@@ -100,9 +101,10 @@ def schedule_of(spec: ScheduleSpec) -> Schedule:
 
 
 class ScheduleEngine(BmsActor):
-    def __init__(self, name: str, ctx: Any, scenario: Scenario | None = None) -> None:
+    def __init__(self, name: str, ctx: Any, scenario: Scenario | None = None, bridges: tuple[str, ...] = ()) -> None:
         super().__init__(name, ctx)
         self.scenario = scenario
+        self.bridges = bridges  # the site's BACnet bridges, who read and write device schedules
         self.book: ScheduleBook | None = None
         self.store: ScheduleStore | None = None
         self.points: dict[str, PointRef] = {}
@@ -486,7 +488,10 @@ class ScheduleEngine(BmsActor):
         self._run(force=[command.schedule.name])
         return self._view(command.schedule.name, None)
 
-    # the lead: the pull/push handlers of actors/components/schedules/_device.py join here
+    @handles(ScheduleBridges)
+    def schedule_bridges(self, _query: ScheduleBridges) -> list[str]:
+        """Who to ask for a device's Schedule and Calendar objects (the API asks them itself, off this thread)."""
+        return list(self.bridges)
 
     # ------------------------------------------------------------ queries
     @handles(ListSchedules)
@@ -526,7 +531,11 @@ class ScheduleEngine(BmsActor):
 
 
 def schedules_component(platform: Platform) -> list[ChildSpec]:
-    return [ChildSpec(NAME, ScheduleEngine, kwargs={"scenario": platform.site.scenario}, policy=RestartPolicy())]
+    from actors.components.bacnet import bacnet_bridge_names
+
+    return [ChildSpec(NAME, ScheduleEngine, kwargs={"scenario": platform.site.scenario,
+                                                    "bridges": tuple(bacnet_bridge_names(platform))},
+                      policy=RestartPolicy())]
 
 
 __all__ = ["NAME", "ScheduleEngine", "schedule_of", "schedules_component"]
