@@ -161,7 +161,8 @@ def notification_class(
 
 
 def _reports_events(obj: Any) -> bool:
-    return obj.eventState is not None and getattr(obj, "ackedTransitions", None) is not None
+    """An object with intrinsic reporting (a Calendar or Schedule object has no event state at all)."""
+    return getattr(obj, "eventState", None) is not None and getattr(obj, "ackedTransitions", None) is not None
 
 
 class EventServing:

@@ -116,7 +116,7 @@ def test_discovery_finds_the_devices_and_their_objects(ctx: Context, tmp_path: P
     listed = site.ask(ListDevices())
     assert [r.device_id for r in listed] == ["ahu1", "bacnet:4101", "bacnet:4102"]
     ahu = site.ask(GetDevice(device_id="ahu1"))
-    assert (ahu.state, ahu.objects, ahu.points) == ("Configured", len(AHU.points) + 2, len(AHU.points))  # + port, alarms
+    assert (ahu.state, ahu.objects, ahu.points) == ("Configured", len(AHU.points) + 4, len(AHU.points))  # + port, NC, calendars
 
 
 def test_the_service_answers_while_a_scan_runs(ctx: Context, tmp_path: Path, sim: BacnetSimulatorThread) -> None:

@@ -311,7 +311,7 @@ retries = 0
         assert result.exit_code == 0, result.output
         found = msgspec.json.decode(result.output, type=list[DeviceRecord])
         assert [(r.device_id, r.name, r.objects) for r in found] == [
-            ("bacnet:5201", "BAD-AHU", len(profile("ahu").points) + 2),  # + its notification class
+            ("bacnet:5201", "BAD-AHU", len(profile("ahu").points) + 4),  # + notification class, schedule, calendar, device
             ("bacnet:5202", "VAV-5202", len(profile("vav").points) + 1)]
         shown = run("devices", "show", "bacnet:5201", *common)
         text = " ".join(shown.output.split())
