@@ -11,12 +11,20 @@ registered in the ``bms.commands`` entry-point group, so the CLI in
 ``bms/`` finds it without importing the actor layer. While it runs, the
 main thread hands the heap's free memory back to the system once a minute
 (:class:`~bms.daemon.MemoryTrim`).
+
+The daemon runs with a GIL switch interval of :data:`SWITCH_INTERVAL` (1 ms,
+Python's default is 5 ms): an actor handing a batch to the next one would
+otherwise wait up to 5 ms for a thread busy with other work to let go of
+the interpreter, and every stage of a pipeline (bridge, point store, alarm
+engine) paid it. Measured with ``bench/alarms.py``: the p99 from a bridge's
+batch to the alarm it raises went from 7.8 ms to 4.0 ms.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -33,6 +41,9 @@ from bms.daemon._datadir import clear_daemon_info
 from bms.errors import BindError
 from bms.model import build_site
 from bms.ports import ensure_all_free
+
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits for it (see the module)."""
 
 
 @click.command("daemon")
@@ -66,6 +77,7 @@ def run(
     ready: threading.Event | None = None,
 ) -> int:
     settings, _spath, scen_path = load_config(config)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     data_dir = resolve_data_dir(data, settings.daemon.data_dir)
     logs.configure(settings.log.level, settings.log.format, settings.log.file)
     log = logs.get_logger("daemon")

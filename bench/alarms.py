@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ from actors import BmsActor, ChildSpec, handles, make_context
 from actors.components.alarms import AlarmEngine
 from actors.components.nodes import ModelStore
 from actors.components.points import PointStore
+from actors.daemon import SWITCH_INTERVAL
 from bms.alarms import AlarmBook, AlarmDefinition, AlarmRaised, AlarmSpec, HighLimit
 from bms.clock import ManualClock, WallClock
 from bms.config import LoadedScenario, ModbusBinding, ModbusDevice, PointSpec, Profile, Scenario, SiteSpec
@@ -175,13 +177,11 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=10_000, help="value changes per second")
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--switch-interval", type=float, default=None,
-                        help="the GIL switch interval in seconds (default: Python's, 0.005)")
+    parser.add_argument("--switch-interval", type=float, default=SWITCH_INTERVAL,
+                        help=f"the GIL switch interval in seconds (default: the daemon's, {SWITCH_INTERVAL}; "
+                             "Python's own is 0.005)")
     args = parser.parse_args()
-    if args.switch_interval:
-        import sys
-
-        sys.setswitchinterval(args.switch_interval)
+    sys.setswitchinterval(args.switch_interval)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
