@@ -23,7 +23,6 @@ ignore, remove) are in the audit log as the OS user, from ``cli``.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +36,7 @@ from rich.text import Text
 from bms.audit import audited
 from bms.cli._app import cli, console, fail, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
+from bms.cli._common import daemon_running as _daemon_running  # (tests stand in for it)
 from bms.cli._render import format_time
 from bms.cli._scan import ScanBars
 from bms.errors import ConfigError, NotFound
@@ -112,19 +112,6 @@ def objects_table(objects: Sequence[StoredObject]) -> Table:
 # ------------------------------------------------------------------ daemon or not
 
 
-def _daemon_running(path: Path) -> bool:
-    from bms.daemon import read_daemon_info
-
-    info = read_daemon_info(path)
-    if info is None:
-        return False
-    try:
-        os.kill(info.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _site(scenario: Path | None) -> LoadedScenario | None:

@@ -25,7 +25,8 @@ from rich.text import Text
 
 from bms.cli._app import console, print_json
 from bms.cli._common import connect, data_dir, data_option, json_option
-from bms.cli._devices import _commissioning, _daemon_running, _site, devices_group, scenario_option
+from bms.cli._common import daemon_running as _daemon_running
+from bms.cli._devices import _commissioning, _site, devices_group, scenario_option
 from bms.cli._scan import ScanBars
 from bms.errors import ConfigError
 from bms.messages import DeviceRecord, DiscoveryProgress

@@ -79,6 +79,31 @@ class DaemonProcess:
 
 
 @contextmanager
+def running(data: Path, config: Path) -> Iterator[DaemonProcess]:
+    """A daemon on ``data`` with ``config`` (a settings or scenario file), running and answering; stopped with
+    SIGTERM (exit 0) at the end."""
+    daemon = DaemonProcess(data, config)
+    try:
+        daemon.wait_for_event("running")
+        wait_until(lambda: read_daemon_info(data) is not None, timeout=10, what="daemon.json")
+        yield daemon
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+
+
+def virtual_room(folder: Path, extra: str = "", timezone: str | None = None) -> Path:
+    """The virtual-room scenario of tests/data written to ``folder`` (``extra``: TOML appended), its path."""
+    text = (ROOT / "tests/data/site.toml").read_text().replace(
+        'profile_dirs = ["profiles"]', f'profile_dirs = ["{ROOT / "tests/data/profiles"}"]')
+    if timezone is not None:
+        text = text.replace('name = "Test site"', f'name = "Test site"\ntimezone = "{timezone}"')
+    scenario = folder / "site.toml"
+    scenario.write_text(text + extra)
+    return scenario
+
+
+@contextmanager
 def virtual_site(factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A daemon running the virtual-room site (tests/data/site.toml) on a fresh data dir; stopped with SIGTERM."""
     path = factory.mktemp("daemon")

@@ -14,9 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bms.cli import cli
-from bms.daemon import read_daemon_info
-from tests.conftest import ROOT, wait_until
-from tests.e2e.daemon import DaemonProcess
+from tests.conftest import wait_until
+from tests.e2e.daemon import running, virtual_room
 
 ALARM = "room1/sp:high"
 
@@ -24,9 +23,7 @@ ALARM = "room1/sp:high"
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("alarms")
-    scenario = path / "site.toml"
-    scenario.write_text((ROOT / "tests/data/site.toml").read_text().replace(
-        'profile_dirs = ["profiles"]', f'profile_dirs = ["{ROOT / "tests/data/profiles"}"]') + """
+    scenario = virtual_room(path, """
 [[alarms]]
 id = "room1/sp:high"
 point = "room1/sp"
@@ -34,14 +31,8 @@ condition = { type = "high", limit = 25.0, deadband = 0.5 }
 severity = "high"
 message = "{name} too high: {value}{unit}"
 """)
-    daemon = DaemonProcess(path / "data", scenario)
-    try:
-        daemon.wait_for_event("running")
-        wait_until(lambda: read_daemon_info(path / "data") is not None, timeout=10, what="daemon.json")
+    with running(path / "data", scenario):
         yield path / "data"
-        assert daemon.terminate() == 0
-    finally:
-        daemon.close()
 
 
 def bms(data: Path, *args: str) -> Result:

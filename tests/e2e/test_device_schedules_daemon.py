@@ -14,10 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bms.cli import cli
-from bms.daemon import read_daemon_info
 from tests.bms.bacnet.loopback import free_port, host
 from tests.conftest import ROOT, wait_until
-from tests.e2e.daemon import DaemonProcess
+from tests.e2e.daemon import running
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +50,8 @@ network = "lan"
 address = "{host(91)}"
 device_instance = 9101
 """)
-    daemon = DaemonProcess(path / "data", scenario)
-    try:
-        daemon.wait_for_event("running")
-        wait_until(lambda: read_daemon_info(path / "data") is not None, timeout=10, what="daemon.json")
+    with running(path / "data", scenario):
         yield path / "data"
-        assert daemon.terminate() == 0
-    finally:
-        daemon.close()
 
 
 def bms(data: Path, *args: str) -> Result:

@@ -19,18 +19,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bms.cli import cli
-from bms.daemon import read_daemon_info
 from tests.conftest import ROOT, wait_until
-from tests.e2e.daemon import DaemonProcess
+from tests.e2e.daemon import running, virtual_room
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("schedules")
-    scenario = path / "site.toml"
-    scenario.write_text((ROOT / "tests/data/site.toml").read_text().replace(
-        'profile_dirs = ["profiles"]', f'profile_dirs = ["{ROOT / "tests/data/profiles"}"]').replace(
-        'name = "Test site"', 'name = "Test site"\ntimezone = "Europe/London"') + """
+    scenario = virtual_room(path, timezone="Europe/London", extra="""
 [[schedules]]
 name = "always"
 template = "24x7"
@@ -39,14 +35,8 @@ template = "24x7"
 points = ["room1/sp"]
 values = { occupied = 23.0, unoccupied = 17.0 }
 """)
-    daemon = DaemonProcess(path / "data", scenario)
-    try:
-        daemon.wait_for_event("running")
-        wait_until(lambda: read_daemon_info(path / "data") is not None, timeout=10, what="daemon.json")
+    with running(path / "data", scenario):
         yield path / "data"
-        assert daemon.terminate() == 0
-    finally:
-        daemon.close()
 
 
 def bms(data: Path, *args: str) -> Result:

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from bms.cli import connect, console, data_option, fail, json_option, print_json
 from bms.cli._common import TIME, data_dir
+from bms.cli._common import daemon_running as _daemon_running
 from bms.errors import BmsError, ConfigError, NotFound
 from bms.notify import NotificationRecord, NotifySection
 
@@ -115,21 +116,6 @@ def table(records: list[NotificationRecord]) -> Table:
 # ------------------------------------------------------------------ no daemon
 
 
-def _daemon_running(path: Path) -> bool:
-    import os
-
-    from bms.daemon import read_daemon_info
-
-    info = read_daemon_info(path)
-    if info is None:
-        return False
-    try:
-        os.kill(info.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _offline(path: Path, since: float, alarm_id: str | None, limit: int) -> list[NotificationRecord]:
