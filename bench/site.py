@@ -67,7 +67,8 @@ class Site:
     bacnet_port: int
     scenario: Path = field(init=False)
     extra_toml: list[str] = field(default_factory=list)  # scenario text added by engines
-    point_toml: list[str] = field(default_factory=list)  # lines engines add to each Modbus profile point
+    point_keys: list[str] = field(default_factory=list)  # key = value lines engines add to each Modbus profile point
+    point_toml: list[str] = field(default_factory=list)  # sub-tables ([[points.alarms]]...) they add after them
 
     def __post_init__(self) -> None:
         self.scenario = self.folder / "site.toml"
@@ -107,7 +108,7 @@ def _schedules(site: Site) -> None:
     """One schedule on the first 10 points of every Modbus device (2,000 on the default site), at priority 16,
     turning occupied/unoccupied every 5 minutes of every day: each transition writes every one of them
     (point store, Modbus write and read-back, an audit row each)."""
-    site.point_toml += ["writable = true"]
+    site.point_keys += ["writable = true"]
     steps = [(m // 60, m % 60) for m in range(0, 24 * 60, SCHEDULE_STEP_MINUTES)]
     program = ", ".join(f'{{ at = "{h:02d}:{m:02d}", value = "{"occupied" if i % 2 == 0 else "unoccupied"}" }}'
                         for i, (h, m) in enumerate(steps))
@@ -141,7 +142,7 @@ def write_profiles(site: Site) -> None:
     for i in range(site.points):
         lines += ["[[points]]", f'key = "p{i:03d}"', f'name = "Point {i}"',
                   f'modbus = {{ table = "holding", address = {FIRST_ADDRESS + 2 * i}, type = "float32" }}',
-                  *site.point_toml]
+                  *site.point_keys, *site.point_toml]
     (profiles / "bench-modbus.toml").write_text("\n".join(lines) + "\n")
     lines = ['name = "bench-bacnet"', 'protocol = "bacnet"']
     for i in range(1, site.bacnet_points + 1):
