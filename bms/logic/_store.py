@@ -1,0 +1,108 @@
+"""logic.db: what the logic engine keeps across restarts.
+
+* ``programs`` -- per program: its persistent state (``state_get``/``state_set`` and the blocks'
+  memory: integrators, latches, timers) as JSON, and whether an operator or a fault disabled it
+  (with the reason);
+* ``outputs`` -- per program and point: the priority it writes at and the last value it wrote,
+  so that a restart does not write again what is already commanded, and a program removed from
+  the configuration has its levels relinquished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+import msgspec
+import sqlalchemy as sa
+
+from bms.errors import StoreError
+from bms.store import open_database
+
+_MIGRATIONS = [
+    "CREATE TABLE programs (name TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT '{}',"
+    " disabled TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE TABLE outputs (program TEXT NOT NULL, point_id TEXT NOT NULL, priority INTEGER NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY (program, point_id)) WITHOUT ROWID",
+]
+T = TypeVar("T")
+
+
+class SavedProgram(NamedTuple):
+    state: dict[str, Any]
+    disabled: str  # "" running, "operator" or "fault"
+    reason: str
+
+
+class Output(NamedTuple):
+    program: str
+    point_id: str
+    priority: int
+    value: Any
+
+
+class LogicStore:
+    """The logic engine's file (``logic.db``); the engine is its only writer."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._engine = open_database(self.path, "logic", _MIGRATIONS)
+
+    def programs(self) -> dict[str, SavedProgram]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT name, state, disabled, reason FROM programs")).all()
+        found: dict[str, SavedProgram] = {}
+        for name, state, disabled, reason in rows:
+            try:
+                found[name] = SavedProgram(msgspec.json.decode(state), disabled, reason)
+            except msgspec.DecodeError as err:
+                raise StoreError(f"{self.path}: program {name}: unreadable state: {err}") from err
+        return found
+
+    def outputs(self) -> list[Output]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT program, point_id, priority, value FROM outputs")).all()
+        return [Output(p, pt, int(pr), msgspec.json.decode(v)) for p, pt, pr, v in rows]
+
+    def save_states(self, states: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        rows = [{"n": name, "s": msgspec.json.encode(state).decode()} for name, state in states]
+        if rows:
+            self._run(lambda conn: conn.execute(sa.text(
+                "INSERT INTO programs (name, state) VALUES (:n, :s)"
+                " ON CONFLICT (name) DO UPDATE SET state = excluded.state"), rows))
+
+    def set_disabled(self, name: str, disabled: str, reason: str) -> None:
+        self._run(lambda conn: conn.execute(sa.text(
+            "INSERT INTO programs (name, disabled, reason) VALUES (:n, :d, :r)"
+            " ON CONFLICT (name) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason"),
+            {"n": name, "d": disabled, "r": reason}))
+
+    def save_output(self, output: Output) -> None:
+        row = {"p": output.program, "pt": output.point_id, "pr": output.priority,
+               "v": msgspec.json.encode(output.value).decode()}
+        self._run(lambda conn: conn.execute(sa.text(
+            "INSERT INTO outputs (program, point_id, priority, value) VALUES (:p, :pt, :pr, :v)"
+            " ON CONFLICT (program, point_id) DO UPDATE SET priority = excluded.priority, value = excluded.value"),
+            row))
+
+    def forget(self, name: str, point_id: str | None = None) -> None:
+        """A program removed (all its rows), or one of its outputs released."""
+        if point_id is not None:
+            self._run(lambda conn: conn.execute(sa.text(
+                "DELETE FROM outputs WHERE program = :n AND point_id = :pt"), {"n": name, "pt": point_id}))
+            return
+        self._run(lambda conn: (
+            conn.execute(sa.text("DELETE FROM outputs WHERE program = :n"), {"n": name}),
+            conn.execute(sa.text("DELETE FROM programs WHERE name = :n"), {"n": name}),
+        ))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _run(self, work: Callable[[sa.Connection], T]) -> T:
+        try:
+            with self._engine.begin() as conn:
+                return work(conn)
+        except sa.exc.SQLAlchemyError as err:
+            raise StoreError(f"{self.path}: {err}") from err
