@@ -7,10 +7,25 @@ commands (``bms logic``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from actors.components import lazy, lazy_exports
 from bms.components import Component
 from bms.logic._settings import LogicSection
 from bms.logic.messages import LOGIC_MESSAGES
+
+
+def _api(services: Any) -> Any:
+    from actors.components.logic._api import ServicesLogic, logic_router
+
+    return logic_router(ServicesLogic(services))
+
+
+def _commands() -> list[Any]:
+    from actors.components.logic._cli import logic_group
+
+    return [logic_group]
+
 
 COMPONENT = Component(
     name="logic",
@@ -19,6 +34,8 @@ COMPONENT = Component(
     after=("points", "alarms", "audit"),
     settings=LogicSection,
     messages=LOGIC_MESSAGES,
+    api=_api,
+    commands=_commands,
     description="the logic engine: block programs compiled to sandboxed Lua, run on the clock and on changes",
 )
 
