@@ -58,7 +58,7 @@ from bms.logic._constraints import Constraint, Interlock, enforce
 from bms.logic._keys import generate_key, key_id, load_private_key, parse_public_key, public_key_text
 from bms.logic._library import BlockType, Param, Port
 from bms.logic._program import DEFAULT_PRIORITY, Block, Program, Wire, load_program, program_from_text
-from bms.logic._replay import ReplayResult, ReplayWrite, replay
+from bms.logic._replay import ReplayResult, ReplayWrite, changes, replay
 from bms.logic._running import Loaded, RunningProgram, load_directory
 from bms.logic._sandbox import (
     DEFAULT_BUDGET,
@@ -113,6 +113,7 @@ __all__ = [
     "Write",
     "analyse",
     "build",
+    "changes",
     "check",
     "compile_graph",
     "compile_program",

@@ -12,6 +12,7 @@ from bms.logic import Trace
 from bms.logic.messages import DisableProgram, EnableProgram, GetProgram, ListPrograms, ProgramTraces, ProgramView
 
 SERVICE = "logic"
+Name = Annotated[str, Parameter(description="the program's name, e.g. vav101-zone")]
 
 
 class LogicGateway(Protocol):
@@ -35,27 +36,27 @@ def logic_router(gateway: LogicGateway) -> Router:
         return list(await gateway.ask(ListPrograms()))
 
     @get("/{name:str}", operation_id="getProgram", **requires("read"), responses=error_responses(404, 503))
-    async def program(name: str) -> ProgramView:
+    async def program(name: Name) -> ProgramView:
         """One program: state (running, disabled, faulted, with the reason), triggers, points, runs."""
         view: ProgramView = await gateway.ask(GetProgram(name=name))
         return view
 
     @get("/{name:str}/trace", operation_id="programTrace", **requires("read"), responses=error_responses(404, 503))
-    async def trace(name: str, limit: Annotated[int, Parameter(description="at most this many runs (the last)",
+    async def trace(name: Name, limit: Annotated[int, Parameter(description="at most this many runs (the last)",
                                                                ge=1, le=10_000)] = 10) -> list[Trace]:
         """The program's last runs: inputs read, each block's output, writes, duration, error."""
         return list(await gateway.ask(ProgramTraces(name=name, limit=limit)))
 
     @post("/{name:str}/enable", operation_id="enableProgram", **requires("logic"), status_code=200,
           responses=error_responses(404, 503))
-    async def enable(request: Request[Any, Any, Any], name: str) -> ProgramView:
+    async def enable(request: Request[Any, Any, Any], name: Name) -> ProgramView:
         """Run a disabled or faulted program again."""
         view: ProgramView = await gateway.ask(EnableProgram(name=name, user=identity_of(request).user))
         return view
 
     @post("/{name:str}/disable", operation_id="disableProgram", **requires("logic"), status_code=200,
           responses=error_responses(404, 503))
-    async def disable(request: Request[Any, Any, Any], name: str) -> ProgramView:
+    async def disable(request: Request[Any, Any, Any], name: Name) -> ProgramView:
         """Stop running a program; its outputs hold their last value."""
         view: ProgramView = await gateway.ask(DisableProgram(name=name, user=identity_of(request).user))
         return view

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from actors.components.logic._replay import replay_command
 from bms.cli import connect, console, data_option, json_option, print_json
 from bms.logic import Trace
 from bms.logic.messages import ProgramView
@@ -131,3 +132,6 @@ def trace(name: str, limit: int, data: Path | None, as_json: bool) -> None:
         for w in t.writes:
             table.add_row("write", f"{w.point} @{w.priority}", _value(w.value) if w.value is not None else "relinquish")
         console.print(table)
+
+
+logic_group.add_command(replay_command)
