@@ -119,3 +119,11 @@ def test_trace_show_disable_and_enable(daemon: Path) -> None:
     assert missing.returncode == 1
     assert missing.stderr.strip().startswith("error:") and "no logic program 'nope'" in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_watch_shows_every_block_of_each_new_run(daemon: Path) -> None:
+    watched = bms(daemon, "logic", "watch", "vav101-zone", "--runs", "2", "--every", "0.5")
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout.count("loop.out") == 2 and "vav101/zone_temp" in watched.stdout
+    unknown = bms(daemon, "logic", "watch", "nope", "--runs", "1")
+    assert unknown.returncode == 1 and "no logic program 'nope'" in unknown.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -104,6 +105,22 @@ def _value(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def trace_table(t: Trace) -> Table:
+    """One run: inputs, every block's output, the writes; the caption says when, how long, any error."""
+    caption = f"{_when(t.at)}  {t.duration * 1000:.2f} ms" + (f"  error: {t.error}" if t.error else "")
+    table = Table(title=caption, title_justify="left", box=None, padding=(0, 2))
+    table.add_column("")
+    table.add_column("")
+    table.add_column("value")
+    for point, value in t.inputs.items():
+        table.add_row("in", point, _value(value))
+    for slot, value in t.outputs.items():
+        table.add_row("block", slot, _value(value))
+    for w in t.writes:
+        table.add_row("write", f"{w.point} @{w.priority}", _value(w.value) if w.value is not None else "relinquish")
+    return table
+
+
 @logic_group.command("trace")
 @click.argument("name")
 @click.option("--last", "limit", type=click.IntRange(1, 10_000), default=5, show_default=True,
@@ -119,19 +136,32 @@ def trace(name: str, limit: int, data: Path | None, as_json: bool) -> None:
     if not traces:
         console.print(f"{name}: no runs yet")
     for t in traces:
-        head = f"[bold]{_when(t.at)}[/bold]  {t.duration * 1000:.2f} ms"
-        console.print(head + (f"  [red]error: {t.error}[/red]" if t.error else ""))
-        table = Table(show_header=True, box=None, padding=(0, 2))
-        table.add_column("")
-        table.add_column("")
-        table.add_column("value")
-        for point, value in t.inputs.items():
-            table.add_row("in", point, _value(value))
-        for slot, value in t.outputs.items():
-            table.add_row("block", slot, _value(value))
-        for w in t.writes:
-            table.add_row("write", f"{w.point} @{w.priority}", _value(w.value) if w.value is not None else "relinquish")
-        console.print(table)
+        console.print(trace_table(t))
+
+
+@logic_group.command("watch")
+@click.argument("name")
+@click.option("--every", type=click.FloatRange(min=0.2), default=1.0, show_default=True,
+              help="Seconds between looks at the program's runs.")
+@click.option("--runs", type=click.IntRange(min=1), default=None, help="Stop after this many runs (default: Ctrl-C).")
+@data_option
+def watch(name: str, every: float, runs: int | None, data: Path | None) -> None:
+    """Every block's live value as the program runs (the terminal's wiresheet view), until Ctrl-C."""
+    client = connect(data)
+    client.get(f"/api/logic/{name}", ProgramView)  # an unknown program: one line now, not a silent wait
+    seen: float | None = None
+    shown = 0
+    try:
+        while runs is None or shown < runs:
+            traces = client.get(f"/api/logic/{name}/trace", list[Trace], {"limit": 1})
+            if traces and traces[-1].at != seen:
+                seen = traces[-1].at
+                console.print(trace_table(traces[-1]))
+                shown += 1
+                continue
+            time.sleep(every)
+    except KeyboardInterrupt:
+        pass
 
 
 logic_group.add_command(replay_command)
