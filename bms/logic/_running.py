@@ -23,7 +23,8 @@ from bms.clock import Clock
 from bms.errors import ConfigError
 from bms.logic._compile import CompiledProgram, compile_program
 from bms.logic._constraints import Constraint, enforce
-from bms.logic._program import Program, load_program
+from bms.logic._bundle import Bundle
+from bms.logic._program import Program, load_program, program_from_text
 from bms.logic._sandbox import FaultCounter, RunResult, Sandbox, Trace, Value, Write
 from bms.logic.messages import ProgramView
 
@@ -68,6 +69,23 @@ def load_directory(directory: Path, known_points: Collection[str] | None) -> Loa
             found.problems.extend(err.problems)
             continue
         names[program.name] = path
+        found.programs.append((program, compiled))
+    return found
+
+
+def load_bundle(bundle: Bundle, known_points: Collection[str] | None) -> Loaded:
+    """A verified bundle's programs and constraints, validated against the site's points (as :func:`load_directory`)."""
+    found = Loaded(constraints={c.point: c for c in bundle.manifest.constraints})
+    version = bundle.manifest.version
+    for entry in bundle.manifest.programs:
+        source = f"bundle {version}: {entry.file}"
+        try:
+            program = program_from_text(bundle.files[entry.file].decode("utf-8"), source, default_name=entry.name)
+            compiled = compile_program(program, known_points)
+        except (ConfigError, UnicodeDecodeError, KeyError) as err:
+            found.skipped.append(entry.name)
+            found.problems.extend(err.problems if isinstance(err, ConfigError) else [f"{source}: {err}"])
+            continue
         found.programs.append((program, compiled))
     return found
 

@@ -25,6 +25,9 @@ _MIGRATIONS = [
     " disabled TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
     "CREATE TABLE outputs (program TEXT NOT NULL, point_id TEXT NOT NULL, priority INTEGER NOT NULL,"
     " value TEXT NOT NULL, PRIMARY KEY (program, point_id)) WITHOUT ROWID",
+    "CREATE TABLE bundles (seq INTEGER PRIMARY KEY AUTOINCREMENT, version TEXT NOT NULL, key_id TEXT NOT NULL,"
+    " deployed_at REAL NOT NULL, user TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'good',"
+    " active INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '', data BLOB NOT NULL)",
 ]
 T = TypeVar("T")
 
@@ -40,6 +43,17 @@ class Output(NamedTuple):
     point_id: str
     priority: int
     value: Any
+
+
+class StoredBundle(NamedTuple):
+    seq: int
+    version: str
+    key_id: str
+    deployed_at: float
+    user: str
+    status: str  # "good" (started), "failed" (refused at boot: rolled back from)
+    active: bool
+    detail: str
 
 
 class LogicStore:
@@ -96,6 +110,45 @@ class LogicStore:
             conn.execute(sa.text("DELETE FROM outputs WHERE program = :n"), {"n": name}),
             conn.execute(sa.text("DELETE FROM programs WHERE name = :n"), {"n": name}),
         ))
+
+    # ------------------------------------------------------------ bundles
+    def bundles(self) -> list[StoredBundle]:
+        """Every deployed bundle, oldest first."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT seq, version, key_id, deployed_at, user, status, active, detail"
+                                        " FROM bundles ORDER BY seq")).all()
+        return [StoredBundle(int(r[0]), r[1], r[2], float(r[3]), r[4], r[5], bool(r[6]), r[7]) for r in rows]
+
+    def bundle_data(self, seq: int) -> bytes:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT data FROM bundles WHERE seq = :s"), {"s": seq}).first()
+        if row is None:
+            raise StoreError(f"{self.path}: no bundle {seq}")
+        return bytes(row[0])
+
+    def add_bundle(self, version: str, key_id: str, data: bytes, user: str, now: float) -> int:
+        """Record a deployed bundle and make it the active one."""
+        def run(conn: sa.Connection) -> int:
+            conn.execute(sa.text("UPDATE bundles SET active = 0"))
+            result = conn.execute(sa.text(
+                "INSERT INTO bundles (version, key_id, deployed_at, user, active, data)"
+                " VALUES (:v, :k, :t, :u, 1, :d)"), {"v": version, "k": key_id, "t": now, "u": user, "d": data})
+            return int(result.lastrowid or 0)
+
+        return self._run(run)
+
+    def activate(self, seq: int | None) -> None:
+        """Make bundle ``seq`` the active one (None: none, the configured directory runs)."""
+        def run(conn: sa.Connection) -> None:
+            conn.execute(sa.text("UPDATE bundles SET active = 0"))
+            if seq is not None:
+                conn.execute(sa.text("UPDATE bundles SET active = 1 WHERE seq = :s"), {"s": seq})
+
+        self._run(run)
+
+    def mark_failed(self, seq: int, detail: str) -> None:
+        self._run(lambda conn: conn.execute(sa.text(
+            "UPDATE bundles SET status = 'failed', active = 0, detail = :d WHERE seq = :s"), {"s": seq, "d": detail}))
 
     def close(self) -> None:
         self._engine.dispose()

@@ -33,6 +33,36 @@ class ProgramView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     last_error: str = ""
 
 
+class BundleVersion(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A deployed bundle: ``active`` the one running; ``status`` good, or failed (it did not start: rolled back)."""
+
+    seq: int
+    version: str
+    key_id: str
+    deployed_at: float
+    user: str = ""
+    status: str = "good"
+    active: bool = False
+    detail: str = ""
+
+
+class DeployBundle(Message, frozen=True):
+    """Verify (trusted keys), validate, dry-run, then run this bundle's programs instead of the running set."""
+
+    data: bytes
+    user: str = ""
+
+
+class RollbackBundle(Message, frozen=True):
+    """Back to the bundle deployed before the active one."""
+
+    user: str = ""
+
+
+class ListVersions(Message, frozen=True):
+    pass
+
+
 class ListPrograms(Message, frozen=True):
     pass
 
@@ -63,7 +93,7 @@ class ProgramTraces(Message, frozen=True):
 
 
 LOGIC_MESSAGES: tuple[type[msgspec.Struct], ...] = (ListPrograms, GetProgram, EnableProgram, DisableProgram,
-                                                    ProgramTraces)
+                                                    ProgramTraces, DeployBundle, RollbackBundle, ListVersions)
 
-__all__ = ["LOGIC_MESSAGES", "DisableProgram", "EnableProgram", "GetProgram", "ListPrograms", "ProgramTraces",
+__all__ = ["LOGIC_MESSAGES", "BundleVersion", "DeployBundle", "ListVersions", "RollbackBundle", "DisableProgram", "EnableProgram", "GetProgram", "ListPrograms", "ProgramTraces",
            "ProgramView"]

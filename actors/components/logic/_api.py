@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol
 
+import msgspec
 from litestar import Request, Router, get, post
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 
 from bms.api.routing import Services, error_responses, identity_of, requires
 from bms.logic import Trace
-from bms.logic.messages import DisableProgram, EnableProgram, GetProgram, ListPrograms, ProgramTraces, ProgramView
+from bms.logic.messages import (
+    BundleVersion,
+    DeployBundle,
+    DisableProgram,
+    EnableProgram,
+    GetProgram,
+    ListPrograms,
+    ListVersions,
+    ProgramTraces,
+    ProgramView,
+    RollbackBundle,
+)
 
 SERVICE = "logic"
 Name = Annotated[str, Parameter(description="the program's name, e.g. vav101-zone")]
@@ -29,7 +41,33 @@ class ServicesLogic:
         return await self.services.ask(SERVICE, message)
 
 
+class DeployBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A signed bundle (``bms logic bundle build``), base64 in JSON."""
+
+    bundle: bytes
+
+
 def logic_router(gateway: LogicGateway) -> Router:
+    @get("/bundles", operation_id="logicVersions", **requires("read"), responses=error_responses(503))
+    async def versions() -> list[BundleVersion]:
+        """The deployed bundles, oldest first: version, signer's key, who and when, active, failed."""
+        return list(await gateway.ask(ListVersions()))
+
+    @post("/bundles", operation_id="deployLogicBundle", **requires("logic"), status_code=200,
+          responses=error_responses(400, 413, 503))
+    async def deploy(request: Request[Any, Any, Any], data: Annotated[DeployBody, Body()]) -> BundleVersion:
+        """Deploy a bundle: verified against the site's trusted keys, validated against its points and
+        dry-run, then its programs replace the running set."""
+        view: BundleVersion = await gateway.ask(DeployBundle(data=data.bundle, user=identity_of(request).user))
+        return view
+
+    @post("/bundles/rollback", operation_id="rollbackLogicBundle", **requires("logic"), status_code=200,
+          responses=error_responses(400, 503))
+    async def rollback(request: Request[Any, Any, Any]) -> BundleVersion:
+        """Back to the bundle deployed before the active one."""
+        view: BundleVersion = await gateway.ask(RollbackBundle(user=identity_of(request).user))
+        return view
+
     @get("/", operation_id="listPrograms", **requires("read"), responses=error_responses(503))
     async def list_programs() -> list[ProgramView]:
         """The logic programs with their state, triggers, last run and error count."""
@@ -61,4 +99,5 @@ def logic_router(gateway: LogicGateway) -> Router:
         view: ProgramView = await gateway.ask(DisableProgram(name=name, user=identity_of(request).user))
         return view
 
-    return Router("/api/logic", route_handlers=[list_programs, program, trace, enable, disable], tags=["logic"])
+    return Router("/api/logic", route_handlers=[versions, deploy, rollback, list_programs, program, trace, enable, disable],
+                  tags=["logic"])

@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from actors.components.logic._bundles_cli import bundle_group, deploy_command, rollback_command, versions_command
 from actors.components.logic._replay import replay_command
 from bms.cli import connect, console, data_option, json_option, print_json
 from bms.logic import Trace
@@ -165,3 +166,5 @@ def watch(name: str, every: float, runs: int | None, data: Path | None) -> None:
 
 
 logic_group.add_command(replay_command)
+for _command in (bundle_group, deploy_command, rollback_command, versions_command):
+    logic_group.add_command(_command)

@@ -30,18 +30,23 @@ from actors._supervisor import ChildSpec
 from actors.platform import Platform
 from bms.alarms import ExternalAlarm
 from bms.audit import AuditEntry, RecordAudit
-from bms.errors import BmsError, NotFound, StoreError
-from bms.logic._running import Loaded, RunningProgram, load_directory
-from bms.logic._sandbox import RunResult, Trace, Value, Write
+from bms.errors import BmsError, ConfigError, LogicError, NotFound, StoreError
+from bms.logic._bundle import verify
+from bms.logic._running import Loaded, RunningProgram, load_bundle, load_directory
+from bms.logic._sandbox import RunResult, Sandbox, Trace, Value, Write
 from bms.logic._settings import LogicSection
-from bms.logic._store import LogicStore, Output
+from bms.logic._store import LogicStore, Output, StoredBundle
 from bms.logic.messages import (
+    BundleVersion,
+    DeployBundle,
     DisableProgram,
     EnableProgram,
     GetProgram,
     ListPrograms,
+    ListVersions,
     ProgramTraces,
     ProgramView,
+    RollbackBundle,
 )
 from bms.messages import ListNodes, ListPoints, PointState, RelinquishPoint, Tick, ValueChanged, WritePoint
 from bms.supervision import Health, RestartPolicy
@@ -63,48 +68,89 @@ class LogicEngine(BmsActor):
         self.watchers: dict[str, list[str]] = {}  # point -> programs run on its change
         self.alarm_states: dict[str, bool] = {}
         self.dirty: set[str] = set()  # programs whose state changed since the last save
+        self.known: set[str] = set()
+        self.active: StoredBundle | None = None  # the bundle running (None: the configured directory)
+        self.boot_problem = ""
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
-        s = self.settings
         self.store = LogicStore(self.ctx.data_dir / "logic.db")
         nodes = self._ask("nodes", ListNodes())
-        known = {n.id for n in nodes if n.type in ("Point", "VirtualPoint")}
-        self.loaded = load_directory(self.directory, known) if self.directory is not None else Loaded()
-        for problem in self.loaded.problems:
+        self.known = {n.id for n in nodes if n.type in ("Point", "VirtualPoint")}
+        states: list[PointState] = self._ask("points", ListPoints())
+        self.values = {p.point_id: p.value for p in states}
+        self.boot_problem = ""
+        loaded, self.active = self._boot_source()
+        self._install(loaded)
+        self.subscribe(ValueChanged, merged(100_000))
+        self.ctx.ticker.every(self.settings.tick, self.actor_ref, "logic")
+        self._report()
+        self.log.info("logic loaded", programs=len(self.programs), left_out=len(self.loaded.skipped),
+                      bundle=self.active.version if self.active else None)
+
+    def _boot_source(self) -> tuple[Loaded, StoredBundle | None]:
+        """The last good bundle's programs; a bundle that no longer starts is marked failed and the one
+        before it runs instead (or, with none left, the programs of the directory)."""
+        assert self.store is not None
+        bundles = self.store.bundles()
+        active = next((b for b in bundles if b.active), None)
+        while active is not None:
+            try:
+                return self._bundle(active), active
+            except BmsError as err:
+                previous = [b for b in bundles if b.seq < active.seq and b.status == "good"]
+                back = previous[-1] if previous else None
+                self.boot_problem = (f"bundle {active.version} failed to start ({err}); rolled back to "
+                                     + (f"bundle {back.version}" if back else "the configured programs"))
+                self.log.error("logic bundle failed to start: rolled back", version=active.version, error=str(err),
+                               to=back.version if back else "configured programs")
+                self.store.mark_failed(active.seq, str(err))
+                self.store.activate(back.seq if back else None)
+                active = back
+        return load_directory(self.directory, self.known) if self.directory is not None else Loaded(), None
+
+    def _bundle(self, stored: StoredBundle) -> Loaded:
+        """A stored bundle verified again and validated; LogicError when it cannot run as a whole."""
+        assert self.store is not None
+        loaded = load_bundle(verify(self.store.bundle_data(stored.seq), self.settings.trusted_keys), self.known)
+        if loaded.problems:
+            raise ConfigError(f"bundle {stored.version}: {_first(loaded.problems)}", loaded.problems)
+        return loaded
+
+    def _install(self, loaded: Loaded) -> None:
+        """Run ``loaded`` instead of the present set: states and disables from logic.db, the levels of
+        programs (or outputs) that are gone relinquished."""
+        assert self.store is not None
+        s = self.settings
+        self._save_states()
+        for problem in loaded.problems:
             self.log.error("logic program left out", problem=problem)
         saved = self.store.programs()
-        self.programs = {}
-        for program, compiled in self.loaded.programs:
+        programs: dict[str, RunningProgram] = {}
+        for program, compiled in loaded.programs:
             before = saved.get(compiled.name)
+            options: dict[str, Any] = {"budget": s.budget, "max_memory": s.max_memory, "fault_limit": s.fault_limit,
+                                       "trace_runs": s.trace_runs}
             try:
-                running = RunningProgram.start(program, compiled, self.clock, budget=s.budget,
-                                               max_memory=s.max_memory, fault_limit=s.fault_limit,
-                                               trace_runs=s.trace_runs, state=before.state if before else None)
+                running = RunningProgram.start(program, compiled, self.clock, state=before.state if before else None,
+                                               **options)
             except BmsError as err:  # a saved state the program cannot take: start afresh, say so
                 self.log.warning("saved state not restored", program=compiled.name, error=str(err))
-                running = RunningProgram.start(program, compiled, self.clock, budget=s.budget,
-                                               max_memory=s.max_memory, fault_limit=s.fault_limit,
-                                               trace_runs=s.trace_runs)
+                running = RunningProgram.start(program, compiled, self.clock, **options)
             if before is not None and before.disabled:
                 running.disabled, running.reason = before.disabled, before.reason
-            self.programs[compiled.name] = running
+            programs[compiled.name] = running
+        self.programs, self.loaded = programs, loaded
         for out in self.store.outputs():
             owner = self.programs.get(out.program)
             if owner is not None and out.point_id in owner.compiled.writes:
                 owner.written[out.point_id] = out.value
-            elif out.program not in self.programs and out.program not in self.loaded.skipped:
+            elif out.program not in loaded.skipped:
                 self._release(out)
         self.watchers = {}
         for running in self.programs.values():
             for point in running.compiled.on_change:
                 self.watchers.setdefault(point, []).append(running.name)
-        states: list[PointState] = self._ask("points", ListPoints())
-        self.values = {p.point_id: p.value for p in states}
-        self.subscribe(ValueChanged, merged(100_000))
-        self.ctx.ticker.every(s.tick, self.actor_ref, "logic")
-        self._report()
-        self.log.info("logic loaded", programs=len(self.programs), left_out=len(self.loaded.skipped))
 
     def teardown(self) -> None:
         self.ctx.ticker.cancel_actor(self.actor_ref)
@@ -118,7 +164,9 @@ class LogicEngine(BmsActor):
 
     def _report(self) -> None:
         faulted = [p for p in self.programs.values() if p.disabled == "fault"]
-        if self.loaded.skipped:
+        if self.boot_problem:
+            self.ctx.supervisor.report(self.name, Health.DEGRADED, self.boot_problem)
+        elif self.loaded.skipped:
             first = self.loaded.problems[0] if self.loaded.problems else ""
             self.ctx.supervisor.report(self.name, Health.DEGRADED,
                                        f"program(s) left out: {', '.join(self.loaded.skipped)} ({first})")
@@ -294,10 +342,80 @@ class LogicEngine(BmsActor):
         self._report()
         return running.view()
 
+    # ------------------------------------------------------------ bundles
+    @handles(DeployBundle)
+    def deploy(self, command: DeployBundle) -> BundleVersion:
+        assert self.store is not None
+        bundle = verify(command.data, self.settings.trusted_keys)
+        version = bundle.manifest.version
+        loaded = load_bundle(bundle, self.known)
+        if loaded.problems:
+            raise ConfigError(f"bundle {version} refused: {_first(loaded.problems)}", loaded.problems)
+        self._dry_run(version, loaded)
+        try:
+            seq = self.store.add_bundle(version, bundle.key_id, command.data, command.user, self.clock.now())
+        except StoreError as err:
+            raise LogicError(f"bundle {version} not deployed, nothing changed: {err}") from err
+        before = self.active.version if self.active else ""
+        self._switch(loaded, seq, command.user, "deployLogicBundle", before)
+        self.log.info("logic bundle deployed", version=version, key_id=bundle.key_id, user=command.user,
+                      programs=len(loaded.programs))
+        return self._version(seq)
+
+    @handles(RollbackBundle)
+    def rollback(self, command: RollbackBundle) -> BundleVersion:
+        assert self.store is not None
+        if self.active is None:
+            raise ConfigError("no bundle is deployed: nothing to roll back")
+        previous = [b for b in self.store.bundles() if b.seq < self.active.seq and b.status == "good"]
+        if not previous:
+            raise ConfigError(f"bundle {self.active.version} is the first deployed: no previous version to roll back to")
+        back = previous[-1]
+        loaded = self._bundle(back)
+        self.store.activate(back.seq)
+        self._switch(loaded, back.seq, command.user, "rollbackLogicBundle", self.active.version)
+        self.log.info("logic bundle rolled back", version=back.version, user=command.user)
+        return self._version(back.seq)
+
+    @handles(ListVersions)
+    def versions(self, query: ListVersions) -> list[BundleVersion]:
+        assert self.store is not None
+        return [BundleVersion(seq=b.seq, version=b.version, key_id=b.key_id, deployed_at=b.deployed_at, user=b.user,
+                              status=b.status, active=b.active, detail=b.detail) for b in self.store.bundles()]
+
+    def _version(self, seq: int) -> BundleVersion:
+        return next(v for v in self.versions(ListVersions()) if v.seq == seq)
+
+    def _dry_run(self, version: str, loaded: Loaded) -> None:
+        """Each program run once on the present values in a sandbox of its own; nothing is written."""
+        s = self.settings
+        for _program, compiled in loaded.programs:
+            sandbox = Sandbox(compiled, self.clock, budget=compiled.budget or s.budget, max_memory=s.max_memory)
+            inputs = {p: v for p in compiled.reads if isinstance(v := self.values.get(p), bool | int | float | str)}
+            result = sandbox.run(inputs, {})
+            if not result.ok:
+                raise LogicError(f"bundle {version} refused: the dry run of {compiled.name} failed: {result.error}")
+
+    def _switch(self, loaded: Loaded, seq: int, user: str, action: str, before: str) -> None:
+        assert self.store is not None
+        self._install(loaded)
+        self.active = next(b for b in self.store.bundles() if b.seq == seq)
+        self.boot_problem = ""
+        self._audit(AuditEntry(at=self.clock.now(), user=user or "logic", origin="logic", action=action,
+                               target=f"logic bundle {self.active.version}",
+                               before=msgspec.json.encode({"version": before}).decode() if before else "",
+                               after=msgspec.json.encode({"version": self.active.version,
+                                                          "programs": sorted(self.programs)}).decode()))
+        self._report()
+
     @handles(ProgramTraces)
     def traces(self, query: ProgramTraces) -> list[Trace]:
         traces = list(self._program(query.name).traces)
         return traces[-query.limit:] if query.limit > 0 else traces
+
+
+def _first(problems: list[str]) -> str:
+    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
 
 
 def logic_component(platform: Platform) -> list[ChildSpec]:
