@@ -21,9 +21,9 @@ import msgspec
 
 from bms.clock import Clock
 from bms.errors import ConfigError
+from bms.logic._bundle import Bundle
 from bms.logic._compile import CompiledProgram, compile_program
 from bms.logic._constraints import Constraint, enforce
-from bms.logic._bundle import Bundle
 from bms.logic._program import Program, load_program, program_from_text
 from bms.logic._sandbox import FaultCounter, RunResult, Sandbox, Trace, Value, Write
 from bms.logic.messages import ProgramView

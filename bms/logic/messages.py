@@ -95,5 +95,16 @@ class ProgramTraces(Message, frozen=True):
 LOGIC_MESSAGES: tuple[type[msgspec.Struct], ...] = (ListPrograms, GetProgram, EnableProgram, DisableProgram,
                                                     ProgramTraces, DeployBundle, RollbackBundle, ListVersions)
 
-__all__ = ["LOGIC_MESSAGES", "BundleVersion", "DeployBundle", "ListVersions", "RollbackBundle", "DisableProgram", "EnableProgram", "GetProgram", "ListPrograms", "ProgramTraces",
-           "ProgramView"]
+__all__ = [
+    "LOGIC_MESSAGES",
+    "BundleVersion",
+    "DeployBundle",
+    "DisableProgram",
+    "EnableProgram",
+    "GetProgram",
+    "ListPrograms",
+    "ListVersions",
+    "ProgramTraces",
+    "ProgramView",
+    "RollbackBundle",
+]
