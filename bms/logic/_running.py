@@ -26,6 +26,7 @@ from bms.logic._compile import CompiledProgram, compile_program
 from bms.logic._constraints import Constraint, enforce
 from bms.logic._program import Program, load_program, program_from_text
 from bms.logic._sandbox import FaultCounter, RunResult, Sandbox, Trace, Value, Write
+from bms.logic._settings import LogicSection
 from bms.logic.messages import ProgramView
 
 BUNDLE_FILE = "bundle.toml"
@@ -41,6 +42,16 @@ class Loaded:
     constraints: dict[str, Constraint] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # the programs left out (file stems)
+
+
+def program_directory(section: LogicSection, scenario: Path) -> Path:
+    """Where the site's programs are: ``[logic] programs`` relative to the scenario's folder; unset,
+    ``logic`` beside the scenario file if there is one, else ``../logic``."""
+    base = scenario.parent
+    if section.programs:
+        return (base / Path(section.programs).expanduser()).resolve()
+    beside = base / "logic"
+    return (beside if beside.is_dir() else base.parent / "logic").resolve()
 
 
 def load_directory(directory: Path, known_points: Collection[str] | None) -> Loaded:

@@ -14,11 +14,12 @@ class LogicSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     """``[logic]`` in bms.toml.
 
     ``programs`` is a directory of program files (``*.toml``; a ``bundle.toml`` there gives the
-    constraints), relative to the scenario file's folder: the demo's ``conf/scenarios/demo.toml``
-    finds ``conf/logic``. A directory that does not exist means no programs.
+    constraints), relative to the scenario file's folder. Unset: ``logic`` beside the scenario file,
+    else ``../logic`` (the demo's ``conf/scenarios/demo.toml`` finds ``conf/logic``). A directory
+    that does not exist means no programs.
     """
 
-    programs: str = "../logic"
+    programs: str = ""
     trusted_keys: tuple[str, ...] = ()  # Ed25519 public keys (base64) whose bundles may be deployed
     budget: Annotated[int, Meta(ge=1000)] = DEFAULT_BUDGET  # Lua instructions per run, unless a program says
     max_memory: Annotated[int, Meta(ge=65_536)] = DEFAULT_MAX_MEMORY  # bytes per program

@@ -32,7 +32,7 @@ from bms.alarms import ExternalAlarm
 from bms.audit import AuditEntry, RecordAudit
 from bms.errors import BmsError, ConfigError, LogicError, NotFound, StoreError
 from bms.logic._bundle import verify
-from bms.logic._running import Loaded, RunningProgram, load_bundle, load_directory
+from bms.logic._running import Loaded, RunningProgram, load_bundle, load_directory, program_directory
 from bms.logic._sandbox import RunResult, Sandbox, Trace, Value, Write
 from bms.logic._settings import LogicSection
 from bms.logic._store import LogicStore, Output, StoredBundle
@@ -420,7 +420,7 @@ def _first(problems: list[str]) -> str:
 
 def logic_component(platform: Platform) -> list[ChildSpec]:
     section: LogicSection = platform.section(NAME)
-    directory = (platform.site.path.parent / Path(section.programs).expanduser()).resolve()
+    directory = program_directory(section, platform.site.path)
     return [ChildSpec(NAME, LogicEngine, kwargs={"settings": section, "directory": directory},
                       policy=RestartPolicy())]
 

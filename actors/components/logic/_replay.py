@@ -19,6 +19,7 @@ from bms.cli import console, data_option, json_option, print_json
 from bms.cli._common import TIME, TimeSpec, data_dir
 from bms.errors import ConfigError
 from bms.logic import LogicSection, ReplayResult, ReplayWrite, changes, compile_program, load_program, replay
+from bms.logic._running import program_directory
 
 LOOKBACK = 86_400.0  # history read before the start: the inputs' values at the first run
 
@@ -33,7 +34,7 @@ def program_file(name: str) -> Path:
     settings, path = load_settings(isolate=True)
     section = settings.sections.get("logic") or LogicSection()
     scenario = scenario_path(settings, path)
-    directory = (scenario.parent / Path(section.programs).expanduser()).resolve()
+    directory = program_directory(section, scenario)
     for candidate in sorted(directory.glob("*.toml")) if directory.is_dir() else ():
         if candidate.stem == name:
             return candidate
