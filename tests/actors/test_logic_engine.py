@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from actors import ChildSpec, Context, make_context
@@ -131,6 +132,8 @@ def test_a_periodic_program_writes_through_the_priority_array_as_its_user_with_a
     levels = ctx.registry.get("points").ask(GetPriorityArray(point_id="room/out"))
     assert (levels.levels[11], levels.users[11], levels.active_priority) == (40.0, "logic:double", 12)
     ctx.registry.get("points").ask(WritePoint(point_id="room/temp", value=21.0, priority=8, user="olivia"))
+    wait_until(lambda: value(ctx, "room/temp") == 21.0, what="room/temp = 21")
+    logic.ask(ListPrograms())  # behind the ValueChanged in the engine's inbox
     clock.advance(10.0)
     wait_until(lambda: value(ctx, "room/out") == 42.0, what="room/out = 2 x 21")
     clock.advance(10.0)  # same value again: no write, no audit row
@@ -229,3 +232,27 @@ def test_a_program_that_does_not_validate_is_left_out_and_named_in_health(ctx: C
     health = ctx.health.get("logic")
     assert health is not None and health.state == Health.DEGRADED
     assert "bad" in health.reason and "unknown point 'room/nope'" in health.reason
+
+
+def test_replay_of_the_recorded_inputs_gives_the_writes_of_the_live_run(ctx: Context, tmp_path: Path) -> None:
+    from bms.logic import changes, compile_program, program_from_text, replay
+
+    logic = start(ctx, programs(tmp_path, double=DOUBLE))
+    clock = ctx.clock
+    assert isinstance(clock, ManualClock)
+    points = ctx.registry.get("points")
+    recorded = [(T0 - 1.0, 20.0)]
+    for step, temp in enumerate((21.0, 23.0, 23.0, 19.0, 19.5), start=1):
+        clock.advance(5.0)
+        points.ask(WritePoint(point_id="room/temp", value=temp, priority=8, user="olivia"))
+        wait_until(lambda t=temp: value(ctx, "room/temp") == t, what=f"room/temp = {temp}")  # type: ignore[misc]
+        logic.ask(ListPrograms())  # behind the ValueChanged in the engine's inbox
+        recorded.append((clock.now(), temp))
+        clock.advance(5.0)
+        wait_until(lambda s=step: logic.ask(GetProgram(name="double")).runs == s, what=f"run {step}")  # type: ignore[misc]
+    live = [(r.entry.at, msgspec.json.decode(r.entry.after)["value"])
+            for r in ctx.registry.get("audit").ask(ListAudit(user="logic:double"))]
+    compiled = compile_program(program_from_text(DOUBLE, default_name="double"))
+    result = replay(compiled, {"room/temp": recorded}, T0 + 10.0, T0 + 50.0)
+    assert [(w.at, w.value) for w in changes(result)] == live
+    assert [v for _, v in live] == [42.0, 46.0, 38.0, 39.0]

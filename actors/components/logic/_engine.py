@@ -224,10 +224,10 @@ class LogicEngine(BmsActor):
         for why in held:
             self.log.info("logic write held", program=running.name, reason=why)
         for write in writes:
-            self._write(running, write)
+            self._write(running, write, result.at)
         self._alarms(running, result)
 
-    def _write(self, running: RunningProgram, write: Write) -> None:
+    def _write(self, running: RunningProgram, write: Write, at: float) -> None:
         user = origin = f"logic:{running.name}"
         before = running.written.get(write.point)
         command: Any
@@ -253,7 +253,7 @@ class LogicEngine(BmsActor):
                 else:
                     self.store.save_output(Output(running.name, write.point, write.priority, write.value))
         self._audit(AuditEntry(
-            at=self.clock.now(), user=user, origin=origin, action=action, target=write.point,
+            at=at, user=user, origin=origin, action=action, target=write.point,
             before=msgspec.json.encode({"value": before}).decode() if before is not None else "",
             after=msgspec.json.encode({"priority": write.priority, "value": write.value}).decode(),
             outcome=outcome, detail=detail))
