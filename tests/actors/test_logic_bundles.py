@@ -51,6 +51,7 @@ def test_a_deployed_bundle_replaces_the_running_set_and_is_audited(ctx: Context,
     assert (deployed.version, deployed.active, deployed.user) == ("1.0.0", True, "olivia")
     assert names(logic) == ["counter"]
     assert points.ask(GetPriorityArray(point_id="room/out")).levels[11] is None  # the removed program's level
+    wait_until(lambda: ctx.registry.get("audit").ask(ListAudit(action="deployLogicBundle")), what="audit row")
     rows = ctx.registry.get("audit").ask(ListAudit(action="deployLogicBundle"))
     assert [(r.entry.user, r.entry.target) for r in rows] == [("olivia", "logic bundle 1.0.0")]
     assert [(v.version, v.active) for v in logic.ask(ListVersions())] == [("1.0.0", True)]
@@ -88,6 +89,7 @@ def test_rollback_goes_back_to_the_previous_version(ctx: Context, tmp_path: Path
     assert names(logic) == ["counter"]
     with pytest.raises(ConfigError, match="first deployed: no previous version"):
         logic.ask(RollbackBundle(user="olivia"))
+    wait_until(lambda: ctx.registry.get("audit").ask(ListAudit(action="rollbackLogicBundle")), what="audit row")
     rows = ctx.registry.get("audit").ask(ListAudit(action="rollbackLogicBundle"))
     assert [(r.entry.user, r.entry.target) for r in rows] == [("olivia", "logic bundle 1.0.0")]
 

@@ -138,7 +138,9 @@ def test_a_periodic_program_writes_through_the_priority_array_as_its_user_with_a
     wait_until(lambda: value(ctx, "room/out") == 42.0, what="room/out = 2 x 21")
     clock.advance(10.0)  # same value again: no write, no audit row
     wait_until(lambda: logic.ask(GetProgram(name="double")).runs == 3, what="third run")
-    rows = ctx.registry.get("audit").ask(ListAudit(user="logic:double"))
+    audit = ctx.registry.get("audit")
+    wait_until(lambda: len(audit.ask(ListAudit(user="logic:double"))) == 2, what="two audit rows (committed in batches)")
+    rows = audit.ask(ListAudit(user="logic:double"))
     assert [(r.entry.origin, r.entry.action, r.entry.target, r.entry.after) for r in rows] == [
         ("logic:double", "writePoint", "room/out", '{"priority":12,"value":40.0}'),
         ("logic:double", "writePoint", "room/out", '{"priority":12,"value":42.0}'),
@@ -250,8 +252,9 @@ def test_replay_of_the_recorded_inputs_gives_the_writes_of_the_live_run(ctx: Con
         recorded.append((clock.now(), temp))
         clock.advance(5.0)
         wait_until(lambda s=step: logic.ask(GetProgram(name="double")).runs == s, what=f"run {step}")  # type: ignore[misc]
-    live = [(r.entry.at, msgspec.json.decode(r.entry.after)["value"])
-            for r in ctx.registry.get("audit").ask(ListAudit(user="logic:double"))]
+    audit = ctx.registry.get("audit")
+    wait_until(lambda: len(audit.ask(ListAudit(user="logic:double"))) == 4, what="four audit rows")
+    live = [(r.entry.at, msgspec.json.decode(r.entry.after)["value"]) for r in audit.ask(ListAudit(user="logic:double"))]
     compiled = compile_program(program_from_text(DOUBLE, default_name="double"))
     result = replay(compiled, {"room/temp": recorded}, T0 + 10.0, T0 + 50.0)
     assert [(w.at, w.value) for w in changes(result)] == live
