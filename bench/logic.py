@@ -3,6 +3,9 @@
     python bench/logic.py [--seconds 2]
 
 Both in the same process and run, alternating; the ratio is sandbox / direct (goal >= 50%).
+Then the engine-level figures (``bench/_logic_engine.py``): runs/s through the logic engine actor
+(one run per change batch of the program's input, its writes through the point store), and the CPU
+share of one core that 1,000 such programs at 1 Hz take in the engine.
 The direct call is the compiled chunk in a bare lupa.lua54 runtime with the program API as plain
 Lua functions: no budget hook, no result objects, no trace or state copied out.
 """
@@ -106,6 +109,8 @@ return env, function(inputs) IN = inputs; W = {} end
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--no-engine", dest="engine", action="store_false",
+                        help="only the sandbox and direct figures (not the engine actor's)")
     args = parser.parse_args()
     compiled = compile_program(program_from_text(PROGRAM, source="bench"))
     clock = ManualClock(0.0)
@@ -147,6 +152,14 @@ def main() -> None:
     print(f"  direct lupa call:           {direct_rate:>10,.0f} runs/s  ({1e6 / direct_rate:.1f} us/run)")
     print(f"  ratio: {sandbox_rate / direct_rate:.0%} (goal >= 50%)")
     print(f"  1,000 such programs at 1 Hz: ~{1000 / sandbox_rate:.1%} of one core in the runner alone")
+    if args.engine:
+        from _logic_engine import cpu_share_of, engine_runs_per_second
+
+        engine_rate = engine_runs_per_second(PROGRAM, args.seconds)
+        print(f"  through the engine actor:   {engine_rate:>10,.0f} runs/s  (on-change batches, writes to the "
+              f"point store included; {engine_rate / direct_rate:.0%} of direct)")
+        share = cpu_share_of(PROGRAM, 1000, max(args.seconds * 2, 5.0))
+        print(f"  1,000 such programs at 1 Hz in the engine: {share:.1%} of one core (goal < 25%)")
 
 
 if __name__ == "__main__":

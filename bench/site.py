@@ -120,12 +120,36 @@ def _schedules(site: Site) -> None:
                         "priority = 16", "values = { occupied = 1.0, unoccupied = 0.0 }"]
 
 
+def _logic(site: Site) -> None:
+    """A 9-block program per Modbus device: every second and on a change of its first point (the
+    ``logic`` directory beside site.toml, where the engine looks by default)."""
+    folder = site.folder / "logic"
+    folder.mkdir(parents=True, exist_ok=True)
+    for d in range(site.devices):
+        dev = f"mb{d:03d}"
+        reads = [f"{dev}/p{i:03d}" for i in range(min(4, site.points))]
+        lines = [f'name = "{dev}"', "interval = 1.0", f'on_change = ["{reads[0]}"]']
+        for i, point in enumerate(reads):
+            lines += ["[[blocks]]", f'id = "r{i}"', 'type = "PointRead"', f'point = "{point}"', "default = 0.0"]
+        lines += ["[[blocks]]", 'id = "hi"', 'type = "Math"', 'op = "max"', "[[blocks]]", 'id = "lo"', 'type = "Math"',
+                  'op = "min"', "[[blocks]]", 'id = "span"', 'type = "Scale"', "in_low = 0.0", "in_high = 100.0",
+                  "out_low = 0.0", "out_high = 1.0", "[[blocks]]", 'id = "high"', 'type = "Compare"', 'op = "gt"',
+                  "setpoint = 0.9", "hysteresis = 0.05", "[[blocks]]", 'id = "hold"', 'type = "Timing"',
+                  'mode = "delay_on"', "seconds = 60.0"]
+        wires = [("r0", "hi.a"), ("r1" if len(reads) > 1 else "r0", "hi.b"), ("r2" if len(reads) > 2 else "r0", "lo.a"),
+                 ("r3" if len(reads) > 3 else "r0", "lo.b"), ("hi", "span.in"), ("span", "high.a"), ("high", "hold.in")]
+        for src, dst in wires:
+            lines += ["[[wires]]", f'from = "{src}"', f'to = "{dst}"']
+        (folder / f"{dev}.toml").write_text("\n".join(lines) + "\n")
+
+
 ENGINES: dict[str, Engine] = {
     "alarms": Engine("a high-limit alarm on every Modbus point", _alarms),
     "schedules": Engine(f"a schedule on {SCHEDULED_PER_DEVICE} points of every Modbus device, a transition every "
                         f"{SCHEDULE_STEP_MINUTES} minutes", _schedules),
+    "logic": Engine("a 9-block program per Modbus device, every second and on change", _logic),
 }
-"""``--with NAME``: one entry per engine that exists (logic, FDD and export come later)."""
+"""``--with NAME``: one entry per engine that exists (FDD and export come later)."""
 
 
 def engines_help() -> str:

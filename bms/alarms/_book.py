@@ -398,15 +398,17 @@ class AlarmBook:
                                        state=alarm.state, user=user, value=alarm.value, text=alarm.text))
 
     # ------------------------------------------------------------ devices
-    def external(self, alarm_id: str, shown: External, active: bool, value: Value = None) -> list[Message]:
-        """An alarm a device reports itself (to normal: ``active`` False); same lifecycle as ours."""
+    def external(self, alarm_id: str, shown: External, active: bool, value: Value = None,
+                 source: str = "device") -> list[Message]:
+        """An alarm a device (or another engine, ``source``) reports itself (to normal: ``active`` False);
+        same lifecycle as ours."""
         now = self.clock.now()
         self.external_alarms[alarm_id] = shown
         alarm = self.alarms.setdefault(alarm_id, Alarm(alarm_id, shown.point_id))
         if active and not alarm.active:
             alarm.activate(now, value, shown.text)
             self._journal(alarm, "raised", now)
-            return [self._raised(alarm, shown.severity, "device", now, "device")]
+            return [self._raised(alarm, shown.severity, "device", now, source)]
         if not active and alarm.active:
             alarm.clear(now, value, ack_required=True)
             self._journal(alarm, "cleared", now)

@@ -102,6 +102,21 @@ class RemoveAlarm(Message, frozen=True, kw_only=True):
     user: str = ""
 
 
+class ExternalAlarm(Message, frozen=True, kw_only=True):
+    """Raise (``active``) or clear an alarm another engine decides (the logic engine's AlarmTrigger).
+
+    Published, not asked: the alarm engine runs it through the same lifecycle as its own alarms
+    (ack, shelve, history); ``source`` names the engine ("logic:sat-reset").
+    """
+
+    alarm_id: str
+    point_id: str
+    active: bool
+    severity: str = "medium"
+    text: str = ""
+    source: str = ""
+
+
 # ------------------------------------------------------------------- queries
 
 
@@ -161,7 +176,7 @@ class AlarmEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
 
 ALARM_EVENTS = (AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved, AlarmUnshelved)
 ALARM_MESSAGES = (*ALARM_EVENTS, AckAlarms, ShelveAlarm, UnshelveAlarm, DefineAlarm, RemoveAlarm, ListAlarms,
-                  GetAlarm, AlarmHistory)
+                  GetAlarm, AlarmHistory, ExternalAlarm)
 
 
 _event_decoder = msgspec.json.Decoder(Union[AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved, AlarmUnshelved])

@@ -31,6 +31,11 @@ Running (the engine's side):
 * :func:`replay` runs a compiled program over recorded series on a manual clock: what it would
   have written, and when (:class:`ReplayResult`).
 
+The engine's own pieces: :class:`LogicSection` (``[logic]``), :func:`load_directory` (a directory's
+programs validated against the site, each problem one line), :class:`RunningProgram` (one program's
+sandbox, faults, traces and last writes; :meth:`~RunningProgram.outcome` -> the writes to make),
+:class:`LogicStore` (logic.db: states, disables, outputs).
+
 Bundles: :func:`build` (a directory with ``bundle.toml`` -> signed archive bytes),
 :func:`verify` (bytes or path + trusted public keys -> :class:`Bundle`, or :class:`BundleRefused`
 in one line), :func:`migrate` (an older manifest's schema_version), :func:`generate_key`,
@@ -53,7 +58,8 @@ from bms.logic._constraints import Constraint, Interlock, enforce
 from bms.logic._keys import generate_key, key_id, load_private_key, parse_public_key, public_key_text
 from bms.logic._library import BlockType, Param, Port
 from bms.logic._program import DEFAULT_PRIORITY, Block, Program, Wire, load_program, program_from_text
-from bms.logic._replay import ReplayResult, ReplayWrite, replay
+from bms.logic._replay import ReplayResult, ReplayWrite, changes, replay
+from bms.logic._running import Loaded, RunningProgram, load_directory
 from bms.logic._sandbox import (
     DEFAULT_BUDGET,
     DEFAULT_MAX_MEMORY,
@@ -66,6 +72,8 @@ from bms.logic._sandbox import (
     Value,
     Write,
 )
+from bms.logic._settings import LogicSection
+from bms.logic._store import LogicStore
 from bms.logic._validate import BLOCK_TYPES, Graph, Node, analyse, check, validate
 
 __all__ = [
@@ -84,7 +92,10 @@ __all__ = [
     "FaultCounter",
     "Graph",
     "Interlock",
+    "Loaded",
     "LogLine",
+    "LogicSection",
+    "LogicStore",
     "Manifest",
     "Node",
     "Param",
@@ -94,6 +105,7 @@ __all__ = [
     "ReplayResult",
     "ReplayWrite",
     "RunResult",
+    "RunningProgram",
     "Sandbox",
     "Trace",
     "Value",
@@ -101,12 +113,14 @@ __all__ = [
     "Write",
     "analyse",
     "build",
+    "changes",
     "check",
     "compile_graph",
     "compile_program",
     "enforce",
     "generate_key",
     "key_id",
+    "load_directory",
     "load_private_key",
     "load_program",
     "migrate",

@@ -97,3 +97,15 @@ def replay(
             outputs.append((t, result.trace.outputs))
         n += 1
     return ReplayResult(compiled.name, start, end, step, runs, tuple(writes), tuple(errors), tuple(outputs))
+
+
+def changes(result: ReplayResult) -> list[ReplayWrite]:
+    """The writes the engine would have made: each point's value only when it changes (as the engine does)."""
+    last: dict[str, object] = {}
+    found: list[ReplayWrite] = []
+    for write in result.writes:
+        if write.point in last and last[write.point] == write.value:
+            continue
+        last[write.point] = write.value
+        found.append(write)
+    return found

@@ -27,6 +27,7 @@ from actors._supervisor import ChildSpec
 from actors.platform import Platform
 from bms.alarms import (
     ALARM_EVENTS,
+    SEVERITIES,
     AckAlarms,
     AlarmBook,
     AlarmDefinition,
@@ -34,6 +35,8 @@ from bms.alarms import (
     AlarmHistory,
     AlarmView,
     DefineAlarm,
+    External,
+    ExternalAlarm,
     GetAlarm,
     ListAlarms,
     PointMeta,
@@ -123,6 +126,7 @@ class AlarmEngine(BmsActor):
         self.subscribe(DeviceRemoved)
         self.subscribe(DeviceEvent)
         self.subscribe(DeviceAckResult)
+        self.subscribe(ExternalAlarm)
         self.ctx.ticker.every(s.tick, self.actor_ref, "alarms")
         self._report()
         self.log.info("alarms loaded", definitions=len(self.book.definitions), problems=len(self.problems),
@@ -262,6 +266,15 @@ class AlarmEngine(BmsActor):
         alarm_id, shown, active = found
         self.device_events[alarm_id] = event
         self._commit(self._book.external(alarm_id, shown, active))
+
+    @handles(ExternalAlarm)
+    def on_external(self, request: ExternalAlarm) -> None:
+        """Another engine's alarm (the logic engine's AlarmTrigger): raised or cleared here."""
+        if request.severity not in SEVERITIES:
+            raise ConfigError(f"alarm {request.alarm_id}: unknown severity {request.severity!r}")
+        shown = External(point_id=request.point_id, severity=request.severity,
+                         text=request.text or request.alarm_id)
+        self._commit(self._book.external(request.alarm_id, shown, request.active, source=request.source or "external"))
 
     @handles(DeviceAckResult)
     def on_device_ack(self, result: DeviceAckResult) -> None:

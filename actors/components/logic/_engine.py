@@ -1,0 +1,428 @@
+"""The logic engine as a component actor: ``logic`` runs the site's programs in their sandboxes.
+
+On start it loads the program files of ``[logic] programs`` and validates them against the site's
+points (asked of ``nodes``): a program that does not validate is left out, one log line per problem,
+and health is Degraded naming it. It restores each program's state and what it last wrote from
+logic.db, and relinquishes the levels of programs no longer configured.
+
+Triggers: every ``[logic] tick`` the programs whose interval has passed run (on the clock);
+a ``ValueChanged`` batch runs each program listing one of its points in ``on_change`` once.
+Inputs are the points' present values (from ``points`` at start, then the batches).
+A run's writes go through the points' priority arrays (``WritePoint``/``RelinquishPoint`` to
+``points``, user ``logic:NAME``, at the program's priority, only when the value changes, with the
+site's constraints applied) and each leaves an audit row (origin ``logic:NAME``). Alarm requests
+become :class:`~bms.alarms.ExternalAlarm` for the alarm engine (when they change). A program that
+faults its budget or memory ``fault_limit`` runs in a row is disabled, with the reason in the log
+and health; its outputs hold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from actors._base import BmsActor, handles
+from actors._registry import merged
+from actors._supervisor import ChildSpec
+from actors.platform import Platform
+from bms.alarms import ExternalAlarm
+from bms.audit import AuditEntry, RecordAudit
+from bms.errors import BmsError, ConfigError, LogicError, NotFound, StoreError
+from bms.logic._bundle import verify
+from bms.logic._running import Loaded, RunningProgram, load_bundle, load_directory, program_directory
+from bms.logic._sandbox import RunResult, Sandbox, Trace, Value, Write
+from bms.logic._settings import LogicSection
+from bms.logic._store import LogicStore, Output, StoredBundle
+from bms.logic.messages import (
+    BundleVersion,
+    DeployBundle,
+    DisableProgram,
+    EnableProgram,
+    GetProgram,
+    ListPrograms,
+    ListVersions,
+    ProgramTraces,
+    ProgramView,
+    RollbackBundle,
+)
+from bms.messages import ListNodes, ListPoints, PointState, RelinquishPoint, Tick, ValueChanged, WritePoint
+from bms.supervision import Health, RestartPolicy
+
+NAME = "logic"
+ASK_TIMEOUT = 30.0
+
+
+class LogicEngine(BmsActor):
+    def __init__(self, name: str, ctx: Any, settings: LogicSection | None = None,
+                 directory: Path | None = None) -> None:
+        super().__init__(name, ctx)
+        self.settings = settings or LogicSection()
+        self.directory = directory
+        self.store: LogicStore | None = None
+        self.programs: dict[str, RunningProgram] = {}
+        self.loaded = Loaded()
+        self.values: dict[str, Value] = {}
+        self.watchers: dict[str, list[str]] = {}  # point -> programs run on its change
+        self.alarm_states: dict[str, bool] = {}
+        self.dirty: set[str] = set()  # programs whose state changed since the last save
+        self.known: set[str] = set()
+        self.active: StoredBundle | None = None  # the bundle running (None: the configured directory)
+        self.boot_problem = ""
+
+    # ------------------------------------------------------------ lifecycle
+    def setup(self) -> None:
+        self.store = LogicStore(self.ctx.data_dir / "logic.db")
+        nodes = self._ask("nodes", ListNodes())
+        self.known = {n.id for n in nodes if n.type in ("Point", "VirtualPoint")}
+        states: list[PointState] = self._ask("points", ListPoints())
+        self.values = {p.point_id: p.value for p in states}
+        self.boot_problem = ""
+        loaded, self.active = self._boot_source()
+        self._install(loaded)
+        self.subscribe(ValueChanged, merged(100_000))
+        self.ctx.ticker.every(self.settings.tick, self.actor_ref, "logic")
+        self._report()
+        self.log.info("logic loaded", programs=len(self.programs), left_out=len(self.loaded.skipped),
+                      bundle=self.active.version if self.active else None)
+
+    def _boot_source(self) -> tuple[Loaded, StoredBundle | None]:
+        """The last good bundle's programs; a bundle that no longer starts is marked failed and the one
+        before it runs instead (or, with none left, the programs of the directory)."""
+        assert self.store is not None
+        bundles = self.store.bundles()
+        active = next((b for b in bundles if b.active), None)
+        while active is not None:
+            try:
+                return self._bundle(active), active
+            except BmsError as err:
+                previous = [b for b in bundles if b.seq < active.seq and b.status == "good"]
+                back = previous[-1] if previous else None
+                self.boot_problem = (f"bundle {active.version} failed to start ({err}); rolled back to "
+                                     + (f"bundle {back.version}" if back else "the configured programs"))
+                self.log.error("logic bundle failed to start: rolled back", version=active.version, error=str(err),
+                               to=back.version if back else "configured programs")
+                self.store.mark_failed(active.seq, str(err))
+                self.store.activate(back.seq if back else None)
+                active = back
+        return load_directory(self.directory, self.known) if self.directory is not None else Loaded(), None
+
+    def _bundle(self, stored: StoredBundle) -> Loaded:
+        """A stored bundle verified again and validated; LogicError when it cannot run as a whole."""
+        assert self.store is not None
+        loaded = load_bundle(verify(self.store.bundle_data(stored.seq), self.settings.trusted_keys), self.known)
+        if loaded.problems:
+            raise ConfigError(f"bundle {stored.version}: {_first(loaded.problems)}", loaded.problems)
+        return loaded
+
+    def _install(self, loaded: Loaded) -> None:
+        """Run ``loaded`` instead of the present set: states and disables from logic.db, the levels of
+        programs (or outputs) that are gone relinquished."""
+        assert self.store is not None
+        s = self.settings
+        self._save_states()
+        for problem in loaded.problems:
+            self.log.error("logic program left out", problem=problem)
+        saved = self.store.programs()
+        programs: dict[str, RunningProgram] = {}
+        for program, compiled in loaded.programs:
+            before = saved.get(compiled.name)
+            options: dict[str, Any] = {"budget": s.budget, "max_memory": s.max_memory, "fault_limit": s.fault_limit,
+                                       "trace_runs": s.trace_runs}
+            try:
+                running = RunningProgram.start(program, compiled, self.clock, state=before.state if before else None,
+                                               **options)
+            except BmsError as err:  # a saved state the program cannot take: start afresh, say so
+                self.log.warning("saved state not restored", program=compiled.name, error=str(err))
+                running = RunningProgram.start(program, compiled, self.clock, **options)
+            if before is not None and before.disabled:
+                running.disabled, running.reason = before.disabled, before.reason
+            programs[compiled.name] = running
+        self.programs, self.loaded = programs, loaded
+        for out in self.store.outputs():
+            owner = self.programs.get(out.program)
+            if owner is not None and out.point_id in owner.compiled.writes:
+                owner.written[out.point_id] = out.value
+            elif out.program not in loaded.skipped:
+                self._release(out)
+        self.watchers = {}
+        for running in self.programs.values():
+            for point in running.compiled.on_change:
+                self.watchers.setdefault(point, []).append(running.name)
+
+    def teardown(self) -> None:
+        self.ctx.ticker.cancel_actor(self.actor_ref)
+        if self.store is not None:
+            self._save_states()
+            self.store.close()
+        self.store = None
+
+    def _ask(self, service: str, query: Any) -> Any:
+        return self.ctx.registry.get(service).ask(query, timeout=ASK_TIMEOUT)
+
+    def _report(self) -> None:
+        faulted = [p for p in self.programs.values() if p.disabled == "fault"]
+        if self.boot_problem:
+            self.ctx.supervisor.report(self.name, Health.DEGRADED, self.boot_problem)
+        elif self.loaded.skipped:
+            first = self.loaded.problems[0] if self.loaded.problems else ""
+            self.ctx.supervisor.report(self.name, Health.DEGRADED,
+                                       f"program(s) left out: {', '.join(self.loaded.skipped)} ({first})")
+        elif faulted:
+            self.ctx.supervisor.report(self.name, Health.DEGRADED, "; ".join(p.reason for p in faulted))
+        else:
+            running = sum(1 for p in self.programs.values() if p.running)
+            self.ctx.supervisor.report(self.name, Health.HEALTHY,
+                                       f"{running} of {len(self.programs)} program(s) running")
+
+    # ------------------------------------------------------------ triggers
+    @handles(Tick)
+    def on_tick(self, tick: Tick) -> None:
+        now = self.clock.monotonic()
+        for running in list(self.programs.values()):
+            interval = running.compiled.interval
+            if interval > 0 and running.running and running.next_due <= now:
+                running.next_due += interval
+                if running.next_due <= now:  # fell behind (a long pause): no burst of runs to catch up
+                    running.next_due = now + interval
+                self._run(running)
+        self._save_states()
+
+    @handles(ValueChanged)
+    def on_values(self, batch: ValueChanged) -> None:
+        due: dict[str, None] = {}
+        for pv in batch.values:
+            self.values[pv.point_id] = pv.value
+            for name in self.watchers.get(pv.point_id, ()):
+                due[name] = None
+        for name in due:  # each program at most once per batch
+            running = self.programs.get(name)
+            if running is not None and running.running:
+                self._run(running)
+        if due:
+            self._save_states()
+
+    # ------------------------------------------------------------ runs
+    def _run(self, running: RunningProgram) -> None:
+        inputs = {p: v for p in running.compiled.reads if (v := self.values.get(p)) is not None
+                  and isinstance(v, bool | int | float | str)}
+        result = running.sandbox.run(inputs, {})
+        if running.record(result):
+            self.log.error("logic program disabled", program=running.name, reason=running.reason)
+            self._persist_disabled(running)
+            self._report()
+        if not result.ok:
+            if result.fault not in ("budget", "memory"):
+                self.log.warning("logic run failed", program=running.name, error=result.error)
+            return
+        self.dirty.add(running.name)
+        for line in result.logs:
+            self.log.info("logic log", program=running.name, level=line.level, text=line.text)
+        writes, held = running.outcome(result, self.values, self.loaded.constraints)
+        for why in held:
+            self.log.info("logic write held", program=running.name, reason=why)
+        for write in writes:
+            self._write(running, write, result.at)
+        self._alarms(running, result)
+
+    def _write(self, running: RunningProgram, write: Write, at: float) -> None:
+        user = origin = f"logic:{running.name}"
+        before = running.written.get(write.point)
+        command: Any
+        if write.value is None:
+            command = RelinquishPoint(point_id=write.point, priority=write.priority, user=user,
+                                      request_id=uuid.uuid4().hex)
+            action = "relinquishPoint"
+        else:
+            command = WritePoint(point_id=write.point, value=write.value, priority=write.priority, user=user,
+                                 request_id=uuid.uuid4().hex)
+            action = "writePoint"
+        outcome, detail = "done", ""
+        try:
+            self._ask("points", command)
+        except BmsError as err:
+            outcome, detail = "refused", str(err)
+            self.log.warning("logic write refused", program=running.name, point_id=write.point, error=detail)
+        else:
+            running.written[write.point] = write.value
+            if self.store is not None:
+                if write.value is None:
+                    self.store.forget(running.name, write.point)
+                else:
+                    self.store.save_output(Output(running.name, write.point, write.priority, write.value))
+        self._audit(AuditEntry(
+            at=at, user=user, origin=origin, action=action, target=write.point,
+            before=msgspec.json.encode({"value": before}).decode() if before is not None else "",
+            after=msgspec.json.encode({"priority": write.priority, "value": write.value}).decode(),
+            outcome=outcome, detail=detail))
+
+    def _audit(self, entry: AuditEntry) -> None:
+        audit = self.ctx.registry.find("audit")
+        if audit is not None:
+            audit.tell(RecordAudit(entry=entry))
+        else:  # no audit service on this site (measurements): the log keeps the line
+            self.log.info("audit", action=entry.action, target=entry.target, user=entry.user)
+
+    def _release(self, out: Output) -> None:
+        """A program no longer configured: give back its level on each point it wrote."""
+        self.log.info("logic program removed: relinquishing its output", program=out.program, point_id=out.point_id)
+        user = f"logic:{out.program}"
+        try:
+            self._ask("points", RelinquishPoint(point_id=out.point_id, priority=out.priority, user=user,
+                                                request_id=uuid.uuid4().hex))
+        except BmsError as err:
+            self.log.warning("relinquish refused", program=out.program, point_id=out.point_id, error=str(err))
+        self._audit(AuditEntry(at=self.clock.now(), user=user, origin=user, action="relinquishPoint",
+                               target=out.point_id, after=msgspec.json.encode(
+                                   {"priority": out.priority, "value": None}).decode(),
+                               detail="program removed"))
+        if self.store is not None:
+            self.store.forget(out.program, out.point_id)
+
+    def _alarms(self, running: RunningProgram, result: RunResult) -> None:
+        for request in result.alarms:
+            alarm_id = f"logic:{running.name}:{request.alarm}"
+            if self.alarm_states.get(alarm_id, False) == request.active:
+                continue
+            self.alarm_states[alarm_id] = request.active
+            point = (running.compiled.writes or running.compiled.reads or (alarm_id,))[0]
+            self.ctx.registry.publish(ExternalAlarm(alarm_id=alarm_id, point_id=point, active=request.active,
+                                                    severity=request.severity, text=request.message,
+                                                    source=f"logic:{running.name}"))
+
+    def _save_states(self) -> None:
+        if not self.dirty or self.store is None:
+            return
+        states = [(n, self.programs[n].sandbox.state) for n in self.dirty if n in self.programs]
+        self.dirty = set()
+        try:
+            self.store.save_states(states)
+        except StoreError as err:
+            self.log.error("logic.db cannot be written", error=str(err))
+
+    def _persist_disabled(self, running: RunningProgram) -> None:
+        if self.store is not None:
+            self.store.set_disabled(running.name, running.disabled, running.reason)
+
+    # ------------------------------------------------------------ operators
+    def _program(self, name: str) -> RunningProgram:
+        running = self.programs.get(name)
+        if running is None:
+            known = ", ".join(sorted(self.programs)) or "none"
+            raise NotFound(f"no logic program {name!r} (programs: {known})")
+        return running
+
+    @handles(ListPrograms)
+    def list_programs(self, query: ListPrograms) -> list[ProgramView]:
+        return [p.view() for p in sorted(self.programs.values(), key=lambda p: p.name)]
+
+    @handles(GetProgram)
+    def get_program(self, query: GetProgram) -> ProgramView:
+        return self._program(query.name).view()
+
+    @handles(EnableProgram)
+    def enable(self, command: EnableProgram) -> ProgramView:
+        running = self._program(command.name)
+        running.faults.reset()
+        running.disabled, running.reason = "", ""
+        running.next_due = self.clock.monotonic()
+        self._persist_disabled(running)
+        self.log.info("logic program enabled", program=running.name, user=command.user)
+        self._report()
+        return running.view()
+
+    @handles(DisableProgram)
+    def disable(self, command: DisableProgram) -> ProgramView:
+        running = self._program(command.name)
+        running.disabled, running.reason = "operator", f"disabled by {command.user or 'an operator'}"
+        self._persist_disabled(running)
+        self.log.info("logic program disabled", program=running.name, user=command.user)
+        self._report()
+        return running.view()
+
+    # ------------------------------------------------------------ bundles
+    @handles(DeployBundle)
+    def deploy(self, command: DeployBundle) -> BundleVersion:
+        assert self.store is not None
+        bundle = verify(command.data, self.settings.trusted_keys)
+        version = bundle.manifest.version
+        loaded = load_bundle(bundle, self.known)
+        if loaded.problems:
+            raise ConfigError(f"bundle {version} refused: {_first(loaded.problems)}", loaded.problems)
+        self._dry_run(version, loaded)
+        try:
+            seq = self.store.add_bundle(version, bundle.key_id, command.data, command.user, self.clock.now())
+        except StoreError as err:
+            raise LogicError(f"bundle {version} not deployed, nothing changed: {err}") from err
+        before = self.active.version if self.active else ""
+        self._switch(loaded, seq, command.user, "deployLogicBundle", before)
+        self.log.info("logic bundle deployed", version=version, key_id=bundle.key_id, user=command.user,
+                      programs=len(loaded.programs))
+        return self._version(seq)
+
+    @handles(RollbackBundle)
+    def rollback(self, command: RollbackBundle) -> BundleVersion:
+        assert self.store is not None
+        if self.active is None:
+            raise ConfigError("no bundle is deployed: nothing to roll back")
+        previous = [b for b in self.store.bundles() if b.seq < self.active.seq and b.status == "good"]
+        if not previous:
+            raise ConfigError(f"bundle {self.active.version} is the first deployed: no previous version to roll back to")
+        back = previous[-1]
+        loaded = self._bundle(back)
+        self.store.activate(back.seq)
+        self._switch(loaded, back.seq, command.user, "rollbackLogicBundle", self.active.version)
+        self.log.info("logic bundle rolled back", version=back.version, user=command.user)
+        return self._version(back.seq)
+
+    @handles(ListVersions)
+    def versions(self, query: ListVersions) -> list[BundleVersion]:
+        assert self.store is not None
+        return [BundleVersion(seq=b.seq, version=b.version, key_id=b.key_id, deployed_at=b.deployed_at, user=b.user,
+                              status=b.status, active=b.active, detail=b.detail) for b in self.store.bundles()]
+
+    def _version(self, seq: int) -> BundleVersion:
+        return next(v for v in self.versions(ListVersions()) if v.seq == seq)
+
+    def _dry_run(self, version: str, loaded: Loaded) -> None:
+        """Each program run once on the present values in a sandbox of its own; nothing is written."""
+        s = self.settings
+        for _program, compiled in loaded.programs:
+            sandbox = Sandbox(compiled, self.clock, budget=compiled.budget or s.budget, max_memory=s.max_memory)
+            inputs = {p: v for p in compiled.reads if isinstance(v := self.values.get(p), bool | int | float | str)}
+            result = sandbox.run(inputs, {})
+            if not result.ok:
+                raise LogicError(f"bundle {version} refused: the dry run of {compiled.name} failed: {result.error}")
+
+    def _switch(self, loaded: Loaded, seq: int, user: str, action: str, before: str) -> None:
+        assert self.store is not None
+        self._install(loaded)
+        self.active = next(b for b in self.store.bundles() if b.seq == seq)
+        self.boot_problem = ""
+        self._audit(AuditEntry(at=self.clock.now(), user=user or "logic", origin="logic", action=action,
+                               target=f"logic bundle {self.active.version}",
+                               before=msgspec.json.encode({"version": before}).decode() if before else "",
+                               after=msgspec.json.encode({"version": self.active.version,
+                                                          "programs": sorted(self.programs)}).decode()))
+        self._report()
+
+    @handles(ProgramTraces)
+    def traces(self, query: ProgramTraces) -> list[Trace]:
+        traces = list(self._program(query.name).traces)
+        return traces[-query.limit:] if query.limit > 0 else traces
+
+
+def _first(problems: list[str]) -> str:
+    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+
+
+def logic_component(platform: Platform) -> list[ChildSpec]:
+    section: LogicSection = platform.section(NAME)
+    directory = program_directory(section, platform.site.path)
+    return [ChildSpec(NAME, LogicEngine, kwargs={"settings": section, "directory": directory},
+                      policy=RestartPolicy())]
+
+
+__all__ = ["NAME", "LogicEngine", "logic_component"]
