@@ -120,7 +120,7 @@ class AlarmBook:
         self.points: dict[str, Reading] = {}
         self.changed_at: dict[str, float] = {}
         self.journal: list[AlarmEvent] = []
-        self._watch: dict[str, set[str]] = {}  # point id -> alarm ids reading it
+        self._watch: dict[str, tuple[str, ...]] = {}  # point id -> alarm ids reading it (a tuple: 100k sets weigh)
         # points read by one plain limit alarm and nothing else: (its record, raised above/below, cleared
         # below/above (the limit less its deadband), high)
         self._plain: dict[str, tuple[Alarm, float, float, bool]] = {}
@@ -141,7 +141,9 @@ class AlarmBook:
             alarm = self.alarms.setdefault(d.id, Alarm(d.id, d.point))
             alarm.point_id = d.point
             for pid in (d.point, *d.referenced()):
-                self._watch.setdefault(pid, set()).add(d.id)
+                ids = self._watch.get(pid, ())
+                if d.id not in ids:
+                    self._watch[pid] = (*ids, d.id)
             if isinstance(d.condition, ChangeOfState):
                 self._changes.add(d.point)
             for pid in (d.point, *d.referenced()):
@@ -160,11 +162,11 @@ class AlarmBook:
 
     def _unwatch(self, d: AlarmDefinition) -> None:
         for pid in (d.point, *d.referenced()):
-            ids = self._watch.get(pid)
-            if ids is not None:
-                ids.discard(d.id)
-                if not ids:
-                    del self._watch[pid]
+            kept = tuple(a for a in self._watch.get(pid, ()) if a != d.id)
+            if kept:
+                self._watch[pid] = kept
+            else:
+                self._watch.pop(pid, None)
             self._plain_path(pid)
 
     def _plain_path(self, point_id: str) -> None:
@@ -236,7 +238,7 @@ class AlarmBook:
                 if before is not None and before.ts > 0 and not same(before.value, change.value):
                     self.changed_at[pid] = change.ts
             points[pid] = change
-            for alarm_id in tuple(ids):
+            for alarm_id in ids:
                 out += self._evaluate(alarm_id, now)
         return out
 
@@ -250,7 +252,7 @@ class AlarmBook:
                                                  change.flags)
         now = self.clock.now()
         out: list[Message] = []
-        for alarm_id in tuple(ids):
+        for alarm_id in ids:
             out += self._evaluate(alarm_id, now)
         return out
 

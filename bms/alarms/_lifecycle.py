@@ -39,7 +39,7 @@ class AlarmRefused(BmsError):
     """An operator action that does not apply to the alarm as it is (ack of a normal alarm...)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Alarm:
     """One alarm's state: its lifecycle and what the detector is waiting for."""
 
