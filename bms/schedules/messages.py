@@ -61,6 +61,10 @@ class ZoneStart(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     outdoor: float | None
     rates: str  # where the rates come from: "learned from N warm-ups..." or "default ..."
     problem: str = ""
+    # the schedule acts on it (``optimal_start``): the zone's points get their occupied value from start_at;
+    # ``started``: that has happened for this occupied time
+    acting: bool = False
+    started: bool = False
 
 
 class ScheduleSummary(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -161,6 +165,14 @@ class CancelOverride(Message, frozen=True):
     user: str = ""
 
 
+class SetOptimalStart(Message, frozen=True):
+    """Let an occupancy schedule start its zones' conditioning early (``enabled``), or only at the occupied time."""
+
+    name: str
+    enabled: bool
+    user: str = ""
+
+
 class DeleteSchedule(Message, frozen=True):
     """Remove a schedule; the levels it holds are relinquished."""
 
@@ -184,7 +196,7 @@ class ScheduleBridges(Message, frozen=True):
 
 MESSAGES: tuple[type[Message], ...] = (
     ListSchedules, GetSchedule, CreateSchedule, SetProgram, AddException, RemoveException, AssignSchedule,
-    UnassignSchedule, OverrideSchedule, CancelOverride, DeleteSchedule, StoreSchedule, ScheduleBridges,
+    UnassignSchedule, OverrideSchedule, CancelOverride, SetOptimalStart, DeleteSchedule, StoreSchedule, ScheduleBridges,
 )
 
 __all__ = ["Assignment", "Priority", "ScheduleName", "ScheduleSpec", "Template"] + [m.__name__ for m in MESSAGES] + [
