@@ -263,7 +263,7 @@ class AlarmBook:
                 band = plain[pid]
                 points[pid] = change
                 try:
-                    if band[0] < change.value <= band[1]:  # the alarm stays as it is: one chained comparison
+                    if band[0] < change.value <= band[1]:  # type: ignore[operator]  # stays as it is (str, None: TypeError)
                         continue
                 except TypeError:  # not a number: the general path says what that means
                     pass
