@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 from msgspec import Meta
@@ -112,8 +112,8 @@ class _Limit(NamedTuple):
     high: bool
 
 
-def _band(limit: _Limit, band: list[float]) -> None:
-    """Set ``band`` (``[lo, hi]``) to the values that leave the alarm as it is (``lo < value <= hi``).
+def _band(limit: _Limit, band: list[Any]) -> None:
+    """Set ``band`` (``[lo, hi, limit]``) to the values that leave the alarm as it is (``lo < value <= hi``).
 
     A high limit not in alarm stays so up to the limit (``(-inf, limit]``); in alarm, above the limit less
     its deadband (``(limit - deadband, inf)``); a low limit the same mirrored (a strict bound moved by one
@@ -157,8 +157,7 @@ class AlarmBook:
         self._watch: dict[str, tuple[str, ...]] = {}  # point id -> alarm ids reading it (a tuple: 100k sets weigh)
         # points read by one plain limit alarm and nothing else: the band of values that leaves the alarm as
         # it is (see :class:`_Band`), kept current by each evaluation of the alarm
-        self._plain: dict[str, list[float]] = {}  # point id -> [lo, hi]
-        self._limits: dict[str, _Limit] = {}  # point id -> its plain limit alarm
+        self._plain: dict[str, list[Any]] = {}  # point id -> [lo, hi, its _Limit]
         self._changes: set[str] = set()  # points a change-of-state alarm reads
         self._due: dict[str, float] = {}  # alarm id -> when to look at it again
         self._raises: deque[float] = deque()
@@ -208,7 +207,6 @@ class AlarmBook:
     def _plain_path(self, point_id: str) -> None:
         """Decide whether ``point_id`` takes the fast path: read by one enabled, unsuppressed limit alarm only."""
         self._plain.pop(point_id, None)
-        self._limits.pop(point_id, None)
         ids = self._watch.get(point_id, ())
         if len(ids) != 1:
             return
@@ -224,8 +222,7 @@ class AlarmBook:
             limit = _Limit(alarm, cond.limit, cond.limit + cond.deadband, False)
         else:
             return
-        self._limits[point_id] = limit
-        _band(limit, band := [math.nan, math.nan])
+        _band(limit, band := [math.nan, math.nan, limit])
         self._plain[point_id] = band
 
     def restore(self, alarms: Iterable[Alarm]) -> None:
@@ -263,7 +260,7 @@ class AlarmBook:
                 band = plain[pid]
                 points[pid] = change
                 try:
-                    if band[0] < change.value <= band[1]:  # type: ignore[operator]  # stays as it is (str, None: TypeError)
+                    if band[0] < change.value <= band[1]:  # stays as it is (a str or None: TypeError)
                         continue
                 except TypeError:  # not a number: the general path says what that means
                     pass
@@ -329,9 +326,9 @@ class AlarmBook:
     def _evaluate(self, alarm_id: str, now: float) -> list[Message]:
         out = self._decide(alarm_id, now)
         point_id = self.definitions[alarm_id].point
-        limit = self._limits.get(point_id)
-        if limit is not None:
-            _band(limit, self._plain[point_id])
+        band = self._plain.get(point_id)
+        if band is not None:
+            _band(band[2], band)
         return out
 
     def _decide(self, alarm_id: str, now: float) -> list[Message]:
@@ -395,7 +392,8 @@ class AlarmBook:
     def _limit(self, point_id: str, change: PointValue, now: float) -> list[Message]:
         """A plain limit alarm's value left its band: the general path's decision, without its dispatch (an
         enabled, unsuppressed limit on a good float; anything else goes the general way)."""
-        limit = self._limits[point_id]
+        band = self._plain[point_id]
+        limit: _Limit = band[2]
         alarm = limit.alarm
         value = change.value
         if type(value) is not float or value != value or alarm.state == OUT_OF_SERVICE:
@@ -405,7 +403,7 @@ class AlarmBook:
         else:
             raw = value < (limit.clear_at if alarm.active else limit.raise_at)
         out = self._settle(self.definitions[alarm.alarm_id], alarm, change, raw, now, [])
-        _band(limit, self._plain[point_id])
+        _band(limit, band)
         return out
 
     def _suppressed(self, d: AlarmDefinition, alarm: Alarm, now: float) -> bool | None:
