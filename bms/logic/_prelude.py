@@ -7,7 +7,7 @@ PRELUDE = r"""
 -- load is text-only into env; string.dump is gone; the string metatable is locked.
 local sethook, pcall_, xpcall_, error_, type_, tostring_, select_ = debug.sethook, pcall, xpcall, error, type, tostring, select
 local unpack, concat, huge, collect = table.unpack, table.concat, math.huge, collectgarbage
-local load_, pairs_ = load, pairs
+local load_, pairs_, move = load, pairs, table.move
 
 string.dump = nil
 getmetatable("").__metatable = "locked"
@@ -16,16 +16,29 @@ local BUDGET_MSG = "instruction budget exceeded"
 local MEMORY_MSG = "not enough memory"
 local MAX_LOGS, MAX_LOG_CHARS = 100, 1000
 
-local spent = false
-local function hook()
-  spent = true
-  sethook(hook, "", 100)  -- keep firing: a pcall that swallowed the error cannot run on
-  error_(BUDGET_MSG, 0)
+-- The instruction budget: ONE count hook, installed once for the life of the runtime (configure),
+-- firing every STEP instructions (a tenth of the budget, 100-10,000) and adding them up in `used`; a
+-- run only resets `used` (re-installing a hook costs more than a small program's whole run). Outside a
+-- run (`active` false) a firing does nothing. A run stops within STEP instructions of its budget.
+local spent, active, used, limit, STEP = false, false, 0, 0, 10000
+local hook
+hook = function()
+  if not active then return end
+  used = used + STEP
+  if spent or used >= limit then
+    if not spent then
+      spent = true
+      sethook(hook, "", 100)  -- keep firing: a pcall that swallowed the error cannot run on
+    end
+    error_(BUDGET_MSG, 0)
+  end
 end
 
 local IN, SCHED, NOW, PRIORITY, WRITABLE = {}, {}, 0, 10, {}
-local W, A, L, nw, na, nl = {}, {}, {}, 0, 0, 0
+local W, A, L, R, nw, na, nl = {}, {}, {}, {}, 0, 0, 0
 local S, O, U = {}, {}, {}
+local S0, U0 = {}, {}  -- the state before the run: put back when it fails
+local EMPTY = setmetatable({}, { __newindex = function() end })
 
 local function copy(t)
   local c = {}
@@ -74,7 +87,12 @@ function env.tobool(v)
   return v and true or false
 end
 function env.now() return NOW end
-function env.read(point) return IN[point] end
+local READ, ARGS = {}, {}  -- point -> its place among the run's arguments (the fast way in), the arguments
+function env.read(point)
+  local i = READ[point]
+  if i ~= nil then return ARGS[i] end
+  return IN[point]
+end
 function env.schedule(name) return SCHED[name] end
 function env.write(point, value, priority)
   if type_(point) ~= "string" then error_("write: the point must be a string", 2) end
@@ -86,7 +104,7 @@ function env.write(point, value, priority)
   elseif type_(priority) ~= "number" or priority < 1 or priority > 16 or priority % 1 ~= 0 then
     error_("write: " .. point .. ": the priority must be an integer 1-16", 2)
   end
-  W[nw + 1], W[nw + 2], W[nw + 3] = point, value, priority
+  W[nw + 1], W[nw + 2], W[nw + 3] = point, value, math.tointeger(priority)
   nw = nw + 3
 end
 function env.alarm(name, active, severity, message)
@@ -119,18 +137,48 @@ local function compile(source, name)
   return load_(source, "=" .. name, "t", env)
 end
 
-local function configure(priority, writable)
+local function configure(priority, writable, reads, budget)
+  STEP = budget // 10
+  if STEP < 100 then STEP = 100 elseif STEP > 10000 then STEP = 10000 end
+  sethook(hook, "", STEP)
   PRIORITY = priority
   WRITABLE = writable
+  READ = reads
 end
 
-local function run(chunk, now, inputs, schedules, budget)
-  IN, SCHED, NOW = inputs, schedules, now
-  W, A, L, nw, na, nl = {}, {}, {}, 0, 0, 0
-  spent = false
-  sethook(hook, "", budget)
-  local ok, err = pcall_(chunk, S, O, now)
-  sethook()
+-- dst becomes a copy of src, reusing dst's own tables: the same keys each run cost no allocation
+local function sync(dst, src, depth)
+  for k, v in pairs_(src) do
+    if type_(v) == "table" and depth < 32 then
+      local d = dst[k]
+      if type_(d) ~= "table" or d == v then d = {}; dst[k] = d end
+      sync(d, v, depth + 1)
+    elseif dst[k] ~= v then
+      dst[k] = v
+    end
+  end
+  for k in pairs_(dst) do
+    if src[k] == nil then dst[k] = nil end
+  end
+end
+
+-- One run, ONE call from Python: the inputs and schedules come as tables, everything the run gives back
+-- as one flat list of results: ok, fault, error, #writes*3, #alarms*4, #logs*2, then the writes, the
+-- alarm requests, the log lines and the nslots block outputs, in that order.
+local function run(chunk, now, inputs, schedules, budget, nslots, snapshot, ...)
+  IN, SCHED, NOW = inputs or EMPTY, schedules or EMPTY, now
+  if inputs == nil then ARGS = { ... } else ARGS = EMPTY end
+  nw, na, nl = 0, 0, 0
+  if snapshot then
+    sync(S0, S, 0)
+    sync(U0, U, 0)
+  end
+  spent, used, limit = false, 0, budget
+  local out = O
+  active = true
+  local ok, err = pcall_(chunk, S, out, now)
+  active = false
+  if spent then sethook(hook, "", STEP) end
   local fault = nil
   if not ok then
     if spent then
@@ -143,9 +191,20 @@ local function run(chunk, now, inputs, schedules, budget)
       local t = type_(err)
       if t ~= "string" and t ~= "number" then err = "error object of type " .. t else err = tostring_(err) end
     end
+    if snapshot then S, S0, U, U0 = S0, S, U0, U end
+    O = {}
+    nw, na = 0, 0
   end
-  IN, SCHED = {}, {}
-  return ok, fault, err, nw, na, nl, W, A, L
+  IN, SCHED, ARGS = EMPTY, EMPTY, EMPTY
+  local n = 0
+  if nw > 0 then move(W, 1, nw, 1, R); n = nw end
+  if na > 0 then move(A, 1, na, n + 1, R); n = n + na end
+  if nl > 0 then move(L, 1, nl, n + 1, R); n = n + nl end
+  if nslots > 0 then
+    move(out, 1, nslots, n + 1, R)
+    n = n + nslots
+  end
+  return ok, fault, err, nw, na, nl, unpack(R, 1, n)
 end
 
 local function outputs(n) return unpack(O, 1, n) end

@@ -410,8 +410,7 @@ class LogicEngine(BmsActor):
 
     @handles(ProgramTraces)
     def traces(self, query: ProgramTraces) -> list[Trace]:
-        traces = list(self._program(query.name).traces)
-        return traces[-query.limit:] if query.limit > 0 else traces
+        return self._program(query.name).traces(query.limit)
 
 
 def _first(problems: list[str]) -> str:
