@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import msgspec
 from rich.table import Table
 from rich.text import Text
 
@@ -238,8 +239,8 @@ def events(programs: tuple[str, ...], count: int | None, data: Path | None, as_j
             for event in stream:
                 if programs and event.program not in programs:
                     continue
-                if as_json:
-                    print_json(event)
+                if as_json:  # one JSON document a line (JSON Lines), as it comes
+                    click.echo(msgspec.json.encode(event).decode())
                 else:
                     console.print(event_line(event), highlight=False)
                 shown += 1
