@@ -94,6 +94,10 @@ function env.read(point)
   return IN[point]
 end
 function env.schedule(name) return SCHED[name] end
+function env.occupied(name)
+  if type_(name) ~= "string" then return nil end
+  return SCHED[name .. "/occupied"]
+end
 function env.write(point, value, priority)
   if type_(point) ~= "string" then error_("write: the point must be a string", 2) end
   if not WRITABLE[point] then error_("write: " .. point .. " is not among the program's writes", 2) end

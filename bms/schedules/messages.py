@@ -178,6 +178,22 @@ class StoreSchedule(Message, frozen=True):
 
 
 
+class ScheduleValueChanged(Message, frozen=True):
+    """A schedule's present value, published by the schedule engine when it changes (a transition, an
+    edit, an override, its start; ``value`` None: the schedule is gone). ``occupied``: the value is
+    ``occupied`` (or true). Whoever reads schedules (the logic engine's ScheduleRead) follows these."""
+
+    schedule: str
+    value: Value
+    occupied: bool
+    source: str
+    ts: float
+
+
+class ScheduleValues(Message, frozen=True):
+    """The present value of every schedule (a list of :class:`ScheduleValueChanged`), to start from."""
+
+
 class ScheduleBridges(Message, frozen=True):
     """The registry names of the site's BACnet bridges (``bacnet.<network>``): who holds device schedules."""
 
@@ -185,7 +201,13 @@ class ScheduleBridges(Message, frozen=True):
 MESSAGES: tuple[type[Message], ...] = (
     ListSchedules, GetSchedule, CreateSchedule, SetProgram, AddException, RemoveException, AssignSchedule,
     UnassignSchedule, OverrideSchedule, CancelOverride, DeleteSchedule, StoreSchedule, ScheduleBridges,
+    ScheduleValueChanged, ScheduleValues,
 )
 
+
+def is_occupied(value: Value) -> bool:
+    """Whether a schedule value means occupied: ``occupied`` or true."""
+    return value == "occupied" or value is True
+
 __all__ = ["Assignment", "Priority", "ScheduleName", "ScheduleSpec", "Template"] + [m.__name__ for m in MESSAGES] + [
-    "DayPreview", "ScheduleSummary", "ScheduleView", "ZoneStart"]
+    "DayPreview", "ScheduleSummary", "ScheduleView", "ZoneStart", "is_occupied"]

@@ -57,6 +57,7 @@ from bms.logic.messages import (
     StopLogic,
 )
 from bms.messages import ListNodes, ListPoints, PointState, RelinquishPoint, Tick, ValueChanged, WritePoint
+from bms.schedules.messages import ScheduleValueChanged, ScheduleValues
 from bms.supervision import Health, RestartPolicy
 
 NAME = "logic"
@@ -84,6 +85,8 @@ class LogicEngine(BmsActor):
         self.loaded = Loaded()
         self.values: dict[str, Value] = {}
         self.watchers: dict[str, list[str]] = {}  # point -> programs run on its change
+        self.schedules: dict[str, Value] = {}  # schedule -> value, and "NAME/occupied" -> its flag (the engine's)
+        self.schedule_readers: dict[str, list[str]] = {}  # schedule -> programs with a ScheduleRead of it
         self.alarm_states: dict[str, bool] = {}
         self.dirty: set[str] = set()  # programs whose state changed since the last save
         self.known: set[str] = set()
@@ -102,12 +105,60 @@ class LogicEngine(BmsActor):
         self.boot_problem = ""
         self.stopped_by = self.store.setting("stopped")
         loaded, self.active = self._boot_source()
+        self.subscribe(ScheduleValueChanged)  # before the ask: a change in between is not missed
+        self._read_schedules()
         self._install(loaded)
         self.subscribe(ValueChanged, merged(100_000))
         self.ctx.ticker.every(self.settings.tick, self.actor_ref, "logic")
         self._report()
         self.log.info("logic loaded", programs=len(self.programs), left_out=len(self.loaded.skipped),
                       bundle=self.active.version if self.active else None)
+
+    def _read_schedules(self) -> None:
+        """The schedule engine's present values (none on a site without one: ScheduleRead gives its default)."""
+        engine = self.ctx.registry.find("schedules")
+        if engine is None:
+            return
+        try:
+            for event in engine.ask(ScheduleValues(), timeout=ASK_TIMEOUT) or ():
+                if isinstance(event, ScheduleValueChanged):
+                    self._schedule_value(event)
+        except Exception as err:  # the schedule engine is down: values come with its next changes
+            self.log.warning("schedule values not read; ScheduleRead gives defaults until they change",
+                             error=str(err) or type(err).__name__)
+
+    def _schedule_value(self, event: ScheduleValueChanged) -> bool:
+        """Take a schedule's value; True when it changed."""
+        value = event.value if isinstance(event.value, bool | int | float | str) else None
+        if value is None:
+            changed = event.schedule in self.schedules
+            self.schedules.pop(event.schedule, None)
+            self.schedules.pop(event.schedule + "/occupied", None)
+            return changed
+        key = event.schedule + "/occupied"
+        changed = self.schedules.get(event.schedule) != value or self.schedules.get(key) != event.occupied
+        self.schedules[event.schedule], self.schedules[key] = value, event.occupied
+        return changed
+
+    def _schedules_of(self, names: tuple[str, ...], hand_written: bool) -> dict[str, Value]:
+        if hand_written:  # a hand-written program may ask schedule(NAME) of any schedule
+            return self.schedules
+        found: dict[str, Value] = {}
+        for name in names:
+            if name in self.schedules:
+                found[name] = self.schedules[name]
+                found[name + "/occupied"] = self.schedules[name + "/occupied"]
+        return found
+
+    @handles(ScheduleValueChanged)
+    def on_schedule(self, event: ScheduleValueChanged) -> None:
+        if not self._schedule_value(event) or self.stopped_by:
+            return
+        for name in self.schedule_readers.get(event.schedule, ()):
+            running = self.programs.get(name)
+            if running is not None and running.running:
+                self._run(running)
+        self._save_states()
 
     def _boot_source(self) -> tuple[Loaded, StoredBundle | None]:
         """The last good bundle's programs; a bundle that no longer starts is marked failed and the one
@@ -169,9 +220,12 @@ class LogicEngine(BmsActor):
             elif out.program not in loaded.skipped:
                 self._release(out)
         self.watchers = {}
+        self.schedule_readers = {}
         for running in self.programs.values():
             for point in running.compiled.on_change:
                 self.watchers.setdefault(point, []).append(running.name)
+            for schedule in running.compiled.schedules:  # a schedule's change runs the programs reading it
+                self.schedule_readers.setdefault(schedule, []).append(running.name)
 
     def teardown(self) -> None:
         for feed in list(self.feeds):
@@ -239,7 +293,9 @@ class LogicEngine(BmsActor):
     def _run(self, running: RunningProgram) -> None:
         inputs = {p: v for p in running.compiled.reads if (v := self.values.get(p)) is not None
                   and isinstance(v, bool | int | float | str)}
-        result = running.sandbox.run(inputs, {})
+        compiled = running.compiled
+        schedules = self._schedules_of(compiled.schedules, compiled.hand_written) if self.schedules else None
+        result = running.sandbox.run(inputs, schedules)
         if running.record(result):
             self.log.error("logic program disabled", program=running.name, reason=running.reason)
             self._persist_disabled(running)
@@ -509,7 +565,7 @@ class LogicEngine(BmsActor):
         for _program, compiled in loaded.programs:
             sandbox = Sandbox(compiled, self.clock, budget=compiled.budget or s.budget, max_memory=s.max_memory)
             inputs = {p: v for p in compiled.reads if isinstance(v := self.values.get(p), bool | int | float | str)}
-            result = sandbox.run(inputs, {})
+            result = sandbox.run(inputs, self._schedules_of(compiled.schedules, compiled.hand_written))
             if not result.ok:
                 raise LogicError(f"bundle {version} refused: the dry run of {compiled.name} failed: {result.error}")
 
