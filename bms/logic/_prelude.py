@@ -37,6 +37,9 @@ end
 local IN, SCHED, NOW, PRIORITY, WRITABLE = {}, {}, 0, 10, {}
 local W, A, L, R, nw, na, nl = {}, {}, {}, {}, 0, 0, 0
 local S, O, U = {}, {}, {}
+-- The block outputs of the last KEEP runs stay here (a ring of tables, reused): Python copies a run's
+-- outputs out only when its trace is asked for (outputs_of).
+local RING, KEEP, ri, gen, fresh = {}, 1, 0, 0, true
 local S0, U0 = {}, {}  -- the state before the run: put back when it fails
 local EMPTY = setmetatable({}, { __newindex = function() end })
 
@@ -141,7 +144,8 @@ local function compile(source, name)
   return load_(source, "=" .. name, "t", env)
 end
 
-local function configure(priority, writable, reads, budget)
+local function configure(priority, writable, reads, budget, keep)
+  KEEP = keep
   STEP = budget // 10
   if STEP < 100 then STEP = 100 elseif STEP > 10000 then STEP = 10000 end
   sethook(hook, "", STEP)
@@ -169,16 +173,34 @@ end
 -- One run, ONE call from Python: the inputs and schedules come as tables, everything the run gives back
 -- as one flat list of results: ok, fault, error, #writes*3, #alarms*4, #logs*2, then the writes, the
 -- alarm requests, the log lines and the nslots block outputs, in that order.
-local function run(chunk, now, inputs, schedules, budget, nslots, snapshot, ...)
+local ARGS8 = {}  -- the arguments of a program that reads at most 8 points: one table, reused
+local function args_of(n, ...)
+  if n > 8 then return { ... } end
+  local a1, a2, a3, a4, a5, a6, a7, a8 = ...
+  ARGS8[1], ARGS8[2], ARGS8[3], ARGS8[4], ARGS8[5], ARGS8[6], ARGS8[7], ARGS8[8] = a1, a2, a3, a4, a5, a6, a7, a8
+  return ARGS8
+end
+
+local function run(chunk, now, inputs, schedules, budget, nslots, snapshot, nargs, ...)
   IN, SCHED, NOW = inputs or EMPTY, schedules or EMPTY, now
-  if inputs == nil then ARGS = { ... } else ARGS = EMPTY end
+  if inputs == nil then ARGS = args_of(nargs, ...) else ARGS = EMPTY end
   nw, na, nl = 0, 0, 0
   if snapshot then
     sync(S0, S, 0)
     sync(U0, U, 0)
   end
   spent, used, limit = false, 0, budget
-  local out = O
+  ri = ri % KEEP + 1
+  gen = gen + 1
+  local out = RING[ri]
+  if out == nil then out = {}; RING[ri] = out end
+  if fresh then  -- no run before (or it failed): the outputs start empty
+    for k = 1, nslots do out[k] = nil end
+    fresh = false
+  else  -- blocks see the outputs of the run before until they set their own
+    move(O, 1, nslots, 1, out)
+  end
+  O = out
   active = true
   local ok, err = pcall_(chunk, S, out, now)
   active = false
@@ -196,7 +218,7 @@ local function run(chunk, now, inputs, schedules, budget, nslots, snapshot, ...)
       if t ~= "string" and t ~= "number" then err = "error object of type " .. t else err = tostring_(err) end
     end
     if snapshot then S, S0, U, U0 = S0, S, U0, U end
-    O = {}
+    fresh = true
     nw, na = 0, 0
   end
   IN, SCHED, ARGS = EMPTY, EMPTY, EMPTY
@@ -204,16 +226,17 @@ local function run(chunk, now, inputs, schedules, budget, nslots, snapshot, ...)
   if nw > 0 then move(W, 1, nw, 1, R); n = nw end
   if na > 0 then move(A, 1, na, n + 1, R); n = n + na end
   if nl > 0 then move(L, 1, nl, n + 1, R); n = n + nl end
-  if nslots > 0 then
-    move(out, 1, nslots, n + 1, R)
-    n = n + nslots
-  end
-  return ok, fault, err, nw, na, nl, unpack(R, 1, n)
+  return ok, fault, err, gen, nw, na, nl, unpack(R, 1, n)
 end
 
-local function outputs(n) return unpack(O, 1, n) end
+-- the outputs of run number g (nil when it is no longer among the last KEEP)
+local function outputs_of(g, n)
+  if g > gen or g <= gen - KEEP then return nil end
+  local t = RING[(ri - (gen - g) - 1) % KEEP + 1]
+  return true, unpack(t, 1, n)
+end
 local function get_state() return S, U end
-local function set_state(blocks, user) S, U, O = blocks or {}, user or {}, {} end
+local function set_state(blocks, user) S, U, fresh = blocks or {}, user or {}, true end
 
-return compile, configure, run, outputs, get_state, set_state
+return compile, configure, run, outputs_of, get_state, set_state
 """

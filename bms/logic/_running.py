@@ -120,7 +120,8 @@ class RunningProgram:
     @classmethod
     def start(cls, program: Program, compiled: CompiledProgram, clock: Clock, *, budget: int, max_memory: int,
               fault_limit: int, trace_runs: int, state: Mapping[str, Any] | None = None) -> RunningProgram:
-        sandbox = Sandbox(compiled, clock, budget=compiled.budget or budget, max_memory=max_memory, state=state)
+        sandbox = Sandbox(compiled, clock, budget=compiled.budget or budget, max_memory=max_memory, state=state,
+                          keep=trace_runs + 1)
         return cls(program, compiled, sandbox, FaultCounter(fault_limit), deque(maxlen=trace_runs),
                    next_due=clock.monotonic() + compiled.interval)
 

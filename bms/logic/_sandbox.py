@@ -35,6 +35,9 @@ DEFAULT_BUDGET = 1_000_000
 DEFAULT_MAX_MEMORY = 16 * 1024 * 1024
 """Bytes of Lua memory per program."""
 
+DEFAULT_KEEP = 64
+"""Runs whose block outputs stay in Lua for their traces (the engine keeps ``trace_runs`` + 1)."""
+
 Value = float | int | bool | str | None
 _SCALARS = (float, int, bool, str)
 
@@ -92,16 +95,14 @@ class RunResult(msgspec.Struct, frozen=True, gc=False):
     given: dict[str, Value] | None
     """The inputs as given (None: passed as ``args``, in the order of ``compiled.reads``)."""
     args: tuple[Any, ...]
-    outputs: tuple[Any, ...]
-    """Each output slot's value (``compiled.slots``), in order."""
+    run: int
+    """The run's number in its sandbox (its block outputs stay in Lua for the last ``keep`` runs)."""
     sandbox: Any
 
     @property
     def trace(self) -> Trace:
         """What the run did: inputs, every block's output, writes, duration, error."""
-        slots = self.sandbox.compiled.slots
-        return Trace(self.at, self.inputs, dict(zip(slots, self.outputs, strict=True)), self.writes,
-                     self.duration, self.error)
+        return Trace(self.at, self.inputs, self.sandbox.outputs_of(self.run), self.writes, self.duration, self.error)
 
     @property
     def inputs(self) -> dict[str, Value]:
@@ -143,6 +144,7 @@ class Sandbox:
         budget: int | None = None,
         max_memory: int = DEFAULT_MAX_MEMORY,
         state: Mapping[str, Any] | None = None,
+        keep: int = DEFAULT_KEEP,
     ) -> None:
         self.compiled = compiled
         self.clock = clock
@@ -154,14 +156,14 @@ class Sandbox:
             max_memory=max_memory,
             attribute_filter=_deny,
         )
-        compile_, configure, self._run, self._outputs, self._get_state, self._set_state = self._runtime.execute(PRELUDE)
+        compile_, configure, self._run, self._outputs_of, self._get_state, self._set_state = self._runtime.execute(PRELUDE)
         self._reads = compiled.reads
         self._now = clock.now
         self._last_raw_writes: tuple[Any, ...] = ()
         self._last_writes: tuple[Write, ...] = ()
         self._read_set = frozenset(compiled.reads)
         configure(compiled.priority, self._runtime.table_from({p: True for p in compiled.writes}),
-                  self._runtime.table_from({p: i for i, p in enumerate(compiled.reads, 1)}), self.budget)
+                  self._runtime.table_from({p: i for i, p in enumerate(compiled.reads, 1)}), self.budget, max(keep, 1))
         chunk = compile_(compiled.lua, compiled.name)
         if isinstance(chunk, tuple):
             raise LogicError(f"program {compiled.name}: Lua does not compile: {chunk[1]}")
@@ -236,15 +238,15 @@ class Sandbox:
         nslots = self._nslots
         started = time.perf_counter()
         try:
-            r = self._run(self._chunk, now, tin, tsched, self.budget, nslots, self._snapshot, *args)
+            r = self._run(self._chunk, now, tin, tsched, self.budget, nslots, self._snapshot, len(args), *args)
         except lupa.LuaMemoryError:
-            r = (False, "memory", "not enough memory", 0, 0, 0)
+            r = (False, "memory", "not enough memory", 0, 0, 0, 0)
         except lupa.LuaError as exc:  # the runner itself failed: never user-visible otherwise
-            r = (False, "error", str(exc), 0, 0, 0)
+            r = (False, "error", str(exc), 0, 0, 0, 0)
         duration = time.perf_counter() - started
-        ok, fault, err, nw, na, nl = r[:6]
+        ok, fault, err, gen, nw, na, nl = r[:7]
         self._fresh = False
-        i = 6
+        i = 7
         writes: tuple[Write, ...] = ()
         alarms: tuple[AlarmRequest, ...] = ()
         logs: tuple[LogLine, ...] = ()
@@ -261,10 +263,21 @@ class Sandbox:
             i += na
         if nl:
             logs = tuple([LogLine(str(r[j]), str(r[j + 1])) for j in range(i, i + nl, 2)])
-            i += nl
-        outputs = r[i:i + nslots] if len(r) >= i + nslots else (None,) * nslots
         return RunResult(self.compiled.name, now, bool(ok), None if ok else str(err), fault, writes, alarms, logs,
-                         duration, inputs, args, outputs, self)
+                         duration, inputs, args, gen, self)
+
+    def outputs_of(self, run: int) -> dict[str, Any]:
+        """The block outputs of run number ``run`` ({} when it is older than the last ``keep`` runs)."""
+        slots = self.compiled.slots
+        if not slots or not run:
+            return {}
+        found = self._outputs_of(run, len(slots))
+        if found is None:
+            return {}
+        values = found[1:] if isinstance(found, tuple) else (None,)
+        if len(values) < len(slots):
+            values = values + (None,) * (len(slots) - len(values))
+        return dict(zip(slots, values, strict=True))
 
 
 def _deny(obj: object, name: object, is_setting: bool) -> object:
