@@ -157,3 +157,48 @@ def test_fault_counter_disables_after_n_budget_faults_in_a_row() -> None:
     )
     counter.reset()
     assert not counter.disabled
+
+
+def test_the_budget_counts_each_run_afresh_and_holds_a_loop_inside_pcall_after_many_good_runs() -> None:
+    box = lua("local n = 0 for i = 1, read('x/in') do n = n + i end write('x/out', n)", budget=100_000)
+    for _ in range(200):  # a hook installed once: 200 runs of ~4,000 instructions never add up to the budget
+        assert box.run({"x/in": 1000}).ok
+    spent = box.run({"x/in": 10_000_000})
+    assert spent.fault == "budget"
+    again = box.run({"x/in": 10})
+    assert again.ok and again.writes[0].value == 55
+    spin = lua("pcall(function() while true do end end) while true do end", budget=50_000)
+    assert spin.run({}).fault == "budget" and spin.run({}).fault == "budget"
+
+
+def test_a_failed_run_of_a_custom_script_leaves_block_and_user_state_as_before() -> None:
+    from bms.logic import Block, Wire
+
+    blocks = (
+        Block("t", "PointRead", {"point": "x/in"}),
+        Block("r", "RampLimit", {"rate_up": 1.0, "rate_down": 1.0}),
+        Block("cs", "CustomScript", {"code": "if x > 50 then error('too high') end y = x",
+                                     "inputs": {"x": "number"}, "outputs": {"y": "number"}}),
+        Block("w", "PointWrite", {"point": "x/out"}),
+    )
+    wires = (Wire("t.out", "r.in"), Wire("r.out", "cs.x"), Wire("cs.y", "w.in"))
+    clock = ManualClock(0.0)
+    box = Sandbox(compile_program(Program(name="p", interval=1.0, blocks=blocks, wires=wires)), clock)
+    assert box.run({"x/in": 10.0}).ok
+    before = box.state
+    clock.advance(100.0)
+    failed = box.run({"x/in": 100.0})  # the ramp moves to 100 (> 50), then the script fails
+    assert failed.fault == "error" and failed.trace.outputs["r.out"] == 100.0
+    assert box.state == before  # the ramp's memory is the one of before the failed run
+    assert before["blocks"]["r"] == {"t": 0.0, "y": 10.0}
+
+
+def test_traces_are_built_on_demand_for_the_last_kept_runs() -> None:
+    from bms.logic import Block, Wire
+
+    blocks = (Block("t", "PointRead", {"point": "x/in"}), Block("w", "PointWrite", {"point": "x/out"}))
+    box = Sandbox(compile_program(Program(name="p", interval=1.0, blocks=blocks, wires=(Wire("t.out", "w.in"),))),
+                  ManualClock(0.0), keep=3)
+    results = [box.run({"x/in": float(i)}) for i in range(5)]
+    assert [r.trace.outputs.get("t.out") for r in results] == [None, None, 2.0, 3.0, 4.0]  # the last 3 kept
+    assert [r.trace.inputs for r in results[-2:]] == [{"x/in": 3.0}, {"x/in": 4.0}]
