@@ -79,15 +79,15 @@ def test_schedule_read_follows_the_schedule_engine_and_its_changes_run_the_progr
         schedules = ctx.registry.get("schedules")
         # nothing runs the program at start: the first change of the schedule does
         schedules.ask(OverrideSchedule(name="office", value="unoccupied", until="2h", user="olga"))
-        wait_until(lambda: value(ctx, "room/out") == 0.0, what="unoccupied by the override: 0")
-        assert value(ctx, "room/fan") is False
+        wait_until(lambda: (value(ctx, "room/out"), value(ctx, "room/fan")) == (0.0, False),
+                   what="unoccupied by the override: 0, not occupied")
         schedules.ask(CancelOverride(name="office", user="olga"))
-        wait_until(lambda: value(ctx, "room/out") == 1.0, what="occupied at noon again: 1")
-        assert value(ctx, "room/fan") is True
+        wait_until(lambda: (value(ctx, "room/out"), value(ctx, "room/fan")) == (1.0, True),
+                   what="occupied at noon again: 1, occupied")
         runs = logic.ask(GetProgram(name="office_hours")).runs
         clock.set(dt.datetime(2026, 12, 21, 19, 0, tzinfo=LONDON).timestamp())  # past the evening transition
-        wait_until(lambda: value(ctx, "room/out") == 0.0, what="the evening's unoccupied, from the engine's timer")
-        assert value(ctx, "room/fan") is False
+        wait_until(lambda: (value(ctx, "room/out"), value(ctx, "room/fan")) == (0.0, False),
+                   what="the evening's unoccupied, from the engine's timer")
         assert logic.ask(GetProgram(name="office_hours")).runs == runs + 1  # one run per change
         [last] = logic.ask(ProgramTraces(name="office_hours", limit=1))
         assert (last.outputs["office.out"], last.outputs["office.occupied"]) == (0.0, False)

@@ -87,6 +87,7 @@ class LogicEngine(BmsActor):
         self.watchers: dict[str, list[str]] = {}  # point -> programs run on its change
         self.schedules: dict[str, Value] = {}  # schedule -> value, and "NAME/occupied" -> its flag (the engine's)
         self.schedule_readers: dict[str, list[str]] = {}  # schedule -> programs with a ScheduleRead of it
+        self.schedules_known = False  # the schedule engine's values were read (an unknown schedule is then said)
         self.alarm_states: dict[str, bool] = {}
         self.dirty: set[str] = set()  # programs whose state changed since the last save
         self.known: set[str] = set()
@@ -117,12 +118,14 @@ class LogicEngine(BmsActor):
     def _read_schedules(self) -> None:
         """The schedule engine's present values (none on a site without one: ScheduleRead gives its default)."""
         engine = self.ctx.registry.find("schedules")
+        self.schedules_known = False
         if engine is None:
             return
         try:
             for event in engine.ask(ScheduleValues(), timeout=ASK_TIMEOUT) or ():
                 if isinstance(event, ScheduleValueChanged):
                     self._schedule_value(event)
+            self.schedules_known = True
         except Exception as err:  # the schedule engine is down: values come with its next changes
             self.log.warning("schedule values not read; ScheduleRead gives defaults until they change",
                              error=str(err) or type(err).__name__)
@@ -226,6 +229,9 @@ class LogicEngine(BmsActor):
                 self.watchers.setdefault(point, []).append(running.name)
             for schedule in running.compiled.schedules:  # a schedule's change runs the programs reading it
                 self.schedule_readers.setdefault(schedule, []).append(running.name)
+                if self.schedules_known and schedule not in self.schedules:
+                    self.log.warning("ScheduleRead of a schedule the schedule engine does not have: its default "
+                                     "until the schedule exists", program=running.name, schedule=schedule)
 
     def teardown(self) -> None:
         for feed in list(self.feeds):
