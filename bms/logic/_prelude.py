@@ -93,7 +93,7 @@ function env.now() return NOW end
 local READ, ARGS = {}, {}  -- point -> its place among the run's arguments (the fast way in), the arguments
 function env.read(point)
   local i = READ[point]
-  if i ~= nil then return ARGS[i] end
+  if i ~= nil and ARGS ~= EMPTY then return ARGS[i] end
   return IN[point]
 end
 function env.schedule(name) return SCHED[name] end

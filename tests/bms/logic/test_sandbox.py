@@ -202,3 +202,21 @@ def test_traces_are_built_on_demand_for_the_last_kept_runs() -> None:
     results = [box.run({"x/in": float(i)}) for i in range(5)]
     assert [r.trace.outputs.get("t.out") for r in results] == [None, None, 2.0, 3.0, 4.0]  # the last 3 kept
     assert [r.trace.inputs for r in results[-2:]] == [{"x/in": 3.0}, {"x/in": 4.0}]
+
+
+def test_inputs_beyond_the_declared_reads_still_reach_read() -> None:
+    box = lua("write('x/out', (read('x/in') or 0) + (read('x/other') or 0))")
+    assert box.run({"x/in": 1.0}).writes[0].value == 1.0  # the fast way: the declared reads as arguments
+    assert box.run({"x/in": 1.0, "x/other": 2.0}).writes[0].value == 3.0  # a table of all of them
+    assert box.run({"x/in": 5.0}).writes[0].value == 5.0
+
+
+@pytest.mark.parametrize("n", [1, 8, 9, 20])
+def test_any_number_of_reads_arrives_with_gaps_as_nil(n: int) -> None:
+    reads = tuple(f"p/{i}" for i in range(n))
+    code = (f"local s, missing = 0, 0\nfor i = 0, {n - 1} do local v = read('p/' .. i)\n"
+            "if v then s = s + v else missing = missing + 1 end end\nwrite('x/out', s * 100 + missing)")
+    box = lua(code, reads=reads)
+    values = {p: float(i) for i, p in enumerate(reads) if i != 0}  # p/0 missing
+    assert box.run(values).writes[0].value == sum(range(n)) * 100 + 1
+    assert box.run({p: 1.0 for p in reads}).writes[0].value == n * 100
