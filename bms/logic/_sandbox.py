@@ -159,8 +159,6 @@ class Sandbox:
         compile_, configure, self._run, self._outputs_of, self._get_state, self._set_state = self._runtime.execute(PRELUDE)
         self._reads = compiled.reads
         self._now = clock.now
-        self._last_raw_writes: tuple[Any, ...] = ()
-        self._last_writes: tuple[Write, ...] = ()
         self._read_set = frozenset(compiled.reads)
         configure(compiled.priority, self._runtime.table_from({p: True for p in compiled.writes}),
                   self._runtime.table_from({p: i for i, p in enumerate(compiled.reads, 1)}), self.budget, max(keep, 1))
@@ -211,8 +209,9 @@ class Sandbox:
     def run(self, inputs: Mapping[str, Value] | None = None, schedules: Mapping[str, Value] | None = None) -> RunResult:
         """One run at the clock's present time: the program reads ``inputs`` and ``schedules``.
 
-        One call into Lua: the inputs go in as one table, and the run's writes, alarm requests, log
-        lines and block outputs come back as one tuple.
+        One call into Lua: the values of the declared reads go in as arguments (any other inputs: one
+        table), and the run's writes, alarm requests and log lines come back as one tuple; the block
+        outputs stay in Lua until a trace is asked for.
         """
         now = self._now()
         args: tuple[Any, ...] = ()
@@ -251,12 +250,7 @@ class Sandbox:
         alarms: tuple[AlarmRequest, ...] = ()
         logs: tuple[LogLine, ...] = ()
         if nw:
-            raw = r[i:i + nw]
-            if raw == self._last_raw_writes:  # as the run before: the same Write objects
-                writes = self._last_writes
-            else:
-                writes = tuple([Write(raw[j], raw[j + 1], raw[j + 2]) for j in range(0, nw, 3)])
-                self._last_raw_writes, self._last_writes = raw, writes
+            writes = tuple([Write(r[j], r[j + 1], r[j + 2]) for j in range(i, i + nw, 3)])
             i += nw
         if na:
             alarms = tuple([AlarmRequest(r[j], r[j + 1], r[j + 2], r[j + 3]) for j in range(i, i + na, 4)])
