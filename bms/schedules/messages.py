@@ -9,7 +9,10 @@
   ``CreateSchedule``, ``SetProgram``, ``AddException``, ``AssignSchedule``,
   ``OverrideSchedule``, ``CancelOverride``, ``DeleteSchedule``) and its
   answers (:class:`ScheduleSummary`, :class:`ScheduleView` with a week's
-  :class:`DayPreview` and each zone's :class:`ZoneStart`).
+  :class:`DayPreview` and each zone's :class:`ZoneStart`);
+* what the engine publishes for readers of schedules (the logic engine):
+  :class:`ScheduleValueChanged` at each change of a schedule's present value,
+  and :class:`ScheduleValues` to ask for them all.
 """
 
 from __future__ import annotations
