@@ -103,7 +103,8 @@ function env.occupied(name)
 end
 function env.write(point, value, priority)
   if type_(point) ~= "string" then error_("write: the point must be a string", 2) end
-  if not WRITABLE[point] then error_("write: " .. point .. " is not among the program's writes", 2) end
+  local at = WRITABLE[point]  -- its place among the program's writes: Python turns it back into the point
+  if not at then error_("write: " .. point .. " is not among the program's writes", 2) end
   if value ~= nil and scalar(value) == nil then
     error_("write: " .. point .. ": the value must be a finite number, a boolean or nil (release)", 2)
   end
@@ -111,7 +112,7 @@ function env.write(point, value, priority)
   elseif type_(priority) ~= "number" or priority < 1 or priority > 16 or priority % 1 ~= 0 then
     error_("write: " .. point .. ": the priority must be an integer 1-16", 2)
   end
-  W[nw + 1], W[nw + 2], W[nw + 3] = point, value, math.tointeger(priority)
+  W[nw + 1], W[nw + 2], W[nw + 3] = at, value, math.tointeger(priority)
   nw = nw + 3
 end
 function env.alarm(name, active, severity, message)

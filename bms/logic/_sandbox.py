@@ -160,7 +160,8 @@ class Sandbox:
         self._reads = compiled.reads
         self._now = clock.now
         self._read_set = frozenset(compiled.reads)
-        configure(compiled.priority, self._runtime.table_from({p: True for p in compiled.writes}),
+        self._write_points = (None, *compiled.writes)  # Lua's write(): a point's place, 1-based
+        configure(compiled.priority, self._runtime.table_from({p: i for i, p in enumerate(compiled.writes, 1)}),
                   self._runtime.table_from({p: i for i, p in enumerate(compiled.reads, 1)}), self.budget, max(keep, 1))
         chunk = compile_(compiled.lua, compiled.name)
         if isinstance(chunk, tuple):
@@ -250,7 +251,8 @@ class Sandbox:
         alarms: tuple[AlarmRequest, ...] = ()
         logs: tuple[LogLine, ...] = ()
         if nw:
-            writes = tuple([Write(r[j], r[j + 1], r[j + 2]) for j in range(i, i + nw, 3)])
+            points = self._write_points
+            writes = tuple([Write(points[r[j]], r[j + 1], r[j + 2]) for j in range(i, i + nw, 3)])
             i += nw
         if na:
             alarms = tuple([AlarmRequest(r[j], r[j + 1], r[j + 2], r[j + 3]) for j in range(i, i + na, 4)])
