@@ -165,9 +165,10 @@ class ScheduleBook:
             after = found.at
         return None
 
-    def due(self, now: float) -> float | None:
-        """The next instant any assigned schedule's value may change."""
-        times = [found[0] for name in self.schedules if self.targets.get(name)
+    def due(self, now: float, every: bool = False) -> float | None:
+        """The next instant any assigned schedule's value may change (``every``: any schedule's, assigned or
+        not: someone follows their values)."""
+        times = [found[0] for name in self.schedules if every or self.targets.get(name)
                  for found in [self.next_change(name, now)] if found is not None]
         times += [s.start_at for zones in self.starts.values() for s in zones.values() if s.start_at > now]
         return min(times, default=None)

@@ -77,11 +77,14 @@ from bms.schedules.messages import (
     RemoveException,
     ScheduleBridges,
     ScheduleSummary,
+    ScheduleValueChanged,
+    ScheduleValues,
     ScheduleView,
     SetOptimalStart,
     SetProgram,
     StoreSchedule,
     UnassignSchedule,
+    is_occupied,
 )
 from bms.supervision import Health, RestartPolicy
 
@@ -118,6 +121,7 @@ class ScheduleEngine(BmsActor):
         self.failures: dict[tuple[str, str], str] = {}  # (schedule, point) -> why the last write was refused
         self.audit_problem: str | None = None
         self.zones = ZoneStarts(ctx.data_dir / "history.db")
+        self.published: dict[str, ScheduleValueChanged] = {}  # each schedule's value as last published
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -229,6 +233,7 @@ class ScheduleEngine(BmsActor):
         self.retry = {}
         for w in planned.values():
             self._write(w, now)
+        self._publish_values(now)
         self._report()
         self._arm(now)
 
@@ -267,6 +272,21 @@ class ScheduleEngine(BmsActor):
 
     def _recheck(self, at: float) -> None:
         self.recheck_at = at if self.recheck_at is None else min(self.recheck_at, at)
+
+    def _publish_values(self, now: float) -> None:
+        """A ScheduleValueChanged for each schedule whose present value changed (None: deleted)."""
+        book = self._book
+        for name in book.schedules:
+            value, source = book.value(name, now)
+            before = self.published.get(name)
+            if before is None or before.value != value or type(before.value) is not type(value):
+                event = ScheduleValueChanged(schedule=name, value=value, occupied=is_occupied(value), source=source,
+                                             ts=now)
+                self.published[name] = event
+                self.publish(event)
+        for name in [n for n in self.published if n not in book.schedules]:
+            del self.published[name]
+            self.publish(ScheduleValueChanged(schedule=name, value=None, occupied=False, source="deleted", ts=now))
 
     def _write(self, w: PlannedWrite, now: float) -> None:
         who = f"schedule:{w.schedule}"
@@ -322,7 +342,7 @@ class ScheduleEngine(BmsActor):
 
     def _arm(self, now: float) -> None:
         """One timer, for the next instant a value may change (or a retry)."""
-        due = self._book.due(now)
+        due = self._book.due(now, every=True)  # unassigned schedules too: their values are published
         if self.recheck_at is not None:
             due = min(due if due is not None else self.recheck_at, self.recheck_at)
         if self.retry:
@@ -553,6 +573,10 @@ class ScheduleEngine(BmsActor):
                       object=command.object_id, user=command.user)
         self._run(force=[command.schedule.name])
         return self._view(command.schedule.name, None)
+
+    @handles(ScheduleValues)
+    def schedule_values(self, _query: ScheduleValues) -> list[ScheduleValueChanged]:
+        return list(self.published.values())
 
     @handles(ScheduleBridges)
     def schedule_bridges(self, _query: ScheduleBridges) -> list[str]:
