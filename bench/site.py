@@ -66,15 +66,23 @@ class Site:
     bacnet_points: int
     bacnet_port: int
     scenario: Path = field(init=False)
+    settings: Path = field(init=False)
     extra_toml: list[str] = field(default_factory=list)  # scenario text added by engines
     point_keys: list[str] = field(default_factory=list)  # key = value lines engines add to each Modbus profile point
     point_toml: list[str] = field(default_factory=list)  # sub-tables ([[points.alarms]]...) they add after them
+    settings_toml: list[str] = field(default_factory=list)  # daemon settings engines add ([mqtt], [energy]...)
     # points an engine writes (a schedule's): the simulators leave them alone, since an engine's write there
     # replaces a change before it is polled -- that change is overwritten, not lost, and would count as lost
     commanded: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.scenario = self.folder / "site.toml"
+        self.settings = self.folder / "bms.toml"
+
+    @property
+    def config(self) -> Path:
+        """What ``bms daemon --config`` is given: the settings file when engines need one, else the scenario."""
+        return self.settings if self.settings_toml else self.scenario
 
     def modbus_ids(self) -> list[str]:
         """The Modbus points the simulators change (not those an engine commands)."""
@@ -194,6 +202,8 @@ def write_scenario(site: Site, ports: list[int]) -> None:
         lines += ["[[devices]]", f'id = "bn{d}"', 'profile = "bench-bacnet"', 'protocol = "bacnet"',
                   'network = "bench"', f'address = "{bacnet_address(d)}"', f"device_instance = {bacnet_instance(d)}"]
     site.scenario.write_text("\n".join(lines + site.extra_toml) + "\n")
+    if site.settings_toml:  # a settings file naming the scenario, with the engines' sections
+        site.settings.write_text("\n".join(["[daemon]", 'scenario = "site.toml"', *site.settings_toml]) + "\n")
 
 
 def schedule(site: Site, seconds: float, every: float, fraction: float, bacnet_rate: float,
@@ -228,7 +238,7 @@ class Daemon:
 
     def __init__(self, site: Site, data: Path) -> None:
         self.data = data
-        cmd = [sys.executable, "-m", "bms", "daemon", "--config", str(site.scenario), "--data", str(data),
+        cmd = [sys.executable, "-m", "bms", "daemon", "--config", str(site.config), "--data", str(data),
                "--api-port", "0", "--no-simulate"]
         with open(site.folder / "daemon.log", "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
