@@ -262,12 +262,14 @@ class MqttPublisher(BmsActor):
             self._respond(answer.response)
 
     def _refused(self, name: str, cid: str, now: float, error: str, outcome: str, payload: bytes) -> None:
-        user = ""
         try:
-            user = msgspec.json.decode(payload).get("user", "") or self.section.default_user
+            asked = msgspec.json.decode(payload).get("user", "")
         except (msgspec.DecodeError, AttributeError):
-            user = self.section.default_user
-        self.desk.audit(None, now, name=name, user=str(user), outcome=outcome, detail=error,
+            asked = ""
+        # the bms user it maps to; an MQTT user that maps to none is recorded as mqtt:NAME
+        user = (self.section.users.get(asked) or f"mqtt:{asked}") if isinstance(asked, str) and asked else \
+            (self.section.default_user or "mqtt:(anonymous)")
+        self.desk.audit(None, now, name=name, user=user, outcome=outcome, detail=error,
                         after=payload[:500].decode("utf-8", "replace"))
         self.log.info("command refused", command=name, correlation_id=cid, error=error)
         self._respond(CommandResponse(correlation_id=cid, command=name, ok=False, ts=now, error=error))

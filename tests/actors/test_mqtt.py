@@ -1,0 +1,211 @@
+"""The mqtt component against the machine's real Mosquitto, started by a Platform on the virtual-room site.
+
+Values, alarms and status arrive on their topics; command requests are
+answered on their response topics with the correlation id, refused by the
+allow-list, by the user's permissions or for bad JSON, and audited; the
+component recovers when the broker drops it; a broker that is not there
+makes it Degraded with the reason and slows nothing. Each test publishes
+under a prefix of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from actors.platform import Platform
+from bms.audit import AuditRow, ListAudit
+from bms.auth.messages import AddUser
+from bms.clock import ManualClock
+from bms.config import Settings, load_scenario
+from bms.export import MqttSection, TopicTemplates
+from bms.messages import PointValue, ValueChanged
+from tests.conftest import ROOT, wait_until
+from tests.mqtt_broker import URL, Watcher, clear_retained, needs_broker, unique, watching
+
+pytestmark = needs_broker
+SITE = ROOT / "tests/data/site.toml"
+
+
+class Site:
+    def __init__(self, platform: Platform, section: MqttSection) -> None:
+        self.platform = platform
+        self.section = section
+        self.base = f"{section.prefix}/{section.org}/{section.site}/{section.instance}"
+
+    def ask(self, service: str, message: Any) -> Any:
+        return self.platform.ctx.registry.get(service).ask(message, timeout=5)
+
+    def health(self) -> tuple[str, str]:
+        h = self.platform.ctx.health.get("mqtt")
+        return (h.state, h.reason) if h is not None else ("", "")
+
+    def request(self, watcher: Watcher, command: str, body: dict[str, Any] | bytes) -> dict[str, Any]:
+        cid = unique("c")
+        payload = body if isinstance(body, bytes) else msgspec.json.encode({"correlation_id": cid, **body})
+        if isinstance(body, bytes):
+            cid = ""
+        watcher.publish(f"{self.base}/command/{command}/request", payload)
+        got = watcher.on(f"{self.base}/command/{command}/response",
+                         where=lambda r: isinstance(r, dict) and r.get("correlation_id") == cid)
+        answer = got.json()
+        assert isinstance(answer, dict)
+        return answer
+
+    def audit(self, action: str) -> list[AuditRow]:
+        return list(self.ask("audit", ListAudit(action=action)))
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    p = unique("bmstest")
+    yield p
+    clear_retained(p)
+
+
+def start(tmp_path: Path, prefix: str, url: str = URL, **kw: Any) -> Site:
+    from bms.components import installed
+
+    wanted = {"nodes", "history", "points", "auth", "audit", "alarms", "mqtt"}
+    components = [c for c in installed().components if c.name in wanted]
+    section = MqttSection(url=url, prefix=prefix, org="acme", site="hq", instance="edge1",
+                          users={"ops": "admin", "watcher": "watcher"}, reconnect_min=1.0, reconnect_max=2.0, **kw)
+    platform = Platform(Settings(sections={"mqtt": section}), load_scenario(SITE), tmp_path, clock=ManualClock(),
+                        components=components)
+    platform.start()
+    return Site(platform, section)
+
+
+@pytest.fixture
+def site(tmp_path: Path, prefix: str) -> Iterator[Site]:
+    s = start(tmp_path, prefix, commands=["read", "status", "write", "release", "ack"])
+    try:
+        wait_until(lambda: s.health()[0] == "Healthy", timeout=10, what="mqtt connected")
+        yield s
+    finally:
+        assert s.platform.stop() == []
+
+
+def test_values_arrive_on_their_topics_and_the_status_is_retained(site: Site) -> None:
+    with watching(f"{site.base}/#") as w:
+        status = w.on(f"{site.base}/status/update")  # retained: a late subscriber sees it at once
+        assert status.retain
+        body = status.json()
+        assert isinstance(body, dict)
+        assert body["state"] == "online" and body["org"] == "acme" and body["site"] == "hq"
+        assert body["device"] == "edge1" and body["name"] == "Test site"
+        site.platform.ctx.registry.publish(ValueChanged(values=(
+            PointValue(point_id="room1/temp", value=22.5, ts=1000.0),
+            PointValue(point_id="room1/sp", value=21.0, ts=1000.0, flags=("overridden",)))))
+        temp = w.on(f"{site.base}/room1/temp")
+        assert msgspec.json.decode(temp.payload, type=PointValue) == PointValue(point_id="room1/temp", value=22.5,
+                                                                              ts=1000.0)
+        sp = w.on(f"{site.base}/room1/sp").json()
+        assert isinstance(sp, dict) and sp["flags"] == ["overridden"]
+
+
+def test_a_write_request_goes_through_the_priority_array_as_the_mapped_user_and_is_audited(site: Site) -> None:
+    with watching(f"{site.base}/command/+/response") as w:
+        answer = site.request(w, "write", {"user": "ops", "point": "room1/sp", "value": 23.0, "priority": 8})
+        assert answer["ok"] is True, answer
+        assert answer["user"] == "admin" and answer["command"] == "write"
+        assert answer["accepted"]["effective"] == 23.0 and answer["accepted"]["active_priority"] == 8
+        read = site.request(w, "read", {"user": "ops", "points": ["room1/*"]})
+        assert {p["point_id"]: p["value"] for p in read["points"]}["room1/sp"] == 23.0
+        released = site.request(w, "release", {"user": "ops", "point": "room1/sp", "priority": 8})
+        assert released["ok"] is True and released["accepted"]["effective"] == 21.0
+        status = site.request(w, "status", {"user": "ops"})
+        assert status["status"]["state"] == "online"
+    wait_until(lambda: len(site.audit("mqtt.write")) == 1, what="the write's audit row")
+    (row,) = site.audit("mqtt.write")
+    assert row.entry.user == "admin" and row.entry.origin == "mqtt" and row.entry.target == "room1/sp"
+    assert row.entry.outcome == "done" and '"effective":23.0' in row.entry.after
+    wait_until(lambda: len(site.audit("mqtt.release")) == 1, what="the release's audit row")
+
+
+def test_refusals_are_one_line_on_the_response_topic_and_audited(site: Site) -> None:
+    site.ask("auth", AddUser(name="watcher", role="viewer"))
+    with watching(f"{site.base}/command/+/response") as w:
+        denied = site.request(w, "write", {"user": "watcher", "point": "room1/sp", "value": 23.0})
+        assert denied["ok"] is False
+        assert denied["error"] == "user 'watcher' (role viewer) may not write: it needs the permission 'write-points'"
+        not_listed = site.request(w, "deploy", {"user": "ops", "bundle": "AAAA"})
+        assert not_listed["error"].startswith("command 'deploy' is not allowed on this site")
+        unknown_user = site.request(w, "read", {"user": "mallory", "point": "room1/sp"})
+        assert unknown_user["error"] == "MQTT user 'mallory' maps to no bms user ([mqtt] users)"
+        bad = site.request(w, "write", b"{not json")
+        assert bad["ok"] is False and bad["error"].startswith("bad request: not JSON")
+        assert "\n" not in bad["error"]
+        wrong = site.request(w, "write", {"user": "ops", "point": "room1/sp", "value": 23.0, "priority": "high"})
+        assert wrong["error"].startswith("bad request: Expected `int`, got `str` - at `$.priority`")
+        guard = site.request(w, "write", {"user": "ops", "point": "room1/sp", "value": 99.0})
+        assert guard["ok"] is False and "28" in guard["error"]  # the point's guard (max 28) refuses it
+    wait_until(lambda: len(site.audit("mqtt.write")) == 4, what="four refused writes audited")
+    outcomes = {(r.entry.user, r.entry.outcome) for r in site.audit("mqtt.write")}
+    assert ("watcher", "refused") in outcomes and ("admin", "refused") in outcomes
+    assert len(site.audit("mqtt.deploy")) == 1
+
+
+def test_the_component_reconnects_after_the_broker_drops_it(site: Site) -> None:
+    with watching(f"{site.base}/room1/temp") as w:
+        # a second client with the same id: the broker drops ours (a session takeover)
+        intruder = Watcher(client_id="bms-acme-hq-edge1")
+        try:
+            wait_until(lambda: site.health()[0] == "Degraded", timeout=10, what="mqtt degraded")
+            assert site.health()[1].startswith("broker unreachable at 127.0.0.1:1883")
+        finally:
+            intruder.close()
+        wait_until(lambda: site.health()[0] == "Healthy", timeout=15, what="mqtt reconnected")
+        site.platform.ctx.registry.publish(ValueChanged(values=(PointValue(point_id="room1/temp", value=30.0,
+                                                                           ts=2000.0),)))
+        w.on(f"{site.base}/room1/temp", where=lambda v: isinstance(v, dict) and v["value"] == 30.0)
+
+
+def test_a_broker_that_is_not_there_is_named_in_health_and_slows_nothing(tmp_path: Path, prefix: str) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    site = start(tmp_path, prefix, url=f"mqtt://127.0.0.1:{port}")
+    try:
+        wait_until(lambda: site.health()[1].startswith(f"broker unreachable at 127.0.0.1:{port}"), timeout=10,
+                   what="the reason in health")
+        assert site.health()[0] == "Degraded"
+        t0 = time.perf_counter()
+        for i in range(2000):
+            site.platform.ctx.registry.publish(ValueChanged(values=(PointValue(point_id="room1/temp", value=float(i),
+                                                                               ts=float(i)),)))
+        assert time.perf_counter() - t0 < 5  # coarse: the publisher never waits on the broker
+    finally:
+        assert site.platform.stop() == []
+
+
+def test_home_assistant_discovery_configs_group_points_by_equipment(tmp_path: Path, prefix: str) -> None:
+    ha = unique("ha")
+    site = start(tmp_path, prefix, discovery=True, discovery_prefix=ha, discovery_priority=10,
+                 topics=TopicTemplates())
+    try:
+        with watching(f"{ha}/#") as w:
+            number = w.wait_for(lambda s: s.topic.startswith(f"{ha}/number/"), what="the setpoint's config")
+            sensor = w.wait_for(lambda s: s.topic.startswith(f"{ha}/sensor/"), what="the temperature's config")
+        with watching(number.topic) as late:  # retained: a subscriber that comes later gets it at once
+            assert late.on(number.topic).retain
+        n, t = number.json(), sensor.json()
+        assert isinstance(n, dict) and isinstance(t, dict)
+        assert n["command_topic"] == f"{site.base}/command/write/request"
+        rendered = n["command_template"].replace("{{ value }}", "22.5")
+        assert msgspec.json.decode(rendered) == {"point": "room1/sp", "priority": 10, "user": "homeassistant",
+                                                 "value": 22.5}
+        assert n["state_topic"] == f"{site.base}/room1/sp" and n["unit_of_measurement"] == "°C"
+        assert t["state_topic"] == f"{site.base}/room1/temp" and "command_topic" not in t
+        assert n["device"]["identifiers"] == t["device"]["identifiers"]  # one HA device: the room's equipment
+        assert n["availability_topic"] == f"{site.base}/status/update"
+    finally:
+        assert site.platform.stop() == []
+        clear_retained(ha)
