@@ -29,12 +29,21 @@ from bms.export._mqtt_payloads import (
     encode,
 )
 from bms.export._mqtt_rate import ValueGate
-from bms.export._mqtt_settings import COMMANDS, ENV_URL, Broker, MqttSection, TopicTemplates, broker_of, url_problem
+from bms.export._mqtt_settings import (
+    COMMANDS,
+    ENV_URL,
+    Broker,
+    MqttSection,
+    QosLevels,
+    TopicTemplates,
+    broker_of,
+    url_problem,
+)
 from bms.export._topics import Topics, split_point, status_filter
 
 __all__ = [
     "COMMANDS", "ENV_URL", "OFFLINE", "ONLINE", "PERMISSION", "BadCommand", "Broker", "Command", "CommandRequest",
-    "CommandResponse", "DiscoveryConfig", "Equipment", "Heartbeat", "MqttSection", "Problem", "SiteStatus",
+    "CommandResponse", "DiscoveryConfig", "Equipment", "Heartbeat", "MqttSection", "Problem", "QosLevels", "SiteStatus",
     "TopicTemplates", "Topics", "ValueGate", "admit", "broker_of", "component_of", "correlation_of",
     "decode_request", "decode_status", "discovery_configs", "encode", "split_point", "status_filter",
     "url_problem",
