@@ -1,5 +1,8 @@
 """A test's own view of the machine's real Mosquitto (127.0.0.1:1883): a subscriber that collects, and a
-publisher. Every test uses a prefix of its own, so runs and parallel sessions never see each other."""
+publisher. Every test uses a prefix of its own, so runs and parallel sessions never see each other.
+
+The broker is a requirement, not an option: a test that cannot reach it fails (the machine starts
+Mosquitto before a session and CI; ``mosquitto -d -c /etc/mosquitto/mosquitto.conf`` starts it again)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from contextlib import contextmanager
 
 import msgspec
 import paho.mqtt.client as paho
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 HOST, PORT = "127.0.0.1", 1883
@@ -29,19 +31,6 @@ class Seen(msgspec.Struct):
 
     def json(self) -> object:
         return msgspec.json.decode(self.payload)
-
-
-def broker_up() -> bool:
-    import socket
-
-    try:
-        socket.create_connection((HOST, PORT), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-needs_broker = pytest.mark.skipif(not broker_up(), reason="no Mosquitto on 127.0.0.1:1883 (.ci/run starts it)")
 
 
 class Watcher:

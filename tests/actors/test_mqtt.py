@@ -26,9 +26,8 @@ from bms.config import Settings, load_scenario
 from bms.export import MqttSection, TopicTemplates
 from bms.messages import PointValue, ValueChanged
 from tests.conftest import ROOT, wait_until
-from tests.mqtt_broker import URL, Watcher, clear_retained, needs_broker, unique, watching
+from tests.mqtt_broker import URL, Watcher, clear_retained, unique, watching
 
-pytestmark = needs_broker
 SITE = ROOT / "tests/data/site.toml"
 
 

@@ -22,9 +22,7 @@ from bms.client import ApiClient
 from bms.daemon import read_daemon_info
 from tests.conftest import ROOT, wait_until
 from tests.e2e.daemon import DaemonProcess, virtual_room
-from tests.mqtt_broker import URL, clear_retained, needs_broker, unique, watching
-
-pytestmark = needs_broker
+from tests.mqtt_broker import URL, clear_retained, unique, watching
 
 
 def scenario(folder: Path, site_id: str) -> Path:
