@@ -208,3 +208,59 @@ def test_home_assistant_discovery_configs_group_points_by_equipment(tmp_path: Pa
     finally:
         assert site.platform.stop() == []
         clear_retained(ha)
+
+
+def tick(site: Site, seconds: float) -> None:
+    """Move the manual clock on, the ticker waiting on it first (so its ticks fire from the new time)."""
+    clock = site.platform.ctx.clock
+    assert isinstance(clock, ManualClock)
+    assert clock.wait_for_waiters(1)
+    clock.advance(seconds)
+
+
+def test_alarms_and_device_status_on_their_topics_and_in_the_site_status(site: Site) -> None:
+    from bms.alarms import AlarmRaised
+    from bms.messages import DeviceDown, DeviceRecovered
+
+    with watching(f"{site.base}/status/#") as w:
+        site.platform.ctx.registry.publish(AlarmRaised(alarm_id="room1/temp-high", point_id="room1/temp",
+                                                       severity="high", text="too warm", ts=5.0, value=29.0))
+        alarm = w.on(f"{site.base}/status/alarm/room1~temp-high").json()
+        assert isinstance(alarm, dict) and alarm["type"] == "AlarmRaised" and alarm["severity"] == "high"
+        site.platform.ctx.registry.publish(DeviceDown(protocol="bacnet", device_id="ahu1", ts=6.0, reason="timeout"))
+        down = w.on(f"{site.base}/status/device/ahu1").json()
+        assert isinstance(down, dict) and down["type"] == "DeviceDown" and down["reason"] == "timeout"
+        tick(site, 1.0)  # the status is refreshed on the next tick after a change
+        w.on(f"{site.base}/status/update", where=lambda s: isinstance(s, dict) and s.get("devices_down") == ["ahu1"])
+        site.platform.ctx.registry.publish(DeviceRecovered(protocol="bacnet", device_id="ahu1", ts=7.0))
+        w.on(f"{site.base}/status/device/ahu1", where=lambda s: isinstance(s, dict) and s["type"] == "DeviceRecovered")
+        tick(site, 1.0)
+        w.on(f"{site.base}/status/heartbeat")
+
+
+def test_bulk_values_and_the_rate_limit_on_the_clock(tmp_path: Path, prefix: str) -> None:
+    site = start(tmp_path, prefix, values="both", min_interval=10.0)
+    try:
+        wait_until(lambda: site.health()[0] == "Healthy", timeout=10, what="mqtt connected")
+        with watching(f"{site.base}/room1/temp", f"{site.base}/bulk") as w:
+            def temp(value: float) -> None:
+                site.platform.ctx.registry.publish(ValueChanged(values=(PointValue(point_id="room1/temp", value=value,
+                                                                                   ts=value),)))
+
+            temp(20.0)
+            w.on(f"{site.base}/bulk", where=lambda b: isinstance(b, list) and b[0]["value"] == 20.0)
+            temp(20.5)  # within 10 s of 20.0: held (and replaced by the next: latest per point)
+            temp(21.0)
+            # a value of another point behind them: once its batch is out, the three have been handled
+            site.platform.ctx.registry.publish(ValueChanged(values=(PointValue(point_id="room1/sp", value=22.0,
+                                                                               ts=3.0),)))
+            w.on(f"{site.base}/bulk", where=lambda b: isinstance(b, list) and b[-1]["point_id"] == "room1/sp")
+            bulk = [v["value"] for s in w.seen if s.topic.endswith("/bulk") for v in s.json()]  # type: ignore[attr-defined]
+            assert bulk == [20.0, 22.0]  # the batches carry what the gate let through
+            values = [s.json() for s in w.seen if s.topic.endswith("/room1/temp")]
+            assert [v["value"] for v in values if isinstance(v, dict)] == [20.0]
+            tick(site, 10.0)
+            w.on(f"{site.base}/room1/temp", where=lambda v: isinstance(v, dict) and v["value"] == 21.0)
+            assert [s.json()["value"] for s in w.seen if s.topic.endswith("/room1/temp")] == [20.0, 21.0]  # type: ignore[index]
+    finally:
+        assert site.platform.stop() == []
