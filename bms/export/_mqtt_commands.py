@@ -36,7 +36,7 @@ class BadCommand(BmsError):
 class Command:
     name: str
     request: CommandRequest
-    user: str  # the bms user it runs as
+    user: str  # the bms user it runs as ("" until its token is authenticated)
 
 
 def correlation_of(payload: bytes) -> str:
@@ -86,6 +86,8 @@ def admit(name: str, payload: bytes, allowed: Sequence[str], point_globs: Sequen
     check_request(name, req)
     if name in ("write", "release") and not any(fnmatch.fnmatchcase(req.point, g) for g in point_globs):
         raise PermissionDenied(f"point {req.point!r} is not in the allow-list ([mqtt] command_points)")
+    if req.token:
+        return Command(name=name, request=req, user="")  # the token says who: the auth service is asked
     if req.user:
         user = users.get(req.user)
         if user is None:

@@ -62,11 +62,14 @@ class CommandRequest(_Wire, frozen=True):
     ``write``: point, value, priority, duration; ``release``: point, priority;
     ``read``: point or points (globs); ``ack``: alarm_ids; ``deploy``: bundle
     (base64); ``status`` and ``rollback``: nothing. ``user`` names the MQTT
-    user the request runs as (mapped to a bms user by ``[mqtt] users``).
+    user the request runs as (mapped to a bms user by ``[mqtt] users``);
+    ``token``, a bms API token, authenticates the request itself instead
+    (it runs as the token's user).
     """
 
     correlation_id: str = ""
     user: str = ""
+    token: str = ""
     point: str = ""
     points: tuple[str, ...] = ()
     value: Value = None

@@ -264,3 +264,20 @@ def test_bulk_values_and_the_rate_limit_on_the_clock(tmp_path: Path, prefix: str
             assert [s.json()["value"] for s in w.seen if s.topic.endswith("/room1/temp")] == [20.0, 21.0]  # type: ignore[index]
     finally:
         assert site.platform.stop() == []
+
+
+def test_a_request_may_carry_a_bms_token_instead_of_a_user(site: Site) -> None:
+    from bms.auth.messages import CreateToken, NewToken
+
+    site.ask("auth", AddUser(name="op", role="operator"))
+    made: NewToken = site.ask("auth", CreateToken(user="op", name="scada"))
+    with watching(f"{site.base}/command/+/response") as w:
+        ok = site.request(w, "write", {"token": made.token, "point": "room1/sp", "value": 24.0, "priority": 9})
+        assert ok["ok"] is True and ok["user"] == "op"
+        high = site.request(w, "write", {"token": made.token, "point": "room1/sp", "value": 24.0, "priority": 2})
+        assert high["error"] == "user 'op' (role operator) may not command above priority 8, asked 2"
+        bad = site.request(w, "read", {"token": "nope", "point": "room1/sp"})
+        assert bad["ok"] is False and bad["error"] == "unknown token"
+    wait_until(lambda: len(site.audit("mqtt.read")) == 1, what="the refused read audited")
+    (row,) = site.audit("mqtt.read")
+    assert row.entry.user == "mqtt:(token)" and "nope" not in row.entry.after  # no secret in the audit log

@@ -13,6 +13,7 @@ wait runs out.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import uuid
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from actors._context import Context
 from bms.alarms import AckAlarms, AlarmView, ListAlarms
 from bms.audit import AuditEntry, RecordAudit
 from bms.auth import Identity, command_refusal, release_refusal
-from bms.auth.messages import ShowUser, UserDetail
+from bms.auth.messages import Authenticate, ShowUser, UserDetail
 from bms.errors import BmsError, NotFound, PermissionDenied, ServiceUnavailable
 from bms.export import PERMISSION, Command, CommandResponse, MqttSection, admit
 from bms.logic.messages import BundleVersion, DeployBundle, RollbackBundle
@@ -96,7 +97,11 @@ class CommandDesk:
         """Carry out one request; a refusal raises (BmsError, one line) and the caller answers it."""
         cmd = admit(name, payload, self.section.commands, self.section.command_points, self.section.users,
                     self.section.default_user)
-        who = self.identity(cmd.user)
+        if cmd.request.token:
+            who: Identity = self.ask("auth", Authenticate(token=cmd.request.token))
+            cmd = dataclasses.replace(cmd, user=who.user)
+        else:
+            who = self.identity(cmd.user)
         needed = PERMISSION[name]
         if not who.may(needed):
             raise PermissionDenied(f"user {who.user!r} (role {who.role.name}) may not {name}: "

@@ -67,6 +67,7 @@ from bms.supervision import Health, RestartPolicy
 
 NAME = "mqtt"
 TICK = 1.0
+CONNECTING = "connecting"
 ALARM_EVENTS = (AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved, AlarmUnshelved)
 
 
@@ -105,7 +106,7 @@ class MqttPublisher(BmsActor):
         self.desk = CommandDesk(ctx, section, self._status)
         self.link: BrokerLink | None = None
         self.connected = False
-        self.down_reason = "connecting"
+        self.down_reason = CONNECTING
         self.newest: dict[str, PointValue] = {}  # point id -> its newest value (republished on reconnection)
         self.devices_down: dict[str, str] = {}
         self.pending: dict[str, Pending] = {}  # the write's request id -> its wait for the device
@@ -146,6 +147,7 @@ class MqttPublisher(BmsActor):
     def on_up(self, _up: BrokerUp) -> None:
         assert self.link is not None
         self.connected = True
+        self._health()  # before the status: the site's health counts this component's
         self.link.subscribe(self.topics.requests, self.section.qos.commands)
         self._publish_status()
         for device_id, reason in self.devices_down.items():
@@ -157,7 +159,6 @@ class MqttPublisher(BmsActor):
         if self.newest:
             self._values(list(self.newest.values()))
         self.log.info("broker connected", broker=str(self.broker), republished=len(self.newest))
-        self._health()
 
     @handles(BrokerDown)
     def on_down(self, down: BrokerDown) -> None:
@@ -263,14 +264,21 @@ class MqttPublisher(BmsActor):
 
     def _refused(self, name: str, cid: str, now: float, error: str, outcome: str, payload: bytes) -> None:
         try:
-            asked = msgspec.json.decode(payload).get("user", "")
-        except (msgspec.DecodeError, AttributeError):
-            asked = ""
+            asked = msgspec.json.decode(payload)
+        except msgspec.DecodeError:
+            asked = None
+        if not isinstance(asked, dict):
+            asked = {}
+        mqtt_user = asked.get("user")
         # the bms user it maps to; an MQTT user that maps to none is recorded as mqtt:NAME
-        user = (self.section.users.get(asked) or f"mqtt:{asked}") if isinstance(asked, str) and asked else \
-            (self.section.default_user or "mqtt:(anonymous)")
+        if isinstance(mqtt_user, str) and mqtt_user:
+            user = self.section.users.get(mqtt_user) or f"mqtt:{mqtt_user}"
+        else:
+            user = "mqtt:(token)" if asked.get("token") else (self.section.default_user or "mqtt:(anonymous)")
+        shown = {k: v for k, v in asked.items() if k not in ("token", "bundle")}  # no secret in the audit log
+        after = msgspec.json.encode(shown).decode()[:500] if shown else ""
         self.desk.audit(None, now, name=name, user=user, outcome=outcome, detail=error,
-                        after=payload[:500].decode("utf-8", "replace"))
+                        target=str(shown.get("point", "")), after=after)
         self.log.info("command refused", command=name, correlation_id=cid, error=error)
         self._respond(CommandResponse(correlation_id=cid, command=name, ok=False, ts=now, error=error))
 
@@ -330,6 +338,8 @@ class MqttPublisher(BmsActor):
         if self.connected:
             self.ctx.supervisor.report(self.name, Health.HEALTHY,
                                        f"connected to {self.broker} as {self.client_id}")
+        elif self.down_reason == CONNECTING:
+            self.ctx.supervisor.report(self.name, Health.UNKNOWN, f"connecting to {self.broker}")
         else:
             self.ctx.supervisor.report(self.name, Health.DEGRADED,
                                        f"broker unreachable at {self.broker}: {self.down_reason} (retrying)")
