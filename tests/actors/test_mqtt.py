@@ -70,6 +70,7 @@ def prefix() -> Iterator[str]:
 def start(tmp_path: Path, prefix: str, url: str = URL, **kw: Any) -> Site:
     from bms.components import installed
 
+    tmp_path.mkdir(parents=True, exist_ok=True)
     wanted = {"nodes", "history", "points", "auth", "audit", "alarms", "mqtt"}
     components = [c for c in installed().components if c.name in wanted]
     section = MqttSection(url=url, prefix=prefix, org="acme", site="hq", instance="edge1",
@@ -281,3 +282,60 @@ def test_a_request_may_carry_a_bms_token_instead_of_a_user(site: Site) -> None:
     wait_until(lambda: len(site.audit("mqtt.read")) == 1, what="the refused read audited")
     (row,) = site.audit("mqtt.read")
     assert row.entry.user == "mqtt:(token)" and "nope" not in row.entry.after  # no secret in the audit log
+
+
+def test_a_broker_that_stops_degrades_the_component_and_it_recovers_when_the_broker_returns(
+        tmp_path: Path, prefix: str) -> None:
+    from tests.mqtt_private import private_broker
+
+    with private_broker(tmp_path) as broker:
+        site = start(tmp_path / "site", prefix, url=broker.url)
+        try:
+            wait_until(lambda: site.health()[0] == "Healthy", timeout=10, what="connected")
+            broker.stop()
+            wait_until(lambda: site.health()[0] == "Degraded", timeout=10, what="degraded")
+            assert site.health()[1].startswith(f"broker unreachable at 127.0.0.1:{broker.port}")
+            for i in range(100):  # published while the broker is away: counted, never waited on
+                site.platform.ctx.registry.publish(ValueChanged(values=(PointValue(point_id="room1/temp",
+                                                                                   value=float(i), ts=float(i)),)))
+            broker.start()
+            wait_until(lambda: site.health()[0] == "Healthy", timeout=20, what="reconnected")
+            import paho.mqtt.client as paho
+            from paho.mqtt.enums import CallbackAPIVersion
+
+            got: list[bytes] = []
+            client = paho.Client(CallbackAPIVersion.VERSION2)
+            client.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
+            client.connect("127.0.0.1", broker.port)
+            client.loop_start()
+            try:
+                client.subscribe(f"{site.base}/status/update", qos=1)
+                wait_until(lambda: bool(got), timeout=10, what="the retained status after the restart")
+                assert msgspec.json.decode(got[0])["state"] == "online"
+            finally:
+                client.disconnect()
+                client.loop_stop()
+        finally:
+            assert site.platform.stop() == []
+
+
+def test_tls_and_a_password(tmp_path: Path, prefix: str) -> None:
+    from tests.mqtt_private import private_broker
+
+    with private_broker(tmp_path, tls=True, users={"edge": "s3cret"}) as broker:
+        assert broker.ca is not None
+        wrong = start(tmp_path / "wrong", prefix, url=broker.url, username="edge", password="nope",
+                      ca_file=str(broker.ca))
+        try:
+            wait_until(lambda: wrong.health()[0] == "Degraded", timeout=10, what="refused")
+            wait_until(lambda: "the broker refused the connection: Not authorized" in wrong.health()[1], timeout=10,
+                       what="the refusal named")
+        finally:
+            assert wrong.platform.stop() == []
+        site = start(tmp_path / "right", prefix, url=broker.url, username="edge", password="s3cret",
+                     ca_file=str(broker.ca))
+        try:
+            wait_until(lambda: site.health()[0] == "Healthy", timeout=10, what="connected over TLS")
+            assert site.health()[1] == f"connected to 127.0.0.1:{broker.port} as bms-acme-hq-edge1"
+        finally:
+            assert site.platform.stop() == []

@@ -45,16 +45,20 @@ class BrokerLink:
         c.on_connect_fail = self._on_connect_fail
         c.on_message = self._on_message
         self.started = False
+        self._refusal = ""
 
     # ------------------------------------------------------ on paho's thread
     def _on_connect(self, _c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
-            self._down(f"refused: {reason}")
+            self._refusal = f"the broker refused the connection: {reason}"
+            self._down(self._refusal)
         else:
+            self._refusal = ""
             self._up()
 
     def _on_disconnect(self, _c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        self._down(str(reason) if reason is not None and reason.is_failure else "disconnected")
+        # the disconnection that follows a refusal says less than the refusal: keep the refusal
+        self._down(self._refusal or (str(reason) if reason is not None and reason.is_failure else "disconnected"))
 
     def _on_connect_fail(self, _c: Any, _u: Any) -> None:
         self._down("connection failed")

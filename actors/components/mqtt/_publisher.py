@@ -338,8 +338,8 @@ class MqttPublisher(BmsActor):
         if self.connected:
             self.ctx.supervisor.report(self.name, Health.HEALTHY,
                                        f"connected to {self.broker} as {self.client_id}")
-        elif self.down_reason == CONNECTING:
-            self.ctx.supervisor.report(self.name, Health.UNKNOWN, f"connecting to {self.broker}")
+        elif self.down_reason == CONNECTING:  # not yet publishing (Unknown would read as "started": Healthy)
+            self.ctx.supervisor.report(self.name, Health.DEGRADED, f"connecting to {self.broker}")
         else:
             self.ctx.supervisor.report(self.name, Health.DEGRADED,
                                        f"broker unreachable at {self.broker}: {self.down_reason} (retrying)")
