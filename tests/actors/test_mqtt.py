@@ -67,11 +67,11 @@ def prefix() -> Iterator[str]:
     clear_retained(p)
 
 
-def start(tmp_path: Path, prefix: str, url: str = URL, **kw: Any) -> Site:
+def start(tmp_path: Path, prefix: str, url: str = URL, with_logic: bool = False, **kw: Any) -> Site:
     from bms.components import installed
 
     tmp_path.mkdir(parents=True, exist_ok=True)
-    wanted = {"nodes", "history", "points", "auth", "audit", "alarms", "mqtt"}
+    wanted = {"nodes", "history", "points", "auth", "audit", "alarms", "mqtt", *(("logic",) if with_logic else ())}
     components = [c for c in installed().components if c.name in wanted]
     section = MqttSection(url=url, prefix=prefix, org="acme", site="hq", instance="edge1",
                           users={"ops": "admin", "watcher": "watcher"}, reconnect_min=1.0, reconnect_max=2.0, **kw)
@@ -339,3 +339,88 @@ def test_tls_and_a_password(tmp_path: Path, prefix: str) -> None:
             assert site.health()[1] == f"connected to 127.0.0.1:{broker.port} as bms-acme-hq-edge1"
         finally:
             assert site.platform.stop() == []
+
+
+def test_a_write_to_a_real_device_is_answered_with_the_device_s_answer(ctx: Any, prefix: str) -> None:
+    """The bundled power meter on a pymodbus simulator (loopback, a free port) behind the Modbus bridge."""
+    from actors import ChildSpec
+    from actors.components.auth._actor import Authority
+    from actors.components.history import HistoryStore
+    from actors.components.modbus import ModbusBridge
+    from actors.components.mqtt._publisher import MqttPublisher, Place
+    from actors.components.nodes import ModelStore
+    from actors.components.points import PointStore
+    from actors.components.sim_modbus import ModbusSimulatorThread
+    from bms.config import LoadedScenario, ModbusDevice, ModbusNetwork, Scenario, SiteSpec, load_profile
+    from bms.messages import GetPoint
+    from bms.sim.modbus import ModbusSimulator
+
+    profile, _ = load_profile(ROOT / "conf/profiles/power-meter.toml")
+    assert profile is not None
+    with ModbusSimulatorThread(ModbusSimulator({1: profile}, "127.0.0.1", 0)) as meter:
+        device = ModbusDevice(id="meter1", profile="power-meter", host="127.0.0.1", port=meter.port, unit_id=1,
+                              poll_interval=1.0)
+        scenario = LoadedScenario(Path("site.toml"), Scenario(site=SiteSpec(id="s", name="S"), devices=[device]),
+                                  {"power-meter": profile})  # type: ignore[dict-item]
+        section = MqttSection(url=URL, prefix=prefix, org="acme", site="hq", instance="edge1",
+                              users={"ops": "admin"})
+        for spec in (ChildSpec("nodes", ModelStore, kwargs={"site": scenario}), ChildSpec("history", HistoryStore),
+                     ChildSpec("points", PointStore), ChildSpec("auth", Authority),
+                     ChildSpec("modbus.default", ModbusBridge, kwargs={
+                         "network": "default", "spec": ModbusNetwork(), "devices": ((device, profile),)}),
+                     ChildSpec("mqtt", MqttPublisher, kwargs={"section": section, "url": URL,
+                                                              "place": Place(org="acme", site="hq", device="edge1")})):
+            assert ctx.supervisor.start_child(spec) is not None, spec.name
+        points = ctx.registry.get("points")
+        wait_until(lambda: points.ask(GetPoint(point_id="meter1/demand_limit")).value == 250.0, what="the first poll")
+        wait_until(lambda: ctx.health.get("mqtt").reason.startswith("connected"), timeout=10, what="connected")
+        base = f"{prefix}/acme/hq/edge1"
+        with watching(f"{base}/command/+/response") as w:
+            w.publish(f"{base}/command/write/request",
+                      b'{"correlation_id": "m1", "user": "ops", "point": "meter1/demand_limit", "value": 320}')
+            answer = w.on(f"{base}/command/write/response").json()
+        assert isinstance(answer, dict) and answer["correlation_id"] == "m1" and answer["ok"] is True, answer
+        assert answer["accepted"]["device"]["ok"] is True and answer["accepted"]["device"]["readback"] == 320.0
+        assert meter.read_point(1, "demand_limit") == 320.0
+
+
+def test_ack_an_alarm(site: Site) -> None:
+    from bms.alarms import AlarmView, ExternalAlarm, GetAlarm
+
+    site.platform.ctx.registry.publish(ExternalAlarm(alarm_id="room1/ext", point_id="room1/temp", active=True,
+                                                     severity="high", text="from outside", source="test"))
+    wait_until(lambda: _alarm_state(site) == "unacknowledged", what="the alarm raised")
+    with watching(f"{site.base}/command/+/response") as w:
+        answer = site.request(w, "ack", {"user": "ops", "alarm_ids": ["room1/ext"]})
+    assert answer["ok"] is True and answer["acked"] == ["room1/ext"]
+    view: AlarmView = site.ask("alarms", GetAlarm(alarm_id="room1/ext"))
+    assert view.acked and view.acked_by == "admin"
+    wait_until(lambda: len(site.audit("mqtt.ack")) == 1, what="the ack audited")
+
+
+def _alarm_state(site: Site) -> str:
+    from bms.alarms import GetAlarm
+    from bms.errors import NotFound
+
+    try:
+        return str(site.ask("alarms", GetAlarm(alarm_id="room1/ext")).state)
+    except NotFound:
+        return ""
+
+
+def test_logic_rollback_where_the_user_may(tmp_path: Path, prefix: str) -> None:
+    from bms.components import installed
+
+    if not any(c.name == "logic" for c in installed().components):
+        pytest.fail("the logic component is not installed")
+    site = start(tmp_path, prefix, commands=["rollback", "deploy"], with_logic=True)
+    try:
+        wait_until(lambda: site.health()[0] == "Healthy", timeout=10, what="mqtt connected")
+        with watching(f"{site.base}/command/+/response") as w:
+            answer = site.request(w, "rollback", {"user": "ops"})
+            # the logic engine's own answer, one line: nothing deployed to roll back to
+            assert answer["ok"] is False and answer["error"] == "no bundle is deployed: nothing to roll back"
+            bad = site.request(w, "deploy", {"user": "ops", "bundle": "AAAA"})
+            assert bad["ok"] is False and bad["error"].startswith("bundle refused: not a bundle archive")
+    finally:
+        assert site.platform.stop() == []

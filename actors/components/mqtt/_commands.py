@@ -75,6 +75,9 @@ class CommandDesk:
         self.ctx = ctx
         self.section = section
         self.status = status  # () -> SiteStatus
+        # request ids of writes asked of the point store: their WriteResult may be published before the
+        # ask returns, so the subscription lets these through (the actor handles them after the ask)
+        self.expected: set[str] = set()
 
     # --------------------------------------------------------------- asking
     def ask(self, service: str, message: Any) -> Any:
@@ -163,12 +166,20 @@ class CommandDesk:
         req = cmd.request
         self._may_command(who, req.point, req.priority)
         before = self._held(req.point, req.priority)
-        accepted: WriteAccepted = self.ask("points", WritePoint(
-            point_id=req.point, value=req.value, priority=req.priority, duration=req.duration, user=who.user,
-            request_id=uuid.uuid4().hex))
+        request_id = uuid.uuid4().hex
+        self.expected.add(request_id)
+        try:
+            accepted: WriteAccepted = self.ask("points", WritePoint(
+                point_id=req.point, value=req.value, priority=req.priority, duration=req.duration, user=who.user,
+                request_id=request_id))
+        except BaseException:
+            self.expected.discard(request_id)
+            raise
         wait = self.section.write_wait if req.wait is None else max(0.0, req.wait)
         if accepted.request_id and wait > 0:
+            self.expected.add(accepted.request_id)
             return Answer(pending=Pending(cmd, cid, now + wait, accepted, before))
+        self.expected.discard(request_id)
         self.audit(cmd, now, target=req.point, before=_json(before), after=_json(self._after(cmd, accepted)))
         return Answer(msgspec.structs.replace(ok, accepted=accepted))
 
@@ -186,6 +197,7 @@ class CommandDesk:
     def settle(self, pending: Pending, accepted: WriteAccepted, now: float) -> CommandResponse:
         """The response of a write whose device answered (``accepted.device``) or whose wait ran out."""
         cmd = pending.command
+        self.expected.discard(accepted.request_id or "")
         failed = accepted.device is not None and not accepted.device.ok
         detail = accepted.device.error if failed and accepted.device is not None else ""
         self.audit(cmd, now, target=cmd.request.point, before=_json(pending.before),

@@ -130,7 +130,7 @@ class MqttPublisher(BmsActor):
         self.subscribe(ValueChanged, latest())
         for event in (*ALARM_EVENTS, DeviceDown, DeviceRecovered, HealthChanged):
             self.subscribe(event)
-        self.subscribe(WriteResult, filter=lambda r: r.request_id in self.pending)
+        self.subscribe(WriteResult, filter=lambda r: r.request_id in self.desk.expected)
         self.ctx.ticker.every(TICK, ref, "mqtt")
         self._health()
         self.log.info("mqtt publisher ready", broker=str(self.broker), client_id=self.client_id,
