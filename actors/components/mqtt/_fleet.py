@@ -71,7 +71,7 @@ def read_fleet(url: str, prefix: str = "bms", *, username: str = "", password: s
     found: dict[str, bytes] = {}
     lock = threading.Lock()
     granted = threading.Event()
-    last = [time.monotonic()]
+    arrived = threading.Event()
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bms-fleet-{uuid.uuid4().hex[:12]}",
                          protocol=paho.MQTTv311, clean_session=True)
     if username:
@@ -82,10 +82,9 @@ def read_fleet(url: str, prefix: str = "bms", *, username: str = "", password: s
     def on_message(_c: object, _u: object, msg: paho.MQTTMessage) -> None:
         with lock:
             found[msg.topic] = bytes(msg.payload)
-            last[0] = time.monotonic()
+        arrived.set()
 
     def on_subscribe(*_args: object) -> None:
-        last[0] = time.monotonic()
         granted.set()
 
     client.on_message = on_message
@@ -100,13 +99,13 @@ def read_fleet(url: str, prefix: str = "bms", *, username: str = "", password: s
         deadline = time.monotonic() + wait
         if not granted.wait(connect_timeout):
             raise Unavailable(f"the MQTT broker at {broker} did not grant the subscription")
-        while time.monotonic() < deadline:
-            with lock:
-                idle = time.monotonic() - last[0]
-            if idle >= quiet:
+        while True:  # until ``quiet`` s pass without a message, or the deadline
+            left = deadline - time.monotonic()
+            if left <= 0:
                 break
-            granted.wait(0.05)  # a short poll of the collected messages (the Event is already set)
-            time.sleep(0.05)
+            arrived.clear()
+            if not arrived.wait(min(quiet, left)):
+                break
     finally:
         client.disconnect()
         client.loop_stop()
