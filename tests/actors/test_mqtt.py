@@ -194,6 +194,14 @@ def test_home_assistant_discovery_configs_group_points_by_equipment(tmp_path: Pa
         with watching(f"{ha}/#") as w:
             number = w.wait_for(lambda s: s.topic.startswith(f"{ha}/number/"), what="the setpoint's config")
             sensor = w.wait_for(lambda s: s.topic.startswith(f"{ha}/sensor/"), what="the temperature's config")
+            # the model changed: the configs follow on the next tick
+            from bms.messages import EntityUpdated, GetNode
+
+            node = site.ask("nodes", GetNode(node_id="room1/sp"))
+            count = sum(1 for s in w.seen if s.topic == number.topic)
+            site.platform.ctx.registry.publish(EntityUpdated(node=node, ts=1.0))
+            tick(site, 1.0)
+            w.wait_for(lambda _s: sum(1 for s in w.seen if s.topic == number.topic) > count, what="configs again")
         with watching(number.topic) as late:  # retained: a subscriber that comes later gets it at once
             assert late.on(number.topic).retain
         n, t = number.json(), sensor.json()

@@ -53,6 +53,9 @@ from bms.export import (
 from bms.messages import (
     DeviceDown,
     DeviceRecovered,
+    EntityCreated,
+    EntityDeleted,
+    EntityUpdated,
     HealthChanged,
     ListNodes,
     ListPoints,
@@ -116,6 +119,8 @@ class MqttPublisher(BmsActor):
         self.status_due = 0.0
         self.heartbeat_due = 0.0
         self.status_dirty = False
+        self.discovery_dirty = False
+        self.discovered: set[str] = set()  # the discovery topics published (a point removed: its config cleared)
 
     # ------------------------------------------------------------- lifecycle
     def setup(self) -> None:
@@ -130,6 +135,9 @@ class MqttPublisher(BmsActor):
         self.subscribe(ValueChanged, latest())
         for event in (*ALARM_EVENTS, DeviceDown, DeviceRecovered, HealthChanged):
             self.subscribe(event)
+        if self.section.discovery:  # the model changed: Home Assistant's configs follow on the next tick
+            for change in (EntityCreated, EntityUpdated, EntityDeleted):
+                self.subscribe(change)
         self.subscribe(WriteResult, filter=lambda r: r.request_id in self.desk.expected)
         self.ctx.ticker.every(TICK, ref, "mqtt")
         self._health()
@@ -220,10 +228,16 @@ class MqttPublisher(BmsActor):
         if event.component != self.name:
             self.status_dirty = True
 
+    @handles(EntityCreated, EntityUpdated, EntityDeleted)
+    def on_model(self, _event: EntityCreated | EntityUpdated | EntityDeleted) -> None:
+        self.discovery_dirty = True
+
     @handles(Tick)
     def on_tick(self, _tick: Tick) -> None:
         now = self.clock.now()
         if self.connected:
+            if self.discovery_dirty:
+                self._discovery()
             if not self.gate.open:
                 self._values(self.gate.due(now))
             if self.status_dirty or now >= self.status_due:
@@ -320,6 +334,7 @@ class MqttPublisher(BmsActor):
             self.link.publish(topic, payload, qos, retain)
 
     def _discovery(self) -> None:
+        self.discovery_dirty = False
         try:
             points: list[PointState] = self.desk.ask("points", ListPoints())
             nodes: list[Node] = self.desk.ask("nodes", ListNodes())
@@ -332,6 +347,10 @@ class MqttPublisher(BmsActor):
                                     site_name=self.place.name)
         for config in configs:
             self._send(config.topic, encode(config.payload), self.section.qos.discovery, retain=True)
+        now = {c.topic for c in configs}
+        for gone in self.discovered - now:  # an empty retained config removes the entity from Home Assistant
+            self._send(gone, b"", self.section.qos.discovery, retain=True)
+        self.discovered = now
         self.log.info("home assistant discovery published", entities=len(configs))
 
     def _health(self) -> None:
