@@ -432,3 +432,69 @@ def test_logic_rollback_where_the_user_may(tmp_path: Path, prefix: str) -> None:
             assert bad["ok"] is False and bad["error"].startswith("bundle refused: not a bundle archive")
     finally:
         assert site.platform.stop() == []
+
+
+class StalledBroker:
+    """A broker on loopback that accepts the connection and then stops reading until told (a broker that does
+    not keep up): paho's backlog grows while it stalls."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.port = self.server.getsockname()[1]
+        self.reading = threading.Event()
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        with conn:
+            conn.recv(1024)  # CONNECT
+            conn.sendall(b"\x20\x02\x00\x00")  # CONNACK: accepted
+            self.reading.wait()
+            conn.settimeout(0.2)
+            while not self.closing.is_set():
+                try:
+                    if not conn.recv(65536):
+                        return
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.reading.set()
+        self.closing.set()
+        self.server.close()
+        self.thread.join(5)
+
+
+def test_a_broker_that_does_not_keep_up_bounds_the_backlog_and_the_newest_values_follow(
+        tmp_path: Path, prefix: str) -> None:
+    broker = StalledBroker()
+    site = start(tmp_path, prefix, url=f"mqtt://127.0.0.1:{broker.port}", max_backlog=100)
+    try:
+        wait_until(lambda: site.health()[0] == "Healthy", timeout=10, what="connected")
+        for batch in range(60):  # 60,000 points, ~5 MB: more than the socket buffers hold
+            site.platform.ctx.registry.publish(ValueChanged(values=tuple(
+                PointValue(point_id=f"dev{batch}/p{i}", value=float(i), ts=1.0) for i in range(1000))))
+        wait_until(lambda: "does not keep up" in site.health()[1], timeout=15, what="the backlog named")
+        assert site.health()[0] == "Degraded"
+        broker.reading.set()  # the broker catches up
+        deadline = time.monotonic() + 30
+        while site.health()[0] != "Healthy":
+            assert time.monotonic() < deadline, site.health()
+            tick(site, 1.0)
+            try:
+                wait_until(lambda: site.health()[0] == "Healthy", timeout=0.5, what="caught up")
+            except AssertionError:
+                continue
+    finally:
+        assert site.platform.stop() == []
+        broker.close()

@@ -77,6 +77,10 @@ class BrokerLink:
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
         return info.rc == paho.MQTT_ERR_SUCCESS
 
+    def backlog(self) -> int:
+        """Messages handed to paho and not yet written to the socket (a broker that does not keep up)."""
+        return len(getattr(self.client, "_out_packet", ()))  # paho keeps no public count of it
+
     def subscribe(self, topic: str, qos: int) -> None:
         self.client.subscribe(topic, qos=qos)
 

@@ -119,6 +119,7 @@ class MqttPublisher(BmsActor):
         self.status_due = 0.0
         self.heartbeat_due = 0.0
         self.status_dirty = False
+        self.behind = 0  # > 0: the broker does not keep up (the backlog when it was seen); values are dropped
         self.discovery_dirty = False
         self.discovered: set[str] = set()  # the discovery topics published (a point removed: its config cleared)
 
@@ -155,6 +156,7 @@ class MqttPublisher(BmsActor):
     def on_up(self, _up: BrokerUp) -> None:
         assert self.link is not None
         self.connected = True
+        self.behind = 0
         self._health()  # before the status: the site's health counts this component's
         self.link.subscribe(self.topics.requests, self.section.qos.commands)
         self._publish_status()
@@ -197,6 +199,13 @@ class MqttPublisher(BmsActor):
             return
         link, qos, mode = self.link, self.section.qos, self.section.values
         assert link is not None
+        if self.behind or link.backlog() > self.section.max_backlog:
+            if not self.behind:
+                self.behind = link.backlog()
+                self.log.warning("broker does not keep up: values dropped until it catches up", backlog=self.behind)
+                self._health()
+            self.dropped += len(values)
+            return
         sent = 0
         if mode != "bulk":
             topic = self.topics.value
@@ -236,6 +245,11 @@ class MqttPublisher(BmsActor):
     def on_tick(self, _tick: Tick) -> None:
         now = self.clock.now()
         if self.connected:
+            if self.behind and self.link is not None and self.link.backlog() <= self.section.max_backlog // 2:
+                self.behind = 0
+                self.log.info("broker caught up: the newest values sent again", points=len(self.newest))
+                self._health()
+                self._values(list(self.newest.values()))
             if self.discovery_dirty:
                 self._discovery()
             if not self.gate.open:
@@ -354,7 +368,11 @@ class MqttPublisher(BmsActor):
         self.log.info("home assistant discovery published", entities=len(configs))
 
     def _health(self) -> None:
-        if self.connected:
+        if self.connected and self.behind:
+            self.ctx.supervisor.report(self.name, Health.DEGRADED,
+                                       f"broker at {self.broker} does not keep up: {self.behind} messages waiting; "
+                                       f"values dropped until it catches up")
+        elif self.connected:
             self.ctx.supervisor.report(self.name, Health.HEALTHY,
                                        f"connected to {self.broker} as {self.client_id}")
         elif self.down_reason == CONNECTING:  # not yet publishing (Unknown would read as "started": Healthy)
