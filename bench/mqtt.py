@@ -35,6 +35,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from actors.components.mqtt._link import release  # noqa: E402
 from bms.config import Settings, load_scenario  # noqa: E402
 from bms.export import MqttSection, Topics, broker_of, encode  # noqa: E402
 from bms.messages import PointValue, ValueChanged  # noqa: E402
@@ -82,6 +83,7 @@ class Counter:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        release(self.client)
 
 
 def _values(points: int, round_no: int) -> list[PointValue]:
@@ -159,8 +161,10 @@ def run(points: int = 10_000, rounds: int = 5, url: str = "mqtt://127.0.0.1:1883
                               f"component {points / comp_times[-1]:,.0f}/s")
             finally:
                 platform.stop()
+                raw.publish(topics.status, b"", qos=1, retain=True).wait_for_publish(5)  # leave no retained status
                 raw.disconnect()
                 raw.loop_stop()
+                release(raw)
                 sub.close()
         raw_rate, comp_rate = points / min(raw_times), points / min(comp_times)
         out[f"qos{qos}"] = {"raw_per_s": round(raw_rate), "component_per_s": round(comp_rate),

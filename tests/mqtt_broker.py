@@ -16,6 +16,8 @@ import msgspec
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from actors.components.mqtt._link import release
+
 HOST, PORT = "127.0.0.1", 1883
 URL = f"mqtt://{HOST}:{PORT}"
 
@@ -78,6 +80,7 @@ class Watcher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        release(self.client)
 
 
 @contextmanager

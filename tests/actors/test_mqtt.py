@@ -311,6 +311,8 @@ def test_a_broker_that_stops_degrades_the_component_and_it_recovers_when_the_bro
             import paho.mqtt.client as paho
             from paho.mqtt.enums import CallbackAPIVersion
 
+            from actors.components.mqtt._link import release
+
             got: list[bytes] = []
             client = paho.Client(CallbackAPIVersion.VERSION2)
             client.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
@@ -323,6 +325,7 @@ def test_a_broker_that_stops_degrades_the_component_and_it_recovers_when_the_bro
             finally:
                 client.disconnect()
                 client.loop_stop()
+                release(client)
         finally:
             assert site.platform.stop() == []
 
@@ -349,8 +352,9 @@ def test_tls_and_a_password(tmp_path: Path, prefix: str) -> None:
             assert site.platform.stop() == []
 
 
-def test_a_write_to_a_real_device_is_answered_with_the_device_s_answer(ctx: Any, prefix: str) -> None:
-    """The bundled power meter on a pymodbus simulator (loopback, a free port) behind the Modbus bridge."""
+def test_a_write_to_a_real_device_is_answered_with_the_device_s_answer(prefix: str, ctx: Any) -> None:
+    """The bundled power meter on a pymodbus simulator (loopback, a free port) behind the Modbus bridge.
+    (``prefix`` before ``ctx``: the actors stop, saying offline, before the prefix's retained topics are cleared.)"""
     from actors import ChildSpec
     from actors.components.auth._actor import Authority
     from actors.components.history import HistoryStore

@@ -16,6 +16,7 @@ import msgspec
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from actors.components.mqtt._link import release
 from bms.errors import Unavailable
 from bms.export import SiteStatus, broker_of, decode_status, status_filter
 
@@ -109,5 +110,6 @@ def read_fleet(url: str, prefix: str = "bms", *, username: str = "", password: s
     finally:
         client.disconnect()
         client.loop_stop()
+        release(client)
     with lock:
         return dict(found)

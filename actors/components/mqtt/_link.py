@@ -97,4 +97,11 @@ class BrokerLink:
                 pass
         self.client.disconnect()
         self.client.loop_stop()
+        release(self.client)
         self.started = False
+
+
+def release(client: paho.Client) -> None:
+    """Close what ``loop_stop`` leaves open: paho's wake-up socket pair (else closed only when the client is
+    collected, which a reference cycle through its callbacks leaves to the garbage collector, in any order)."""
+    client._reset_sockets()
