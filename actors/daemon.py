@@ -60,6 +60,18 @@ def command(config: Path | None, data: Path | None, api_port: int | None, simula
     raise SystemExit(run(config, data, api_port, simulate))
 
 
+def _component_options() -> None:
+    """The options installed components add to ``bms daemon`` (``Component.daemon_options``)."""
+    from bms.components import installed
+
+    for comp in installed().components:
+        if comp.daemon_options is not None:
+            command.params.extend(comp.daemon_options())
+
+
+_component_options()
+
+
 def load_config(config: Path | None) -> tuple[Settings, Path, Path]:
     """--config may name a settings file or a scenario file."""
     if config is not None and kind_of(read_toml(config)) == "scenario":

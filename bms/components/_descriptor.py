@@ -40,6 +40,8 @@ class Component:
     ``endpoints`` ``(platform) -> [bms.ports.Endpoint]``: the addresses its actors will bind; the daemon
                   refuses to start, naming the address and its holder, when another process holds one
     ``toolbar``   ``(client) -> str``: a short status for the shell's bottom toolbar ("alarms: 2 unacknowledged")
+    ``daemon_options`` ``() -> [click.Option]``: options it adds to ``bms daemon`` (``--mqtt URL``); they take
+                  ``expose_value=False`` and act through their callback (setting the environment its settings read)
     """
 
     name: str
@@ -54,6 +56,7 @@ class Component:
     shell: Callable[[], Sequence[click.Command]] | None = None
     endpoints: Callable[[Any], Sequence[Endpoint]] | None = None
     toolbar: Callable[[Any], str] | None = None
+    daemon_options: Callable[[], Sequence[click.Parameter]] | None = None
     description: str = ""
 
     @property
