@@ -157,11 +157,18 @@ def _logic(site: Site) -> None:
         (folder / f"{dev}.toml").write_text("\n".join(lines) + "\n")
 
 
+def _mqtt(site: Site) -> None:
+    """Every point's value published to the machine's Mosquitto (127.0.0.1:1883), one message per change
+    at QoS 0, under a prefix of this run's own."""
+    site.settings_toml += ["[mqtt]", 'url = "mqtt://127.0.0.1:1883"', f'prefix = "bench{os.getpid()}"']
+
+
 ENGINES: dict[str, Engine] = {
     "alarms": Engine("a high-limit alarm on every Modbus point", _alarms),
     "schedules": Engine(f"a schedule on {SCHEDULED_PER_DEVICE} points of every Modbus device, a transition every "
                         f"{SCHEDULE_STEP_MINUTES} minutes", _schedules),
     "logic": Engine("a 9-block program per Modbus device, every second and on change", _logic),
+    "mqtt": Engine("every point's changes published to the local Mosquitto (QoS 0)", _mqtt),
 }
 """``--with NAME``: one entry per engine that exists (FDD and export come later)."""
 
