@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from actors.components import lazy, lazy_exports
 from bms.components import Component
+from bms.sim.messages import SIM_MESSAGES
 
 COMPONENT = Component(
     name="sim-bacnet",
     children=lazy("actors.components.sim_bacnet._actor", "bacnet_simulator"),
     endpoints=lazy("actors.components.sim_bacnet._actor", "simulator_endpoints"),
     after=("points",),
+    messages=SIM_MESSAGES,
     description="simulated BACnet devices (bacpypes3 on loopback), when the scenario asks for them",
 )
 
