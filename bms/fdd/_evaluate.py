@@ -111,13 +111,18 @@ def evaluate(raw: Mapping[str, Array], p: G36Params, rules: Sequence[Rule] = RUL
     return result
 
 
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
 def explain(rule: Rule, means: Mapping[str, float], state: int, seconds: float) -> str:
     """What was observed, which inputs, for how long."""
     shown = [*rule.roles, *(("state_changes",) if rule.id == "FC4" else ())]
     values = ", ".join(f"{role} {means[role]:.1f}{UNITS.get(role, '')}" for role in shown
                        if role in means and not np.isnan(means[role]))
-    minutes = seconds / 60.0
-    return (f"{rule.id} {rule.title}: {rule.equation} held for {minutes:.0f} min in {STATE_NAMES.get(state, '?')}"
+    return (f"{rule.id} {rule.title}: {rule.equation} held for {duration(seconds)} in {STATE_NAMES.get(state, '?')}"
             f" ({values})")
 
 
@@ -209,7 +214,7 @@ class LiveUnit:
                 continue
             avg = self._window_means()
             text = explain(r, avg, state, w * self.p.sample) if s.active else \
-                f"{r.id} cleared: the condition held for {share:.0%} of the last {w * self.p.sample / 60:.0f} min"
+                f"{r.id} cleared: the condition held for {share:.0%} of the last {duration(w * self.p.sample)}"
             out.append(Transition(r, s.active, at, state, text, avg))
         return out
 
