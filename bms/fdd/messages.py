@@ -1,4 +1,8 @@
-"""The FDD engine's events, the asks of the ``fdd`` service and what it answers."""
+"""The asks of the ``fdd`` service and what it answers.
+
+The engine's events are the core's :class:`bms.messages.FddFaultRaised` / :class:`~bms.messages.FddFaultCleared`
+(rule, equipment, explanation, time); fdd.db has the rest (:class:`FaultView`).
+"""
 
 from __future__ import annotations
 
@@ -40,16 +44,6 @@ class RuleView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     enabled: bool = True
 
 
-class FddFaultRaised(Message, frozen=True, kw_only=True):
-    """A fault condition persisted long enough: raised (and routed to the alarm engine as ``fdd:EQUIP:RULE``)."""
-
-    fault: FaultView
-
-
-class FddFaultCleared(Message, frozen=True, kw_only=True):
-    fault: FaultView
-
-
 class ListFddRules(Message, frozen=True):
     pass
 
@@ -71,8 +65,6 @@ class AckFault(Message, frozen=True, kw_only=True):
     user: str = ""
 
 
-FDD_MESSAGES: tuple[type[msgspec.Struct], ...] = (FddFaultRaised, FddFaultCleared, ListFddRules, ListFddBindings,
-                                                  ListFaults, AckFault)
+FDD_MESSAGES: tuple[type[msgspec.Struct], ...] = (ListFddRules, ListFddBindings, ListFaults, AckFault)
 
-__all__ = ["FDD_MESSAGES", "AckFault", "EquipBinding", "FaultView", "FddFaultCleared", "FddFaultRaised",
-           "ListFaults", "ListFddBindings", "ListFddRules", "RuleBlock", "RuleView"]
+__all__ = ["FDD_MESSAGES", "AckFault", "EquipBinding", "FaultView", "ListFaults", "ListFddBindings", "ListFddRules", "RuleBlock", "RuleView"]

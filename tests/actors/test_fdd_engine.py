@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pykka
 import pytest
 
 from actors import ChildSpec, Context
@@ -19,8 +20,8 @@ from bms.config import LoadedScenario, PointSpec, Profile, Scenario, SiteSpec, V
 from bms.errors import NotFound
 from bms.fdd import FaultStore
 from bms.fdd._settings import FddSection
-from bms.fdd.messages import AckFault, FddFaultCleared, FddFaultRaised, ListFaults, ListFddBindings, ListFddRules
-from bms.messages import WritePoint
+from bms.fdd.messages import AckFault, ListFaults, ListFddBindings, ListFddRules
+from bms.messages import FddFaultCleared, FddFaultRaised, WritePoint
 from bms.supervision import Health
 from tests.conftest import wait_until
 
@@ -138,6 +139,26 @@ def test_a_bad_library_keeps_the_engine_down_naming_file_and_key(ctx: Context, t
     assert "g36.windw: unknown key (did you mean 'window'?)" in health.reason
 
 
-def test_published_events(ctx: Context, tmp_path: Path) -> None:
-    assert FddFaultRaised.__struct_config__.tag == "FddFaultRaised"
-    assert FddFaultCleared.__struct_config__.tag == "FddFaultCleared"
+def test_raised_and_cleared_are_published(ctx: Context, tmp_path: Path) -> None:
+    seen: list[Any] = []
+
+    class Listener(pykka.ThreadingActor):
+        def on_receive(self, message: Any) -> None:
+            seen.append(message)
+
+    listener = Listener.start()
+    try:
+        ctx.registry.subscribe(FddFaultRaised, listener)
+        ctx.registry.subscribe(FddFaultCleared, listener)
+        fdd = start(ctx, tmp_path)
+        ctx.registry.get("points").ask(WritePoint(point_id="ahu/mat", value=36.0, priority=8, user="olivia"))
+        advance_until(ctx, lambda: any(isinstance(m, FddFaultRaised) and m.rule_id == "FC3" for m in seen),
+                      "FddFaultRaised")
+        raised = next(m for m in seen if isinstance(m, FddFaultRaised) and m.rule_id == "FC3")
+        assert raised.equip_id == "ahu" and "mat 36.0" in raised.text
+        ctx.registry.get("points").ask(WritePoint(point_id="ahu/mat", value=25.2, priority=8, user="olivia"))
+        advance_until(ctx, lambda: any(isinstance(m, FddFaultCleared) and m.rule_id == "FC3" for m in seen),
+                      "FddFaultCleared")
+        assert fdd.ask(ListFaults(active=True)) == []
+    finally:
+        listener.stop()

@@ -32,14 +32,12 @@ from bms.fdd._store import FaultStore
 from bms.fdd.messages import (
     AckFault,
     FaultView,
-    FddFaultCleared,
-    FddFaultRaised,
     ListFaults,
     ListFddBindings,
     ListFddRules,
     RuleView,
 )
-from bms.messages import ListNodes, ListPoints, PointState, Tick, ValueChanged
+from bms.messages import FddFaultCleared, FddFaultRaised, ListNodes, ListPoints, PointState, Tick, ValueChanged
 from bms.model import Node
 from bms.supervision import Health, RestartPolicy
 
@@ -213,13 +211,13 @@ class FddEngine(BmsActor):
                 fault = self.store.raise_fault(equip=equip, rule=rule, title=title, severity=severity, at=at,
                                                explanation=text, causes=causes, state=state)
                 self.log.warning("fdd fault raised", equip=equip, rule=rule, fault_id=fault.id, explanation=text)
-                self.ctx.registry.publish(FddFaultRaised(fault=fault))
+                self.ctx.registry.publish(FddFaultRaised(rule, equip, text, at))
             else:
                 cleared = self.store.clear(equip, rule, at)
                 if cleared is None:
                     return False
                 self.log.info("fdd fault cleared", equip=equip, rule=rule, fault_id=cleared.id)
-                self.ctx.registry.publish(FddFaultCleared(fault=cleared))
+                self.ctx.registry.publish(FddFaultCleared(rule, equip, at))
         except StoreError as err:
             self.log.error("fdd.db cannot be written", error=str(err))
             self.ctx.supervisor.report(self.name, Health.DEGRADED, f"fdd.db cannot be written: {err}")
