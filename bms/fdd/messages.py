@@ -67,4 +67,5 @@ class AckFault(Message, frozen=True, kw_only=True):
 
 FDD_MESSAGES: tuple[type[msgspec.Struct], ...] = (ListFddRules, ListFddBindings, ListFaults, AckFault)
 
-__all__ = ["FDD_MESSAGES", "AckFault", "EquipBinding", "FaultView", "ListFaults", "ListFddBindings", "ListFddRules", "RuleBlock", "RuleView"]
+__all__ = ["FDD_MESSAGES", "AckFault", "EquipBinding", "FaultView", "ListFaults", "ListFddBindings", "ListFddRules",
+           "RuleBlock", "RuleView"]
