@@ -87,3 +87,19 @@ def test_run_mistakes_are_one_line(tmp_path: Path) -> None:
     refused = CliRunner().invoke(cli, ["fdd", "run", "--scenario", str(ROOT / "conf/scenarios/demo.toml"),
                                        "--rules", str(bad), "--data", str(data)])
     assert refused.exit_code == 1 and "g36.sampel: unknown key (did you mean 'sample'?)" in refused.output
+
+
+def test_a_long_sample_reads_the_rollups(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    recorded(data)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "g36.toml").write_text("[g36]\nsample = 900.0\nsmoothing = 900.0\nmode_delay = 0.0\nwindow = 3600.0\n",
+                                    encoding="utf-8")
+    args = [a if a != str(ROOT / "conf/fdd") else str(rules) for a in ARGS]
+    result = CliRunner().invoke(cli, [*args, "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["tier"] == "15m" and out["sample"] == 900.0
+    fc3 = next(o for o in out["outcomes"] if o["rule"] == "FC3")
+    assert 2.5 <= fc3["hours"] <= 3.5
