@@ -84,13 +84,15 @@ class FaultStore:
         return _view(row) if row is not None else None
 
     def faults(self, *, active: bool = False, equips: set[str] | None = None, limit: int = 1000) -> list[FaultView]:
-        query = f"SELECT {_COLUMNS} FROM faults" + (" WHERE active = 1" if active else "") + " ORDER BY id DESC"
-        with self._engine.connect() as conn:
-            rows = conn.execute(sa.text(query)).all()
-        views = [_view(r) for r in rows]
+        where = [*(["active = 1"] if active else []), *(["equip IN :e"] if equips is not None else [])]
+        query = sa.text(f"SELECT {_COLUMNS} FROM faults" + (" WHERE " + " AND ".join(where) if where else "")
+                        + " ORDER BY id DESC LIMIT :n")
+        params: dict[str, Any] = {"n": limit}
         if equips is not None:
-            views = [v for v in views if v.equip in equips]
-        return views[:limit]
+            query = query.bindparams(sa.bindparam("e", expanding=True))
+            params["e"] = sorted(equips)
+        with self._engine.connect() as conn:
+            return [_view(r) for r in conn.execute(query, params).all()]
 
 
 __all__ = ["FaultStore"]
