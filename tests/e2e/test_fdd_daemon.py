@@ -102,6 +102,26 @@ def test_an_injected_fault_is_raised_acknowledged_and_cleared(daemon: Path) -> N
     assert fdd["state"] == "Healthy", fdd
 
 
+def test_a_leaking_cooling_valve_in_free_cooling(daemon: Path) -> None:
+    for point, value in (("ahu1/clg_valve", "0"), ("ahu1/oa_damper", "50")):  # OS2: economiser, no coil
+        written = bms(daemon, "point", "write", point, value, "--priority", "8")
+        assert written.returncode == 0, written.stderr
+    assert bms(daemon, "sim", "fault", "ahu1", "cooling-valve-leak").returncode == 0
+
+    def fc14() -> dict[str, Any] | None:
+        return next((f for f in faults(daemon, "--active") if f["rule"] == "FC14"), None)
+
+    try:
+        wait_until(lambda: fc14() is not None, timeout=60, what="FC14: a temperature drop across the inactive coil")
+        fault = fc14()
+        assert fault is not None and "OS2" in fault["state"]
+        assert "cooling coil valve leaking or stuck open" in fault["causes"]
+    finally:
+        bms(daemon, "sim", "fault", "ahu1", "clear")
+        for point in ("ahu1/clg_valve", "ahu1/oa_damper"):
+            bms(daemon, "point", "release", point, "--priority", "8")
+
+
 def test_mistakes_are_one_line(daemon: Path) -> None:
     unknown = bms(daemon, "fdd", "ack", "999")
     assert unknown.returncode == 1 and "no fault 999" in unknown.stderr
