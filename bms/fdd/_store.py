@@ -83,6 +83,13 @@ class FaultStore:
                                        " ORDER BY id DESC"), {"e": equip, "r": rule}).first()
         return _view(row) if row is not None else None
 
+    def latest(self, equip: str, rule: str) -> FaultView | None:
+        """The most recent fault of ``rule`` on ``equip`` (active or not)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.text(f"SELECT {_COLUMNS} FROM faults WHERE equip = :e AND rule = :r"
+                                       " ORDER BY id DESC LIMIT 1"), {"e": equip, "r": rule}).first()
+        return _view(row) if row is not None else None
+
     def faults(self, *, active: bool = False, equips: set[str] | None = None, limit: int = 1000) -> list[FaultView]:
         where = [*(["active = 1"] if active else []), *(["equip IN :e"] if equips is not None else [])]
         query = sa.text(f"SELECT {_COLUMNS} FROM faults" + (" WHERE " + " AND ".join(where) if where else "")

@@ -14,7 +14,7 @@ from actors.components.alarms import AlarmEngine
 from actors.components.fdd import FddEngine
 from actors.components.nodes import ModelStore
 from actors.components.points import PointStore
-from bms.alarms import GetAlarm
+from bms.alarms import AckAlarms, GetAlarm
 from bms.clock import ManualClock
 from bms.config import LoadedScenario, PointSpec, Profile, Scenario, SiteSpec, VirtualBinding, VirtualDevice
 from bms.errors import NotFound
@@ -96,6 +96,10 @@ def test_a_persisting_fault_is_raised_routed_to_alarms_acknowledged_and_cleared(
     assert health is not None and health.state == Health.HEALTHY and "2 active fault" in health.reason  # FC3, FC6
     acked = fdd.ask(AckFault(fault_id=fault.id, user="olivia"))
     assert acked.acked_by == "olivia" and acked.acked_at is not None
+    assert _state(alarms, "fdd:ahu:FC3") == "acknowledged"  # its alarm too: no more escalation
+    alarms.ask(AckAlarms(alarm_ids=("fdd:ahu:FC6",), user="alice"))  # acknowledged in the alarm engine
+    wait_until(lambda: any(f.rule == "FC6" and f.acked_by == "alice" for f in fdd.ask(ListFaults())),
+               what="the fault acknowledged through its alarm")
     points.ask(WritePoint(point_id="ahu/mat", value=25.2, priority=8, user="olivia"))
     advance_until(ctx, lambda: fdd.ask(ListFaults(active=True)) == [], "FC3 cleared")
     [cleared] = [f for f in fdd.ask(ListFaults()) if f.rule == "FC3"]

@@ -23,8 +23,8 @@ from actors._base import BmsActor, handles
 from actors._registry import merged
 from actors._supervisor import ChildSpec
 from actors.platform import Platform
-from bms.alarms import ExternalAlarm
-from bms.errors import ConfigError, NotFound, StoreError
+from bms.alarms import AckAlarms, AlarmAcknowledged, ExternalAlarm
+from bms.errors import BmsError, ConfigError, NotFound, StoreError
 from bms.fdd import RULES, STATE_NAMES, EquipBinding, Library, LiveUnit, Rule, Transition, bind, load_library
 from bms.fdd._generic import GenericRule, run_generic
 from bms.fdd._settings import FddSection, rules_directory
@@ -132,6 +132,7 @@ class FddEngine(BmsActor):
         states: list[PointState] = self._ask("points", ListPoints())
         self.values = {s.point_id: as_number(s.value) for s in states}
         self.subscribe(ValueChanged, merged(100_000))
+        self.subscribe(AlarmAcknowledged)
         self.ctx.ticker.every(p.sample, self.actor_ref, "fdd")
         self._report()
         self.log.info("fdd loaded", equipment=len(self.units), generic=len(self.generic),
@@ -248,10 +249,32 @@ class FddEngine(BmsActor):
 
     @handles(AckFault)
     def ack(self, command: AckFault) -> FaultView:
+        """Acknowledge a fault, and its alarm in the alarm engine (which stops its escalation)."""
         assert self.store is not None
         fault = self.store.ack(command.fault_id, command.user or "unknown", self.clock.now())
         self.log.info("fdd fault acknowledged", fault_id=fault.id, user=command.user)
+        alarms = self.ctx.registry.find("alarms")
+        if self.settings.alarms and alarms is not None:
+            try:
+                alarms.ask(AckAlarms(alarm_ids=(f"fdd:{fault.equip}:{fault.rule}",), user=fault.acked_by),
+                           timeout=ASK_TIMEOUT)
+            except BmsError as err:  # already acknowledged there, or no longer known: the fault's ack stands
+                self.log.info("fdd alarm not acknowledged", fault_id=fault.id, reason=str(err))
         return fault
+
+    @handles(AlarmAcknowledged)
+    def on_alarm_ack(self, event: AlarmAcknowledged) -> None:
+        """An operator acknowledged a fault's alarm in the alarm engine: the fault is acknowledged too."""
+        if self.store is None or not event.alarm_id.startswith("fdd:"):
+            return
+        equip, _, rule = event.alarm_id[4:].rpartition(":")
+        try:
+            fault = self.store.latest(equip, rule)
+            if fault is not None and not fault.acked_by:
+                self.store.ack(fault.id, event.user or "unknown", event.ts)
+                self.log.info("fdd fault acknowledged through its alarm", fault_id=fault.id, user=event.user)
+        except StoreError as err:
+            self.log.error("fdd.db cannot be written", error=str(err))
 
     def _under(self, node: str) -> set[str]:
         if node not in self.nodes:
