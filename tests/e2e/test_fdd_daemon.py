@@ -130,3 +130,24 @@ def test_mistakes_are_one_line(daemon: Path) -> None:
     assert vav.returncode == 1 and "not an air handler" in vav.stderr
     nowhere = bms(daemon, "sim", "fault", "ahu9", "damper-stuck")
     assert nowhere.returncode == 1 and "ahu9" in nowhere.stderr
+
+
+def test_the_same_at_the_shell_prompt(daemon: Path) -> None:
+    import pexpect
+
+    from tests.e2e.test_shell import ENV as SHELL_ENV
+    from tests.e2e.test_shell import PROMPT, run
+
+    child = pexpect.spawn(sys.executable, ["-m", "bms", "shell", "--data", str(daemon)], cwd=str(ROOT),
+                          env={**os.environ, **SHELL_ENV}, encoding="utf-8", timeout=30, dimensions=(60, 200))
+    try:
+        child.expect("Type 'help' for the commands")
+        child.expect(PROMPT)
+        assert "ahu1/htg_valve" in run(child, "fdd bindings", r"air handler\(s\)")
+        assert "FC16" in run(child, "fdd rules", r"\d+ rule\(s\)")
+        assert "fault(s)" in run(child, "faults --under plant", r"\d+ fault\(s\)")
+        assert "FC3" in run(child, "fdd faults", r"\d+ fault\(s\)")
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()

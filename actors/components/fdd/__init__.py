@@ -26,6 +26,12 @@ def _commands() -> list[Any]:
     return [fdd_group]
 
 
+def _shell() -> list[Any]:
+    from actors.components.fdd._cli import faults_word
+
+    return [faults_word]
+
+
 def _toolbar(client: Any) -> str:
     from bms.fdd.messages import FaultView
 
@@ -42,6 +48,7 @@ COMPONENT = Component(
     messages=FDD_MESSAGES,
     api=_api,
     commands=_commands,
+    shell=_shell,
     toolbar=_toolbar,
     description="fault detection: ASHRAE Guideline 36 AHU fault conditions and generic rules, live and over history",
 )

@@ -99,6 +99,14 @@ def faults(active: bool, under: str | None, data: Path | None, as_json: bool) ->
         console.print(faults_table(found))
 
 
+@click.command("faults")
+@click.option("--under", help="Only equipment under this node.")
+def faults_word(under: str | None) -> None:
+    """The active faults (a shell word: `faults`, `faults --under plant`)."""
+    params = {"active": "true", **({"under": under} if under else {})}
+    console.print(faults_table(connect(None).get("/api/fdd/faults", list[FaultView], params)))
+
+
 @fdd_group.command("ack")
 @click.argument("fault_ids", nargs=-1, required=True, type=click.IntRange(min=1))
 @data_option
