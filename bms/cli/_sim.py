@@ -152,7 +152,7 @@ sim.add_command(sim_bacnet)
 @click.argument("fault", type=click.Choice(["damper-stuck", "cooling-valve-leak", "mat-drift", "clear"]))
 @data_option
 def sim_fault(device: str, fault: str, data: Path | None) -> None:
-    """Give a simulated air handler of the running daemon a fault (its FDD rule should raise it), or clear them."""
+    """Give a simulated air handler of the running site a fault (its FDD rule should raise it), or clear them."""
     from bms.cli import connect
     from bms.sim.messages import SimFaults
 

@@ -145,7 +145,12 @@ def test_the_same_at_the_shell_prompt(daemon: Path) -> None:
         child.expect(PROMPT)
         assert "ahu1/htg_valve" in run(child, "fdd bindings", r"air handler\(s\)")
         assert "FC16" in run(child, "fdd rules", r"\d+ rule\(s\)")
-        assert "fault(s)" in run(child, "faults --under plant", r"\d+ fault\(s\)")
+        assert "fault(s)" in run(child, "fdd faults --active --under plant", r"\d+ fault\(s\)")
+        child.sendline("watch faults")
+        child.expect(r"\d+ fault\(s\)")
+        child.sendcontrol("c")
+        child.expect("stopped watching faults")
+        child.expect(PROMPT)
         assert "FC3" in run(child, "fdd faults", r"\d+ fault\(s\)")
     finally:
         if child.isalive():

@@ -27,9 +27,9 @@ def _commands() -> list[Any]:
 
 
 def _shell() -> list[Any]:
-    from actors.components.fdd._cli import faults_word
+    from actors.components.fdd._cli import watch_faults_word
 
-    return [faults_word]
+    return [watch_faults_word]
 
 
 def _toolbar(client: Any) -> str:

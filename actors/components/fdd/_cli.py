@@ -99,12 +99,25 @@ def faults(active: bool, under: str | None, data: Path | None, as_json: bool) ->
         console.print(faults_table(found))
 
 
-@click.command("faults")
+@click.command("watch-faults")
 @click.option("--under", help="Only equipment under this node.")
-def faults_word(under: str | None) -> None:
-    """The active faults (a shell word: `faults`, `faults --under plant`)."""
+@click.option("--every", type=click.FloatRange(min=0.5), default=2.0, show_default=True,
+              help="Seconds between looks.")
+def watch_faults_word(under: str | None, every: float) -> None:
+    """The active faults, live (a shell word: `watch faults`), until Ctrl-C."""
+    from rich.live import Live
+
+    client = connect(None)
     params = {"active": "true", **({"under": under} if under else {})}
-    console.print(faults_table(connect(None).get("/api/fdd/faults", list[FaultView], params)))
+    try:
+        with Live(faults_table(client.get("/api/fdd/faults", list[FaultView], params)), console=console,
+                  refresh_per_second=2, transient=False) as live:
+            while True:
+                time.sleep(every)
+                live.update(faults_table(client.get("/api/fdd/faults", list[FaultView], params)))
+    except KeyboardInterrupt:
+        pass
+    console.print("stopped watching faults", highlight=False)
 
 
 @fdd_group.command("ack")
