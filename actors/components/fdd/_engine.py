@@ -8,7 +8,9 @@ follows changes without waiting for the tick). Each sample runs the G36 rules (:
 and the generic rules; a fault that persists is written to fdd.db, published as ``FddFaultRaised``
 and raised in the alarm engine as ``fdd:EQUIP:RULE`` (:class:`~bms.alarms.ExternalAlarm`: its
 notification routing applies); clearing likewise. Acknowledgement is recorded with the user (the API's
-audit row says who). Faults active in fdd.db when the engine starts stay raised until their rule clears.
+audit row says who) and acknowledges the fault's alarm; acknowledging that alarm in the alarm engine
+acknowledges the fault. Faults active in fdd.db when the engine starts stay raised until their rule
+clears them.
 """
 
 from __future__ import annotations
