@@ -103,3 +103,15 @@ def test_a_long_sample_reads_the_rollups(tmp_path: Path) -> None:
     assert out["tier"] == "15m" and out["sample"] == 900.0
     fc3 = next(o for o in out["outcomes"] if o["rule"] == "FC3")
     assert 2.5 <= fc3["hours"] <= 3.5
+
+
+def test_rules_and_bindings_without_a_daemon_come_from_the_configuration(tmp_path: Path) -> None:
+    bound = CliRunner().invoke(cli, ["fdd", "bindings", "--data", str(tmp_path), "--json"])
+    assert bound.exit_code == 0, bound.output
+    [ahu] = json.loads(bound.output)
+    assert ahu["equip"] == "ahu1" and ahu["missing"] == [] and ahu["roles"]["cooling"] == "ahu1/clg_valve"
+    listed = CliRunner().invoke(cli, ["fdd", "rules", "--data", str(tmp_path), "--json"])
+    assert listed.exit_code == 0, listed.output
+    rules = {r["id"]: r for r in json.loads(listed.output)}
+    assert rules["FC3"]["severity"] == "high" and rules["FC8"]["states"] == ["OS2"]
+    assert rules["ahu1-oat-stuck"]["kind"] == "stuck"

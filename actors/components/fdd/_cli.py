@@ -27,12 +27,26 @@ def fdd_group() -> None:
     """Fault detection: the G36 AHU rules and generic rules, live faults, and a run over history."""
 
 
+def _running(data: Path | None) -> bool:
+    from bms.cli._common import daemon_running
+
+    return daemon_running(data_dir(data))
+
+
 @fdd_group.command("rules")
 @data_option
 @json_option
 def rules(data: Path | None, as_json: bool) -> None:
-    """The rule library: what each rule checks, the roles it needs and the operating states it applies in."""
-    views = connect(data).get("/api/fdd/rules", list[RuleView])
+    """The rule library: what each rule checks, the roles it needs and the operating states it applies in.
+
+    From the running daemon; without one, from the site's configuration ([fdd] rules)."""
+    if _running(data):
+        views = connect(data).get("/api/fdd/rules", list[RuleView])
+    else:
+        from actors.components.fdd._engine import rule_views
+        from actors.components.fdd._offline import offline_site
+
+        views = rule_views(offline_site(None, None, None).library)
     if as_json:
         print_json(views)
         return
@@ -63,8 +77,15 @@ def bindings_table(found: Sequence[EquipBinding]) -> Table:
 @data_option
 @json_option
 def bindings(under: str | None, data: Path | None, as_json: bool) -> None:
-    """Each air handler: roles bound (by tags or by hand), roles missing, the rules they keep from running."""
-    found = connect(data).get("/api/fdd/bindings", list[EquipBinding], {"under": under} if under else None)
+    """Each air handler: roles bound (by tags or by hand), roles missing, the rules they keep from running.
+
+    From the running daemon; without one, from the site's configuration (its scenario and [fdd])."""
+    if _running(data):
+        found = connect(data).get("/api/fdd/bindings", list[EquipBinding], {"under": under} if under else None)
+    else:
+        from actors.components.fdd._offline import offline_site
+
+        found = offline_site(None, None, under).bindings
     if as_json:
         print_json(found)
     else:
