@@ -103,6 +103,9 @@ def test_a_long_sample_reads_the_rollups(tmp_path: Path) -> None:
     assert out["tier"] == "15m" and out["sample"] == 900.0
     fc3 = next(o for o in out["outcomes"] if o["rule"] == "FC3")
     assert 2.5 <= fc3["hours"] <= 3.5
+    given = CliRunner().invoke(cli, [*ARGS, "--data", str(data), "--sample", "15m", "--json"])
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.output)["tier"] == "15m"
 
 
 def test_rules_and_bindings_without_a_daemon_come_from_the_configuration(tmp_path: Path) -> None:
