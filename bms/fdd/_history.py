@@ -139,11 +139,13 @@ def run_history(source: SeriesSource, bindings: Sequence[EquipBinding], library:
             progress(g.name)
         active = run_generic(g, grid, series, tz)
         equip = next(iter(g.points.values())).split("/")[0]
+        result.grids.setdefault(equip, grid)
+        result.inputs.setdefault(equip, {}).update({g.points[k]: v for k, v in series.items()})
         periods = [Period(float(grid[a]), float(grid[z]) + p.sample,
                           f"{g.name}: {g.kind} rule on {', '.join(g.points.values())} held")
                    for a, z in periods_of(active, grid, p.sample)]
         result.outcomes.append(Outcome(equip, g.name, f"{g.kind} rule", float(active.sum()) * p.sample / 3600.0,
-                                       sorted(periods, key=lambda q: -q.hours), tuple(g.points)))
+                                       sorted(periods, key=lambda q: -q.hours), tuple(g.points.values())))
     return result
 
 
