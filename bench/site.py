@@ -69,12 +69,17 @@ class Site:
     extra_toml: list[str] = field(default_factory=list)  # scenario text added by engines
     point_keys: list[str] = field(default_factory=list)  # key = value lines engines add to each Modbus profile point
     point_toml: list[str] = field(default_factory=list)  # sub-tables ([[points.alarms]]...) they add after them
+    # points an engine writes (a schedule's): the simulators leave them alone, since an engine's write there
+    # replaces a change before it is polled -- that change is overwritten, not lost, and would count as lost
+    commanded: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.scenario = self.folder / "site.toml"
 
     def modbus_ids(self) -> list[str]:
-        return [f"mb{d:03d}/p{i:03d}" for d in range(self.devices) for i in range(self.points)]
+        """The Modbus points the simulators change (not those an engine commands)."""
+        return [pid for d in range(self.devices) for i in range(self.points)
+                if (pid := f"mb{d:03d}/p{i:03d}") not in self.commanded]
 
     def bacnet_ids(self) -> list[str]:
         return [f"bn{d}/ai{i}" for d in range(self.bacnet_devices) for i in range(1, self.bacnet_points + 1)]
@@ -113,6 +118,7 @@ def _schedules(site: Site) -> None:
     program = ", ".join(f'{{ at = "{h:02d}:{m:02d}", value = "{"occupied" if i % 2 == 0 else "unoccupied"}" }}'
                         for i, (h, m) in enumerate(steps))
     ids = [f"mb{d:03d}/p{i:03d}" for d in range(site.devices) for i in range(min(SCHEDULED_PER_DEVICE, site.points))]
+    site.commanded.update(ids)
     site.extra_toml += ["[[schedules]]", 'name = "bench"', 'default = "unoccupied"',
                         "[schedules.weekly]", *(f"{day} = [{program}]" for day in
                                                ("mon", "tue", "wed", "thu", "fri", "sat", "sun")),
@@ -197,7 +203,7 @@ def schedule(site: Site, seconds: float, every: float, fraction: float, bacnet_r
     modbus, bacnet = site.modbus_ids(), site.bacnet_ids()
     rng.shuffle(modbus)
     rng.shuffle(bacnet)
-    per_tick = fraction * len(modbus) * every / site.poll
+    per_tick = fraction * site.devices * site.points * every / site.poll  # the same load with engines or not
     bacnet_per_tick = bacnet_rate * every if bacnet else 0.0
     ticks: list[list[tuple[str, float]]] = []
     value, owed, owed_bn, m, b = 1.0, 0.0, 0.0, 0, 0
