@@ -18,6 +18,7 @@ import click
 
 from bms import __version__
 from bms.cli._app import BmsGroup, cli
+from bms.cli._common import data_option
 from bms.config import CONF_DIR, LoadedScenario, load_scenario
 from bms.errors import BindError, ConfigError, ProtocolError
 from bms.ports import Endpoint, ensure_all_free
@@ -144,6 +145,19 @@ def sim() -> None:
 
 sim.add_command(sim_modbus)
 sim.add_command(sim_bacnet)
+
+
+@sim.command("fault")
+@click.argument("device")
+@click.argument("fault", type=click.Choice(["damper-stuck", "cooling-valve-leak", "mat-drift", "clear"]))
+@data_option
+def sim_fault(device: str, fault: str, data: Path | None) -> None:
+    """Give a simulated air handler of the running site a fault (its FDD rule should raise it), or clear them."""
+    from bms.cli import connect
+    from bms.sim.messages import SimFaults
+
+    found = connect(data).post(f"/api/sim/{device}/fault", SimFaults, {"fault": fault})
+    click.echo(f"{found.device}: " + (", ".join(found.faults) or "no faults"))
 
 
 @click.group(cls=BmsGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -217,6 +217,8 @@ class SimulateSpec(_Strict, frozen=True):
     enabled: bool = False
     bacnet_base_address: str = "127.0.0.2"  # first device address
     modbus_port: Port = 15020
+    # faults the simulated air handlers start with, by device id: { ahu1 = ["damper-stuck"] } (bms.sim._thermal)
+    faults: dict[str, list[Literal["damper-stuck", "cooling-valve-leak", "mat-drift"]]] = {}
 
 
 class Networks(_Strict, frozen=True):

@@ -11,11 +11,17 @@ the simulator feeds in from the BACnet objects, ``values()`` the sensors it
 writes back.
 
 Physics, roughly: outdoor air follows a daily cosine; mixed air blends
-return and outdoor air by the outdoor-air damper; the cooling coil pulls
-the supply air down by up to ``coil_delta`` K at 100 % valve (fan heat adds
-a little); each zone gains heat from people and sun and through its
+return and outdoor air by the outdoor-air damper; the heating coil raises
+the supply air by up to ``heat_delta`` K at 100 % valve and the cooling coil
+pulls it down by up to ``coil_delta`` K (fan heat adds a little); duct static
+pressure goes with the square of the fan speed; each zone gains heat from people and sun and through its
 envelope and is cooled by its supply air in proportion to airflow, with a
 time constant of minutes; return air is the flow-weighted mean of the zones.
+
+Faults an air handler can be given (:data:`AHU_FAULTS`, :meth:`AirHandler.inject`): ``damper-stuck``
+(the outdoor-air damper stays fully open whatever its command), ``cooling-valve-leak`` (the cooling
+valve passes at least 30 % when commanded shut), ``mat-drift`` (the mixed-air sensor drifts up by
+1 K per second to +12 K); ``clear`` ends them.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from typing import ClassVar
 ModelValue = float | int | bool
 MAX_SUBSTEP = 5.0
 DAY = 86_400.0
+AHU_FAULTS = ("damper-stuck", "cooling-valve-leak", "mat-drift")
+LEAK = 30.0  # % the leaking cooling valve passes
+DRIFT_RATE, DRIFT_MAX = 1.0, 12.0  # K/s and K of the drifting mixed-air sensor
+DESIGN_DSP = 700.0  # Pa of duct static pressure at full fan speed
 
 
 def _lag(value: float, target: float, dt: float, tau: float) -> float:
@@ -57,22 +67,49 @@ class Equipment:
 class AirHandler(Equipment):
     """A single-duct air handler with economiser damper and chilled-water coil."""
 
-    inputs = frozenset({"fan_cmd", "fan_speed", "oa_damper", "clg_valve", "sat_sp"})
+    inputs = frozenset({"fan_cmd", "fan_speed", "oa_damper", "clg_valve", "htg_valve", "sat_sp", "dsp_sp"})
 
-    def __init__(self, *, design_flow: float = 2000.0, coil_delta: float = 12.0, rat: float = 24.0) -> None:
+    def __init__(self, *, design_flow: float = 2000.0, coil_delta: float = 12.0, heat_delta: float = 20.0,
+                 rat: float = 24.0) -> None:
         self.design_flow = design_flow  # L/s at 100 % fan speed
         self.coil_delta = coil_delta  # K of cooling at 100 % valve
+        self.heat_delta = heat_delta  # K of heating at 100 % valve
         self.fan_cmd: bool = True
         self.fan_speed = 60.0  # %
         self.oa_damper = 20.0  # %
         self.clg_valve = 50.0  # %
+        self.htg_valve = 0.0  # %
         self.sat_sp = 13.0  # °C, a setpoint for logic and FDD; the model does not control to it
+        self.dsp_sp = 250.0  # Pa, likewise
         self.fan_failed = False  # fault injection: the fan does not run when commanded
+        self.faults: set[str] = set()  # AHU_FAULTS injected
+        self.mat_offset = 0.0  # K the mixed-air sensor reads high (mat-drift)
         self.oat = 24.0
         self.rat = rat
         self.mat = rat
         self.sat = rat
         self.sa_flow = 0.0
+        self.dsp = 0.0
+
+    def inject(self, fault: str) -> None:
+        """Give the unit one of :data:`AHU_FAULTS`, or ``clear`` them all."""
+        if fault == "clear":
+            self.faults.clear()
+            self.mat_offset = 0.0
+        elif fault in AHU_FAULTS:
+            self.faults.add(fault)
+        else:
+            raise ValueError(f"unknown fault {fault!r} (one of {', '.join((*AHU_FAULTS, 'clear'))})")
+
+    @property
+    def damper(self) -> float:
+        """The damper's real position (%)."""
+        return 100.0 if "damper-stuck" in self.faults else _clamp(self.oa_damper)
+
+    @property
+    def cooling(self) -> float:
+        """What the cooling valve really passes (%)."""
+        return max(_clamp(self.clg_valve), LEAK) if "cooling-valve-leak" in self.faults else _clamp(self.clg_valve)
 
     @property
     def running(self) -> bool:
@@ -84,8 +121,9 @@ class AirHandler(Equipment):
 
     def values(self) -> dict[str, ModelValue]:
         return {
-            "oat": round(self.oat, 3), "mat": round(self.mat, 3), "rat": round(self.rat, 3),
+            "oat": round(self.oat, 3), "mat": round(self.mat + self.mat_offset, 3), "rat": round(self.rat, 3),
             "sat": round(self.sat, 3), "sa_flow": round(self.sa_flow, 1), "fan_status": self.running,
+            "dsp": round(self.dsp, 1),
         }
 
 
@@ -170,10 +208,14 @@ class ThermalModel:
 
     def _step_ahu(self, ahu: AirHandler, oat: float, dt: float) -> None:
         ahu.oat = oat
+        if "mat-drift" in ahu.faults:
+            ahu.mat_offset = min(DRIFT_MAX, ahu.mat_offset + DRIFT_RATE * dt)
+        ahu.dsp = _lag(ahu.dsp, DESIGN_DSP * ahu.flow_fraction ** 2, dt, 5.0)
         if ahu.running:
-            d = _clamp(ahu.oa_damper) / 100.0
+            d = ahu.damper / 100.0
             ahu.mat = _lag(ahu.mat, ahu.rat + d * (oat - ahu.rat), dt, 30.0)
-            target = ahu.mat - _clamp(ahu.clg_valve) / 100.0 * ahu.coil_delta + ahu.flow_fraction
+            target = (ahu.mat + _clamp(ahu.htg_valve) / 100.0 * ahu.heat_delta
+                      - ahu.cooling / 100.0 * ahu.coil_delta + ahu.flow_fraction)
             ahu.sat = _lag(ahu.sat, target, dt, 60.0)
         else:
             ahu.mat = _lag(ahu.mat, ahu.rat, dt, 300.0)

@@ -94,7 +94,7 @@ from bms.logs import get_logger
 from bms.loop import cancel_and_wait
 from bms.messages import Value
 from bms.sim._schedules import ScheduleRunner, calendar_rules, fan_schedule, holidays_calendar, program_of
-from bms.sim._thermal import Equipment, ThermalModel
+from bms.sim._thermal import AirHandler, Equipment, ThermalModel
 
 __all__ = ["AHU_LIMITS", "BacnetSimulator", "DeviceOptions", "LimitReporting", "SimDevice"]
 
@@ -472,6 +472,19 @@ class BacnetSimulator:
         return [recipient_address(entry) for entry in (found.recipientList if found is not None else [])]
 
     # ------------------------------------------------------------ model
+    def inject_fault(self, instance: int, fault: str) -> tuple[str, ...]:
+        """Give a simulated air handler a fault (:data:`~bms.sim._thermal.AHU_FAULTS`, or ``clear``);
+        its faults now."""
+        equipment = self._device(instance).equipment
+        if not isinstance(equipment, AirHandler):
+            raise NotFound(f"simulated device {instance} is not an air handler: it takes no faults")
+        try:
+            equipment.inject(fault)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        self._log.info("simulated fault", instance=instance, fault=fault)
+        return tuple(sorted(equipment.faults))
+
     def step_now(self, dt: float | None = None) -> None:
         """Feed commands into the model, advance it by ``dt`` simulated seconds, write its sensors."""
         for device in self._devices.values():

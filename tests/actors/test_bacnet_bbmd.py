@@ -30,7 +30,7 @@ def test_discovery_and_polling_through_a_bbmd() -> None:
             async with BacnetClient(net) as client:
                 found = await discover(client, timeout=0.3)
                 assert [(d.instance, d.name, d.error, len(d.objects)) for d in found] == [
-                    (AHU_ID, "AHU-1001", None, 15), (VAV_ID, "VAV-1101", None, 6), (sim.bbmd_instance,
+                    (AHU_ID, "AHU-1001", None, 18), (VAV_ID, "VAV-1101", None, 6), (sim.bbmd_instance,
                                                                                      f"BBMD-{sim.bbmd_instance}", None, 1)]
             poller = NetworkPoller("bacnet.far", "far", net, ManualClock(), publish=lambda m: got.append(m) or 1,
                                    report=lambda *_: None, log=get_logger("test"))

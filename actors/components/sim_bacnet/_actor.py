@@ -8,6 +8,10 @@ address (``device.address``, else counted up from
 the thermal model on its own thread. A device or a port that cannot be
 served (address in use, no profile) is one line in the component's health:
 Down if nothing runs, Degraded if some devices do; the rest of the site runs.
+
+A simulated air handler takes faults (:class:`~bms.sim.messages.InjectSimFault`: ``bms sim fault ahu1
+damper-stuck`` through ``POST /api/fdd/sim/{device}/{fault}``), and starts with those of the scenario's
+``[simulate] faults``.
 """
 
 from __future__ import annotations
@@ -15,16 +19,17 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from actors._base import BmsActor
+from actors._base import BmsActor, handles
 from actors._context import Context
 from actors._supervisor import ChildSpec
 from actors.components.bacnet._targets import network_of
 from actors.components.sim_bacnet._served import BacnetSimulatorThread
 from actors.platform import Platform
 from bms.config import BacnetDevice, Profile, Scenario
-from bms.errors import BmsError, ConfigError
+from bms.errors import BmsError, ConfigError, NotFound
 from bms.ports import Endpoint
 from bms.sim.bacnet import BacnetSimulator, SimDevice
+from bms.sim.messages import InjectSimFault, SimFaults
 from bms.supervision import Health, RestartPolicy
 
 NAME = "sim-bacnet"
@@ -108,6 +113,30 @@ class BacnetSimulatorActor(BmsActor):
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.ctx.supervisor.report(self.name, state, f"{problems[0]}{more}")
         self.log.info("bacnet simulator running", devices=served, ports=sorted(by_port))
+        for device, faults in self.scenario.simulate.faults.items():
+            for fault in faults:
+                try:
+                    self._inject(device, fault)
+                except BmsError as err:
+                    self.log.error("simulated fault not injected", device=device, fault=fault, error=str(err))
+
+    def _inject(self, device: str, fault: str) -> tuple[str, ...]:
+        configured = next((d for d in self.scenario.devices if d.id == device and isinstance(d, BacnetDevice)), None)
+        if configured is None or configured.device_instance is None:
+            raise NotFound(f"no simulated BACnet device {device!r}")
+        for thread in self.running:
+            try:
+                return thread.inject_fault(configured.device_instance, fault)
+            except NotFound as err:
+                if "is not an air handler" in str(err):
+                    raise
+        raise NotFound(f"device {device!r} is not simulated here")
+
+    @handles(InjectSimFault)
+    def inject(self, command: InjectSimFault) -> SimFaults:
+        faults = self._inject(command.device, command.fault)
+        self.log.info("simulated fault injected", device=command.device, fault=command.fault, user=command.user)
+        return SimFaults(device=command.device, faults=faults)
 
     def teardown(self) -> None:
         running, self.running = self.running, []

@@ -35,5 +35,8 @@ class BacnetSimulatorThread(ServedThread[BacnetSimulator]):
         """Power-cycle a device: it forgets its commands and its device object says it restarted."""
         self.call(lambda: self.simulator.restart(instance, reason))
 
+    def inject_fault(self, instance: int, fault: str) -> tuple[str, ...]:
+        return self.run(lambda: self.simulator.inject_fault(instance, fault))
+
     def step_now(self, dt: float | None = None) -> None:
         self.run(lambda: self.simulator.step_now(dt))

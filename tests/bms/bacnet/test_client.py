@@ -276,7 +276,7 @@ def test_object_list_too_big_for_one_answer_is_read_by_index() -> None:
         plain = SimDevice(3001, host(6), AHU, DeviceOptions(segmentation=False))
         async with lan([plain], client_max_apdu=50) as (sim, client):
             info = await client.read_device_info(sim.address_of(3001), 3001)
-            assert info.name == "AHU-3001" and len(info.object_list) == 16  # device, port, 11 points, NC, calendar, schedule
+            assert info.name == "AHU-3001" and len(info.object_list) == 19  # device, port, 14 points, NC, calendar, schedule
             assert info.object_list[:3] == ("device,3001", "network-port,1", "analog-input,1")
             state = client.device_state(sim.address_of(3001))
             assert state.rpm_requests + state.rp_requests >= 13  # element by element

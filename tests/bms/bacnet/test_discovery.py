@@ -38,7 +38,7 @@ def test_discover_finds_devices_objects_units_and_commandability(tmp_path: Path)
     assert (ahu.vendor, ahu.model, ahu.vendor_id, ahu.max_apdu) == ("bms", "SIM-AHU", 999, 1476)
     assert found[2].max_apdu == 206 and found[2].segmentation == "no-segmentation"
     objects = {o.objid: o for o in ahu.objects}
-    assert len(objects) == 15 and "device,1001" not in objects  # 11 points, the port, the alarms' class, 2 calendars
+    assert len(objects) == 18 and "device,1001" not in objects  # 14 points, the port, the alarms' class, 2 calendars
     oat = objects["analog-input,1"]
     assert (oat.name, oat.units, oat.unit, oat.commandable, oat.kind, oat.description) == (
         "Outdoor air temperature", 62, "°C", False, "number", "oat",
@@ -54,7 +54,7 @@ def test_discover_finds_devices_objects_units_and_commandability(tmp_path: Path)
     assert steps[:2] == [("who-is", 0, 1), ("who-is", 1, 1)]
     assert steps[2:5] == [("device 1001", 0, 1), ("device 1101", 0, 1), ("device 1102", 0, 1)]  # all found, first
     last = {task: (done, total) for task, done, total in steps}
-    assert last == {"who-is": (1, 1), "device 1001": (16, 16), "device 1101": (7, 7), "device 1102": (7, 7)}
+    assert last == {"who-is": (1, 1), "device 1001": (19, 19), "device 1101": (7, 7), "device 1102": (7, 7)}
 
 
 def test_store_keeps_state_and_notes_changes_across_rediscovery(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_store_keeps_state_and_notes_changes_across_rediscovery(tmp_path: Path) 
                 assert "name: 'AHU-1' -> 'AHU-1 (plant room)'" in changed.changes
                 assert "analog-input,2 name: 'Supply air temperature' -> 'Discharge air temperature'" in changed.changes
                 device = store.get(1001)
-                assert (device.state, device.name, device.objects) == ("Accepted", "AHU-1 (plant room)", 15)
+                assert (device.state, device.name, device.objects) == ("Accepted", "AHU-1 (plant room)", 18)
                 assert device.changes == changed.changes and device.first_seen < device.last_seen
                 assert store.get(1101).state == "Ignored"
                 await sim.set_offline(1101)
@@ -93,7 +93,7 @@ def test_store_keeps_state_and_notes_changes_across_rediscovery(tmp_path: Path) 
         assert names["analog-input,2"] == "Discharge air temperature"
         assert store.history(1001)[0][1].startswith("name: ")
         record = store.get(1001).record("ahu1", online=True)
-        assert (record.device_id, record.state, record.objects, record.protocol) == ("ahu1", "Accepted", 15, "bacnet")
+        assert (record.device_id, record.state, record.objects, record.protocol) == ("ahu1", "Accepted", 18, "bacnet")
 
 
 def _device(instance: int, seen: float, *objects: ObjectInfo, **fields: object) -> DiscoveredDevice:
@@ -157,7 +157,7 @@ def test_a_device_that_encodes_properties_wrongly_is_discovered_with_them_unread
             return await discover(client, timeout=0.3)
 
     ahu, vav, odd = asyncio.run(body())
-    assert (ahu.error, vav.error, odd.error, len(ahu.objects), len(vav.objects)) == (None, None, None, 15, 6)
+    assert (ahu.error, vav.error, odd.error, len(ahu.objects), len(vav.objects)) == (None, None, None, 18, 6)
     objects = {o.objid: o for o in ahu.objects}
     setpoint = objects["analog-value,1"]  # commandable: its priority-array[0] came as a REAL
     assert (setpoint.unit, setpoint.error, setpoint.value) == ("°C", None, 13.0)
@@ -173,5 +173,5 @@ def test_a_device_that_encodes_properties_wrongly_is_discovered_with_them_unread
     with DiscoveryStore(tmp_path / "discovery.db") as store:
         store.save_many([ahu, vav, odd])
         stored = {o.objid: o for o in store.objects(1001)}
-        assert len(stored) == 15 and len(store.objects(1101)) == 6
+        assert len(stored) == 18 and len(store.objects(1101)) == 6
         assert stored["analog-value,1"].unreadable == setpoint.unreadable and stored["analog-input,1"].unreadable == ()
