@@ -71,6 +71,8 @@ class Site:
     point_keys: list[str] = field(default_factory=list)  # key = value lines engines add to each Modbus profile point
     point_toml: list[str] = field(default_factory=list)  # sub-tables ([[points.alarms]]...) they add after them
     settings_toml: list[str] = field(default_factory=list)  # daemon settings engines add ([mqtt], [energy]...)
+    equip: str = "meter-bank"  # the Modbus devices' equipment type (an engine may make them air handlers)
+    point_tags: dict[int, list[str]] = field(default_factory=dict)  # tags engines give point i of each device
     # points an engine writes (a schedule's): the simulators leave them alone, since an engine's write there
     # replaces a change before it is polled -- that change is overwritten, not lost, and would count as lost
     commanded: set[str] = field(default_factory=set)
@@ -157,6 +159,21 @@ def _logic(site: Site) -> None:
         (folder / f"{dev}.toml").write_text("\n".join(lines) + "\n")
 
 
+FDD_ROLES = [["discharge", "air", "temp", "sensor"], ["mixed", "air", "temp", "sensor"],
+             ["return", "air", "temp", "sensor"], ["outside", "air", "temp", "sensor"],
+             ["discharge", "air", "temp", "sp"], ["discharge", "fan", "speed", "cmd"],
+             ["discharge", "fan", "run", "sensor"], ["outside", "damper", "cmd"], ["heat", "valve", "cmd"],
+             ["cool", "valve", "cmd"], ["discharge", "air", "pressure", "sensor"], ["discharge", "air", "pressure", "sp"]]
+
+
+def _fdd(site: Site) -> None:
+    """Every Modbus device an air handler: its first 12 points tagged with the G36 roles (supply, mixed,
+    return, outdoor air; setpoint; fan speed and status; damper; valves; duct pressure and setpoint), so the
+    FDD engine evaluates the G36 rule set on 200 AHUs live on the default site."""
+    site.equip = "ahu"
+    site.point_tags.update({i: tags for i, tags in enumerate(FDD_ROLES) if i < site.points})
+
+
 def _mqtt(site: Site) -> None:
     """Every point's value published to the machine's Mosquitto (127.0.0.1:1883), one message per change
     at QoS 0, under a prefix of this run's own."""
@@ -168,6 +185,7 @@ ENGINES: dict[str, Engine] = {
     "schedules": Engine(f"a schedule on {SCHEDULED_PER_DEVICE} points of every Modbus device, a transition every "
                         f"{SCHEDULE_STEP_MINUTES} minutes", _schedules),
     "logic": Engine("a 9-block program per Modbus device, every second and on change", _logic),
+    "fdd": Engine("every Modbus device an AHU with the G36 roles, the G36 rule set live", _fdd),
     "mqtt": Engine("every point's changes published to the local Mosquitto (QoS 0)", _mqtt),
 }
 """``--with NAME``: one entry per engine that exists (FDD and export come later)."""
@@ -183,11 +201,12 @@ def engines_help() -> str:
 def write_profiles(site: Site) -> None:
     profiles = site.folder / "profiles"
     profiles.mkdir(exist_ok=True)
-    lines = ['name = "bench-modbus"', 'protocol = "modbus"', 'equip = "meter-bank"']
+    lines = ['name = "bench-modbus"', 'protocol = "modbus"', f'equip = "{site.equip}"']
     for i in range(site.points):
+        tags = [f"tags = {json.dumps(site.point_tags[i])}"] if i in site.point_tags else []
         lines += ["[[points]]", f'key = "p{i:03d}"', f'name = "Point {i}"',
                   f'modbus = {{ table = "holding", address = {FIRST_ADDRESS + 2 * i}, type = "float32" }}',
-                  *site.point_keys, *site.point_toml]
+                  *tags, *site.point_keys, *site.point_toml]
     (profiles / "bench-modbus.toml").write_text("\n".join(lines) + "\n")
     lines = ['name = "bench-bacnet"', 'protocol = "bacnet"']
     for i in range(1, site.bacnet_points + 1):
