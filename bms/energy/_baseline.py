@@ -181,7 +181,8 @@ def _search(kind: str, p: Periods, step: float) -> tuple[float, FloatArray, floa
 
 
 def fit(periods: Periods, kind: ModelKind = "auto", step: float = 0.5) -> Model:
-    """The best change-point model of ``kind`` (``auto``: of 3PH, 3PC and 5P, the lowest CV(RMSE)).
+    """The best change-point model of ``kind`` (``auto``: of 3PH, 3PC and 5P whose slopes are significant
+    -- t of at least 2 -- the lowest CV(RMSE)).
 
     ValueError when there are too few periods or no model of that shape fits (a slope would be negative).
     """
@@ -194,11 +195,34 @@ def fit(periods: Periods, kind: ModelKind = "auto", step: float = 0.5) -> Model:
         if not math.isfinite(sse):
             continue
         model = _model(k, periods, coef, th, tc)
+        if kind == "auto" and not _significant(model, periods):
+            continue
         if best is None or model.cvrmse < best.cvrmse:
             best = model
     if best is None:
         raise ValueError(f"no {kind} model fits: the consumption does not rise with heating or cooling degree days")
     return best
+
+
+def _significant(model: Model, p: Periods, t_min: float = 2.0) -> bool:
+    """Whether each slope of ``model`` is at least ``t_min`` standard errors from zero (how ``auto``
+    keeps a 5P model from fitting noise with a slope the data do not support)."""
+    columns = [p.n]
+    if model.heating_balance is not None:
+        columns.append(p.hdd(np.array([model.heating_balance]))[0])
+    if model.cooling_balance is not None:
+        columns.append(p.cdd(np.array([model.cooling_balance]))[0])
+    x = np.column_stack(columns)
+    resid = p.y - model.predict(p)
+    mse = float(resid @ resid) / max(len(p.y) - model.params, 1)
+    try:
+        cov = np.linalg.inv(x.T @ x) * mse
+    except np.linalg.LinAlgError:
+        return False
+    slopes = [s for s in (model.heating_slope if model.heating_balance is not None else None,
+                          model.cooling_slope if model.cooling_balance is not None else None) if s is not None]
+    se = np.sqrt(np.diag(cov)[1:])
+    return all(abs(s) >= t_min * e for s, e in zip(slopes, se, strict=True))
 
 
 def _model(kind: str, p: Periods, coef: FloatArray, th: float | None, tc: float | None) -> Model:
