@@ -136,8 +136,8 @@ class GetSummary(Message, frozen=True):
 
     period: str = "day"
     node: str = ""
-    start: float | None = None
-    end: float | None = None
+    start: str = ""  # as people type times (2026-11-01, -7d, ISO 8601), in the site's zone; empty: a default span
+    end: str = ""
 
 
 class GetDemand(Message, frozen=True):
@@ -151,18 +151,18 @@ class GetBill(Message, frozen=True):
 
 
 class GetBaseline(Message, frozen=True):
-    start: float
-    end: float
+    start: str
+    end: str
     meter: str = ""
     model: str = "auto"
     granularity: str = "day"
 
 
 class GetSavings(Message, frozen=True):
-    since: float
-    until: float | None = None
-    baseline_start: float | None = None  # default: the year before since
-    baseline_end: float | None = None
+    since: str
+    until: str = ""  # empty: now
+    baseline_start: str = ""  # default: the year before since
+    baseline_end: str = ""
     meter: str = ""
     model: str = "auto"
     confidence: float = 0.90
@@ -173,8 +173,8 @@ class GetIntervals(Message, frozen=True):
 
     period: str = "15m"
     meter: str = ""
-    start: float | None = None
-    end: float | None = None
+    start: str = ""
+    end: str = ""
 
 
 ENERGY_MESSAGES: tuple[type[msgspec.Struct], ...] = (
