@@ -18,6 +18,7 @@ import click
 
 from bms import __version__
 from bms.cli._app import BmsGroup, cli
+from bms.cli._sim_history import sim_history
 from bms.config import CONF_DIR, LoadedScenario, load_scenario
 from bms.errors import BindError, ConfigError, ProtocolError
 from bms.ports import Endpoint, ensure_all_free
@@ -144,6 +145,7 @@ def sim() -> None:
 
 sim.add_command(sim_modbus)
 sim.add_command(sim_bacnet)
+sim.add_command(sim_history)
 
 
 @click.group(cls=BmsGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -55,7 +55,7 @@ def resolve_meters(section: EnergySection, infos: Iterable[PointInfo]) -> tuple[
         return meters, problems
     devices: dict[str, list[PointInfo]] = {}
     for info in by_id.values():
-        if "elec" in info.tags or _kind(info):
+        if ("elec" in info.tags or _kind(info)) and not info.virtual:  # a computed point is no meter
             devices.setdefault(info.device, []).append(info)
     for device, points in sorted(devices.items()):
         counters = [p for p in points if "totalizer" in p.tags and _kind(p) == "energy"]
