@@ -119,10 +119,11 @@ class EnergyBook:
             raise NotFound(f"no meter {meter_id!r} (meters: {', '.join(sorted(self.meters)) or 'none'})")
         return found
 
+    def _demand_meter(self, meter_id: str) -> Meter:
+        chosen = meter_id or self.section.demand_meter
+        return self._meter(chosen if chosen in self.meters or meter_id else "")
+
     def _top(self) -> Meter:
-        chosen = self.section.demand_meter
-        if chosen and chosen in self.meters:
-            return self.meters[chosen]
         tops = [m for m in self.meters.values() if m.parent is None]
         if not tops:
             raise NotFound("this site has no meters (tag a power or energy point, or list [[energy.meters]])")
@@ -186,7 +187,7 @@ class EnergyBook:
         return EnergySummary(node=node, period=period, start=span_start, end=span_end, rows=rows, meters=meters)
 
     def demand(self, meter_id: str, month: str, now: float) -> DemandView:
-        m = self._meter(meter_id)
+        m = self._demand_meter(meter_id)
         start, end = self._month(month, now)
         starts, kwh = self._series(m.id, start, end)
         s = summarise(starts, kwh, self.tz, span=min(end, max(now, start)) - start, night=self.section.night)
@@ -210,7 +211,7 @@ class EnergyBook:
 
     def projection(self, now: float, meter_id: str = "") -> tuple[float, float | None]:
         """(the window under way, its projected kW) for the demand meter; None before any reading."""
-        m = self._meter(meter_id)
+        m = self._demand_meter(meter_id)
         window = math.floor(now / QUARTER) * QUARTER
         integ = self.integrators[m.id]
         if integ.last is None:

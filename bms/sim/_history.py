@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -54,7 +55,7 @@ def generate(days: float, end: float, tz: ZoneInfo, building: Building = Buildin
     shocks = rng.normal(0.0, 1.6, ndays)
     for i in range(1, ndays):
         wander[i] = 0.75 * wander[i - 1] + shocks[i]
-    offsets = np.array([tz.utcoffset(_utc(t)).total_seconds() for t in ts[:: int(DAY // step) or 1]])
+    offsets = np.array([_offset(tz, t) for t in ts[:: int(DAY // step) or 1]])
     local = ts + np.repeat(offsets, int(DAY // step) or 1)[: len(ts)]
     doy = (local / DAY + 4.0) % 365.25  # 1970-01-01 is day 0; ~4 days to the year's coldest phase offset
     hour = (local % DAY) / 3600.0
@@ -71,10 +72,9 @@ def generate(days: float, end: float, tz: ZoneInfo, building: Building = Buildin
     return ts, np.round(oat, 2), np.round(kw, 2), np.round(kwh, 1)
 
 
-def _utc(ts: float) -> object:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ts, UTC)
+def _offset(tz: ZoneInfo, ts: float) -> float:
+    offset = datetime.fromtimestamp(ts, tz).utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
 
 
 def batches(series: Mapping[str, tuple[FloatArray, FloatArray]], size: int = 50_000) -> Iterator[list[PointValue]]:
