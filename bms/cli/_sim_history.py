@@ -1,9 +1,9 @@
 """``bms sim history``: generated, plausible history for a scenario's meter and outdoor-air points.
 
-A year (``--days``) of weather-driven 15-minute samples -- outdoor temperature, the meter's kW and
-its kWh counter -- written into the data directory's history.db through the writer's bulk path,
-ending where the recorded history of those points begins (or now), so baselines, bills and
-demand figures have something to work on before the site has run a year. history.db has one
+A year (``--days``) of weather-driven 15-minute samples -- outdoor temperature and the meter's kW
+(its kWh follow: the energy engine integrates the kW) -- written into the data directory's
+history.db through the writer's bulk path, ending where the recorded history of those points
+begins (or now), so baselines, bills and demand figures have something to work on before the site has run a year. history.db has one
 writer: with a daemon running on the data directory the command refuses and says so.
 """
 
@@ -23,8 +23,8 @@ from bms.errors import ConfigError, StoreError
 DEMO = CONF_DIR / "scenarios" / "demo.toml"
 
 
-def _points(path: Path | None) -> tuple[str, str, str, str]:
-    """(the site's time zone, the power point, the counter point or "", the OAT point) of the scenario."""
+def _points(path: Path | None) -> tuple[str, str, str]:
+    """(the site's time zone, the meter's power point, the OAT point) of the scenario."""
     from bms.model import build_nodes
     from bms.points import point_infos
 
@@ -35,12 +35,10 @@ def _points(path: Path | None) -> tuple[str, str, str, str]:
                    and not i.virtual)
     if not power:
         raise ConfigError(f"{loaded.path}: no power point (tags power, sensor; unit kW) to generate history for")
-    device = power[0].split("/")[0]
-    counter = sorted(i.point_id for i in infos if {"energy", "totalizer"} <= i.tags and i.device == device)
     oat = sorted(i.point_id for i in infos if {"outside", "air", "temp", "sensor"} <= i.tags)
     if not oat:
         raise ConfigError(f"{loaded.path}: no outdoor-air temperature point (tags outside, air, temp, sensor)")
-    return loaded.scenario.site.timezone, power[0], counter[0] if counter else "", oat[0]
+    return loaded.scenario.site.timezone, power[0], oat[0]
 
 
 @click.command("history")
@@ -51,33 +49,24 @@ def _points(path: Path | None) -> tuple[str, str, str, str]:
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the weather and the noise.")
 @data_option
 def sim_history(days: float, scenario: Path | None, seed: int, data: Path | None) -> None:
-    """Write generated weather-driven history (OAT, kW, kWh) into the data directory's history.db."""
+    """Write generated weather-driven history (outdoor temperature, a meter's kW) into history.db."""
     from bms.history import HistoryReader
     from bms.sim._history import generate, write_history
 
     directory = data_dir(data)
     if daemon_running(directory):
         raise ConfigError(f"a bms daemon runs on {directory}: stop it first (history.db has one writer)")
-    timezone, power, counter, oat = _points(scenario)
+    timezone, power, oat = _points(scenario)
     path = directory / "history.db"
     end = time.time()
-    counter_then: float | None = None  # the recorded counter's first reading: the generated one ends below it
     if path.is_file():
         with HistoryReader(path) as reader:
-            firsts = [p.first_ts for p in reader.points() if p.point_id in (power, counter, oat) and p.first_ts]
-            if firsts:
-                end = min(end, min(firsts))
-                first = reader.raw(counter, end, end + 1.0) if counter else []
-                if first and isinstance(first[0].value, int | float):
-                    counter_then = float(first[0].value)
+            firsts = [p.first_ts for p in reader.points() if p.point_id in (power, oat) and p.first_ts]
+        if firsts:
+            end = min(end, min(firsts))
     started = time.perf_counter()
-    ts, temps, kw, kwh = generate(days, end, ZoneInfo(timezone), seed=seed)
-    if counter_then is not None:
-        kwh = kwh - kwh[-1] + counter_then - kw[-1] * (end - ts[-1]) / 3600.0
-        kwh = kwh - min(0.0, float(kwh[0]))  # never below zero: a counter that was fitted later
+    ts, temps, kw, _kwh = generate(days, end, ZoneInfo(timezone), seed=seed)
     series = {oat: (ts, temps), power: (ts, kw)}
-    if counter:
-        series[counter] = (ts, kwh)
     directory.mkdir(parents=True, exist_ok=True)
     try:
         written = write_history(path, series)

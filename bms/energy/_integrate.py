@@ -7,9 +7,10 @@ across the gap and it is reported as a :class:`Gap` (never filled silently).
 
 Counters (kWh totalizers): consumption is the difference of successive readings, spread evenly over
 the time between them. A reading lower than the one before is never negative consumption: it is a
-rollover when the counter was near its ``rollover`` value (the delta goes through the wrap), otherwise
-a reset or a meter replacement (the new counter's reading is what was used since it started). Each
-is reported as a :class:`CounterEvent`. A counter's delta across a long gap is real energy: it is kept
+rollover when the counter was near its ``rollover`` value (the delta goes through the wrap); a drop to
+near zero (under a tenth of the reading before) is a reset or a meter replacement (the new counter's
+reading is what was used since it started); any other drop counts nothing (a glitch, a re-programmed
+meter). Each is reported as a :class:`CounterEvent`. A counter's delta across a long gap is real energy: it is kept
 (spread over the gap) and the gap is reported with it.
 
 Two forms with one meaning: the incremental integrators (a live feed, one reading at a time) and the
@@ -26,6 +27,7 @@ import numpy.typing as npt
 
 QUARTER = 900.0
 ROLLOVER_NEAR = 0.9  # a drop from above this share of the rollover value is a rollover
+RESET_NEAR = 0.1  # a drop to below this share of the reading before is a reset or a new meter
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -40,7 +42,8 @@ class Gap:
 
 @dataclass(frozen=True, slots=True)
 class CounterEvent:
-    """A counter went down at ``ts``: ``rollover`` (wrapped past its maximum) or ``reset`` (reset or replaced)."""
+    """A counter went down at ``ts``: ``rollover`` (wrapped past its maximum), ``reset`` (reset or replaced)
+    or ``drop`` (went back, not to near zero: nothing counted)."""
 
     ts: float
     kind: str
@@ -87,7 +90,9 @@ def counter_delta(before: float, after: float, rollover: float | None) -> tuple[
         return after - before, ""
     if rollover is not None and before >= ROLLOVER_NEAR * rollover:
         return rollover - before + after, "rollover"
-    return max(after, 0.0), "reset"
+    if after <= RESET_NEAR * before:
+        return max(after, 0.0), "reset"
+    return 0.0, "drop"  # went back but not to near zero: nothing known was used (a glitch, a re-programmed meter)
 
 
 class PowerIntegrator:

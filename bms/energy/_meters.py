@@ -60,7 +60,7 @@ def resolve_meters(section: EnergySection, infos: Iterable[PointInfo]) -> tuple[
     for device, points in sorted(devices.items()):
         counters = [p for p in points if "totalizer" in p.tags and _kind(p) == "energy"]
         power = [p for p in points if "sensor" in p.tags and _kind(p) == "power"]
-        found = counters or power
+        found = power or counters  # kW first: 15-minute demand needs it, and it continues generated history
         if found:
             chosen = found[0]
             meters.append(Meter(device, chosen.spec.name, chosen.point_id, _kind(chosen), None, "building"))

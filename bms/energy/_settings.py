@@ -27,8 +27,8 @@ class MeterSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
 
 
 class EnergySection(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """``[energy]`` in bms.toml. Without ``meters``, every device with an energy counter (tags
-    ``energy`` + ``totalizer``) or else a kW power point (tags ``power`` + ``sensor``) is a building meter."""
+    """``[energy]`` in bms.toml. Without ``meters``, every device with a kW power point (tags
+    ``power`` + ``sensor``) or else an energy counter (tags ``energy`` + ``totalizer``) is a building meter."""
 
     meters: tuple[MeterSpec, ...] = ()
     oat: str = ""  # outdoor-air temperature point; empty: the point tagged outside, air, temp, sensor

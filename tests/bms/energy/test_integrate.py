@@ -59,6 +59,7 @@ def test_late_and_repeated_readings_are_not_integrated_twice() -> None:
     (5000.0, 3.0, 10_000.0, (3.0, "reset")),  # far from the top: a reset, not a wrap
     (5000.0, 3.0, None, (3.0, "reset")),  # a new meter reading 3 kWh since it was fitted
     (5000.0, -1.0, None, (0.0, "reset")),  # never negative
+    (5000.0, 4000.0, None, (0.0, "drop")),  # back, but not to near zero: nothing counted, reported
 ])
 def test_counter_deltas(before: float, after: float, rollover: float | None, expected: tuple[float, str]) -> None:
     delta, kind = counter_delta(before, after, rollover)
