@@ -3,8 +3,8 @@
 A year (``--days``) of weather-driven 15-minute samples -- outdoor temperature and the meter's kW
 (its kWh follow: the energy engine integrates the kW) -- written into the data directory's
 history.db through the writer's bulk path, ending where the recorded history of those points
-begins (or now), so baselines, bills and demand figures have something to work on before the site has run a year. history.db has one
-writer: with a daemon running on the data directory the command refuses and says so.
+begins (or now), so baselines, bills and demand figures have something to work on before the
+site has run a year. history.db has one writer: with a daemon running on the data directory the command refuses and says so.
 """
 
 from __future__ import annotations
