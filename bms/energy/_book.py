@@ -165,7 +165,7 @@ class EnergyBook:
         p: Period = period
         span_end = end if end is not None else period_end(period_start(now, p, self.tz), p, self.tz)
         default_back = {"15m": DAY, "hour": 2 * DAY, "day": 31 * DAY, "week": 12 * 7 * DAY, "month": 366 * DAY}[p]
-        span_start = start if start is not None else span_end - default_back
+        span_start = period_start(start if start is not None else span_end - default_back, p, self.tz)  # whole periods
         if span_end <= span_start:
             raise ConfigError("the span's end must come after its start")
         if node:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-from bms.energy._tariff import Bill, BillLine
 from bms.messages import Message
 
 
@@ -179,6 +178,4 @@ class GetIntervals(Message, frozen=True):
 
 ENERGY_MESSAGES: tuple[type[msgspec.Struct], ...] = (
     ListMeters, GetSummary, GetDemand, GetBill, GetBaseline, GetSavings, GetIntervals,
-    MeterView, PeriodRow, MeterTotal, EnergySummary, DemandView, ModelView, DayPoint, BaselineView, SavingsView,
-    Bill, BillLine,
 )
