@@ -48,6 +48,7 @@ from bms.errors import ConfigError, NotFound
 
 FloatArray = npt.NDArray[np.float64]
 OatSource = Callable[[float, float], tuple[FloatArray, FloatArray]]
+ReadingSource = Callable[[str, float, float], tuple[FloatArray, FloatArray]]
 DAY = 86400.0
 MODELS = ("auto", "3PH", "3PC", "5P")
 
@@ -58,7 +59,7 @@ def _when(ts: float, tz: ZoneInfo) -> str:
 
 class EnergyBook:
     def __init__(self, meters: list[Meter], store: EnergyStore, tz: ZoneInfo, section: EnergySection,
-                 oat: OatSource | None = None, oat_point: str = "") -> None:
+                 oat: OatSource | None = None, oat_point: str = "", readings: ReadingSource | None = None) -> None:
         self.meters = {m.id: m for m in meters}
         self.by_point: dict[str, list[Meter]] = {}
         for m in meters:
@@ -68,6 +69,7 @@ class EnergyBook:
         self.section = section
         self.oat = oat
         self.oat_point = oat_point
+        self.readings = readings  # a point's recorded values (history), for demand in sliding windows
         self.hierarchy = Hierarchy({m.id: m.parent for m in meters})
         self.integrators: dict[str, PowerIntegrator | CounterIntegrator] = {}
         for m in meters:
@@ -202,7 +204,13 @@ class EnergyBook:
                           demand_point=self.section.demand_point)
 
     def _sliding(self, m: Meter, start: float, end: float) -> tuple[FloatArray, FloatArray]:
-        """5-minute sub-intervals: the 15-minute intervals split evenly (the store keeps quarters)."""
+        """Sliding 15-minute demand over 5-minute sub-intervals: of a power meter's recorded readings when
+        history has them, else of its 15-minute intervals split evenly (the store keeps quarters)."""
+        if m.kind == "power" and self.readings is not None:
+            ts, kw = self.readings(m.point, start, end)
+            if len(ts) > 1:
+                sub, kwh5, _ = power_intervals(ts, kw, self.section.max_gap, width=300.0)
+                return sliding_demand(sub, kwh5)
         starts, kwh = self._series(m.id, start, end)
         if len(starts) == 0:
             return np.empty(0), np.empty(0)

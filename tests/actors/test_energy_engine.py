@@ -122,6 +122,10 @@ def test_bill_baseline_and_savings_of_the_backfilled_year(ctx: Context, tmp_path
     saved = energy.ask(GetSavings(since="2026-09-01", baseline_start="2025-12-01", baseline_end="2026-09-01"))
     assert saved.avoided_kwh == pytest.approx(saved.baseline_kwh - saved.metered_kwh)
     assert saved.uncertainty_kwh > 0 and saved.periods == 91
+    demand = energy.ask(GetDemand(meter="hvac", month="2026-11"))  # sliding windows from the recorded kW
+    assert demand.peak_at is not None and demand.sliding_peak_at is not None
+    assert demand.sliding_peak_kw == pytest.approx(demand.peak_kw, rel=0.05)
+    assert demand.base_kw is not None and demand.load_factor is not None and 0 < demand.load_factor < 1
     with pytest.raises(NotFound, match="no meter 'nope'"):
         energy.ask(GetDemand(meter="nope"))
 

@@ -84,7 +84,7 @@ class EnergyEngine(BmsActor):
         oat = oat_point(self.settings, infos)
         self.store = EnergyStore(self.ctx.data_dir / "energy.db")
         self.book = EnergyBook(meters, self.store, ZoneInfo(self.timezone), self.settings, oat=self._oat,
-                               oat_point=oat if oat in known else "")
+                               oat_point=oat if oat in known else "", readings=self._readings)
         self.backfilled = sum(self._backfill(m) for m in meters)
         self.subscribe(ValueChanged, merged(100_000))
         self.ctx.ticker.every(self.settings.tick, self.actor_ref, "energy")
@@ -119,6 +119,20 @@ class EnergyEngine(BmsActor):
             series = reader.rollup(self.book.oat_point, start, end, tier="1h")
         return (np.array([b.ts for b in series.buckets], dtype=np.float64),
                 np.array([b.avg for b in series.buckets], dtype=np.float64))
+
+    def _readings(self, point: str, start: float, end: float) -> tuple[FloatArray, FloatArray]:
+        """A point's raw recorded numbers from history (none once pruned)."""
+        reader = self._history()
+        if reader is None:
+            return EMPTY
+        with reader:
+            samples = reader.raw(point, start, end)
+        pairs = [(s.ts, float(s.value)) for s in samples if isinstance(s.value, int | float)
+                 and not isinstance(s.value, bool)]
+        if not pairs:
+            return EMPTY
+        arr = np.asarray(pairs, dtype=np.float64)
+        return arr[:, 0].copy(), arr[:, 1].copy()
 
     def _backfill(self, meter: Meter) -> int:
         """The meter's intervals from history's 15-minute rollups, from where energy.db stops."""
