@@ -39,10 +39,20 @@ class EnergySection(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     backfill_days: Annotated[float, Meta(ge=0, le=3650)] = 400.0  # history read on the first start
     night: tuple[int, int] = (0, 5)  # local hours of the base load (from, to)
     balance_step: Annotated[float, Meta(gt=0, le=5)] = 0.5  # degrees between balance temperatures searched
+    # a demo's first start: this many days of generated weather-driven history for the main power meter
+    # and the outdoor-air point (as `bms sim history`), given to history in the background; 0: never
+    generate_days: Annotated[float, Meta(ge=0, le=3650)] = 0.0
     tariff: Tariff = Tariff()
 
+    def config_problems(self) -> list[tuple[str, str]]:
+        """What spans fields, for the config loader (`bms config check` names each key); the tariff's own."""
+        return [(key, message) for key, _, message in (p.partition(": ") for p in self._own())]
+
     def problems(self) -> list[str]:
-        out = [f"tariff.{p}" for p in self.tariff.problems()]
+        return [f"tariff.{p}" for p in self.tariff.problems()] + self._own()
+
+    def _own(self) -> list[str]:
+        out: list[str] = []
         ids = [m.id for m in self.meters]
         out += [f"meters: {i!r} twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
         lo, hi = self.night

@@ -48,7 +48,7 @@ class TouPeriod(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
             if day not in DAYS and day not in DAY_SETS:
                 return f"days: {day!r} is not one of {', '.join(DAYS + tuple(DAY_SETS))}"
         if self.start == self.end:
-            return "start and end are the same hour: the period would never apply"
+            return f"end: the same hour as start ({self.start}): {self.name} would never apply"
         return None
 
     def weekdays(self) -> frozenset[int]:
@@ -81,8 +81,12 @@ class Tariff(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     holidays_country: str = ""  # e.g. GB; empty: no holidays
     holidays_subdiv: str = ""  # e.g. ENG
 
+    def config_problems(self) -> list[tuple[str, str]]:
+        """For the config loader: (key, message) of each problem."""
+        return [(key, message) for key, _, message in (p.partition(": ") for p in self.problems())]
+
     def problems(self) -> list[str]:
-        out = [f"periods[{i}] ({p.name}): {why}" for i, p in enumerate(self.periods) if (why := p.problem())]
+        out = [f"periods[{i}].{why}" for i, p in enumerate(self.periods) if (why := p.problem())]
         if self.periods and self.tiers:
             out.append("periods and tiers: a tariff prices kWh by time of use or by blocks, not both")
         bounds = [t.up_to for t in self.tiers]

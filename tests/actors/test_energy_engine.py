@@ -222,3 +222,32 @@ def test_bad_input_gets_one_clear_answer(cli_client: RouterClient) -> None:
         response = http.get(path, params=params)
         assert response.status_code in (400, 404), (path, response.text)
         assert words in response.text, (path, response.text)
+
+
+def test_a_first_start_generates_history_in_the_background_when_asked(ctx: Context, clock: ManualClock,
+                                                                      tmp_path: Path) -> None:
+    from actors.components.history import HistoryStore
+    from bms.history import HistoryReader
+
+    loaded = site()
+    for spec in (ChildSpec("nodes", ModelStore, kwargs={"site": loaded}), ChildSpec("points", PointStore),
+                 ChildSpec("history", HistoryStore)):
+        assert ctx.supervisor.start_child(spec) is not None
+    settings = EnergySection(meters=(MeterSpec(id="hvac", point="site/hvac_kw"),), generate_days=20, tick=1.0)
+    ctx.supervisor.start_child(ChildSpec("energy", EnergyEngine, kwargs={"settings": settings,
+                                                                          "scenario": loaded.scenario}))
+    energy = ctx.registry.get("energy")
+    health = ctx.health.get("energy")
+    assert health is not None and "writing 20 days of generated history in the background" in health.reason
+    days = energy.ask(GetSummary(period="day", start="-20d"))
+    assert sum(1 for r in days.rows if r.kwh > 0) >= 19  # the intervals at once, from the same arrays
+
+    def written() -> bool:
+        clock.advance(1.0)
+        h = ctx.health.get("energy")
+        return h is not None and "generated" not in h.reason
+
+    wait_until(written, timeout=30, what="history written and health back to normal")
+    with HistoryReader(tmp_path / "history.db") as reader:
+        counts = {p.point_id: p.count for p in reader.points()}
+    assert counts["site/oat"] >= 20 * 96 and counts["site/hvac_kw"] >= 20 * 96

@@ -67,6 +67,7 @@ class EnergyEngine(BmsActor):
         self.demand_point = ""
         self.store_problem = ""
         self.backfilled = 0
+        self.generating: tuple[str, float] | None = None  # (OAT point, first ts) while history writes them
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -85,7 +86,10 @@ class EnergyEngine(BmsActor):
         self.store = EnergyStore(self.ctx.data_dir / "energy.db")
         self.book = EnergyBook(meters, self.store, ZoneInfo(self.timezone), self.settings, oat=self._oat,
                                oat_point=oat if oat in known else "", readings=self._readings)
+        fresh = [m for m in meters if self.store.latest_interval(m.id) is None]
         self.backfilled = sum(self._backfill(m) for m in meters)
+        if self.settings.generate_days > 0 and fresh:
+            self._generate(fresh)
         self.subscribe(ValueChanged, merged(100_000))
         self.ctx.ticker.every(self.settings.tick, self.actor_ref, "energy")
         self._report()
@@ -156,10 +160,50 @@ class EnergyEngine(BmsActor):
             values = np.array([b.last for b in buckets], dtype=np.float64)
         return self.book.backfill(meter.id, ts, values)
 
+    def _generate(self, fresh: list[Meter]) -> None:
+        """First start of a demo: generated history for the main power meter and the OAT point, told to the
+        history store in batches (it writes them on its own thread: the start is not held up); the meter's
+        intervals are integrated from the same arrays at once."""
+        from bms.sim._history import batches, generate
+
+        assert self.book is not None
+        meter = next((m for m in fresh if m.kind == "power" and m.parent is None), None)
+        history = self.ctx.registry.find("history")
+        oat = self.book.oat_point
+        if meter is None or history is None or not oat or self.backfilled:
+            return  # nothing to generate for, nobody to keep it, or history already had the meter
+        now = self.clock.now()
+        ts, temps, kw, _ = generate(self.settings.generate_days, now + 900.0, self.book.tz)  # up to the last quarter
+        for batch in batches({oat: (ts, temps), meter.point: (ts, kw)}, size=20_000):
+            history.tell(ValueChanged(values=tuple(batch), source=f"{self.name}:generated"))
+        self.backfilled = self.book.backfill(meter.id, ts, kw)
+        self.generating = (oat, float(ts[0]))
+        self.log.info("generated history handed to history", days=self.settings.generate_days, meter=meter.id,
+                      oat=oat, values=2 * len(ts))
+
+    def _generated(self) -> bool:
+        """Whether history holds the generated outdoor temperatures now (then baselines can use them)."""
+        if self.generating is None:
+            return True
+        reader = self._history()
+        if reader is None:
+            return False
+        with reader:
+            first = next((p.first_ts for p in reader.points() if p.point_id == self.generating[0]), None)
+        if first is not None and first <= self.generating[1]:
+            self.generating = None
+            self.log.info("generated history written")
+            return True
+        return False
+
     def _report(self) -> None:
         assert self.book is not None
         meters = len(self.book.meters)
-        if self.store_problem:
+        if self.generating is not None:
+            self.ctx.supervisor.report(self.name, Health.HEALTHY,
+                                       f"{meters} meter(s); writing {self.settings.generate_days:g} days of generated "
+                                       "history in the background (baselines wait for it)")
+        elif self.store_problem:
             self.ctx.supervisor.report(self.name, Health.DEGRADED, f"energy.db cannot be written: {self.store_problem}")
         elif self.problems:
             self.ctx.supervisor.report(self.name, Health.DEGRADED, "; ".join(self.problems))
@@ -192,6 +236,8 @@ class EnergyEngine(BmsActor):
             return
         if self.store_problem:
             self.store_problem = ""
+            self._report()
+        if self.generating is not None and self._generated():
             self._report()
         self._publish_projection()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -93,3 +94,34 @@ def test_tariff_problems_name_the_culprit() -> None:
     assert any("only the last block" in p for p in problems)
     assert any("'nope' names no period" in p for p in problems)
     assert any("holidays_country: 'XX'" in p for p in problems)
+
+
+def test_bms_config_check_names_the_energy_key(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bms.cli._app import cli
+
+    root = Path(__file__).resolve().parents[3]
+    settings = tmp_path / "bms.toml"
+    settings.write_text(f"""
+[daemon]
+scenario = "{root / 'conf/scenarios/demo.toml'}"
+
+[energy]
+night = [6, 2]
+
+[energy.tariff]
+on_peak_demand_rate = 2.0
+on_peak_period = "peak"
+
+[[energy.tariff.periods]]
+name = "day"
+rate = 0.3
+days = ["someday"]
+""")
+    result = CliRunner().invoke(cli, ["config", "check", str(settings)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"{settings}: energy.night: [6, 2] is not [from, to) hours within 0..24" in lines
+    assert f"{settings}: energy.tariff.on_peak_period: 'peak' names no period" in lines
+    assert any(line.startswith(f"{settings}: energy.tariff.periods[0].days: 'someday' is not one of") for line in lines)
