@@ -131,6 +131,16 @@ class EnergyBook:
             raise NotFound("this site has no meters (tag a power or energy point, or list [[energy.meters]])")
         return tops[0]
 
+    def _heads(self, node: str) -> list[str]:
+        """The meters a summary under ``node`` adds up: the meter itself, or the topmost meters inside a
+        node of the building model (a site, space or piece of equipment)."""
+        if node in self.meters:
+            return [node]
+        inside = {m.id for m in self.meters.values() if node in m.ancestors}
+        if not inside:
+            raise NotFound(f"no meter is {node!r} or under it (meters: {', '.join(sorted(self.meters)) or 'none'})")
+        return sorted(m for m in inside if self.meters[m].parent not in inside)
+
     def _series(self, meter_id: str, start: float, end: float) -> tuple[FloatArray, FloatArray]:
         self.flush()
         return self.store.intervals(meter_id, start, end)
@@ -171,8 +181,7 @@ class EnergyBook:
         if span_end <= span_start:
             raise ConfigError("the span's end must come after its start")
         if node:
-            self._meter(node)
-            heads = [node]
+            heads = self._heads(node)
         else:
             heads = [m.id for m in self.meters.values() if m.parent is None]
         series = merge(self._series(h, span_start, span_end) for h in heads)

@@ -19,6 +19,7 @@ class Meter:
     level: str
     end_use: str = ""
     rollover: float | None = None
+    ancestors: frozenset[str] = frozenset()  # the model's nodes above its point (equipment, spaces, site)
 
 
 def _kind(info: PointInfo) -> str:
@@ -48,7 +49,7 @@ def resolve_meters(section: EnergySection, infos: Iterable[PointInfo]) -> tuple[
                                 " say kind = \"power\" or \"energy\"")
                 continue
             meters.append(Meter(spec.id, spec.name or info.spec.name, spec.point, kind, spec.parent, spec.level,
-                                spec.end_use, spec.rollover))
+                                spec.end_use, spec.rollover, info.ancestors))
         known = {m.id for m in meters}
         problems += [f"meters.{m.id}: parent {m.parent!r} is not a meter" for m in meters
                      if m.parent is not None and m.parent not in known]
@@ -63,7 +64,8 @@ def resolve_meters(section: EnergySection, infos: Iterable[PointInfo]) -> tuple[
         found = power or counters  # kW first: 15-minute demand needs it, and it continues generated history
         if found:
             chosen = found[0]
-            meters.append(Meter(device, chosen.spec.name, chosen.point_id, _kind(chosen), None, "building"))
+            meters.append(Meter(device, chosen.spec.name, chosen.point_id, _kind(chosen), None, "building",
+                                ancestors=chosen.ancestors))
     return meters, problems
 
 

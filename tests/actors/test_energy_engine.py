@@ -100,6 +100,10 @@ def test_a_year_of_history_is_backfilled_and_summarised_by_month_with_the_unmete
     metered = float(kwh[-1] - kwh[0])
     assert sum(r.kwh for r in view.rows) == pytest.approx(metered, rel=0.002)
     assert view.rows[1].kwh > view.rows[5].kwh  # January (heating) above June
+    under_site = energy.ask(GetSummary(period="month", node="s", start="2025-12-01", end="2026-12-01"))
+    assert under_site.rows == view.rows  # the site node holds both meters: its top meter is main
+    with pytest.raises(NotFound, match="no meter is 'nowhere' or under it"):
+        energy.ask(GetSummary(node="nowhere"))
     totals = {m.id: m for m in view.meters}
     assert totals["hvac"].kwh == pytest.approx(0.4 * metered, rel=0.01)
     assert totals["main"].unmetered == pytest.approx(totals["main"].kwh - totals["hvac"].kwh)
