@@ -180,10 +180,7 @@ class EnergyBook:
         span_start = period_start(start if start is not None else span_end - default_back, p, self.tz)  # whole periods
         if span_end <= span_start:
             raise ConfigError("the span's end must come after its start")
-        if node:
-            heads = self._heads(node)
-        else:
-            heads = [m.id for m in self.meters.values() if m.parent is None]
+        heads = self._heads(node) if node else [m.id for m in self.meters.values() if m.parent is None]
         series = merge(self._series(h, span_start, span_end) for h in heads)
         covered = [c for h in heads if (c := self._covered(h)) is not None]
         r = rollup(series[0], series[1], p, self.tz, (span_start, span_end), min(covered) if covered else None)
