@@ -88,6 +88,17 @@ class EnergyBook:
         for m in meters:
             self.integrators[m.id].add(ts, float(value), self.pending[m.id])
 
+    def hold(self, now: float, unhealthy: set[str] | frozenset[str] = frozenset(), after: float = 60.0) -> None:
+        """Report-by-exception: a point's value holds until it changes. Each meter whose point is not down,
+        stale or in fault (``unhealthy``) and has not changed for ``after`` seconds gets its last value
+        again at ``now`` -- a steady load is integrated, not taken for a gap. A point that is unhealthy
+        gets nothing: when it reports again, the time between is a gap."""
+        for meter_id, integ in self.integrators.items():
+            last = integ.last
+            point = self.meters[meter_id].point
+            if last is not None and now - last[0] >= after and point not in unhealthy:
+                integ.add(now, last[1], self.pending[meter_id])
+
     def flush(self) -> None:
         """Write what was fed since the last flush (one transaction per meter with news)."""
         for meter_id, contrib in self.pending.items():

@@ -36,7 +36,7 @@ from bms.config import LoadedScenario, PointSpec, Profile, Scenario, SiteSpec, V
 from bms.energy import EnergySection, MeterSpec, Tariff
 from bms.energy.messages import GetBaseline, GetBill, GetDemand, GetSavings, GetSummary, ListMeters
 from bms.errors import BmsError, NotFound
-from bms.messages import GetPoint, PointValue, ValueChanged
+from bms.messages import GetPoint, PointValue, StatusChanged, ValueChanged
 from bms.sim._history import Building, generate, write_history
 from bms.supervision import Health
 from tests.conftest import wait_until
@@ -147,7 +147,17 @@ def test_live_readings_are_integrated_and_the_projected_demand_is_published_as_a
     assert demand.meter == "hvac" and demand.window_start == NOW
     assert demand.projected_kw == pytest.approx(120.0)  # 120 kW held through the window
     assert points.ask(GetPoint(point_id="energy/projected_kw")).value == pytest.approx(120.0)
-    assert demand.kwh == pytest.approx(120.0 * 180 / 3600)
+    assert demand.kwh == pytest.approx(120.0 * 300 / 3600)  # the value holds: 120 kW to now
+    for minute in range(1, 26):  # no change for 25 minutes: a steady load, not a gap
+        clock.advance(60.0)
+        wait_until(lambda m=minute: energy.ask(GetDemand()).kwh >= 120.0 * (300 + 60 * m) / 3600 - 1e-6,  # type: ignore[misc]
+                   what=f"the held value integrated, minute {minute}")
+    assert energy.ask(ListMeters())[1].gaps == 0
+    ctx.registry.publish(StatusChanged(point_id="site/hvac_kw", flags=("down",), ts=NOW + 1800))
+    energy.ask(ListMeters())  # behind the status in the inbox
+    clock.advance(1200.0)  # down: its value does not hold
+    ctx.registry.publish(ValueChanged(values=(PointValue("site/hvac_kw", 60.0, NOW + 3000),), source="test"))
+    wait_until(lambda: energy.ask(ListMeters())[1].gaps == 1, what="the time it was down reported as a gap")
 
 
 def test_a_meter_on_an_unknown_point_is_left_out_and_health_names_it(ctx: Context) -> None:

@@ -3,7 +3,9 @@
 On start it finds the meters (``[energy] meters``, else by tags) among the model's points, and
 backfills each meter's intervals from history (the 15-minute rollups of its point, from where
 energy.db stops, at most ``backfill_days`` back), vectorised, so a year takes well under a second.
-Then it integrates the point store's ``ValueChanged`` batches as they come, writes energy.db every
+Then it integrates the point store's ``ValueChanged`` batches as they come (a value holds until it
+changes: a meter point that is not down, stale or in fault and has not changed for a minute is
+integrated at its last value; one that is, is not, and the time is a gap), writes energy.db every
 ``tick``, and publishes the projected 15-minute demand of the demand meter to the virtual point
 ``demand_point`` (as the point store's own sample: logic programs read it like any point).
 Queries (summary, demand, bill, baseline, savings, intervals) are answered by the plain
@@ -45,7 +47,7 @@ from bms.energy.messages import (
 )
 from bms.errors import ConfigError, StoreError
 from bms.history import HistoryReader
-from bms.messages import ListNodes, Sample, SampleBatch, Tick, ValueChanged
+from bms.messages import ListNodes, Sample, SampleBatch, StatusChanged, Tick, ValueChanged
 from bms.model import Node
 from bms.points import point_infos
 from bms.supervision import Health, RestartPolicy
@@ -53,6 +55,7 @@ from bms.supervision import Health, RestartPolicy
 NAME = "energy"
 ASK_TIMEOUT = 30.0
 EMPTY: tuple[FloatArray, FloatArray] = (np.empty(0), np.empty(0))
+UNHEALTHY = frozenset({"down", "stale", "fault"})
 
 
 class EnergyEngine(BmsActor):
@@ -68,6 +71,7 @@ class EnergyEngine(BmsActor):
         self.store_problem = ""
         self.backfilled = 0
         self.generating: tuple[str, float] | None = None  # (OAT point, first ts) while history writes them
+        self.unhealthy: set[str] = set()  # meter points flagged down, stale or in fault: their value does not hold
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -91,6 +95,7 @@ class EnergyEngine(BmsActor):
         if self.settings.generate_days > 0 and fresh:
             self._generate(fresh)
         self.subscribe(ValueChanged, merged(100_000))
+        self.subscribe(StatusChanged)
         self.ctx.ticker.every(self.settings.tick, self.actor_ref, "energy")
         self._report()
         self.log.info("energy loaded", meters=len(meters), backfilled_intervals=self.backfilled,
@@ -220,12 +225,28 @@ class EnergyEngine(BmsActor):
     def on_values(self, batch: ValueChanged) -> None:
         assert self.book is not None
         feed = self.book.feed
+        watched = self.book.by_point
         for pv in batch.values:
-            feed(pv.point_id, pv.ts, pv.value)
+            if pv.point_id in watched:
+                self._flags(pv.point_id, pv.flags)
+                feed(pv.point_id, pv.ts, pv.value)
+
+    @handles(StatusChanged)
+    def on_status(self, event: StatusChanged) -> None:
+        assert self.book is not None
+        if event.point_id in self.book.by_point:
+            self._flags(event.point_id, event.flags)
+
+    def _flags(self, point_id: str, flags: tuple[str, ...]) -> None:
+        if UNHEALTHY.intersection(flags):
+            self.unhealthy.add(point_id)
+        else:
+            self.unhealthy.discard(point_id)
 
     @handles(Tick)
     def on_tick(self, tick: Tick) -> None:
         assert self.book is not None
+        self.book.hold(self.clock.now(), self.unhealthy)
         try:
             self.book.flush()
         except StoreError as err:
