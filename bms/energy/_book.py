@@ -51,6 +51,7 @@ OatSource = Callable[[float, float], tuple[FloatArray, FloatArray]]
 ReadingSource = Callable[[str, float, float], tuple[FloatArray, FloatArray]]
 DAY = 86400.0
 MODELS = ("auto", "3PH", "3PC", "5P")
+DAY_TYPES = ("all", "weekdays", "weekends")
 
 
 def _when(ts: float, tz: ZoneInfo) -> str:
@@ -270,8 +271,12 @@ class EnergyBook:
                     self.tz, days, expected=round((end - start) / QUARTER))
 
     # ------------------------------------------------------------ baselines
-    def _daily(self, m: Meter, start: float, end: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(day starts, kWh, mean OAT) of the complete days in ``[start, end)`` that have temperatures."""
+    def _daily(self, m: Meter, start: float, end: float, day_type: str = "all"
+               ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(day starts, kWh, mean OAT) of the complete days in ``[start, end)`` that have temperatures
+        (``day_type``: all, weekdays or weekends -- an office's two kinds of day, modelled apart)."""
+        if day_type not in DAY_TYPES:
+            raise ConfigError(f"days: {day_type!r} is not one of {', '.join(DAY_TYPES)}")
         if self.oat is None or not self.oat_point:
             raise NotFound("no outdoor-air temperature point: set [energy] oat or tag one outside, air, temp, sensor")
         starts, kwh = self._series(m.id, start, end)
@@ -284,6 +289,9 @@ class EnergyBook:
         tcount = np.bincount(idx[ok], minlength=len(edges) - 1)[: len(edges) - 1]
         complete = (r.quarters >= 0.9 * r.expected) & (tcount > 0) & (r.ends <= end)
         mean = np.divide(tsum, tcount, out=np.full(len(tsum), np.nan), where=tcount > 0)
+        if day_type != "all":
+            weekend = np.array([datetime.fromtimestamp(s, self.tz).weekday() >= 5 for s in r.starts.tolist()], dtype=bool)
+            complete &= weekend if day_type == "weekends" else ~weekend
         return r.starts[complete], r.kwh[complete], mean[complete]
 
     def _periods(self, days: FloatArray, kwh: FloatArray, temps: FloatArray, granularity: str) -> Periods:
@@ -299,13 +307,13 @@ class EnergyBook:
             ts.setdefault(k, []).append(t)
         return Periods.grouped(list(ys.values()), list(ts.values()))
 
-    def _fit(self, m: Meter, start: float, end: float, model: str, granularity: str
+    def _fit(self, m: Meter, start: float, end: float, model: str, granularity: str, day_type: str = "all"
              ) -> tuple[Model, FloatArray, FloatArray, FloatArray, Periods]:
         if model not in MODELS:
             raise ConfigError(f"model: {model!r} is not one of {', '.join(MODELS)}")
         if end <= start:
             raise ConfigError("the baseline's end must come after its start")
-        days, kwh, temps = self._daily(m, start, end)
+        days, kwh, temps = self._daily(m, start, end, day_type)
         periods = self._periods(days, kwh, temps, granularity)
         try:
             fitted = fit(periods, model, self.section.balance_step)  # type: ignore[arg-type]
@@ -314,22 +322,23 @@ class EnergyBook:
                            f"{label(end, 'day', self.tz)}: {err}") from err
         return fitted, days, kwh, temps, periods
 
-    def baseline(self, start: float, end: float, meter_id: str, model: str, granularity: str) -> BaselineView:
+    def baseline(self, start: float, end: float, meter_id: str, model: str, granularity: str,
+                 day_type: str = "all") -> BaselineView:
         m = self._meter(meter_id)
-        fitted, days, kwh, temps, _ = self._fit(m, start, end, model, granularity)
+        fitted, days, kwh, temps, _ = self._fit(m, start, end, model, granularity, day_type)
         predicted = fitted.predict(Periods.daily(kwh.tolist(), temps.tolist()))
         points = tuple(DayPoint(day=label(float(d), "day", self.tz), kwh=float(k), oat=float(t), predicted=float(p))
                        for d, k, t, p in zip(days, kwh, temps, predicted, strict=True))
         return BaselineView(meter=m.id, oat=self.oat_point, start=start, end=end, granularity=granularity,
-                            model=_model_view(fitted, 12.0), days=points)
+                            day_type=day_type, model=_model_view(fitted, 12.0), days=points)
 
     def savings(self, since: float, until: float, baseline: tuple[float, float], meter_id: str, model: str,
-                confidence: float) -> SavingsView:
+                confidence: float, day_type: str = "all") -> SavingsView:
         m = self._meter(meter_id)
         if not 0.5 <= confidence < 1.0:
             raise ConfigError(f"confidence: {confidence} is not within [0.5, 1)")
-        fitted, *_ = self._fit(m, baseline[0], baseline[1], model, "day")
-        days, kwh, temps = self._daily(m, since, until)
+        fitted, *_ = self._fit(m, baseline[0], baseline[1], model, "day", day_type)
+        days, kwh, temps = self._daily(m, since, until, day_type)
         if len(days) == 0:
             raise NotFound(f"no complete days of {m.id} with temperatures since {label(since, 'day', self.tz)}")
         result = savings(fitted, Periods.daily(kwh.tolist(), temps.tolist()), confidence)
@@ -338,7 +347,7 @@ class EnergyBook:
                            model=_model_view(fitted, months), baseline_kwh=result.baseline_kwh,
                            metered_kwh=result.metered_kwh, avoided_kwh=result.avoided_kwh,
                            uncertainty_kwh=result.uncertainty_kwh, confidence=confidence, fraction=result.fraction,
-                           periods=result.m, acceptable=result.acceptable)
+                           periods=result.m, acceptable=result.acceptable, day_type=day_type)
 
     def intervals(self, period: str, meter_id: str, start: float | None, end: float | None, now: float) -> list[PeriodRow]:
         m = self._meter(meter_id)

@@ -107,6 +107,7 @@ class BaselineView(_View, frozen=True):
     granularity: str
     model: ModelView
     days: tuple[DayPoint, ...] = ()
+    day_type: str = "all"  # all, weekdays or weekends
 
 
 class SavingsView(_View, frozen=True):
@@ -124,6 +125,7 @@ class SavingsView(_View, frozen=True):
     fraction: float
     periods: int
     acceptable: bool
+    day_type: str = "all"
 
 
 class ListMeters(Message, frozen=True):
@@ -155,6 +157,7 @@ class GetBaseline(Message, frozen=True):
     meter: str = ""
     model: str = "auto"
     granularity: str = "day"
+    day_type: str = "all"  # all, weekdays or weekends
 
 
 class GetSavings(Message, frozen=True):
@@ -165,6 +168,7 @@ class GetSavings(Message, frozen=True):
     meter: str = ""
     model: str = "auto"
     confidence: float = 0.90
+    day_type: str = "all"
 
 
 class GetIntervals(Message, frozen=True):

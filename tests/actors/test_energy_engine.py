@@ -123,6 +123,8 @@ def test_bill_baseline_and_savings_of_the_backfilled_year(ctx: Context, tmp_path
     assert len(base.days) == model.n
     monthly = energy.ask(GetBaseline(start="2025-12-01", end="2026-12-01", granularity="month")).model
     assert monthly.n == 12 and monthly.r2_ok and monthly.cvrmse_ok
+    weekdays = energy.ask(GetBaseline(start="2025-12-01", end="2026-12-01", day_type="weekdays")).model
+    assert 255 <= weekdays.n <= 262 and weekdays.r2_ok and weekdays.cvrmse_ok and weekdays.nmbe_ok
     saved = energy.ask(GetSavings(since="2026-09-01", baseline_start="2025-12-01", baseline_end="2026-09-01"))
     assert saved.avoided_kwh == pytest.approx(saved.baseline_kwh - saved.metered_kwh)
     assert saved.uncertainty_kwh > 0 and saved.periods == 91
@@ -220,6 +222,7 @@ def test_the_commands_over_the_api(cli_client: RouterClient) -> None:
     bill_csv = run("bill", "--month", "2026-11", "--csv").splitlines()
     assert bill_csv[0] == "item,quantity,unit,rate,amount" and bill_csv[-1].startswith("total,")
     assert "CV(RMSE)" in run("baseline", "--from", "2025-12-01", "--to", "2026-12-01")
+    assert "(day, weekdays)" in run("baseline", "--from", "2025-12-01", "--to", "2026-12-01", "--days", "weekdays")
     saved = json.loads(run("savings", "--since", "2026-09-01", "--baseline-from", "2025-12-01", "--json"))
     assert saved["periods"] == 91
     assert "peak (fixed 15-min)" in run("demand", "--month", "2026-11")

@@ -36,6 +36,8 @@ NodeQuery = Annotated[str, Parameter(description="a meter's id: it and its sub-m
 StartQuery = Annotated[str, Parameter(description=f"start of the span ({TIME}); empty: a default span")]
 EndQuery = Annotated[str, Parameter(description=f"end of the span ({TIME}); empty: the end of the present period")]
 MonthQuery = Annotated[str, Parameter(description="YYYY-MM (empty: this month)")]
+DaysQuery = Annotated[Literal["all", "weekdays", "weekends"],
+                      Parameter(description="which days: all, or weekdays and weekends modelled apart")]
 ModelQuery = Annotated[Literal["auto", "3PH", "3PC", "5P"], Parameter(description="the change-point model")]
 
 
@@ -94,10 +96,11 @@ def energy_router(gateway: EnergyGateway) -> Router:
                        end: Annotated[str, Parameter(description=f"the end of the baseline ({TIME})")],
                        meter: MeterQuery = "", model: ModelQuery = "auto",
                        granularity: Annotated[Literal["day", "month"], Parameter(
-                           description="fit daily or monthly consumption")] = "day") -> BaselineView:
+                           description="fit daily or monthly consumption")] = "day",
+                       days: DaysQuery = "all") -> BaselineView:
         """A change-point model of consumption against outdoor temperature with Guideline 14's statistics."""
         view: BaselineView = await gateway.ask(GetBaseline(start=start, end=end, meter=meter, model=model,
-                                                           granularity=granularity))
+                                                           granularity=granularity, day_type=days))
         return view
 
     @get("/savings", operation_id="energySavings", **requires("read"), responses=error_responses(400, 404, 503))
@@ -110,12 +113,12 @@ def energy_router(gateway: EnergyGateway) -> Router:
                       meter: MeterQuery = "", model: ModelQuery = "auto",
                       confidence: Annotated[float, Parameter(ge=0.5, lt=1.0,
                                                              description="confidence of the uncertainty")] = 0.90,
-                      ) -> SavingsView:
+                      days: DaysQuery = "all") -> SavingsView:
         """Avoided energy use (IPMVP Option C): the baseline model's prediction minus the metered use, with
         its Guideline 14 uncertainty."""
         view: SavingsView = await gateway.ask(GetSavings(since=since, until=until, baseline_start=baseline_start,
                                                          baseline_end=baseline_end, meter=meter, model=model,
-                                                         confidence=confidence))
+                                                         confidence=confidence, day_type=days))
         return view
 
     @get("/intervals", operation_id="energyIntervals", **requires("read"), responses=error_responses(400, 404, 503))

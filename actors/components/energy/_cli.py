@@ -20,6 +20,8 @@ from bms.energy.messages import BaselineView, DemandView, EnergySummary, MeterVi
 
 csv_option = click.option("--csv", "as_csv", is_flag=True, help="CSV on standard output instead of a table.")
 meter_option = click.option("--meter", default="", help="A meter's id (default: the site's main meter).")
+days_option = click.option("--days", "day_type", type=click.Choice(["all", "weekdays", "weekends"]), default="all",
+                           show_default=True, help="Which days: an office's weekdays and weekends are modelled apart.")
 
 
 def _when(ts: float | None) -> str:
@@ -192,15 +194,16 @@ def _model_rows(m: ModelView) -> list[tuple[str, str | Text]]:
 @meter_option
 @click.option("--model", type=click.Choice(["auto", "3PH", "3PC", "5P"]), default="auto", show_default=True)
 @click.option("--monthly", is_flag=True, help="Fit monthly consumption (default: daily).")
+@days_option
 @data_option
 @json_option
 @csv_option
-def baseline(start: str, end: str, meter: str, model: str, monthly: bool, data: Path | None, as_json: bool,
-             as_csv: bool) -> None:
+def baseline(start: str, end: str, meter: str, model: str, monthly: bool, day_type: str, data: Path | None,
+             as_json: bool, as_csv: bool) -> None:
     """A change-point model of consumption against outdoor temperature, with Guideline 14's statistics."""
     v = connect(data).get("/api/energy/baseline", BaselineView,
                           {"start": start, "end": end, "meter": meter, "model": model,
-                           "granularity": "month" if monthly else "day"})
+                           "granularity": "month" if monthly else "day", "days": day_type})
     if as_json:
         print_json(v)
         return
@@ -209,7 +212,8 @@ def baseline(start: str, end: str, meter: str, model: str, monthly: bool, data: 
                                                   for d in v.days])
         return
     grid = Table.grid(padding=(0, 2))
-    grid.add_row("meter", f"{v.meter} against {v.oat}, {_when(v.start)} to {_when(v.end)} ({v.granularity})")
+    grid.add_row("meter", f"{v.meter} against {v.oat}, {_when(v.start)} to {_when(v.end)} ({v.granularity}"
+                 + (f", {v.day_type}" if v.day_type != "all" else "") + ")")
     for key, value in _model_rows(v.model):
         grid.add_row(key, value)
     console.print(grid)
@@ -223,14 +227,16 @@ def baseline(start: str, end: str, meter: str, model: str, monthly: bool, data: 
 @meter_option
 @click.option("--model", type=click.Choice(["auto", "3PH", "3PC", "5P"]), default="auto", show_default=True)
 @click.option("--confidence", type=click.FloatRange(0.5, 0.99), default=0.90, show_default=True)
+@days_option
 @data_option
 @json_option
 def savings(since: str, until: str, baseline_start: str, baseline_end: str, meter: str, model: str,
-            confidence: float, data: Path | None, as_json: bool) -> None:
+            confidence: float, day_type: str, data: Path | None, as_json: bool) -> None:
     """Avoided energy use since a date (IPMVP Option C) with its Guideline 14 uncertainty."""
     v = connect(data).get("/api/energy/savings", SavingsView,
                           {"since": since, "until": until, "baseline_start": baseline_start,
-                           "baseline_end": baseline_end, "meter": meter, "model": model, "confidence": confidence})
+                           "baseline_end": baseline_end, "meter": meter, "model": model, "confidence": confidence,
+                           "days": day_type})
     if as_json:
         print_json(v)
         return

@@ -314,7 +314,7 @@ class EnergyEngine(BmsActor):
     def baseline(self, query: GetBaseline) -> BaselineView:
         now = self.clock.now()
         return self._book.baseline(self._required("from", query.start, now), self._required("to", query.end, now),
-                                   query.meter, query.model, query.granularity)
+                                   query.meter, query.model, query.granularity, query.day_type)
 
     @handles(GetSavings)
     def savings(self, query: GetSavings) -> SavingsView:
@@ -323,7 +323,8 @@ class EnergyEngine(BmsActor):
         until = self._time("until", query.until, now) or now
         end = self._time("baseline_end", query.baseline_end, now) or since
         start = self._time("baseline_start", query.baseline_start, now) or end - 365 * DAY
-        return self._book.savings(since, until, (start, end), query.meter, query.model, query.confidence)
+        return self._book.savings(since, until, (start, end), query.meter, query.model, query.confidence,
+                                  query.day_type)
 
     @handles(GetIntervals)
     def intervals(self, query: GetIntervals) -> list[PeriodRow]:
