@@ -268,3 +268,12 @@ def test_a_first_start_generates_history_in_the_background_when_asked(ctx: Conte
     with HistoryReader(tmp_path / "history.db") as reader:
         counts = {p.point_id: p.count for p in reader.points()}
     assert counts["site/oat"] >= 20 * 96 and counts["site/hvac_kw"] >= 20 * 96
+
+
+def test_an_unreadable_history_leaves_the_engine_running_degraded_with_the_reason(ctx: Context, tmp_path: Path) -> None:
+    (tmp_path / "history.db").write_bytes(b"this is not a database" * 100)
+    energy = start(ctx)
+    health = ctx.health.get("energy")
+    assert health is not None and health.state == Health.DEGRADED
+    assert "no backfill from history" in health.reason
+    assert [m.id for m in energy.ask(ListMeters())] == ["main", "hvac"]

@@ -71,6 +71,7 @@ class EnergyEngine(BmsActor):
         self.store_problem = ""
         self.backfilled = 0
         self.generating: tuple[str, float] | None = None  # (OAT point, first ts) while history writes them
+        self.history_problem = ""
         self.unhealthy: set[str] = set()  # meter points flagged down, stale or in fault: their value does not hold
 
     # ------------------------------------------------------------ lifecycle
@@ -91,7 +92,12 @@ class EnergyEngine(BmsActor):
         self.book = EnergyBook(meters, self.store, ZoneInfo(self.timezone), self.settings, oat=self._oat,
                                oat_point=oat if oat in known else "", readings=self._readings)
         fresh = [m for m in meters if self.store.latest_interval(m.id) is None]
-        self.backfilled = sum(self._backfill(m) for m in meters)
+        self.history_problem = ""
+        try:
+            self.backfilled = sum(self._backfill(m) for m in meters)
+        except StoreError as err:  # history unreadable: live data still counts; health says what is missing
+            self.history_problem = f"no backfill from history: {err}"
+            self.log.error("energy backfill failed", error=str(err))
         if self.settings.generate_days > 0 and fresh:
             self._generate(fresh)
         self.subscribe(ValueChanged, merged(100_000))
@@ -210,8 +216,9 @@ class EnergyEngine(BmsActor):
                                        "history in the background (baselines wait for it)")
         elif self.store_problem:
             self.ctx.supervisor.report(self.name, Health.DEGRADED, f"energy.db cannot be written: {self.store_problem}")
-        elif self.problems:
-            self.ctx.supervisor.report(self.name, Health.DEGRADED, "; ".join(self.problems))
+        elif self.problems or self.history_problem:
+            self.ctx.supervisor.report(self.name, Health.DEGRADED,
+                                       "; ".join([*self.problems, *filter(None, [self.history_problem])]))
         else:
             parts = [f"{meters} meter(s)"]
             if self.demand_point:
