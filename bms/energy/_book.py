@@ -180,7 +180,7 @@ class EnergyBook:
                 last_gap=f"{_when(gap.start, self.tz)} to {_when(gap.end, self.tz)}" if gap else "",
                 events=len(events),
                 last_event=f"{event.kind} at {_when(event.ts, self.tz)} ({event.before:g} -> {event.after:g})"
-                if event else ""))
+                if event else "", timezone=self.tz.key))
         return out
 
     def summary(self, period: str, node: str, start: float | None, end: float | None, now: float) -> EnergySummary:
@@ -219,7 +219,7 @@ class EnergyBook:
                           sliding_peak_at=float(slide_starts[i]) if i >= 0 else None,
                           average_kw=s.average_kw, load_factor=s.load_factor, base_kw=s.base_kw,
                           peak_to_base=s.peak_to_base, kwh=s.kwh, window_start=window, projected_kw=projected,
-                          demand_point=self.section.demand_point)
+                          demand_point=self.section.demand_point, timezone=self.tz.key)
 
     def _sliding(self, m: Meter, start: float, end: float) -> tuple[FloatArray, FloatArray]:
         """Sliding 15-minute demand over 5-minute sub-intervals: of a power meter's recorded readings when
@@ -330,7 +330,7 @@ class EnergyBook:
         points = tuple(DayPoint(day=label(float(d), "day", self.tz), kwh=float(k), oat=float(t), predicted=float(p))
                        for d, k, t, p in zip(days, kwh, temps, predicted, strict=True))
         return BaselineView(meter=m.id, oat=self.oat_point, start=start, end=end, granularity=granularity,
-                            day_type=day_type, model=_model_view(fitted, 12.0), days=points)
+                            day_type=day_type, model=_model_view(fitted, 12.0), days=points, timezone=self.tz.key)
 
     def savings(self, since: float, until: float, baseline: tuple[float, float], meter_id: str, model: str,
                 confidence: float, day_type: str = "all") -> SavingsView:
@@ -347,7 +347,8 @@ class EnergyBook:
                            model=_model_view(fitted, months), baseline_kwh=result.baseline_kwh,
                            metered_kwh=result.metered_kwh, avoided_kwh=result.avoided_kwh,
                            uncertainty_kwh=result.uncertainty_kwh, confidence=confidence, fraction=result.fraction,
-                           periods=result.m, acceptable=result.acceptable, day_type=day_type)
+                           periods=result.m, acceptable=result.acceptable, day_type=day_type,
+                           timezone=self.tz.key)
 
     def intervals(self, period: str, meter_id: str, start: float | None, end: float | None, now: float) -> list[PeriodRow]:
         m = self._meter(meter_id)

@@ -127,6 +127,7 @@ class Bill(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
     total: float
     intervals: int = 0
     complete: bool = True  # every interval of the month has data
+    timezone: str = ""
 
 
 def _holidays(country: str, subdiv: str, year: int) -> set[date]:
@@ -225,7 +226,7 @@ def bill(meter: str, month: str, starts: Sequence[float], kwh: Sequence[float], 
                               amount=days * tariff.fixed_daily))
     return Bill(meter=meter, month=month, tariff=tariff.name, currency=tariff.currency, kwh=total, peak_kw=top,
                 peak_at=peak_at, lines=tuple(lines), total=sum(line.amount for line in lines),
-                intervals=len(kwh), complete=expected is None or len(kwh) >= expected)
+                intervals=len(kwh), complete=expected is None or len(kwh) >= expected, timezone=str(tz.key))
 
 
 __all__ = ["Bill", "BillLine", "Tariff", "Tier", "TouPeriod", "bill", "classify"]

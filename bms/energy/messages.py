@@ -29,6 +29,7 @@ class MeterView(_View, frozen=True):
     last_gap: str = ""
     events: int = 0  # counter rollovers and resets
     last_event: str = ""
+    timezone: str = ""  # the site's (times above are epoch seconds)
 
 
 class PeriodRow(_View, frozen=True):
@@ -72,6 +73,7 @@ class DemandView(_View, frozen=True):
     window_start: float
     projected_kw: float | None
     demand_point: str = ""
+    timezone: str = ""
 
 
 class ModelView(_View, frozen=True):
@@ -108,6 +110,7 @@ class BaselineView(_View, frozen=True):
     model: ModelView
     days: tuple[DayPoint, ...] = ()
     day_type: str = "all"  # all, weekdays or weekends
+    timezone: str = ""
 
 
 class SavingsView(_View, frozen=True):
@@ -126,6 +129,7 @@ class SavingsView(_View, frozen=True):
     periods: int
     acceptable: bool
     day_type: str = "all"
+    timezone: str = ""
 
 
 class ListMeters(Message, frozen=True):

@@ -216,6 +216,7 @@ def test_the_commands_over_the_api(cli_client: RouterClient) -> None:
     assert "hvac" in run("meters") and "end_use (hvac)" in run("meters")
     out = run("summary", "--month", "--from", "2025-12-01", "--to", "2026-12-01")
     assert "2026-06" in out and "unmetered kWh" in out and "kWh per month" in out  # the table and the chart
+    assert "█" in out  # the chart has its bars
     lines = run("summary", "--day", "--from", "2026-11-01", "--to", "2026-11-08", "--csv").splitlines()
     assert lines[0] == "meter,period,label,start,end,kwh,quarters,expected,final" and len(lines) == 8
     assert "standing charge (month)" in run("bill", "--month", "2026-11")
@@ -224,7 +225,9 @@ def test_the_commands_over_the_api(cli_client: RouterClient) -> None:
     assert "CV(RMSE)" in run("baseline", "--from", "2025-12-01", "--to", "2026-12-01")
     assert "(day, weekdays)" in run("baseline", "--from", "2025-12-01", "--to", "2026-12-01", "--days", "weekdays")
     saved = json.loads(run("savings", "--since", "2026-09-01", "--baseline-from", "2025-12-01", "--json"))
-    assert saved["periods"] == 91
+    assert saved["periods"] == 91 and saved["timezone"] == "Europe/London"
+    assert "reporting            2026-09-01 00:00 to 2026-12-01 00:00" in run(
+        "savings", "--since", "2026-09-01", "--baseline-from", "2025-12-01")  # in the site's zone
     assert "peak (fixed 15-min)" in run("demand", "--month", "2026-11")
     export = run("export", "--period", "hour", "--meter", "hvac", "--from", "2026-11-01", "--to", "2026-11-02")
     assert len(export.splitlines()) == 25

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from rich.table import Table
@@ -24,8 +25,11 @@ days_option = click.option("--days", "day_type", type=click.Choice(["all", "week
                            show_default=True, help="Which days: an office's weekdays and weekends are modelled apart.")
 
 
-def _when(ts: float | None) -> str:
-    return "" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+def _when(ts: float | None, timezone: str = "") -> str:
+    """A time in the site's zone (the views say which), else this computer's."""
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, ZoneInfo(timezone) if timezone else None).strftime("%Y-%m-%d %H:%M")
 
 
 def _num(value: float | None, fmt: str = ",.1f") -> str:
@@ -56,7 +60,7 @@ def meters(data: Path | None, as_json: bool) -> None:
     for column in ("meter", "level", "point", "kind", "last reading", "today kWh", "gaps", "counter events"):
         table.add_column(column, justify="right" if column in ("today kWh", "gaps") else "left")
     for v in views:
-        last = f"{_num(v.last_value, ',.2f')} at {_when(v.last_ts)}" if v.last_ts is not None else "none yet"
+        last = f"{_num(v.last_value, ',.2f')} at {_when(v.last_ts, v.timezone)}" if v.last_ts is not None else "none yet"
         table.add_row("  " * v.depth + v.id, v.level + (f" ({v.end_use})" if v.end_use else ""), v.point, v.kind,
                       last, _num(v.today_kwh), Text(str(v.gaps) + (f" (last {v.last_gap})" if v.last_gap else ""),
                                                      "yellow" if v.gaps else ""),
@@ -73,7 +77,7 @@ def _chart(rows: Sequence[PeriodRow], title: str) -> str:
     width = min(shutil.get_terminal_size((100, 24)).columns, 120)
     fig.plot_size(max(width, 40), 15)
     labels = [r.label for r in rows]
-    fig.bar(labels, [r.kwh for r in rows])
+    fig.draw(fig.bar(labels, [r.kwh for r in rows]))
     fig.title(title)
     text: str = fig.build().string()
     fig.clear()
@@ -133,12 +137,12 @@ def demand(meter: str, month: str, data: Path | None, as_json: bool) -> None:
         return
     grid = Table.grid(padding=(0, 2))
     rows = [("meter", v.meter), ("month", v.month),
-            ("peak (fixed 15-min)", f"{_num(v.peak_kw)} kW at {_when(v.peak_at)}"),
-            ("peak (sliding 15-min)", f"{_num(v.sliding_peak_kw)} kW at {_when(v.sliding_peak_at)}"),
+            ("peak (fixed 15-min)", f"{_num(v.peak_kw)} kW at {_when(v.peak_at, v.timezone)}"),
+            ("peak (sliding 15-min)", f"{_num(v.sliding_peak_kw)} kW at {_when(v.sliding_peak_at, v.timezone)}"),
             ("average", f"{_num(v.average_kw)} kW"), ("energy", f"{_num(v.kwh)} kWh"),
             ("load factor", _num(v.load_factor, ".2f")), ("base load (night)", f"{_num(v.base_kw)} kW"),
             ("peak-to-base", _num(v.peak_to_base, ".2f")),
-            ("projected now", f"{_num(v.projected_kw)} kW in the window from {_when(v.window_start)}"
+            ("projected now", f"{_num(v.projected_kw)} kW in the window from {_when(v.window_start, v.timezone)}"
              + (f" (published in {v.demand_point})" if v.demand_point else ""))]
     for key, value in rows:
         grid.add_row(key, value)
@@ -162,7 +166,7 @@ def bill(month: str, meter: str, data: Path | None, as_json: bool, as_csv: bool)
              [[li.item, f"{li.quantity:.3f}", li.unit, li.rate, f"{li.amount:.2f}"] for li in b.lines]
              + [["total", "", "", "", f"{b.total:.2f}"]])
         return
-    caption = (f"{b.kwh:,.1f} kWh, peak {b.peak_kw:,.1f} kW at {_when(b.peak_at)}"
+    caption = (f"{b.kwh:,.1f} kWh, peak {b.peak_kw:,.1f} kW at {_when(b.peak_at, b.timezone)}"
                + ("" if b.complete else f"; incomplete: {b.intervals} intervals with data"))
     table = Table(title=f"{b.meter} {b.month} on {b.tariff}", title_justify="left", caption=caption,
                   caption_justify="left")
@@ -212,7 +216,7 @@ def baseline(start: str, end: str, meter: str, model: str, monthly: bool, day_ty
                                                   for d in v.days])
         return
     grid = Table.grid(padding=(0, 2))
-    grid.add_row("meter", f"{v.meter} against {v.oat}, {_when(v.start)} to {_when(v.end)} ({v.granularity}"
+    grid.add_row("meter", f"{v.meter} against {v.oat}, {_when(v.start, v.timezone)} to {_when(v.end, v.timezone)} ({v.granularity}"
                  + (f", {v.day_type}" if v.day_type != "all" else "") + ")")
     for key, value in _model_rows(v.model):
         grid.add_row(key, value)
@@ -242,10 +246,10 @@ def savings(since: str, until: str, baseline_start: str, baseline_end: str, mete
         return
     grid = Table.grid(padding=(0, 2))
     grid.add_row("meter", v.meter)
-    grid.add_row("baseline", f"{_when(v.baseline_start)} to {_when(v.baseline_end)}")
+    grid.add_row("baseline", f"{_when(v.baseline_start, v.timezone)} to {_when(v.baseline_end, v.timezone)}")
     for key, value in _model_rows(v.model):
         grid.add_row(key, value)
-    grid.add_row("reporting", f"{_when(v.since)} to {_when(v.until)} ({v.periods} days)")
+    grid.add_row("reporting", f"{_when(v.since, v.timezone)} to {_when(v.until, v.timezone)} ({v.periods} days)")
     grid.add_row("baseline prediction", f"{v.baseline_kwh:,.0f} kWh")
     grid.add_row("metered", f"{v.metered_kwh:,.0f} kWh")
     grid.add_row("avoided", Text(f"{v.avoided_kwh:,.0f} kWh ({100 * v.fraction:.1f} %) ± {v.uncertainty_kwh:,.0f} kWh"
