@@ -216,7 +216,8 @@ def baseline(start: str, end: str, meter: str, model: str, monthly: bool, day_ty
                                                   for d in v.days])
         return
     grid = Table.grid(padding=(0, 2))
-    grid.add_row("meter", f"{v.meter} against {v.oat}, {_when(v.start, v.timezone)} to {_when(v.end, v.timezone)} ({v.granularity}"
+    span = f"{_when(v.start, v.timezone)} to {_when(v.end, v.timezone)}"
+    grid.add_row("meter", f"{v.meter} against {v.oat}, {span} ({v.granularity}"
                  + (f", {v.day_type}" if v.day_type != "all" else "") + ")")
     for key, value in _model_rows(v.model):
         grid.add_row(key, value)
