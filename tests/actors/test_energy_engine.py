@@ -171,8 +171,14 @@ def test_a_meter_on_an_unknown_point_is_left_out_and_health_names_it(ctx: Contex
 
 def test_a_bad_tariff_keeps_the_engine_down_with_one_line(ctx: Context) -> None:
     start(ctx, EnergySection(tariff=Tariff(on_peak_demand_rate=2.0, on_peak_period="peak")))
+
+    def down() -> bool:
+        h = ctx.health.get("energy")
+        return h is not None and h.state == Health.DOWN
+
+    wait_until(down, what="energy Down")
     health = ctx.health.get("energy")
-    assert health is not None and health.state == Health.DOWN
+    assert health is not None
     assert "[energy] tariff.on_peak_period: 'peak' names no period" in health.reason
 
 
