@@ -48,6 +48,7 @@ SITE = Profile(name="site", protocol="virtual", points=[
     PointSpec(key="kwh", name="Main energy", unit="kWh", tags=["elec", "energy", "sensor", "totalizer"], virtual=V),
     PointSpec(key="hvac_kw", name="HVAC power", unit="kW", tags=["elec", "power", "sensor"], virtual=V),
     PointSpec(key="oat", name="Outside air", unit="°C", tags=["outside", "air", "temp", "sensor"], virtual=V),
+    PointSpec(key="shed", name="Shed load", kind="bool", writable=True, virtual=VirtualBinding(initial=False)),
 ])
 FIGURES = Profile(name="energy", protocol="virtual", points=[
     PointSpec(key="projected_kw", name="Projected demand", unit="kW", tags=["elec", "demand", "forecast"], virtual=V)])
@@ -286,3 +287,32 @@ def test_an_unreadable_history_leaves_the_engine_running_degraded_with_the_reaso
     assert health is not None and health.state == Health.DEGRADED
     assert "no backfill from history" in health.reason
     assert [m.id for m in energy.ask(ListMeters())] == ["main", "hvac"]
+
+
+SHED = """
+on_change = ["energy/projected_kw"]
+reads = ["energy/projected_kw"]
+writes = ["site/shed"]
+lua = '''
+write("site/shed", read("energy/projected_kw") > 100)
+'''
+"""
+
+
+def test_a_logic_program_reads_the_projected_demand_and_sheds_load(ctx: Context, clock: ManualClock,
+                                                                   tmp_path: Path) -> None:
+    from actors.components.logic import LogicEngine
+    from bms.logic import LogicSection
+
+    programs = tmp_path / "logic"
+    programs.mkdir()
+    (programs / "shed.toml").write_text(SHED, encoding="utf-8")
+    start(ctx)
+    assert ctx.supervisor.start_child(ChildSpec("logic", LogicEngine, kwargs={
+        "settings": LogicSection(), "directory": programs})) is not None
+    points = ctx.registry.get("points")
+    assert points.ask(GetPoint(point_id="site/shed")).value is False
+    ctx.registry.publish(ValueChanged(values=(PointValue("site/hvac_kw", 80.0, NOW),
+                                              PointValue("site/hvac_kw", 130.0, NOW + 60.0)), source="test"))
+    clock.advance(60.0)  # the window is heading for 130 kW: over the 100 kW limit
+    wait_until(lambda: points.ask(GetPoint(point_id="site/shed")).value is True, what="the program sheds load")
