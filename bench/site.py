@@ -66,15 +66,28 @@ class Site:
     bacnet_points: int
     bacnet_port: int
     scenario: Path = field(init=False)
+    settings: Path = field(init=False)
     extra_toml: list[str] = field(default_factory=list)  # scenario text added by engines
     point_keys: list[str] = field(default_factory=list)  # key = value lines engines add to each Modbus profile point
     point_toml: list[str] = field(default_factory=list)  # sub-tables ([[points.alarms]]...) they add after them
+    settings_toml: list[str] = field(default_factory=list)  # daemon settings engines add ([mqtt], [energy]...)
+    # points an engine writes (a schedule's): the simulators leave them alone, since an engine's write there
+    # replaces a change before it is polled -- that change is overwritten, not lost, and would count as lost
+    commanded: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.scenario = self.folder / "site.toml"
+        self.settings = self.folder / "bms.toml"
+
+    @property
+    def config(self) -> Path:
+        """What ``bms daemon --config`` is given: the settings file when engines need one, else the scenario."""
+        return self.settings if self.settings_toml else self.scenario
 
     def modbus_ids(self) -> list[str]:
-        return [f"mb{d:03d}/p{i:03d}" for d in range(self.devices) for i in range(self.points)]
+        """The Modbus points the simulators change (not those an engine commands)."""
+        return [pid for d in range(self.devices) for i in range(self.points)
+                if (pid := f"mb{d:03d}/p{i:03d}") not in self.commanded]
 
     def bacnet_ids(self) -> list[str]:
         return [f"bn{d}/ai{i}" for d in range(self.bacnet_devices) for i in range(1, self.bacnet_points + 1)]
@@ -113,6 +126,7 @@ def _schedules(site: Site) -> None:
     program = ", ".join(f'{{ at = "{h:02d}:{m:02d}", value = "{"occupied" if i % 2 == 0 else "unoccupied"}" }}'
                         for i, (h, m) in enumerate(steps))
     ids = [f"mb{d:03d}/p{i:03d}" for d in range(site.devices) for i in range(min(SCHEDULED_PER_DEVICE, site.points))]
+    site.commanded.update(ids)
     site.extra_toml += ["[[schedules]]", 'name = "bench"', 'default = "unoccupied"',
                         "[schedules.weekly]", *(f"{day} = [{program}]" for day in
                                                ("mon", "tue", "wed", "thu", "fri", "sat", "sun")),
@@ -188,6 +202,8 @@ def write_scenario(site: Site, ports: list[int]) -> None:
         lines += ["[[devices]]", f'id = "bn{d}"', 'profile = "bench-bacnet"', 'protocol = "bacnet"',
                   'network = "bench"', f'address = "{bacnet_address(d)}"', f"device_instance = {bacnet_instance(d)}"]
     site.scenario.write_text("\n".join(lines + site.extra_toml) + "\n")
+    if site.settings_toml:  # a settings file naming the scenario, with the engines' sections
+        site.settings.write_text("\n".join(["[daemon]", 'scenario = "site.toml"', *site.settings_toml]) + "\n")
 
 
 def schedule(site: Site, seconds: float, every: float, fraction: float, bacnet_rate: float,
@@ -197,7 +213,7 @@ def schedule(site: Site, seconds: float, every: float, fraction: float, bacnet_r
     modbus, bacnet = site.modbus_ids(), site.bacnet_ids()
     rng.shuffle(modbus)
     rng.shuffle(bacnet)
-    per_tick = fraction * len(modbus) * every / site.poll
+    per_tick = fraction * site.devices * site.points * every / site.poll  # the same load with engines or not
     bacnet_per_tick = bacnet_rate * every if bacnet else 0.0
     ticks: list[list[tuple[str, float]]] = []
     value, owed, owed_bn, m, b = 1.0, 0.0, 0.0, 0, 0
@@ -222,7 +238,7 @@ class Daemon:
 
     def __init__(self, site: Site, data: Path) -> None:
         self.data = data
-        cmd = [sys.executable, "-m", "bms", "daemon", "--config", str(site.scenario), "--data", str(data),
+        cmd = [sys.executable, "-m", "bms", "daemon", "--config", str(site.config), "--data", str(data),
                "--api-port", "0", "--no-simulate"]
         with open(site.folder / "daemon.log", "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,

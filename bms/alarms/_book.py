@@ -26,13 +26,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 from msgspec import Meta
 
 from bms.alarms._conditions import PointView, Reading, in_alarm, reliable, same
-from bms.alarms._lifecycle import ANNUNCIATED, RTN_UNACK, SUPPRESSED, UNACK, Alarm, AlarmRefused
+from bms.alarms._lifecycle import ANNUNCIATED, OUT_OF_SERVICE, RTN_UNACK, SUPPRESSED, UNACK, Alarm, AlarmRefused
 from bms.alarms._messages import (
     AlarmAcknowledged,
     AlarmCleared,
@@ -67,6 +67,9 @@ class AlarmClass(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     ack_required: bool = True
 
 
+_DEFAULT_CLASS = AlarmClass()
+
+
 class ChatterRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Raised ``count`` times within ``window`` seconds: chattering (notified once)."""
 
@@ -97,6 +100,37 @@ class External(NamedTuple):
     text: str
 
 
+_UNREAD = PointView(None, 0.0)  # a point never read yet
+
+
+class _Limit(NamedTuple):
+    """A plain limit alarm on the fast path: its record, where it raises and clears, which side."""
+
+    alarm: Alarm
+    raise_at: float
+    clear_at: float
+    high: bool
+
+
+def _band(limit: _Limit, band: list[Any]) -> None:
+    """Set ``band`` (``[lo, hi, limit]``) to the values that leave the alarm as it is (``lo < value <= hi``).
+
+    A high limit not in alarm stays so up to the limit (``(-inf, limit]``); in alarm, above the limit less
+    its deadband (``(limit - deadband, inf)``); a low limit the same mirrored (a strict bound moved by one
+    ulp, :func:`math.nextafter`). While a delay runs the band is empty (NaN): every value is evaluated.
+    A plain list: ``band[0] < value <= band[1]`` on an exact list is the cheapest check CPython makes.
+    """
+    alarm = limit.alarm
+    if alarm.pending_since is not None:
+        band[0] = band[1] = math.nan
+    elif limit.high:
+        band[0], band[1] = (limit.clear_at, math.inf) if alarm.active else (-math.inf, limit.raise_at)
+    elif alarm.active:  # low, in alarm: stays while value < clear_at
+        band[0], band[1] = -math.inf, math.nextafter(limit.clear_at, -math.inf)
+    else:  # low, normal: stays while value >= raise_at
+        band[0], band[1] = math.nextafter(limit.raise_at, -math.inf), math.inf
+
+
 class AlarmBook:
     """Definitions, alarm records and the points they read; each call returns the messages to publish."""
 
@@ -121,13 +155,14 @@ class AlarmBook:
         self.changed_at: dict[str, float] = {}
         self.journal: list[AlarmEvent] = []
         self._watch: dict[str, tuple[str, ...]] = {}  # point id -> alarm ids reading it (a tuple: 100k sets weigh)
-        # points read by one plain limit alarm and nothing else: (its record, raised above/below, cleared
-        # below/above (the limit less its deadband), high)
-        self._plain: dict[str, tuple[Alarm, float, float, bool]] = {}
+        # points read by one plain limit alarm and nothing else: the band of values that leaves the alarm as
+        # it is (see :class:`_Band`), kept current by each evaluation of the alarm
+        self._plain: dict[str, list[Any]] = {}  # point id -> [lo, hi, its _Limit]
         self._changes: set[str] = set()  # points a change-of-state alarm reads
         self._due: dict[str, float] = {}  # alarm id -> when to look at it again
         self._raises: deque[float] = deque()
         self._chatter: dict[str, deque[float]] = {}
+        self._described: dict[int, tuple[object, str, str]] = {}  # id(condition) -> (condition, unit, its words)
 
     # ------------------------------------------------------------ definitions
     def define(self, definitions: Iterable[AlarmDefinition]) -> list[Message]:
@@ -182,9 +217,13 @@ class AlarmBook:
             return
         cond = d.condition
         if isinstance(cond, HighLimit):
-            self._plain[point_id] = (alarm, cond.limit, cond.limit - cond.deadband, True)
+            limit = _Limit(alarm, cond.limit, cond.limit - cond.deadband, True)
         elif isinstance(cond, LowLimit):
-            self._plain[point_id] = (alarm, cond.limit, cond.limit + cond.deadband, False)
+            limit = _Limit(alarm, cond.limit, cond.limit + cond.deadband, False)
+        else:
+            return
+        _band(limit, band := [math.nan, math.nan, limit])
+        self._plain[point_id] = band
 
     def restore(self, alarms: Iterable[Alarm]) -> None:
         """Take back the records saved before a restart: delays and shelves resume on the clock."""
@@ -207,29 +246,26 @@ class AlarmBook:
         """New point values: the alarms reading them are evaluated.
 
         The common case is a point read by one plain limit alarm whose value
-        stays on its side of the limit: it is decided here with two
-        comparisons (no delay running, a good float); anything else goes
-        through :meth:`_evaluate`.
+        stays on its side of the limit (and deadband): one chained comparison
+        against the alarm's band decides it here (the band is empty while a
+        delay runs); a value that leaves the band is decided by
+        :meth:`_limit`, anything else by :meth:`_evaluate`.
         """
         out: list[Message] = []
         watch, plain, points, tracked = self._watch, self._plain, self.points, self._changes
         now = self.clock.now()
         for change in changes:
             pid = change.point_id
-            fast = plain.get(pid)
-            if fast is not None:
-                value = change.value
-                if type(value) is float and not change.flags:
-                    points[pid] = change
-                    alarm, raise_at, clear_at, high = fast
-                    if alarm.pending_since is None:
-                        active = alarm.active
-                        at = clear_at if active else raise_at
-                        raw = value > at if high else value < at
-                        if raw is active:
-                            continue
-                    out += self._evaluate(alarm.alarm_id, now)
-                    continue
+            if pid in plain and not change.flags:
+                band = plain[pid]
+                points[pid] = change
+                try:
+                    if band[0] < change.value <= band[1]:  # stays as it is (a str or None: TypeError)
+                        continue
+                except TypeError:  # not a number: the general path says what that means
+                    pass
+                out += self._limit(pid, change, now)
+                continue
             ids = watch.get(pid)
             if ids is None:
                 continue
@@ -288,6 +324,14 @@ class AlarmBook:
         return self.points.get(point_id)
 
     def _evaluate(self, alarm_id: str, now: float) -> list[Message]:
+        out = self._decide(alarm_id, now)
+        point_id = self.definitions[alarm_id].point
+        band = self._plain.get(point_id)
+        if band is not None:
+            _band(band[2], band)
+        return out
+
+    def _decide(self, alarm_id: str, now: float) -> list[Message]:
         d = self.definitions[alarm_id]
         alarm = self.alarms[alarm_id]
         if not d.enabled:
@@ -295,9 +339,10 @@ class AlarmBook:
             if event:
                 self._journal(alarm, event, now)
             return []
-        event = alarm.in_service()
-        if event:
-            self._journal(alarm, event, now)
+        if alarm.state == OUT_OF_SERVICE:
+            event = alarm.in_service()
+            if event:
+                self._journal(alarm, event, now)
         out: list[Message] = []
         if d.suppress is not None:
             held = self._suppressed(d, alarm, now)
@@ -315,9 +360,14 @@ class AlarmBook:
             elif alarm.state == SUPPRESSED:
                 alarm.unsuppress()
                 self._journal(alarm, "unsuppressed", now)
-        view = self.points.get(d.point, PointView(None, 0.0))
+        view = self.points.get(d.point, _UNREAD)
         raw = in_alarm(d.condition, view, self._lookup, active=alarm.active, now=now,
                        changed_at=self.changed_at.get(d.point))
+        return self._settle(d, alarm, view, raw, now, out)
+
+    def _settle(self, d: AlarmDefinition, alarm: Alarm, view: Reading, raw: bool | None, now: float,
+                out: list[Message]) -> list[Message]:
+        """The condition's state now against the alarm's: a delay starts, runs on or ends; raised, cleared."""
         if raw is None or raw == alarm.active:
             alarm.pending_since = None
             self._schedule(d, alarm, view)
@@ -326,17 +376,34 @@ class AlarmBook:
             alarm.pending_since = now
         delay = d.on_delay if raw else d.off_delay
         if now - alarm.pending_since + EPSILON < delay:
-            self._due[alarm_id] = alarm.pending_since + delay
+            self._due[d.id] = alarm.pending_since + delay
             return out
         alarm.pending_since = None
         if raw:
             out.append(self._raise(d, alarm, view, now))
         else:
-            ack_required = self.classes.get(d.alarm_class, AlarmClass()).ack_required
+            ack_required = self.classes.get(d.alarm_class, _DEFAULT_CLASS).ack_required
             alarm.clear(now, view.value, ack_required)
             self._journal(alarm, "cleared", now)
-            out.append(AlarmCleared(alarm_id=alarm_id, point_id=d.point, ts=now, value=view.value, state=alarm.state))
+            out.append(AlarmCleared(alarm_id=d.id, point_id=d.point, ts=now, value=view.value, state=alarm.state))
         self._schedule(d, alarm, view)
+        return out
+
+    def _limit(self, point_id: str, change: PointValue, now: float) -> list[Message]:
+        """A plain limit alarm's value left its band: the general path's decision, without its dispatch (an
+        enabled, unsuppressed limit on a good float; anything else goes the general way)."""
+        band = self._plain[point_id]
+        limit: _Limit = band[2]
+        alarm = limit.alarm
+        value = change.value
+        if type(value) is not float or value != value or alarm.state == OUT_OF_SERVICE:
+            return self._evaluate(alarm.alarm_id, now)
+        if limit.high:
+            raw = value > (limit.clear_at if alarm.active else limit.raise_at)
+        else:
+            raw = value < (limit.clear_at if alarm.active else limit.raise_at)
+        out = self._settle(self.definitions[alarm.alarm_id], alarm, change, raw, now, [])
+        _band(limit, band)
         return out
 
     def _suppressed(self, d: AlarmDefinition, alarm: Alarm, now: float) -> bool | None:
@@ -372,8 +439,15 @@ class AlarmBook:
         meta = self.meta(d.point) or PointMeta(d.point)
         cond = d.condition
         limit = cond.limit if isinstance(cond, (HighLimit, LowLimit)) else ""
+        # the words of a condition, once per condition and unit (a profile's alarm is one object for all
+        # its points); keyed by identity, checked against the object itself
+        described = self._described.get(id(cond))
+        if described is None or described[0] is not cond or described[1] != meta.unit:
+            if len(self._described) >= 10_000:
+                self._described.clear()
+            described = self._described[id(cond)] = (cond, meta.unit, describe(cond, meta.unit))
         text = render(d.message, {"name": meta.name, "point": d.point, "value": view.value, "unit": meta.unit,
-                                  "condition": describe(cond, meta.unit), "severity": d.severity, "limit": limit})
+                                  "condition": described[2], "severity": d.severity, "limit": limit})
         alarm.activate(now, view.value, text)
         self._journal(alarm, "raised", now)
         return self._raised(alarm, d.severity, d.alarm_class, now, "bms")
@@ -383,7 +457,9 @@ class AlarmBook:
         raises.append(now)
         while raises and raises[0] < now - self.flood.window:
             raises.popleft()
-        times = self._chatter.setdefault(alarm.alarm_id, deque())
+        times = self._chatter.get(alarm.alarm_id)
+        if times is None:
+            times = self._chatter[alarm.alarm_id] = deque()
         times.append(now)
         while times and times[0] < now - self.chatter.window:
             times.popleft()

@@ -38,6 +38,8 @@ _MIGRATIONS = [
     "CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, ts);"
     "CREATE TABLE definitions (alarm_id TEXT PRIMARY KEY, definition TEXT NOT NULL, user TEXT NOT NULL DEFAULT '',"
     " created_at REAL NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE external_alarms (alarm_id TEXT PRIMARY KEY, point_id TEXT NOT NULL, severity TEXT NOT NULL,"
+    " text TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '') WITHOUT ROWID",
 ]
 _UPSERT = sa.text("INSERT INTO alarm_state (alarm_id, record) VALUES (:alarm_id, :record)"
                   " ON CONFLICT (alarm_id) DO UPDATE SET record = excluded.record")
@@ -76,6 +78,7 @@ class AlarmStore:
         self._run(lambda conn: (
             conn.execute(sa.text("DELETE FROM alarm_state WHERE alarm_id = :a"), {"a": alarm_id}),
             conn.execute(sa.text("DELETE FROM definitions WHERE alarm_id = :a"), {"a": alarm_id}),
+            conn.execute(sa.text("DELETE FROM external_alarms WHERE alarm_id = :a"), {"a": alarm_id}),
         ))
 
     def alarms(self) -> list[Alarm]:
@@ -115,6 +118,21 @@ class AlarmStore:
             "INSERT INTO definitions (alarm_id, definition, user, created_at) VALUES (:a, :d, :u, :t)"
             " ON CONFLICT (alarm_id) DO UPDATE SET definition = excluded.definition, user = excluded.user,"
             " created_at = excluded.created_at"), row))
+
+    def save_external(self, alarm_id: str, point_id: str, severity: str, text: str, source: str) -> None:
+        """How another engine's alarm (``ExternalAlarm``) is shown, so that it outlives a restart of ours."""
+        row = {"a": alarm_id, "p": point_id, "s": severity, "t": text, "o": source}
+        self._run(lambda conn: conn.execute(sa.text(
+            "INSERT INTO external_alarms (alarm_id, point_id, severity, text, source) VALUES (:a, :p, :s, :t, :o)"
+            " ON CONFLICT (alarm_id) DO UPDATE SET point_id = excluded.point_id, severity = excluded.severity,"
+            " text = excluded.text, source = excluded.source"), row))
+
+    def externals(self) -> dict[str, tuple[str, str, str, str]]:
+        """Other engines' alarms: alarm id -> (point id, severity, text, source)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT alarm_id, point_id, severity, text, source FROM external_alarms ORDER BY alarm_id")).all()
+        return {str(a): (str(p), str(s), str(t), str(o)) for a, p, s, t, o in rows}
 
     def definitions(self) -> list[AlarmDefinition]:
         """The alarms defined at run time."""

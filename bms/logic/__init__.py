@@ -17,14 +17,16 @@ Programs (``conf/logic/*.toml``, see :mod:`bms.logic._program`):
 
 Running (the engine's side):
 
-* ``Sandbox(compiled, clock, budget=..., max_memory=..., state=saved)``: one PUC Lua 5.4 runtime
-  per program. ``run(inputs, schedules)`` -- ``inputs`` the present values of ``compiled.reads``,
-  ``schedules`` of ``compiled.schedules`` -- returns a :class:`RunResult`: ``writes``
-  (:class:`Write`: point, value or None to release, priority), ``alarms`` (:class:`AlarmRequest`
-  for the alarm engine), ``logs`` (:class:`LogLine`), ``trace`` (:class:`Trace`: inputs, each
-  block's output, writes, duration, error) and ``state`` (persist it; give it back as ``state=``
-  after a restart). A failed run (``fault``: error, budget, memory) writes nothing and keeps the
-  state of before: the outputs hold.
+* ``Sandbox(compiled, clock, budget=..., max_memory=..., state=saved, keep=N)``: one PUC Lua 5.4
+  runtime per program. ``run(inputs, schedules)`` -- ``inputs`` the present values of
+  ``compiled.reads``, ``schedules`` of ``compiled.schedules`` (``NAME`` and ``NAME/occupied``) --
+  is one call into Lua and returns a :class:`RunResult`: ``writes`` (:class:`Write`: point, value
+  or None to release, priority), ``alarms`` (:class:`AlarmRequest` for the alarm engine), ``logs``
+  (:class:`LogLine`), ``trace`` (:class:`Trace`: inputs, each block's output, writes, duration,
+  error; built when asked for, while the run is among the last ``keep``) and ``state`` (copied out
+  of Lua when asked for; persist it, give it back as ``state=`` after a restart). A failed run
+  (``fault``: error, budget, memory) writes nothing: the outputs hold; a program with user code
+  (hand-written, CustomScript) also keeps the state of before.
 * :class:`FaultCounter` per program: ``record(result)`` is True when the program must be disabled
   (``limit`` budget or memory faults in a row); ``reason`` is the line for status and the log.
 * :func:`enforce` applies a bundle's :class:`Constraint` (limits, max step, interlocks) to a write.

@@ -97,18 +97,23 @@ CONSTANT = BlockType(
 
 
 def _schedule_read(e: Emit) -> str:
+    name = e.p("schedule")
     return (
-        f"local v = schedule({e.p('schedule')})\n"
+        f"local v, occ = schedule({name}), occupied({name})\n"
+        'if v == "occupied" then v = true elseif v == "unoccupied" then v = false end\n'
+        "if occ == nil then occ = v == true end\n"
         f"if v == nil then v = {lua_literal(_point_default(e.params))} else v = {_coerce(e.params['kind'], 'v')} end\n"
-        f"{e.outputs['out']} = v"
+        f"{e.outputs['out']} = v\n"
+        f"{e.outputs['occupied']} = occ"
     )
 
 
 SCHEDULE_READ = BlockType(
     "ScheduleRead",
-    "the present value of a schedule, as the engine provides it",
+    "the present value of a schedule as the schedule engine evaluates it (occupied/unoccupied read as "
+    "true/false), and whether it is occupied",
     {"schedule": Param("str"), "kind": KIND, "default": Param("value", None)},
-    lambda p: ({}, {"out": p["kind"]}),
+    lambda p: ({}, {"out": p["kind"], "occupied": "bool"}),
     _schedule_read,
     check=_kind_default,
 )

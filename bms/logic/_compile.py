@@ -45,7 +45,8 @@ _STATE = re.compile(r"\bs\b")
 
 _HEADER = """-- program {name}: compiled by bms.logic from {source}
 local S, O, NOW = ...
-local read, write, schedule, alarm, log_at, tonum, tobool = read, write, schedule, alarm, log_at, tonum, tobool
+local read, write, schedule, occupied, alarm = read, write, schedule, occupied, alarm
+local log_at, tonum, tobool = log_at, tonum, tobool
 """
 
 

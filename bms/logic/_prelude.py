@@ -7,7 +7,7 @@ PRELUDE = r"""
 -- load is text-only into env; string.dump is gone; the string metatable is locked.
 local sethook, pcall_, xpcall_, error_, type_, tostring_, select_ = debug.sethook, pcall, xpcall, error, type, tostring, select
 local unpack, concat, huge, collect = table.unpack, table.concat, math.huge, collectgarbage
-local load_, pairs_ = load, pairs
+local load_, pairs_, move = load, pairs, table.move
 
 string.dump = nil
 getmetatable("").__metatable = "locked"
@@ -16,16 +16,32 @@ local BUDGET_MSG = "instruction budget exceeded"
 local MEMORY_MSG = "not enough memory"
 local MAX_LOGS, MAX_LOG_CHARS = 100, 1000
 
-local spent = false
-local function hook()
-  spent = true
-  sethook(hook, "", 100)  -- keep firing: a pcall that swallowed the error cannot run on
-  error_(BUDGET_MSG, 0)
+-- The instruction budget: ONE count hook, installed once for the life of the runtime (configure),
+-- firing every STEP instructions (a tenth of the budget, 100-10,000) and adding them up in `used`; a
+-- run only resets `used` (re-installing a hook costs more than a small program's whole run). Outside a
+-- run (`active` false) a firing does nothing. A run stops within STEP instructions of its budget.
+local spent, active, used, limit, STEP = false, false, 0, 0, 10000
+local hook
+hook = function()
+  if not active then return end
+  used = used + STEP
+  if spent or used >= limit then
+    if not spent then
+      spent = true
+      sethook(hook, "", 100)  -- keep firing: a pcall that swallowed the error cannot run on
+    end
+    error_(BUDGET_MSG, 0)
+  end
 end
 
 local IN, SCHED, NOW, PRIORITY, WRITABLE = {}, {}, 0, 10, {}
-local W, A, L, nw, na, nl = {}, {}, {}, 0, 0, 0
+local W, A, L, R, nw, na, nl = {}, {}, {}, {}, 0, 0, 0
 local S, O, U = {}, {}, {}
+-- The block outputs of the last KEEP runs stay here (a ring of tables, reused): Python copies a run's
+-- outputs out only when its trace is asked for (outputs_of).
+local RING, KEEP, ri, gen, fresh = {}, 1, 0, 0, true
+local S0, U0 = {}, {}  -- the state before the run: put back when it fails
+local EMPTY = setmetatable({}, { __newindex = function() end })
 
 local function copy(t)
   local c = {}
@@ -74,11 +90,21 @@ function env.tobool(v)
   return v and true or false
 end
 function env.now() return NOW end
-function env.read(point) return IN[point] end
+local READ, ARGS = {}, {}  -- point -> its place among the run's arguments (the fast way in), the arguments
+function env.read(point)
+  local i = READ[point]
+  if i ~= nil and ARGS ~= EMPTY then return ARGS[i] end
+  return IN[point]
+end
 function env.schedule(name) return SCHED[name] end
+function env.occupied(name)
+  if type_(name) ~= "string" then return nil end
+  return SCHED[name .. "/occupied"]
+end
 function env.write(point, value, priority)
   if type_(point) ~= "string" then error_("write: the point must be a string", 2) end
-  if not WRITABLE[point] then error_("write: " .. point .. " is not among the program's writes", 2) end
+  local at = WRITABLE[point]  -- its place among the program's writes: Python turns it back into the point
+  if not at then error_("write: " .. point .. " is not among the program's writes", 2) end
   if value ~= nil and scalar(value) == nil then
     error_("write: " .. point .. ": the value must be a finite number, a boolean or nil (release)", 2)
   end
@@ -86,7 +112,7 @@ function env.write(point, value, priority)
   elseif type_(priority) ~= "number" or priority < 1 or priority > 16 or priority % 1 ~= 0 then
     error_("write: " .. point .. ": the priority must be an integer 1-16", 2)
   end
-  W[nw + 1], W[nw + 2], W[nw + 3] = point, value, priority
+  W[nw + 1], W[nw + 2], W[nw + 3] = at, value, math.tointeger(priority)
   nw = nw + 3
 end
 function env.alarm(name, active, severity, message)
@@ -119,18 +145,67 @@ local function compile(source, name)
   return load_(source, "=" .. name, "t", env)
 end
 
-local function configure(priority, writable)
+local function configure(priority, writable, reads, budget, keep)
+  KEEP = keep
+  STEP = budget // 10
+  if STEP < 100 then STEP = 100 elseif STEP > 10000 then STEP = 10000 end
+  sethook(hook, "", STEP)
   PRIORITY = priority
   WRITABLE = writable
+  READ = reads
 end
 
-local function run(chunk, now, inputs, schedules, budget)
-  IN, SCHED, NOW = inputs, schedules, now
-  W, A, L, nw, na, nl = {}, {}, {}, 0, 0, 0
-  spent = false
-  sethook(hook, "", budget)
-  local ok, err = pcall_(chunk, S, O, now)
-  sethook()
+-- dst becomes a copy of src, reusing dst's own tables: the same keys each run cost no allocation
+local function sync(dst, src, depth)
+  for k, v in pairs_(src) do
+    if type_(v) == "table" and depth < 32 then
+      local d = dst[k]
+      if type_(d) ~= "table" or d == v then d = {}; dst[k] = d end
+      sync(d, v, depth + 1)
+    elseif dst[k] ~= v then
+      dst[k] = v
+    end
+  end
+  for k in pairs_(dst) do
+    if src[k] == nil then dst[k] = nil end
+  end
+end
+
+-- One run, ONE call from Python: the inputs and schedules come as tables, everything the run gives back
+-- as one flat list of results: ok, fault, error, #writes*3, #alarms*4, #logs*2, then the writes, the
+-- alarm requests, the log lines and the nslots block outputs, in that order.
+local ARGS8 = {}  -- the arguments of a program that reads at most 8 points: one table, reused
+local function args_of(n, ...)
+  if n > 8 then return { ... } end
+  local a1, a2, a3, a4, a5, a6, a7, a8 = ...
+  ARGS8[1], ARGS8[2], ARGS8[3], ARGS8[4], ARGS8[5], ARGS8[6], ARGS8[7], ARGS8[8] = a1, a2, a3, a4, a5, a6, a7, a8
+  return ARGS8
+end
+
+local function run(chunk, now, inputs, schedules, budget, nslots, snapshot, nargs, ...)
+  IN, SCHED, NOW = inputs or EMPTY, schedules or EMPTY, now
+  if inputs == nil then ARGS = args_of(nargs, ...) else ARGS = EMPTY end
+  nw, na, nl = 0, 0, 0
+  if snapshot then
+    sync(S0, S, 0)
+    sync(U0, U, 0)
+  end
+  spent, used, limit = false, 0, budget
+  ri = ri % KEEP + 1
+  gen = gen + 1
+  local out = RING[ri]
+  if out == nil then out = {}; RING[ri] = out end
+  if fresh then  -- no run before (or it failed): the outputs start empty
+    for k = 1, nslots do out[k] = nil end
+    fresh = false
+  else  -- blocks see the outputs of the run before until they set their own
+    move(O, 1, nslots, 1, out)
+  end
+  O = out
+  active = true
+  local ok, err = pcall_(chunk, S, out, now)
+  active = false
+  if spent then sethook(hook, "", STEP) end
   local fault = nil
   if not ok then
     if spent then
@@ -143,14 +218,26 @@ local function run(chunk, now, inputs, schedules, budget)
       local t = type_(err)
       if t ~= "string" and t ~= "number" then err = "error object of type " .. t else err = tostring_(err) end
     end
+    if snapshot then S, S0, U, U0 = S0, S, U0, U end
+    fresh = true
+    nw, na = 0, 0
   end
-  IN, SCHED = {}, {}
-  return ok, fault, err, nw, na, nl, W, A, L
+  IN, SCHED, ARGS = EMPTY, EMPTY, EMPTY
+  local n = 0
+  if nw > 0 then move(W, 1, nw, 1, R); n = nw end
+  if na > 0 then move(A, 1, na, n + 1, R); n = n + na end
+  if nl > 0 then move(L, 1, nl, n + 1, R); n = n + nl end
+  return ok, fault, err, gen, nw, na, nl, unpack(R, 1, n)
 end
 
-local function outputs(n) return unpack(O, 1, n) end
+-- the outputs of run number g (nil when it is no longer among the last KEEP)
+local function outputs_of(g, n)
+  if g > gen or g <= gen - KEEP then return nil end
+  local t = RING[(ri - (gen - g) - 1) % KEEP + 1]
+  return true, unpack(t, 1, n)
+end
 local function get_state() return S, U end
-local function set_state(blocks, user) S, U, O = blocks or {}, user or {}, {} end
+local function set_state(blocks, user) S, U, fresh = blocks or {}, user or {}, true end
 
-return compile, configure, run, outputs, get_state, set_state
+return compile, configure, run, outputs_of, get_state, set_state
 """

@@ -107,7 +107,7 @@ class RunningProgram:
     compiled: CompiledProgram
     sandbox: Sandbox
     faults: FaultCounter
-    traces: deque[Trace]
+    last_runs: deque[RunResult]  # the last trace_runs runs; their traces are built when asked for
     next_due: float = 0.0
     disabled: str = ""  # "" (running), "operator" or "fault"
     reason: str = ""
@@ -120,7 +120,8 @@ class RunningProgram:
     @classmethod
     def start(cls, program: Program, compiled: CompiledProgram, clock: Clock, *, budget: int, max_memory: int,
               fault_limit: int, trace_runs: int, state: Mapping[str, Any] | None = None) -> RunningProgram:
-        sandbox = Sandbox(compiled, clock, budget=compiled.budget or budget, max_memory=max_memory, state=state)
+        sandbox = Sandbox(compiled, clock, budget=compiled.budget or budget, max_memory=max_memory, state=state,
+                          keep=trace_runs + 1)
         return cls(program, compiled, sandbox, FaultCounter(fault_limit), deque(maxlen=trace_runs),
                    next_due=clock.monotonic() + compiled.interval)
 
@@ -136,7 +137,7 @@ class RunningProgram:
         """Count the run; True when it is the fault that disables the program."""
         self.runs += 1
         self.last_run = result.at
-        self.traces.append(result.trace)
+        self.last_runs.append(result)
         if not result.ok:
             self.errors += 1
             self.last_error = result.error or result.fault or "error"
@@ -144,6 +145,11 @@ class RunningProgram:
             self.disabled, self.reason = "fault", self.faults.reason or "faulted"
             return True
         return False
+
+    def traces(self, limit: int = 0) -> list[Trace]:
+        """The traces of the last runs (oldest first), at most ``limit`` (0: all kept)."""
+        runs = list(self.last_runs)
+        return [r.trace for r in (runs[-limit:] if limit > 0 else runs)]
 
     def outcome(self, result: RunResult, values: Mapping[str, Value],
                 constraints: Mapping[str, Constraint]) -> tuple[list[Write], list[str]]:

@@ -5,7 +5,9 @@
   (with the reason);
 * ``outputs`` -- per program and point: the priority it writes at and the last value it wrote,
   so that a restart does not write again what is already commanded, and a program removed from
-  the configuration has its levels relinquished.
+  the configuration has its levels relinquished;
+* ``bundles`` -- the deployed bundles; ``engine`` -- the engine's own settings (whether an operator
+  stopped execution, and who).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ _MIGRATIONS = [
     "CREATE TABLE bundles (seq INTEGER PRIMARY KEY AUTOINCREMENT, version TEXT NOT NULL, key_id TEXT NOT NULL,"
     " deployed_at REAL NOT NULL, user TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'good',"
     " active INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '', data BLOB NOT NULL)",
+    "CREATE TABLE engine (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
 ]
 T = TypeVar("T")
 
@@ -62,6 +65,17 @@ class LogicStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._engine = open_database(self.path, "logic", _MIGRATIONS)
+
+    def setting(self, key: str, default: str = "") -> str:
+        """A value the engine keeps about itself (``stopped``: who stopped execution, "" when running)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT value FROM engine WHERE key = :key"), {"key": key}).first()
+        return str(row[0]) if row is not None else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO engine (key, value) VALUES (:key, :value)"
+                                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"key": key, "value": value})
 
     def programs(self) -> dict[str, SavedProgram]:
         with self._engine.connect() as conn:

@@ -139,6 +139,8 @@ def _endpoint(
     ports: Collection[str] = outputs if outgoing else inputs
     side = "output" if outgoing else "input"
     if not port:
+        if outgoing and len(ports) > 1 and "out" in ports:  # the main output (ScheduleRead's value)
+            return block_id, "out"
         if len(ports) != 1:
             return f"{block_id!r} has {len(ports)} {side} ports ({', '.join(ports) or 'none'}): name one as {block_id}.PORT"
         port = next(iter(ports))
@@ -186,8 +188,9 @@ def analyse(program: Program, known_points: Collection[str] | None = None) -> tu
     """The program's graph (None when it has problems) and every problem, one line each."""
     src = program.source or program.name
     problems: list[str] = []
-    if program.interval <= 0 and not program.on_change:
-        problems.append(f"{src}: needs an interval or on_change points (it would never run)")
+    reads_schedule = any(b.type == "ScheduleRead" for b in program.blocks)  # runs when the schedule changes
+    if program.interval <= 0 and not program.on_change and not reads_schedule:
+        problems.append(f"{src}: needs an interval, on_change points or a ScheduleRead (it would never run)")
     points = list(program.on_change)
     if program.hand_written:
         points += [*program.reads, *program.writes]

@@ -46,6 +46,63 @@ class BundleVersion(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     detail: str = ""
 
 
+class EngineStatus(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The engine as a whole: its scheduler (``running``, or ``stopped`` by an operator: no program
+    runs, outputs hold), what it runs (the active bundle's version, or the configured directory),
+    its health and its programs."""
+
+    scheduler: str = "running"
+    stopped_by: str = ""
+    bundle: str = ""
+    """The active bundle's version; "" when the programs come from the directory."""
+    source: str = ""
+    health: str = ""
+    reason: str = ""
+    programs: list[ProgramView] = []
+
+
+class LogicEvent(Message, frozen=True, kw_only=True):
+    """One thing the engine did, for the live stream (``/api/logic/stream``).
+
+    ``kind``: ``run`` (a good run: ``duration``), ``error`` (a failed run: ``error``, ``fault``),
+    ``write`` (a command to a point: ``point``, ``value``, ``priority``; None releases), ``disabled``
+    (a program faulted out), or ``engine`` (started, stopped, reloaded: ``detail``).
+    """
+
+    kind: str
+    at: float
+    program: str = ""
+    duration: float = 0.0
+    error: str = ""
+    fault: str = ""
+    point: str = ""
+    value: float | int | bool | None = None
+    priority: int = 0
+    detail: str = ""
+
+
+class StartLogic(Message, frozen=True):
+    """Run the programs again (execution was stopped)."""
+
+    user: str = ""
+
+
+class StopLogic(Message, frozen=True):
+    """Stop running every program (kept across restarts); outputs hold their last value."""
+
+    user: str = ""
+
+
+class ReloadLogic(Message, frozen=True):
+    """Read the program directory (or the active bundle) again and run what it holds now."""
+
+    user: str = ""
+
+
+class GetEngineStatus(Message, frozen=True):
+    pass
+
+
 class DeployBundle(Message, frozen=True):
     """Verify (trusted keys), validate, dry-run, then run this bundle's programs instead of the running set."""
 
@@ -93,7 +150,15 @@ class ProgramTraces(Message, frozen=True):
 
 
 LOGIC_MESSAGES: tuple[type[msgspec.Struct], ...] = (ListPrograms, GetProgram, EnableProgram, DisableProgram,
-                                                    ProgramTraces, DeployBundle, RollbackBundle, ListVersions)
+                                                    ProgramTraces, DeployBundle, RollbackBundle, ListVersions,
+                                                    StartLogic, StopLogic, ReloadLogic, GetEngineStatus, LogicEvent)
+
+_event_decoder = msgspec.json.Decoder(LogicEvent)
+
+
+def decode_logic_event(text: str | bytes) -> LogicEvent:
+    """One event of the live logic stream (JSON)."""
+    return _event_decoder.decode(text)
 
 __all__ = [
     "LOGIC_MESSAGES",
@@ -101,10 +166,17 @@ __all__ = [
     "DeployBundle",
     "DisableProgram",
     "EnableProgram",
+    "EngineStatus",
+    "GetEngineStatus",
     "GetProgram",
     "ListPrograms",
     "ListVersions",
+    "LogicEvent",
     "ProgramTraces",
     "ProgramView",
+    "ReloadLogic",
     "RollbackBundle",
+    "StartLogic",
+    "StopLogic",
+    "decode_logic_event",
 ]

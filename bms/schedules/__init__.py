@@ -36,7 +36,7 @@ from bms.schedules._evaluate import (
     value_at,
     zone_of,
 )
-from bms.schedules._optimal import Rates, ZoneRates, lead_time, learn, optimal_start
+from bms.schedules._optimal import MAX_LEAD, Rates, ZoneRates, lead_time, learn, optimal_start
 from bms.schedules._spec import (
     WEEKDAYS,
     Assignment,
@@ -56,14 +56,15 @@ from bms.schedules._spec import (
 from bms.schedules._templates import OCCUPIED, TEMPLATES, UNOCCUPIED, occupancy, template
 
 if TYPE_CHECKING:
-    from bms.schedules._book import PlannedWrite, PointRef, ScheduleBook, Target, point_value, resolve
+    from bms.schedules._book import EarlyStart, PlannedWrite, PointRef, ScheduleBook, Target, point_value, resolve
     from bms.schedules._device import DeviceSchedule, ReadDeviceSchedules, WriteDeviceSchedule
     from bms.schedules._store import ScheduleStore, StoredSchedule
 
 # loaded on first use: they bring bms.messages (and the store SQLAlchemy), which the configuration
 # schema, importing this package for its [[schedules]], must not
-_LAZY = {"PlannedWrite": "_book", "PointRef": "_book", "ScheduleBook": "_book", "Target": "_book",
-         "point_value": "_book", "resolve": "_book", "DeviceSchedule": "_device", "ReadDeviceSchedules": "_device",
+_LAZY = {"EarlyStart": "_book", "PlannedWrite": "_book", "PointRef": "_book", "ScheduleBook": "_book",
+         "Target": "_book", "point_value": "_book", "resolve": "_book", "DeviceSchedule": "_device",
+         "ReadDeviceSchedules": "_device",
          "WriteDeviceSchedule": "_device", "ScheduleStore": "_store", "StoredSchedule": "_store"}
 
 
@@ -77,6 +78,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "MAX_LEAD",
     "OCCUPIED",
     "TEMPLATES",
     "UNOCCUPIED",
@@ -85,6 +87,7 @@ __all__ = [
     "DateRange",
     "DateRule",
     "DeviceSchedule",
+    "EarlyStart",
     "Easter",
     "Holidays",
     "OnDate",

@@ -36,6 +36,14 @@ class Target(NamedTuple):
     priority: int
     values: Mapping[str, Value]
     kind: str
+    equip: str | None = None  # the point's parent: the zone optimal start starts early
+
+
+class EarlyStart(NamedTuple):
+    """A zone whose conditioning starts before the occupied time: from ``start_at`` until ``occupied_at``."""
+
+    start_at: float
+    occupied_at: float
 
 
 class PlannedWrite(NamedTuple):
@@ -97,6 +105,8 @@ class ScheduleBook:
         self.targets: dict[str, list[Target]] = {}
         self.problems: dict[str, list[str]] = {}
         self.written: dict[tuple[str, str], Value] = {}  # (schedule, point) -> the value last written
+        self.starts: dict[str, dict[str, EarlyStart]] = {}  # schedule -> zone (equip) -> its optimal start
+        self.zones: dict[str, frozenset[str]] = {}  # schedule -> the equipment that are its zones
 
     # ------------------------------------------------------------ the model
     def put(self, schedule: Schedule, device_id: str | None = None, object_id: str | None = None) -> None:
@@ -111,6 +121,8 @@ class ScheduleBook:
         self.assignments.pop(name, None)
         self.overrides.pop(name, None)
         self.problems.pop(name, None)
+        self.starts.pop(name, None)
+        self.zones.pop(name, None)
         for key in [k for k in self.written if k[0] == name]:
             del self.written[key]
         return self.targets.pop(name, [])
@@ -124,7 +136,8 @@ class ScheduleBook:
             refs, missing = resolve(a, points)
             problems += missing
             for ref in refs:
-                targets[ref.point_id] = Target(ref.point_id, a.priority, a.values, ref.kind)
+                targets[ref.point_id] = Target(ref.point_id, a.priority, a.values, ref.kind,
+                                               ref.ancestors[0] if ref.ancestors else None)
         before = self.targets.get(name, [])
         self.targets[name] = list(targets.values())
         self.problems[name] = problems
@@ -152,11 +165,27 @@ class ScheduleBook:
             after = found.at
         return None
 
-    def due(self, now: float) -> float | None:
-        """The next instant any assigned schedule's value may change."""
-        times = [found[0] for name in self.schedules if self.targets.get(name)
+    def due(self, now: float, every: bool = False) -> float | None:
+        """The next instant any assigned schedule's value may change (``every``: any schedule's, assigned or
+        not: someone follows their values)."""
+        times = [found[0] for name in self.schedules if every or self.targets.get(name)
                  for found in [self.next_change(name, now)] if found is not None]
+        times += [s.start_at for zones in self.starts.values() for s in zones.values() if s.start_at > now]
         return min(times, default=None)
+
+    def early(self, name: str, equip: str | None, now: float) -> bool:
+        """Whether a target of ``name`` on ``equip`` is in its optimal start (conditioned before the occupied
+        time): a zone from its own start; equipment that is no zone (the air handler serving them) from the
+        earliest zone's start."""
+        zones = self.starts.get(name)
+        if not zones:
+            return False
+        start = zones.get(equip) if equip is not None else None
+        if start is None:
+            if equip is not None and equip in self.zones.get(name, ()):
+                return False  # a zone without a computed start (no values yet) waits for the occupied time
+            start = min(zones.values())
+        return start.start_at <= now < start.occupied_at
 
     def expire(self, now: float) -> list[str]:
         """Drop the overrides that have ended; their schedules' names."""
@@ -174,11 +203,15 @@ class ScheduleBook:
             if name not in self.schedules or not targets:
                 continue
             value, source = self.value(name, now)
+            early = value != OCCUPIED and source != "override" and bool(self.starts.get(name))
             for t in targets:
-                written = point_value(value, t.values, t.kind)
+                scheduled, why = value, source
+                if early and self.early(name, t.equip, now):
+                    scheduled, why = OCCUPIED, "optimal start"
+                written = point_value(scheduled, t.values, t.kind)
                 key = (name, t.point_id)
                 if name in forced or key not in self.written or self.written[key] != written:
-                    out.append(PlannedWrite(name, t.point_id, written, t.priority, value, source))
+                    out.append(PlannedWrite(name, t.point_id, written, t.priority, scheduled, why))
         return out
 
     def done(self, write: PlannedWrite) -> None:

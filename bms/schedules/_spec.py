@@ -108,6 +108,9 @@ class Schedule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     weekly: dict[Weekday, list[TimeValue]] = {}
     exceptions: list[ScheduleException] = []
     description: str = ""
+    # an occupancy schedule that starts each zone's conditioning early, so that it reaches its setpoint
+    # at the occupied time (the start computed from the zone's learned warm-up / cool-down rates)
+    optimal_start: bool = False
 
 
 class Override(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -151,6 +154,7 @@ class ScheduleSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     weekly: dict[Weekday, list[TimeValue]] = {}
     exceptions: list[ScheduleException] = []
     description: str = ""
+    optimal_start: bool = False
     assign: list[Assignment] = []
 
 

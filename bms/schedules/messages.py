@@ -9,7 +9,10 @@
   ``CreateSchedule``, ``SetProgram``, ``AddException``, ``AssignSchedule``,
   ``OverrideSchedule``, ``CancelOverride``, ``DeleteSchedule``) and its
   answers (:class:`ScheduleSummary`, :class:`ScheduleView` with a week's
-  :class:`DayPreview` and each zone's :class:`ZoneStart`).
+  :class:`DayPreview` and each zone's :class:`ZoneStart`);
+* what the engine publishes for readers of schedules (the logic engine):
+  :class:`ScheduleValueChanged` at each change of a schedule's present value,
+  and :class:`ScheduleValues` to ask for them all.
 """
 
 from __future__ import annotations
@@ -61,6 +64,10 @@ class ZoneStart(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     outdoor: float | None
     rates: str  # where the rates come from: "learned from N warm-ups..." or "default ..."
     problem: str = ""
+    # the schedule acts on it (``optimal_start``): the zone's points get their occupied value from start_at;
+    # ``started``: that has happened for this occupied time
+    acting: bool = False
+    started: bool = False
 
 
 class ScheduleSummary(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -161,6 +168,14 @@ class CancelOverride(Message, frozen=True):
     user: str = ""
 
 
+class SetOptimalStart(Message, frozen=True):
+    """Let an occupancy schedule start its zones' conditioning early (``enabled``), or only at the occupied time."""
+
+    name: str
+    enabled: bool
+    user: str = ""
+
+
 class DeleteSchedule(Message, frozen=True):
     """Remove a schedule; the levels it holds are relinquished."""
 
@@ -178,14 +193,36 @@ class StoreSchedule(Message, frozen=True):
 
 
 
+class ScheduleValueChanged(Message, frozen=True):
+    """A schedule's present value, published by the schedule engine when it changes (a transition, an
+    edit, an override, its start; ``value`` None: the schedule is gone). ``occupied``: the value is
+    ``occupied`` (or true). Whoever reads schedules (the logic engine's ScheduleRead) follows these."""
+
+    schedule: str
+    value: Value
+    occupied: bool
+    source: str
+    ts: float
+
+
+class ScheduleValues(Message, frozen=True):
+    """The present value of every schedule (a list of :class:`ScheduleValueChanged`), to start from."""
+
+
 class ScheduleBridges(Message, frozen=True):
     """The registry names of the site's BACnet bridges (``bacnet.<network>``): who holds device schedules."""
 
 
 MESSAGES: tuple[type[Message], ...] = (
     ListSchedules, GetSchedule, CreateSchedule, SetProgram, AddException, RemoveException, AssignSchedule,
-    UnassignSchedule, OverrideSchedule, CancelOverride, DeleteSchedule, StoreSchedule, ScheduleBridges,
+    UnassignSchedule, OverrideSchedule, CancelOverride, SetOptimalStart, DeleteSchedule, StoreSchedule,
+    ScheduleBridges, ScheduleValueChanged, ScheduleValues,
 )
 
+
+def is_occupied(value: Value) -> bool:
+    """Whether a schedule value means occupied: ``occupied`` or true."""
+    return value == "occupied" or value is True
+
 __all__ = ["Assignment", "Priority", "ScheduleName", "ScheduleSpec", "Template"] + [m.__name__ for m in MESSAGES] + [
-    "DayPreview", "ScheduleSummary", "ScheduleView", "ZoneStart"]
+    "DayPreview", "ScheduleSummary", "ScheduleView", "ZoneStart", "is_occupied"]

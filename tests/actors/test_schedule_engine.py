@@ -266,3 +266,54 @@ def test_a_write_is_done_only_once_its_audit_row_is_committed(ctx: Context, cloc
     assert [(r.user, r.action, r.target, r.outcome) for r in rows] == [
         ("schedule:office", "scheduleWrite", "room1/sp", "done")]
     wait_until(lambda: ctx.health.get("schedules").state == "Healthy", what="healthy again")  # type: ignore[union-attr]
+
+
+ZONE, _ = load_profile(ROOT / "tests/data/profiles/virtual-zone.toml")
+
+
+def test_optimal_start_conditions_the_zone_early_so_it_is_at_its_setpoint_at_occupancy(tmp_path: Path) -> None:
+    """Tuesday 03:00, the zone at 17 °C, 21 °C wanted at 07:00: with no history yet, the default warm-up
+    (0.1 °/min) needs 40 minutes, so the setpoint gets its occupied value at 06:20 -- recomputed as the
+    zone cools further overnight (16 °C at 05:00: 50 minutes, 06:10) -- not at 07:00, and not before."""
+    clock = ManualClock(dt.datetime(2026, 12, 22, 3, 0, tzinfo=LONDON).timestamp())
+    ctx = make_context(clock, tmp_path)
+    try:
+        written = collect(ctx, ScheduleWritten)
+        scenario = Scenario(site=SiteSpec(id="s", name="S", timezone="Europe/London"),
+                            devices=[VirtualDevice(id="zone1", profile="virtual-zone")],
+                            schedules=[ScheduleSpec(name="office", template="office", optimal_start=True, assign=[
+                                Assignment(points=["zone1/sp"], values={"occupied": 21.0, "unoccupied": 16.0})])])
+        loaded = LoadedScenario(Path("site.toml"), scenario, {"virtual-zone": ZONE})  # type: ignore[dict-item]
+        for spec in (ChildSpec("nodes", ModelStore, kwargs={"site": loaded}), ChildSpec("points", PointStore),
+                     ChildSpec("audit", AuditWriter), ChildSpec("schedules", ScheduleEngine,
+                                                                kwargs={"scenario": scenario})):
+            assert ctx.supervisor.start_child(spec) is not None, ctx.health.get(spec.name)
+        engine, points = ctx.registry.get("schedules"), ctx.registry.get("points")
+        wait_until(lambda: points.ask(GetPoint(point_id="zone1/sp")).value == 16.0, what="the night setback")
+        [zone] = engine.ask(GetSchedule(name="office")).zones
+        occupied = dt.datetime(2026, 12, 22, 7, 0, tzinfo=LONDON).timestamp()
+        assert (zone.equip, zone.occupied_at, zone.lead_minutes, zone.acting, zone.started) == (
+            "zone1", occupied, 40.0, True, False)
+        points.ask(WritePoint(point_id="zone1/temp", value=16.0, priority=16, user="sim"))
+        clock.set(dt.datetime(2026, 12, 22, 5, 0, tzinfo=LONDON).timestamp())  # a recheck: the zone is colder
+        wait_until(lambda: engine.ask(GetSchedule(name="office")).zones[0].lead_minutes == 50.0,
+                   what="the start computed again")
+        clock.set(dt.datetime(2026, 12, 22, 6, 9, tzinfo=LONDON).timestamp())
+        assert points.ask(GetPoint(point_id="zone1/sp")).value == 16.0  # not yet
+        clock.set(dt.datetime(2026, 12, 22, 6, 10, tzinfo=LONDON).timestamp())
+        wait_until(lambda: points.ask(GetPoint(point_id="zone1/sp")).value == 21.0, what="the optimal start")
+        [zone] = engine.ask(GetSchedule(name="office")).zones
+        assert zone.started
+        # warming up, the zone's computed start moves later; a started zone stays started
+        points.ask(WritePoint(point_id="zone1/temp", value=20.0, priority=16, user="sim"))
+        clock.set(dt.datetime(2026, 12, 22, 6, 20, tzinfo=LONDON).timestamp())
+        clock.set(dt.datetime(2026, 12, 22, 7, 0, tzinfo=LONDON).timestamp())
+        wait_until(lambda: engine.ask(ListSchedules())[0].value == "occupied", what="the occupied time")
+        assert points.ask(GetPoint(point_id="zone1/sp")).value == 21.0
+        sp_writes = [(w.value, w.ts) for w in written if w.point_id == "zone1/sp"]  # type: ignore[attr-defined]
+        assert sp_writes == [(16.0, dt.datetime(2026, 12, 22, 3, 0, tzinfo=LONDON).timestamp()),
+                             (21.0, dt.datetime(2026, 12, 22, 6, 10, tzinfo=LONDON).timestamp())]
+    finally:
+        ctx.supervisor.stop_all(timeout=5)
+    rows = [json.loads(r[4]) for r in audit_rows(tmp_path) if r[2] == "scheduleWrite"]
+    assert [(r["value"], r["source"]) for r in rows] == [(16.0, "default"), (21.0, "optimal start")]

@@ -83,6 +83,7 @@ def test_show_draws_the_week_with_exceptions_marked_and_the_zones_optimal_start(
     assert "assigned: vav101/zone_sp at priority 16 (occupied→21.0)" in shown.output
     zone = next(line for line in lines if line.lstrip("│ ").startswith("vav101"))
     assert "Tue 22 Dec 07:00" in zone and "Tue 22 Dec 06:09" in zone and "51 min" in zone
+    assert "shown only: `bms schedule optimal-start office on` acts on it" in shown.output
     assert "vav101: warm-up 0.250 - 0.0100·Δt °/min" in shown.output
     as_json = json.loads(bms("schedule", "show", "office", "--json").output)
     assert as_json["zones"][0]["lead_minutes"] == 51.0
@@ -117,6 +118,8 @@ def test_list_shows_each_schedules_value_and_next_change(client: Client) -> None
      {"value": "occupied", "until": "22:00"}),
     (("schedule", "override", "office", "--cancel"), "/api/schedules/office/override/cancel", None),
     (("schedule", "delete", "office", "--yes"), "/api/schedules/office/delete", None),
+    (("schedule", "optimal-start", "office", "on"), "/api/schedules/office/optimal-start", {"enabled": True}),
+    (("schedule", "optimal-start", "office", "off"), "/api/schedules/office/optimal-start", {"enabled": False}),
 ])
 def test_each_command_sends_what_the_operator_typed(client: Client, args: tuple[str, ...], path: str,
                                                     body: Any) -> None:

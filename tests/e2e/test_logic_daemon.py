@@ -174,3 +174,26 @@ def test_build_deploy_versions_and_rollback_of_signed_bundles(daemon: Path, tmp_
     refused = bms(daemon, "logic", "deploy", str(tmp_path / "x.bundle"))
     assert refused.returncode == 1 and "signed by an unknown key" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_engine_status_events_stop_start_and_reload(daemon: Path) -> None:
+    status = bms(daemon, "logic", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["scheduler"] == "running"
+    followed = bms(daemon, "logic", "events", "--count", "3", "--json")  # the stream, followed until 3 events
+    assert followed.returncode == 0, followed.stderr
+    events = [json.loads(line) for line in followed.stdout.splitlines()]  # JSON Lines
+    assert len(events) == 3 and all(e["type"] == "LogicEvent" and e["kind"] in ("run", "write", "error") for e in events)
+    stopped = bms(daemon, "logic", "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped" in stopped.stdout
+    report = json.loads(bms(daemon, "status", "--json").stdout)
+    logic = next(c for c in report["components"] if c["component"] == "logic")
+    assert logic["state"] == "Degraded" and "execution stopped" in logic["reason"]
+    started = bms(daemon, "logic", "start", "--json")
+    assert started.returncode == 0 and json.loads(started.stdout)["scheduler"] == "running"
+    reloaded = bms(daemon, "logic", "reload", "--json")
+    assert reloaded.returncode == 0, reloaded.stderr
+    assert {p["name"] for p in json.loads(reloaded.stdout)["programs"]} >= {"vav101-zone"}
+    shown = bms(daemon, "logic", "status")
+    assert "scheduler" in shown.stdout and "running" in shown.stdout

@@ -89,6 +89,15 @@ def test_an_integrator_builds_a_schedule_from_the_command_line(data: Path) -> No
     assert "08:30 occupied" in next(line for line in lines if "Mon 2026-12-21" in line)
     wrong = run("schedule", "assign", "lobby", "room1/temp")
     assert wrong.returncode == 1 and wrong.stderr.strip() == "error: point 'room1/temp' is not writable"
+    assert run("schedule", "optimal-start", "lobby", "on").stdout.startswith("schedule lobby: optimal start on")
+    assert json.loads(run("schedule", "show", "lobby", "--json").stdout)["schedule"]["optimal_start"] is True
+    assert run("schedule", "create", "lights").returncode == 0
+    assert run("schedule", "set", "lights", "mon-fri", "07:00=true", "19:00=false").returncode == 0
+    refused = run("schedule", "optimal-start", "lights", "on")
+    assert refused.returncode == 1 and refused.stderr.strip() == (
+        "error: schedule lights has no occupied value: optimal start starts the conditioning of an occupancy "
+        "schedule's zones"), refused.stderr
+    assert run("schedule", "delete", "lights", "--yes").returncode == 0
     unknown = run("schedule", "show", "lobbby")
     assert unknown.returncode == 1 and "no schedule named 'lobbby'" in unknown.stderr
     assert run("schedule", "delete", "lobby", "--yes").returncode == 0

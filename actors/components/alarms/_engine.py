@@ -101,6 +101,7 @@ class AlarmEngine(BmsActor):
         self.runtime: set[str] = set()  # alarms defined through the API / CLI (alarms.db), removable
         self.feeds: weakref.WeakSet[AlarmFeed] = weakref.WeakSet()
         self.device_events: dict[str, DeviceEvent] = {}  # device alarm id -> the latest event of it
+        self.externals: dict[str, tuple[str, str, str, str]] = {}  # other engines' alarms kept in alarms.db
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -115,7 +116,13 @@ class AlarmEngine(BmsActor):
         self.runtime = {d.id for d in runtime}
         definitions += runtime
         self.book.define(self._checked(definitions))
-        self.book.restore(a for a in self.store.alarms() if a.alarm_id in self.book.definitions)
+        # other engines' alarms (the logic engine's AlarmTrigger) come back as they were shown, with their records
+        self.externals = self.store.externals()
+        for alarm_id, (point_id, severity, text, _source) in self.externals.items():
+            if alarm_id not in self.book.definitions:
+                self.book.external_alarms[alarm_id] = External(point_id=point_id, severity=severity, text=text)
+        self.book.restore(a for a in self.store.alarms()
+                          if a.alarm_id in self.book.definitions or a.alarm_id in self.book.external_alarms)
         states: list[PointState] = self._ask("points", ListPoints())
         out = self.book.values(PointValue(p.point_id, p.value, p.ts or 0.0, p.flags)
                                for p in states if self.book.watched(p.point_id))
@@ -274,6 +281,11 @@ class AlarmEngine(BmsActor):
             raise ConfigError(f"alarm {request.alarm_id}: unknown severity {request.severity!r}")
         shown = External(point_id=request.point_id, severity=request.severity,
                          text=request.text or request.alarm_id)
+        source = request.source or "external"
+        kept = (shown.point_id, shown.severity, shown.text, source)
+        if self.externals.get(request.alarm_id) != kept and self.store is not None:
+            self.store.save_external(request.alarm_id, *kept)  # a StoreError: a failure, the message tried again
+            self.externals[request.alarm_id] = kept
         self._commit(self._book.external(request.alarm_id, shown, request.active, source=request.source or "external"))
 
     @handles(DeviceAckResult)

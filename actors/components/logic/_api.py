@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Protocol
 
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.params import Body, Parameter
+from litestar.response import Stream
 
+from actors.components.logic._engine import CloseLogicFeed, OpenLogicFeed
+from bms.alarms._feed import AlarmFeed
 from bms.api.routing import Services, error_responses, identity_of, requires
 from bms.logic import Trace
 from bms.logic.messages import (
@@ -15,15 +20,22 @@ from bms.logic.messages import (
     DeployBundle,
     DisableProgram,
     EnableProgram,
+    EngineStatus,
+    GetEngineStatus,
     GetProgram,
     ListPrograms,
     ListVersions,
     ProgramTraces,
     ProgramView,
+    ReloadLogic,
     RollbackBundle,
+    StartLogic,
+    StopLogic,
 )
 
 SERVICE = "logic"
+KEEPALIVE_S = 15.0
+_encoder = msgspec.json.Encoder()
 Name = Annotated[str, Parameter(description="the program's name, e.g. vav101-zone")]
 
 
@@ -47,7 +59,69 @@ class DeployBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     bundle: bytes
 
 
+async def _events(gateway: LogicGateway, feed: AlarmFeed) -> AsyncIterator[bytes]:
+    """The SSE body: announce, then every logic event until the engine stops; give the feed back."""
+    try:
+        yield b": connected\n\n"
+        while True:
+            batch = await feed.next(KEEPALIVE_S)
+            if batch is None:
+                return
+            if not batch:
+                yield b": keep-alive\n\n"
+            for event in batch:
+                yield b"data: " + _encoder.encode(event) + b"\n\n"
+    finally:
+        feed.close()
+        try:
+            await gateway.ask(CloseLogicFeed(feed))
+        except Exception:
+            pass
+
+
 def logic_router(gateway: LogicGateway) -> Router:
+    @get("/status", operation_id="logicStatus", **requires("read"), responses=error_responses(503))
+    async def status() -> EngineStatus:
+        """The engine: scheduler (running, or stopped and by whom), the active bundle's version (or the program
+        directory), its health and its programs."""
+        view: EngineStatus = await gateway.ask(GetEngineStatus())
+        return view
+
+    @get("/health", operation_id="logicHealth", **requires("read"), responses=error_responses(503))
+    async def health() -> EngineStatus:
+        """The engine's health and scheduler state, without the programs."""
+        view: EngineStatus = await gateway.ask(GetEngineStatus())
+        return msgspec.structs.replace(view, programs=[])
+
+    @post("/start", operation_id="startLogic", **requires("logic"), status_code=200, responses=error_responses(503))
+    async def start(request: Request[Any, Any, Any]) -> EngineStatus:
+        """Run the programs again after a stop (audited)."""
+        view: EngineStatus = await gateway.ask(StartLogic(user=identity_of(request).user))
+        return view
+
+    @post("/stop", operation_id="stopLogic", **requires("logic"), status_code=200, responses=error_responses(503))
+    async def stop(request: Request[Any, Any, Any]) -> EngineStatus:
+        """Stop running every program, until started again (kept across restarts; audited). Outputs hold."""
+        view: EngineStatus = await gateway.ask(StopLogic(user=identity_of(request).user))
+        return view
+
+    @post("/reload", operation_id="reloadLogic", **requires("logic"), status_code=200,
+          responses=error_responses(400, 503))
+    async def reload(request: Request[Any, Any, Any]) -> EngineStatus:
+        """Read the program directory (or the active bundle) again and run what it holds (audited)."""
+        view: EngineStatus = await gateway.ask(ReloadLogic(user=identity_of(request).user))
+        return view
+
+    @get("/stream", operation_id="logicStream", **requires("read"), media_type="text/event-stream",
+         responses=error_responses(503))
+    async def stream() -> Stream:
+        """Live LogicEvent (Server-Sent Events): each run, failed run, write, fault and engine start, stop and
+        reload, as it happens."""
+        feed = AlarmFeed(asyncio.get_running_loop())
+        await gateway.ask(OpenLogicFeed(feed))
+        return Stream(_events(gateway, feed), media_type="text/event-stream",
+                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
     @get("/bundles", operation_id="logicVersions", **requires("read"), responses=error_responses(503))
     async def versions() -> list[BundleVersion]:
         """The deployed bundles, oldest first: version, signer's key, who and when, active, failed."""
@@ -99,5 +173,6 @@ def logic_router(gateway: LogicGateway) -> Router:
         view: ProgramView = await gateway.ask(DisableProgram(name=name, user=identity_of(request).user))
         return view
 
-    return Router("/api/logic", route_handlers=[versions, deploy, rollback, list_programs, program, trace, enable, disable],
+    return Router("/api/logic", route_handlers=[status, health, start, stop, reload, stream, versions, deploy, rollback,
+                                                list_programs, program, trace, enable, disable],
                   tags=["logic"])

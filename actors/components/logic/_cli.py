@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import msgspec
 from rich.table import Table
 from rich.text import Text
 
@@ -15,7 +16,7 @@ from actors.components.logic._bundles_cli import bundle_group, deploy_command, r
 from actors.components.logic._replay import replay_command
 from bms.cli import connect, console, data_option, json_option, print_json
 from bms.logic import Trace
-from bms.logic.messages import ProgramView
+from bms.logic.messages import EngineStatus, LogicEvent, ProgramView, decode_logic_event
 
 STATE_STYLE = {"running": "green", "disabled": "yellow", "faulted": "bold red"}
 
@@ -161,6 +162,90 @@ def watch(name: str, every: float, runs: int | None, data: Path | None) -> None:
                 shown += 1
                 continue
             time.sleep(every)
+    except KeyboardInterrupt:
+        pass
+
+
+def _status(view: EngineStatus, as_json: bool) -> None:
+    if as_json:
+        print_json(view)
+        return
+    scheduler = Text(view.scheduler + (f" (by {view.stopped_by})" if view.stopped_by else ""),
+                     "green" if view.scheduler == "running" else "yellow")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row("scheduler", scheduler)
+    grid.add_row("running", f"bundle {view.bundle}" if view.bundle else f"the programs of {view.source}")
+    grid.add_row("health", Text(view.health + (f": {view.reason}" if view.reason else ""),
+                                "green" if view.health == "Healthy" else "yellow"))
+    console.print(grid)
+    if view.programs:
+        console.print(programs_table(view.programs))
+
+
+@logic_group.command("status")
+@data_option
+@json_option
+def status(data: Path | None, as_json: bool) -> None:
+    """The engine: scheduler running or stopped, the active bundle, health, programs."""
+    _status(connect(data).get("/api/logic/status", EngineStatus), as_json)
+
+
+@logic_group.command("start")
+@data_option
+@json_option
+def start(data: Path | None, as_json: bool) -> None:
+    """Run the programs again after `bms logic stop`."""
+    _status(connect(data).post("/api/logic/start", EngineStatus), as_json)
+
+
+@logic_group.command("stop")
+@data_option
+@json_option
+def stop(data: Path | None, as_json: bool) -> None:
+    """Stop running every program (until `bms logic start`, across restarts); outputs hold."""
+    _status(connect(data).post("/api/logic/stop", EngineStatus), as_json)
+
+
+@logic_group.command("reload")
+@data_option
+@json_option
+def reload(data: Path | None, as_json: bool) -> None:
+    """Read the program directory (or the active bundle) again and run what it holds."""
+    _status(connect(data).post("/api/logic/reload", EngineStatus), as_json)
+
+
+def event_line(e: LogicEvent) -> str:
+    when = _when(e.at)
+    if e.kind == "run":
+        return f"{when}  run    {e.program}  {e.duration * 1000:.2f} ms"
+    if e.kind == "error":
+        return f"{when}  error  {e.program}  {e.fault}: {e.error}"
+    if e.kind == "write":
+        value = "relinquish" if e.value is None else _value(e.value)
+        return f"{when}  write  {e.program}  {e.point} @{e.priority} = {value}"
+    return f"{when}  {e.kind}  {e.program}  {e.detail}".replace("    ", "  ")
+
+
+@logic_group.command("events")
+@click.option("--program", "programs", multiple=True, help="Only this program's events (repeatable).")
+@click.option("--count", type=click.IntRange(min=1), default=None, help="Stop after this many events (default: Ctrl-C).")
+@data_option
+@json_option
+def events(programs: tuple[str, ...], count: int | None, data: Path | None, as_json: bool) -> None:
+    """Follow the engine's live events: runs, failed runs, writes, faults, start/stop/reload."""
+    shown = 0
+    try:
+        with connect(data).events("/api/logic/stream", decoder=decode_logic_event) as stream:
+            for event in stream:
+                if programs and event.program not in programs:
+                    continue
+                if as_json:  # one JSON document a line (JSON Lines), as it comes
+                    click.echo(msgspec.json.encode(event).decode())
+                else:
+                    console.print(event_line(event), highlight=False)
+                shown += 1
+                if count is not None and shown >= count:
+                    break
     except KeyboardInterrupt:
         pass
 

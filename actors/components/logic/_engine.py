@@ -19,6 +19,7 @@ and health; its outputs hold.
 from __future__ import annotations
 
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from actors._registry import merged
 from actors._supervisor import ChildSpec
 from actors.platform import Platform
 from bms.alarms import ExternalAlarm
+from bms.alarms._feed import AlarmFeed
 from bms.audit import AuditEntry, RecordAudit
 from bms.errors import BmsError, ConfigError, LogicError, NotFound, StoreError
 from bms.logic._bundle import verify
@@ -41,18 +43,35 @@ from bms.logic.messages import (
     DeployBundle,
     DisableProgram,
     EnableProgram,
+    EngineStatus,
+    GetEngineStatus,
     GetProgram,
     ListPrograms,
     ListVersions,
+    LogicEvent,
     ProgramTraces,
     ProgramView,
+    ReloadLogic,
     RollbackBundle,
+    StartLogic,
+    StopLogic,
 )
 from bms.messages import ListNodes, ListPoints, PointState, RelinquishPoint, Tick, ValueChanged, WritePoint
+from bms.schedules.messages import ScheduleValueChanged, ScheduleValues
 from bms.supervision import Health, RestartPolicy
 
 NAME = "logic"
 ASK_TIMEOUT = 30.0
+
+
+class OpenLogicFeed(msgspec.Struct, frozen=True):
+    """The API opens a live stream of :class:`LogicEvent` (the feed lives on the API's loop)."""
+
+    feed: AlarmFeed
+
+
+class CloseLogicFeed(msgspec.Struct, frozen=True):
+    feed: AlarmFeed
 
 
 class LogicEngine(BmsActor):
@@ -66,11 +85,16 @@ class LogicEngine(BmsActor):
         self.loaded = Loaded()
         self.values: dict[str, Value] = {}
         self.watchers: dict[str, list[str]] = {}  # point -> programs run on its change
+        self.schedules: dict[str, Value] = {}  # schedule -> value, and "NAME/occupied" -> its flag (the engine's)
+        self.schedule_readers: dict[str, list[str]] = {}  # schedule -> programs with a ScheduleRead of it
+        self.schedules_known = False  # the schedule engine's values were read (an unknown schedule is then said)
         self.alarm_states: dict[str, bool] = {}
         self.dirty: set[str] = set()  # programs whose state changed since the last save
         self.known: set[str] = set()
         self.active: StoredBundle | None = None  # the bundle running (None: the configured directory)
         self.boot_problem = ""
+        self.stopped_by = ""  # who stopped execution ("" running); kept in logic.db
+        self.feeds: weakref.WeakSet[AlarmFeed] = weakref.WeakSet()
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -80,13 +104,64 @@ class LogicEngine(BmsActor):
         states: list[PointState] = self._ask("points", ListPoints())
         self.values = {p.point_id: p.value for p in states}
         self.boot_problem = ""
+        self.stopped_by = self.store.setting("stopped")
         loaded, self.active = self._boot_source()
+        self.subscribe(ScheduleValueChanged)  # before the ask: a change in between is not missed
+        self._read_schedules()
         self._install(loaded)
         self.subscribe(ValueChanged, merged(100_000))
         self.ctx.ticker.every(self.settings.tick, self.actor_ref, "logic")
         self._report()
         self.log.info("logic loaded", programs=len(self.programs), left_out=len(self.loaded.skipped),
                       bundle=self.active.version if self.active else None)
+
+    def _read_schedules(self) -> None:
+        """The schedule engine's present values (none on a site without one: ScheduleRead gives its default)."""
+        engine = self.ctx.registry.find("schedules")
+        self.schedules_known = False
+        if engine is None:
+            return
+        try:
+            for event in engine.ask(ScheduleValues(), timeout=ASK_TIMEOUT) or ():
+                if isinstance(event, ScheduleValueChanged):
+                    self._schedule_value(event)
+            self.schedules_known = True
+        except Exception as err:  # the schedule engine is down: values come with its next changes
+            self.log.warning("schedule values not read; ScheduleRead gives defaults until they change",
+                             error=str(err) or type(err).__name__)
+
+    def _schedule_value(self, event: ScheduleValueChanged) -> bool:
+        """Take a schedule's value; True when it changed."""
+        value = event.value if isinstance(event.value, bool | int | float | str) else None
+        if value is None:
+            changed = event.schedule in self.schedules
+            self.schedules.pop(event.schedule, None)
+            self.schedules.pop(event.schedule + "/occupied", None)
+            return changed
+        key = event.schedule + "/occupied"
+        changed = self.schedules.get(event.schedule) != value or self.schedules.get(key) != event.occupied
+        self.schedules[event.schedule], self.schedules[key] = value, event.occupied
+        return changed
+
+    def _schedules_of(self, names: tuple[str, ...], hand_written: bool) -> dict[str, Value]:
+        if hand_written:  # a hand-written program may ask schedule(NAME) of any schedule
+            return self.schedules
+        found: dict[str, Value] = {}
+        for name in names:
+            if name in self.schedules:
+                found[name] = self.schedules[name]
+                found[name + "/occupied"] = self.schedules[name + "/occupied"]
+        return found
+
+    @handles(ScheduleValueChanged)
+    def on_schedule(self, event: ScheduleValueChanged) -> None:
+        if not self._schedule_value(event) or self.stopped_by:
+            return
+        for name in self.schedule_readers.get(event.schedule, ()):
+            running = self.programs.get(name)
+            if running is not None and running.running:
+                self._run(running)
+        self._save_states()
 
     def _boot_source(self) -> tuple[Loaded, StoredBundle | None]:
         """The last good bundle's programs; a bundle that no longer starts is marked failed and the one
@@ -148,11 +223,20 @@ class LogicEngine(BmsActor):
             elif out.program not in loaded.skipped:
                 self._release(out)
         self.watchers = {}
+        self.schedule_readers = {}
         for running in self.programs.values():
             for point in running.compiled.on_change:
                 self.watchers.setdefault(point, []).append(running.name)
+            for schedule in running.compiled.schedules:  # a schedule's change runs the programs reading it
+                self.schedule_readers.setdefault(schedule, []).append(running.name)
+                if self.schedules_known and schedule not in self.schedules:
+                    self.log.warning("ScheduleRead of a schedule the schedule engine does not have: its default "
+                                     "until the schedule exists", program=running.name, schedule=schedule)
 
     def teardown(self) -> None:
+        for feed in list(self.feeds):
+            feed.close_threadsafe()  # clients see the stream end and reconnect
+        self.feeds = weakref.WeakSet()
         self.ctx.ticker.cancel_actor(self.actor_ref)
         if self.store is not None:
             self._save_states()
@@ -164,7 +248,10 @@ class LogicEngine(BmsActor):
 
     def _report(self) -> None:
         faulted = [p for p in self.programs.values() if p.disabled == "fault"]
-        if self.boot_problem:
+        if self.stopped_by:
+            self.ctx.supervisor.report(self.name, Health.DEGRADED,
+                                       f"execution stopped by {self.stopped_by}: no program runs, outputs hold")
+        elif self.boot_problem:
             self.ctx.supervisor.report(self.name, Health.DEGRADED, self.boot_problem)
         elif self.loaded.skipped:
             first = self.loaded.problems[0] if self.loaded.problems else ""
@@ -180,6 +267,8 @@ class LogicEngine(BmsActor):
     # ------------------------------------------------------------ triggers
     @handles(Tick)
     def on_tick(self, tick: Tick) -> None:
+        if self.stopped_by:
+            return
         now = self.clock.monotonic()
         for running in list(self.programs.values()):
             interval = running.compiled.interval
@@ -197,6 +286,8 @@ class LogicEngine(BmsActor):
             self.values[pv.point_id] = pv.value
             for name in self.watchers.get(pv.point_id, ()):
                 due[name] = None
+        if self.stopped_by:
+            return
         for name in due:  # each program at most once per batch
             running = self.programs.get(name)
             if running is not None and running.running:
@@ -208,11 +299,19 @@ class LogicEngine(BmsActor):
     def _run(self, running: RunningProgram) -> None:
         inputs = {p: v for p in running.compiled.reads if (v := self.values.get(p)) is not None
                   and isinstance(v, bool | int | float | str)}
-        result = running.sandbox.run(inputs, {})
+        compiled = running.compiled
+        schedules = self._schedules_of(compiled.schedules, compiled.hand_written) if self.schedules else None
+        result = running.sandbox.run(inputs, schedules)
         if running.record(result):
             self.log.error("logic program disabled", program=running.name, reason=running.reason)
             self._persist_disabled(running)
             self._report()
+            self._emit(LogicEvent(kind="disabled", at=result.at, program=running.name, detail=running.reason))
+        if self.feeds:
+            self._emit(LogicEvent(kind="run", at=result.at, program=running.name, duration=result.duration)
+                       if result.ok else
+                       LogicEvent(kind="error", at=result.at, program=running.name, duration=result.duration,
+                                  error=result.error or "", fault=result.fault or ""))
         if not result.ok:
             if result.fault not in ("budget", "memory"):
                 self.log.warning("logic run failed", program=running.name, error=result.error)
@@ -247,6 +346,9 @@ class LogicEngine(BmsActor):
             self.log.warning("logic write refused", program=running.name, point_id=write.point, error=detail)
         else:
             running.written[write.point] = write.value
+            if self.feeds:
+                self._emit(LogicEvent(kind="write", at=at, program=running.name, point=write.point,
+                                      value=write.value, priority=write.priority))
             if self.store is not None:
                 if write.value is None:
                     self.store.forget(running.name, write.point)
@@ -305,6 +407,83 @@ class LogicEngine(BmsActor):
     def _persist_disabled(self, running: RunningProgram) -> None:
         if self.store is not None:
             self.store.set_disabled(running.name, running.disabled, running.reason)
+
+    def _emit(self, event: LogicEvent) -> None:
+        for feed in list(self.feeds):
+            if not feed.offer_threadsafe(event):
+                self.feeds.discard(feed)
+
+    # ------------------------------------------------------------ engine control
+    @handles(OpenLogicFeed)
+    def open_feed(self, msg: OpenLogicFeed) -> bool:
+        self.feeds.add(msg.feed)
+        return True
+
+    @handles(CloseLogicFeed)
+    def close_feed(self, msg: CloseLogicFeed) -> bool:
+        self.feeds.discard(msg.feed)
+        return True
+
+    @handles(GetEngineStatus)
+    def engine_status(self, query: GetEngineStatus) -> EngineStatus:
+        health = self.ctx.health.get(self.name)
+        return EngineStatus(
+            scheduler="stopped" if self.stopped_by else "running", stopped_by=self.stopped_by,
+            bundle=self.active.version if self.active else "",
+            source=f"bundle {self.active.version}" if self.active else str(self.directory or ""),
+            health=(health.state.value if isinstance(health.state, Health) else str(health.state)) if health else "",
+            reason=health.reason if health else "",
+            programs=self.list_programs(ListPrograms()))
+
+    @handles(StartLogic)
+    def start_execution(self, command: StartLogic) -> EngineStatus:
+        assert self.store is not None
+        user = command.user or "an operator"
+        before, self.stopped_by = self.stopped_by, ""
+        self.store.set_setting("stopped", "")
+        now = self.clock.monotonic()
+        for running in self.programs.values():  # periodic programs run at the next tick, not in a burst
+            running.next_due = min(running.next_due, now)
+        self._control("startLogic", user, before, "running")
+        return self.engine_status(GetEngineStatus())
+
+    @handles(StopLogic)
+    def stop_execution(self, command: StopLogic) -> EngineStatus:
+        assert self.store is not None
+        user = command.user or "an operator"
+        before = self.stopped_by
+        self.stopped_by = user
+        self.store.set_setting("stopped", user)
+        self._save_states()
+        self._control("stopLogic", user, before, "stopped")
+        return self.engine_status(GetEngineStatus())
+
+    @handles(ReloadLogic)
+    def reload_programs(self, command: ReloadLogic) -> EngineStatus:
+        """The active bundle (verified again) or the program directory, read again; a bundle that no
+        longer loads is refused (nothing changes), a directory's bad program is left out as at start."""
+        nodes = self._ask("nodes", ListNodes())
+        self.known = {n.id for n in nodes if n.type in ("Point", "VirtualPoint")}
+        if self.active is not None:
+            loaded = self._bundle(self.active)
+        elif self.directory is not None:
+            loaded = load_directory(self.directory, self.known)
+        else:
+            loaded = Loaded()
+        self._install(loaded)
+        self.boot_problem = ""
+        user = command.user or "an operator"
+        self._control("reloadLogic", user, "", f"{len(self.programs)} program(s)")
+        self.log.info("logic reloaded", programs=len(self.programs), left_out=len(loaded.skipped), user=user)
+        return self.engine_status(GetEngineStatus())
+
+    def _control(self, action: str, user: str, before: str, after: str) -> None:
+        self._audit(AuditEntry(at=self.clock.now(), user=user, origin="logic", action=action, target="logic engine",
+                               before=msgspec.json.encode({"stopped_by": before}).decode() if before else "",
+                               after=msgspec.json.encode({"scheduler": after}).decode()))
+        self.log.info("logic engine " + action.removesuffix("Logic"), user=user)
+        self._report()
+        self._emit(LogicEvent(kind="engine", at=self.clock.now(), detail=f"{action} by {user}"))
 
     # ------------------------------------------------------------ operators
     def _program(self, name: str) -> RunningProgram:
@@ -392,7 +571,7 @@ class LogicEngine(BmsActor):
         for _program, compiled in loaded.programs:
             sandbox = Sandbox(compiled, self.clock, budget=compiled.budget or s.budget, max_memory=s.max_memory)
             inputs = {p: v for p in compiled.reads if isinstance(v := self.values.get(p), bool | int | float | str)}
-            result = sandbox.run(inputs, {})
+            result = sandbox.run(inputs, self._schedules_of(compiled.schedules, compiled.hand_written))
             if not result.ok:
                 raise LogicError(f"bundle {version} refused: the dry run of {compiled.name} failed: {result.error}")
 
@@ -410,8 +589,7 @@ class LogicEngine(BmsActor):
 
     @handles(ProgramTraces)
     def traces(self, query: ProgramTraces) -> list[Trace]:
-        traces = list(self._program(query.name).traces)
-        return traces[-query.limit:] if query.limit > 0 else traces
+        return self._program(query.name).traces(query.limit)
 
 
 def _first(problems: list[str]) -> str:

@@ -32,6 +32,7 @@ from bms.schedules.messages import (
     ScheduleBridges,
     ScheduleSummary,
     ScheduleView,
+    SetOptimalStart,
     SetProgram,
     UnassignSchedule,
 )
@@ -70,6 +71,10 @@ class OverrideBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
 
     value: Value
     until: str | float
+
+
+class OptimalStartBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    enabled: bool
 
 
 class SchedulesGateway(Protocol):
@@ -189,6 +194,15 @@ def schedules_router(gateway: SchedulesGateway, services: Services | None = None
         view: ScheduleView = await ask(CancelOverride(name=name, user=who(request)))
         return view
 
+    @post("/{name:str}/optimal-start", operation_id="setScheduleOptimalStart", **requires("schedules"),
+          status_code=200, responses=error_responses(400, 404, 413, 503))
+    async def optimal_start(request: Request[Any, Any, Any], name: Name,
+                            data: Annotated[OptimalStartBody, Body()]) -> ScheduleView:
+        """Start each zone's conditioning early so that it reaches its setpoint at the occupied time (``enabled``),
+        or only at the occupied time."""
+        view: ScheduleView = await ask(SetOptimalStart(name=name, enabled=data.enabled, user=who(request)))
+        return view
+
     @post("/{name:str}/delete", operation_id="deleteSchedule", **requires("schedules"), status_code=200,
           responses=error_responses(400, 404, 413, 503))
     async def delete(request: Request[Any, Any, Any], name: Name) -> bool:
@@ -221,6 +235,6 @@ def schedules_router(gateway: SchedulesGateway, services: Services | None = None
         return services
 
     return Router("/api/schedules", route_handlers=[list_schedules, schedule, create, program, add_exception,
-                                                    remove_exception, assign, unassign, override, cancel, delete,
-                                                    pull_device, push_device],
+                                                    remove_exception, assign, unassign, override, cancel, optimal_start,
+                                                    delete, pull_device, push_device],
                   tags=["schedules"])

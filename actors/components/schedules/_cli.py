@@ -95,12 +95,16 @@ def week_table(view: ScheduleView) -> Table:
 
 def zones_table(view: ScheduleView) -> Table:
     table = Table(title="optimal start", caption_justify="left")
-    for column in ("zone", "occupied", "start", "lead", "zone °", "setpoint", "outdoor"):
+    acting = any(z.acting for z in view.zones)
+    table.caption = ("acted on: each zone's points get their occupied value from its start"
+                     if acting else f"shown only: `bms schedule optimal-start {view.summary.name} on` acts on it")
+    for column in ("zone", "occupied", "start", "lead", "zone °", "setpoint", "outdoor", "now"):
         table.add_column(column, no_wrap=True)
     for z in view.zones:
         lead = f"{z.lead_minutes:g} min" if z.lead_minutes is not None else z.problem or "—"
+        state = Text("started", "bold green") if z.started else Text("waiting" if z.acting else "—", "dim")
         table.add_row(z.equip, _at(z.occupied_at, view.timezone), _at(z.start_at, view.timezone), lead,
-                      _shown(z.zone_temp), _shown(z.setpoint), _shown(z.outdoor))
+                      _shown(z.zone_temp), _shown(z.setpoint), _shown(z.outdoor), state)
     return table
 
 
@@ -278,6 +282,22 @@ def override(name: str, value: str | None, until: str | None, cancel: bool, data
     assert view.override is not None
     _done(view, as_json, f"schedule {name}: {_shown(view.override.value)} until "
                          f"{_at(view.override.until, view.timezone)}")
+
+
+@schedule_group.command("optimal-start")
+@click.argument("name")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@data_option
+@json_option
+def optimal_start(name: str, state: str, data: Path | None, as_json: bool) -> None:
+    """Start each zone's conditioning early, from its learned warm-up and cool-down rates (on), or only at the
+    occupied time (off)."""
+    view = connect(data).post(f"/api/schedules/{name}/optimal-start", ScheduleView, {"enabled": state == "on"})
+    said = f"schedule {name}: optimal start {state}"
+    starts = [f"{z.equip} at {_at(z.start_at, view.timezone)}" for z in view.zones if z.start_at is not None]
+    if state == "on" and starts:
+        said += " (next: " + ", ".join(starts) + ")"
+    _done(view, as_json, said)
 
 
 @schedule_group.command("delete")

@@ -46,7 +46,9 @@ from bms.messages import (
     WritePoint,
 )
 from bms.schedules import (
+    MAX_LEAD,
     WEEKDAYS,
+    EarlyStart,
     PlannedWrite,
     PointRef,
     Schedule,
@@ -75,10 +77,14 @@ from bms.schedules.messages import (
     RemoveException,
     ScheduleBridges,
     ScheduleSummary,
+    ScheduleValueChanged,
+    ScheduleValues,
     ScheduleView,
+    SetOptimalStart,
     SetProgram,
     StoreSchedule,
     UnassignSchedule,
+    is_occupied,
 )
 from bms.supervision import Health, RestartPolicy
 
@@ -86,6 +92,7 @@ NAME = "schedules"
 ASK_TIMEOUT = 30.0
 MAX_SLEEP = 3600.0  # the timer is re-armed at least hourly (a wall clock set forward or back is caught up)
 RETRY = 60.0  # seconds before a write whose audit row or point store failed is tried again
+RECHECK = 300.0  # seconds between two computations of the zones' optimal starts in the hours before occupancy
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _json = msgspec.json.Encoder()
@@ -97,7 +104,7 @@ def schedule_of(spec: ScheduleSpec) -> Schedule:
     return msgspec.structs.replace(
         base, default=spec.default if spec.default is not None or not spec.template else base.default,
         weekly={**base.weekly, **spec.weekly}, exceptions=[*base.exceptions, *spec.exceptions],
-        description=spec.description or base.description)
+        description=spec.description or base.description, optimal_start=spec.optimal_start)
 
 
 class ScheduleEngine(BmsActor):
@@ -109,10 +116,12 @@ class ScheduleEngine(BmsActor):
         self.store: ScheduleStore | None = None
         self.points: dict[str, PointRef] = {}
         self.timer: tuple[int, str] | None = None
+        self.recheck_at: float | None = None  # when the zones' optimal starts are computed again
         self.retry: dict[tuple[str, str], PlannedWrite] = {}  # writes not yet done (point store or audit failed)
         self.failures: dict[tuple[str, str], str] = {}  # (schedule, point) -> why the last write was refused
         self.audit_problem: str | None = None
         self.zones = ZoneStarts(ctx.data_dir / "history.db")
+        self.published: dict[str, ScheduleValueChanged] = {}  # each schedule's value as last published
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -216,6 +225,7 @@ class ScheduleEngine(BmsActor):
         for name in book.expire(now):
             self._store.set_override(name, None)
             self.log.info("schedule override ended", schedule=name)
+        self._optimal(now)
         planned = {(w.schedule, w.point_id): w for w in book.plan(now, force)}
         for key, w in list(self.retry.items()):
             if key not in planned and w.schedule in book.schedules:
@@ -223,8 +233,60 @@ class ScheduleEngine(BmsActor):
         self.retry = {}
         for w in planned.values():
             self._write(w, now)
+        self._publish_values(now)
         self._report()
         self._arm(now)
+
+    def _optimal(self, now: float) -> None:
+        """The starts of each optimal-start schedule's zones for its next occupied time: computed from the
+        hours before it (at most ``MAX_LEAD``), again every :data:`RECHECK` s as the zones' temperatures move,
+        and held once a zone has started (its conditioning runs on to the occupied time)."""
+        book = self._book
+        self.recheck_at = None
+        for name, schedule in book.schedules.items():
+            if not (schedule.optimal_start and occupancy(schedule) and book.targets.get(name)):
+                book.starts.pop(name, None)
+                book.zones.pop(name, None)
+                continue
+            occupied_at = self.zones.next_occupied(book, name, now)
+            started = {e: s for e, s in book.starts.get(name, {}).items()
+                       if s.occupied_at == occupied_at and s.start_at <= now}
+            book.starts[name] = started
+            if occupied_at is None:
+                continue
+            window = occupied_at - MAX_LEAD * 60.0
+            if now < window:
+                self._recheck(window)
+                continue
+            zones = self.zones.zones(book, name, self.points, now, self._value)
+            book.zones[name] = frozenset(z.equip for z in zones)
+            waiting = False
+            for z in zones:
+                if z.equip in started:
+                    continue
+                waiting = True
+                if z.start_at is not None:
+                    started[z.equip] = EarlyStart(z.start_at, occupied_at)
+            if waiting:
+                self._recheck(now + RECHECK)
+
+    def _recheck(self, at: float) -> None:
+        self.recheck_at = at if self.recheck_at is None else min(self.recheck_at, at)
+
+    def _publish_values(self, now: float) -> None:
+        """A ScheduleValueChanged for each schedule whose present value changed (None: deleted)."""
+        book = self._book
+        for name in book.schedules:
+            value, source = book.value(name, now)
+            before = self.published.get(name)
+            if before is None or before.value != value or type(before.value) is not type(value):
+                event = ScheduleValueChanged(schedule=name, value=value, occupied=is_occupied(value), source=source,
+                                             ts=now)
+                self.published[name] = event
+                self.publish(event)
+        for name in [n for n in self.published if n not in book.schedules]:
+            del self.published[name]
+            self.publish(ScheduleValueChanged(schedule=name, value=None, occupied=False, source="deleted", ts=now))
 
     def _write(self, w: PlannedWrite, now: float) -> None:
         who = f"schedule:{w.schedule}"
@@ -280,7 +342,9 @@ class ScheduleEngine(BmsActor):
 
     def _arm(self, now: float) -> None:
         """One timer, for the next instant a value may change (or a retry)."""
-        due = self._book.due(now)
+        due = self._book.due(now, every=True)  # unassigned schedules too: their values are published
+        if self.recheck_at is not None:
+            due = min(due if due is not None else self.recheck_at, self.recheck_at)
         if self.retry:
             due = min(due if due is not None else now + RETRY, now + RETRY)
         if self.timer is not None:
@@ -476,6 +540,20 @@ class ScheduleEngine(BmsActor):
         self._store.set_override(command.name, None)
         return self._changed(command.name, command.user)
 
+    @handles(SetOptimalStart)
+    def set_optimal_start(self, command: SetOptimalStart) -> ScheduleView:
+        schedule = self._get(command.name)
+        if command.enabled and not occupancy(schedule):
+            raise ConfigError(f"schedule {command.name} has no occupied value: optimal start starts the "
+                              "conditioning of an occupancy schedule's zones")
+        device_id, object_id = self._book.origins.get(command.name, (None, None))
+        self._save(msgspec.structs.replace(schedule, optimal_start=command.enabled), command.user, device_id,
+                   object_id)
+        self.log.info("optimal start " + ("on" if command.enabled else "off"), schedule=command.name,
+                      user=command.user)
+        self._run(force=[command.name])  # not written back to a device: its Schedule object has no such thing
+        return self._view(command.name, None)
+
     @handles(DeleteSchedule)
     def delete(self, command: DeleteSchedule) -> bool:
         self._get(command.name)
@@ -495,6 +573,10 @@ class ScheduleEngine(BmsActor):
                       object=command.object_id, user=command.user)
         self._run(force=[command.schedule.name])
         return self._view(command.schedule.name, None)
+
+    @handles(ScheduleValues)
+    def schedule_values(self, _query: ScheduleValues) -> list[ScheduleValueChanged]:
+        return list(self.published.values())
 
     @handles(ScheduleBridges)
     def schedule_bridges(self, _query: ScheduleBridges) -> list[str]:
@@ -523,7 +605,9 @@ class ScheduleEngine(BmsActor):
             except ValueError:
                 raise ConfigError(f"week: {week!r} is not a date (YYYY-MM-DD)") from None
         schedule = book.schedules[name]
-        zones = (self.zones.zones(book, name, self.points, now, self._value) if occupancy(schedule) else [])
+        zones = [msgspec.structs.replace(z, acting=schedule.optimal_start, started=book.early(name, z.equip, now))
+                 for z in (self.zones.zones(book, name, self.points, now, self._value) if occupancy(schedule)
+                           else [])]
         return ScheduleView(summary=book.summary(name, now), schedule=schedule, timezone=self.timezone,
                             assignments=book.assignments.get(name, []),
                             points=[t.point_id for t in book.targets.get(name, [])],

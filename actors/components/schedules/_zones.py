@@ -64,9 +64,13 @@ class ZoneStarts:
         equips = sorted({points[p].ancestors[0] for p in targets if p in points and points[p].ancestors})
         outdoor = next((r.point_id for r in points.values() if r.tags >= OUTDOOR), None)
         occupied_at = self.next_occupied(book, name, now)
+        of_equip: dict[str, list[PointRef]] = {e: [] for e in equips}
+        for r in points.values():
+            if r.ancestors and r.ancestors[0] in of_equip:
+                of_equip[r.ancestors[0]].append(r)
         out: list[ZoneStart] = []
         for equip in equips:
-            mine = [r for r in points.values() if r.ancestors and r.ancestors[0] == equip]
+            mine = of_equip[equip]
             temp = next((r.point_id for r in mine if r.tags >= ZONE_TEMP), None)
             sp = next((r.point_id for r in mine if r.tags >= ZONE_SP), None)
             if temp is None or sp is None:

@@ -31,6 +31,7 @@ from bms.alarms import (
     FloodRule,
     HighLimit,
     ListAlarms,
+    LowLimit,
     PointMeta,
     StaleValue,
     Suppression,
@@ -266,19 +267,27 @@ def test_a_device_alarm_has_the_same_lifecycle(clock: ManualClock) -> None:
     assert (view.state, view.source, view.severity) == (NORMAL, "device", "critical")
 
 
-@settings(max_examples=200, deadline=None)
-@given(values=st.lists(st.one_of(st.floats(20.0, 35.0), st.just(28.0), st.just(27.0), st.none(), st.just("x")),
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(20.0, 35.0), st.just(28.0), st.just(27.0), st.just(29.0),
+                                 st.floats(allow_nan=True, allow_infinity=True), st.none(), st.just("x")),
                        min_size=1, max_size=40),
-       flags=st.lists(st.sampled_from([(), (), (), ("fault",), ("overridden",)]), min_size=40, max_size=40))
-def test_the_fast_path_decides_as_the_general_one(values: list[Value], flags: list[tuple[str, ...]]) -> None:
-    """A point read by one limit alarm takes a short cut; a second alarm on it forces the general path."""
+       flags=st.lists(st.sampled_from([(), (), (), ("fault",), ("overridden",)]), min_size=40, max_size=40),
+       kind=st.sampled_from(["high", "low"]), on=st.sampled_from([0.0, 5.0]), off=st.sampled_from([0.0, 5.0]),
+       step=st.sampled_from([1.0, 3.0, 6.0]))
+def test_the_fast_path_decides_as_the_general_one(values: list[Value], flags: list[tuple[str, ...]], kind: str,
+                                                  on: float, off: float, step: float) -> None:
+    """A point read by one limit alarm takes a short cut (a band of values that change nothing); a second
+    alarm on it forces the general path: both decide the same, limits, deadbands and delays included."""
+    condition = HighLimit(limit=28.0, deadband=1.0) if kind == "high" else LowLimit(limit=28.0, deadband=1.0)
+    alarm = AlarmDefinition(id="sat-high", point=SAT, condition=condition, severity="high", on_delay=on,
+                            off_delay=off)
     fast_clock, slow_clock = ManualClock(T0), ManualClock(T0)
-    fast = book_of(fast_clock, high(off=5.0))
-    slow = book_of(slow_clock, high(off=5.0), AlarmDefinition(id="other", point=SAT, condition=StaleValue(period=1e6)))
+    fast = book_of(fast_clock, alarm)
+    slow = book_of(slow_clock, alarm, AlarmDefinition(id="other", point=SAT, condition=StaleValue(period=1e6)))
     assert SAT in fast._plain and SAT not in slow._plain
     for value, flag in zip(values, flags, strict=False):
         for book, clock in ((fast, fast_clock), (slow, slow_clock)):
-            clock.advance(3.0)
+            clock.advance(step)
             book.tick()
             feed(book, SAT, value, flag)
         assert fast.view("sat-high") == slow.view("sat-high")

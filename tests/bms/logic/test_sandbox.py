@@ -157,3 +157,66 @@ def test_fault_counter_disables_after_n_budget_faults_in_a_row() -> None:
     )
     counter.reset()
     assert not counter.disabled
+
+
+def test_the_budget_counts_each_run_afresh_and_holds_a_loop_inside_pcall_after_many_good_runs() -> None:
+    box = lua("local n = 0 for i = 1, read('x/in') do n = n + i end write('x/out', n)", budget=100_000)
+    for _ in range(200):  # a hook installed once: 200 runs of ~4,000 instructions never add up to the budget
+        assert box.run({"x/in": 1000}).ok
+    spent = box.run({"x/in": 10_000_000})
+    assert spent.fault == "budget"
+    again = box.run({"x/in": 10})
+    assert again.ok and again.writes[0].value == 55
+    spin = lua("pcall(function() while true do end end) while true do end", budget=50_000)
+    assert spin.run({}).fault == "budget" and spin.run({}).fault == "budget"
+
+
+def test_a_failed_run_of_a_custom_script_leaves_block_and_user_state_as_before() -> None:
+    from bms.logic import Block, Wire
+
+    blocks = (
+        Block("t", "PointRead", {"point": "x/in"}),
+        Block("r", "RampLimit", {"rate_up": 1.0, "rate_down": 1.0}),
+        Block("cs", "CustomScript", {"code": "if x > 50 then error('too high') end y = x",
+                                     "inputs": {"x": "number"}, "outputs": {"y": "number"}}),
+        Block("w", "PointWrite", {"point": "x/out"}),
+    )
+    wires = (Wire("t.out", "r.in"), Wire("r.out", "cs.x"), Wire("cs.y", "w.in"))
+    clock = ManualClock(0.0)
+    box = Sandbox(compile_program(Program(name="p", interval=1.0, blocks=blocks, wires=wires)), clock)
+    assert box.run({"x/in": 10.0}).ok
+    before = box.state
+    clock.advance(100.0)
+    failed = box.run({"x/in": 100.0})  # the ramp moves to 100 (> 50), then the script fails
+    assert failed.fault == "error" and failed.trace.outputs["r.out"] == 100.0
+    assert box.state == before  # the ramp's memory is the one of before the failed run
+    assert before["blocks"]["r"] == {"t": 0.0, "y": 10.0}
+
+
+def test_traces_are_built_on_demand_for_the_last_kept_runs() -> None:
+    from bms.logic import Block, Wire
+
+    blocks = (Block("t", "PointRead", {"point": "x/in"}), Block("w", "PointWrite", {"point": "x/out"}))
+    box = Sandbox(compile_program(Program(name="p", interval=1.0, blocks=blocks, wires=(Wire("t.out", "w.in"),))),
+                  ManualClock(0.0), keep=3)
+    results = [box.run({"x/in": float(i)}) for i in range(5)]
+    assert [r.trace.outputs.get("t.out") for r in results] == [None, None, 2.0, 3.0, 4.0]  # the last 3 kept
+    assert [r.trace.inputs for r in results[-2:]] == [{"x/in": 3.0}, {"x/in": 4.0}]
+
+
+def test_inputs_beyond_the_declared_reads_still_reach_read() -> None:
+    box = lua("write('x/out', (read('x/in') or 0) + (read('x/other') or 0))")
+    assert box.run({"x/in": 1.0}).writes[0].value == 1.0  # the fast way: the declared reads as arguments
+    assert box.run({"x/in": 1.0, "x/other": 2.0}).writes[0].value == 3.0  # a table of all of them
+    assert box.run({"x/in": 5.0}).writes[0].value == 5.0
+
+
+@pytest.mark.parametrize("n", [1, 8, 9, 20])
+def test_any_number_of_reads_arrives_with_gaps_as_nil(n: int) -> None:
+    reads = tuple(f"p/{i}" for i in range(n))
+    code = (f"local s, missing = 0, 0\nfor i = 0, {n - 1} do local v = read('p/' .. i)\n"
+            "if v then s = s + v else missing = missing + 1 end end\nwrite('x/out', s * 100 + missing)")
+    box = lua(code, reads=reads)
+    values = {p: float(i) for i, p in enumerate(reads) if i != 0}  # p/0 missing
+    assert box.run(values).writes[0].value == sum(range(n)) * 100 + 1
+    assert box.run({p: 1.0 for p in reads}).writes[0].value == n * 100

@@ -122,6 +122,47 @@ def test_an_override_runs_until_its_end_and_the_program_takes_over_by_itself() -
     assert {w.value for w in back} == {False, 16.0} and {w.source for w in back} == {"weekly"}
 
 
+def test_optimal_start_conditions_each_zone_from_its_start_and_the_air_handler_from_the_first() -> None:
+    from bms.schedules import EarlyStart
+
+    book = office_book()
+    night = at("2026-12-22T04:00")
+    for w in book.plan(night, force=["office"]):
+        book.done(w)
+    occupied = at("2026-12-22T07:00")
+    book.zones["office"] = frozenset({"vav101", "vav102"})
+    book.starts["office"] = {"vav101": EarlyStart(at("2026-12-22T05:40"), occupied),
+                             "vav102": EarlyStart(at("2026-12-22T06:30"), occupied)}
+    assert book.due(night) == at("2026-12-22T05:40")  # the engine wakes for the first start, not at 07:00
+    assert book.plan(at("2026-12-22T05:39")) == []
+    first = book.plan(at("2026-12-22T05:40"))
+    assert sorted((w.point_id, w.value, w.scheduled, w.source) for w in first) == [
+        ("ahu1/fan_cmd", True, "occupied", "optimal start"),  # no zone: it runs for the first zone
+        ("vav101/zone_sp", 21.0, "occupied", "optimal start")]
+    for w in first:
+        book.done(w)
+    assert book.due(at("2026-12-22T05:40")) == at("2026-12-22T06:30")
+    assert [(w.point_id, w.value) for w in book.plan(at("2026-12-22T06:30"))] == [("vav102/zone_sp", 21.0)]
+    book.done(book.plan(at("2026-12-22T06:30"))[0])
+    assert book.plan(occupied) == []  # already at their occupied values: no write at 07:00
+    # an override of the program wins over optimal start
+    book.overrides["office"] = Override(value="unoccupied", until=at("2026-12-22T06:45"), user="olga")
+    assert {(w.point_id, w.value, w.source) for w in book.plan(at("2026-12-22T06:31"))} == {
+        ("ahu1/fan_cmd", False, "override"), ("vav101/zone_sp", 16.0, "override"),
+        ("vav102/zone_sp", 16.0, "override")}
+
+
+def test_a_zone_with_no_computed_start_waits_for_the_occupied_time() -> None:
+    from bms.schedules import EarlyStart
+
+    book = office_book()
+    book.zones["office"] = frozenset({"vav101", "vav102"})
+    book.starts["office"] = {"vav101": EarlyStart(at("2026-12-22T06:00"), at("2026-12-22T07:00"))}
+    writes = book.plan(at("2026-12-22T06:10"), force=["office"])
+    assert sorted((w.point_id, w.value) for w in writes) == [
+        ("ahu1/fan_cmd", True), ("vav101/zone_sp", 21.0), ("vav102/zone_sp", 16.0)]
+
+
 def test_a_dropped_assignment_gives_back_its_points() -> None:
     book = office_book()
     dropped = book.assign("office", [Assignment(points=["ahu1/fan_cmd"])], POINTS)
