@@ -237,7 +237,13 @@ def test_the_commands_over_the_api(cli_client: RouterClient) -> None:
         "savings", "--since", "2026-09-01", "--baseline-from", "2025-12-01")  # in the site's zone
     assert "peak (fixed 15-min)" in run("demand", "--month", "2026-11")
     export = run("export", "--period", "hour", "--meter", "hvac", "--from", "2026-11-01", "--to", "2026-11-02")
-    assert len(export.splitlines()) == 25
+    assert len(export.splitlines()) == 25 and export.splitlines()[1].startswith("hvac,hour,2026-11-01 00:00,")
+    assert run("export", "--period", "day", "--from", "2026-11-01", "--to", "2026-11-02").splitlines()[1].startswith(
+        "main,day,2026-11-01,")
+    csv_text = cli_client.http.get("/api/energy/intervals.csv", params={"period": "day", "start": "2026-11-01",
+                                                                        "end": "2026-11-03"}).text
+    assert csv_text.splitlines()[0].startswith("meter,period,label") and csv_text.splitlines()[2].startswith(
+        "main,day,2026-11-02,")
 
 
 def test_bad_input_gets_one_clear_answer(cli_client: RouterClient) -> None:

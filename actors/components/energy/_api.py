@@ -65,6 +65,12 @@ def rows_csv(meter: str, period: str, rows: list[PeriodRow]) -> str:
     return out.getvalue()
 
 
+async def main_meter(gateway: EnergyGateway) -> str:
+    """The meter a query without one is about: the first top-level meter."""
+    meters: list[MeterView] = list(await gateway.ask(ListMeters()))
+    return next((m.id for m in meters if m.parent is None), "")
+
+
 def energy_router(gateway: EnergyGateway) -> Router:
     @get("/meters", operation_id="energyMeters", **requires("read"), responses=error_responses(503))
     async def meters() -> list[MeterView]:
@@ -133,7 +139,7 @@ def energy_router(gateway: EnergyGateway) -> Router:
                             end: EndQuery = "") -> Response[str]:
         """The same as CSV: meter, period, label, start, end, kwh, quarters, expected, final."""
         rows = list(await gateway.ask(GetIntervals(period=period, meter=meter, start=start, end=end)))
-        return Response(rows_csv(meter or "main", period, rows), media_type="text/csv")
+        return Response(rows_csv(meter or await main_meter(gateway), period, rows), media_type="text/csv")
 
     return Router("/api/energy", route_handlers=[meters, summary, demand, bill, baseline, savings, intervals,
                                                  intervals_csv], tags=["energy"])

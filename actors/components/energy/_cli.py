@@ -268,6 +268,9 @@ def savings(since: str, until: str, baseline_start: str, baseline_end: str, mete
 @data_option
 def export(period: str, meter: str, start: str, end: str, data: Path | None) -> None:
     """A meter's interval data as CSV on standard output."""
-    rows = connect(data).get("/api/energy/intervals", list[PeriodRow],
-                             {"period": period, "meter": meter, "start": start, "end": end})
-    click.echo(rows_csv(meter or "main", period, rows), nl=False)
+    client = connect(data)
+    rows = client.get("/api/energy/intervals", list[PeriodRow],
+                      {"period": period, "meter": meter, "start": start, "end": end})
+    if not meter:  # the rows are the main meter's: name it
+        meter = next((m.id for m in client.get("/api/energy/meters", list[MeterView]) if m.parent is None), "")
+    click.echo(rows_csv(meter, period, rows), nl=False)
