@@ -19,6 +19,7 @@ import click
 from bms import __version__
 from bms.cli._app import BmsGroup, cli
 from bms.cli._common import data_option
+from bms.cli._sim_history import sim_history
 from bms.config import CONF_DIR, LoadedScenario, load_scenario
 from bms.errors import BindError, ConfigError, ProtocolError
 from bms.ports import Endpoint, ensure_all_free
@@ -145,6 +146,7 @@ def sim() -> None:
 
 sim.add_command(sim_modbus)
 sim.add_command(sim_bacnet)
+sim.add_command(sim_history)
 
 
 @sim.command("fault")
