@@ -22,6 +22,13 @@ class StartBackfill(Message, frozen=True, kw_only=True):
     until: float
 
 
+class BackfillRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The body of ``POST /api/export/{target}/backfill``: times as epoch seconds, -30d or ISO 8601."""
+
+    since: str = "-30d"
+    until: str | None = None
+
+
 class ListWebhookDeliveries(Message, frozen=True, kw_only=True):
     since: float = 0.0
     endpoint: str | None = None

@@ -23,6 +23,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -93,7 +94,7 @@ class Outbox:
                 self._rollback()
                 raise StoreError(f"{self.path}: cannot buffer {len(params)} rows: {err}") from err
             if self._count == 0:
-                self._oldest_ts = float(params[0][1])  # type: ignore[arg-type]
+                self._oldest_ts = float(params[0][1])
             self._count += len(params)
         return len(params)
 
@@ -172,7 +173,7 @@ class Outbox:
             pass
 
 
-def _job(row: tuple[object, ...]) -> BackfillJob:
+def _job(row: tuple[Any, ...]) -> BackfillJob:
     job_id, since, until, point, ts, sent, total, done = row
-    return BackfillJob(id=str(job_id), since=float(since), until=float(until), point=int(point),  # type: ignore[arg-type]
-                       ts=float(ts), sent=int(sent), total=int(total), done=bool(done))  # type: ignore[arg-type]
+    return BackfillJob(id=str(job_id), since=float(since), until=float(until), point=int(point), ts=float(ts),
+                       sent=int(sent), total=int(total), done=bool(done))

@@ -76,9 +76,9 @@ class _Targets(_Strict, frozen=True):
     retry: Backoff = Backoff()
     tick: Seconds = 1.0  # how often retries are looked at and the status reported
 
-    def config_problems(self) -> list[tuple[str, str]]:
-        names = [t.name for t in getattr(self, "targets")]
-        return [(f"targets[{i}].name", f"a second target named {n!r}") for i, n in enumerate(names) if n in names[:i]]
+
+def _twice(names: list[str]) -> list[tuple[str, str]]:
+    return [(f"targets[{i}].name", f"a second target named {n!r}") for i, n in enumerate(names) if n in names[:i]]
 
 
 class InfluxSection(_Targets, frozen=True):
@@ -86,11 +86,17 @@ class InfluxSection(_Targets, frozen=True):
 
     targets: list[InfluxTarget] = []
 
+    def config_problems(self) -> list[tuple[str, str]]:
+        return _twice([t.name for t in self.targets])
+
 
 class PostgresSection(_Targets, frozen=True):
     """``[postgres]`` in bms.toml."""
 
     targets: list[PostgresTarget] = []
+
+    def config_problems(self) -> list[tuple[str, str]]:
+        return _twice([t.name for t in self.targets])
 
 
 class WebhookEndpoint(_Strict, frozen=True):
