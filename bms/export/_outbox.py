@@ -70,7 +70,8 @@ class Outbox:
             for statement in _CREATE:
                 self._conn.execute(statement)
             self._conn.execute(f"PRAGMA user_version = {SCHEMA}")
-            self._count, oldest = self._conn.execute("SELECT count(*), min(seq) FROM rows").fetchone()
+            count, oldest = self._conn.execute("SELECT count(*), min(seq) FROM rows").fetchone()
+            self._count: int = int(count)
             self._oldest_ts = self._ts_of(oldest)
         except sqlite3.Error as err:
             self._conn.close()
