@@ -42,7 +42,7 @@ def line(series: str, value: object, ts: float) -> str | None:
     """One line for ``value`` at ``ts`` (epoch seconds) of the series ``series``, or None for no value."""
     if value is None:
         return None
-    ns = round(ts * 1_000_000_000)
+    ns = round(ts * 1_000_000) * 1000  # a float epoch holds microseconds: the same ts, the same stamp
     if isinstance(value, bool):
         return f"{series} value={1.0 if value else 0.0} {ns}"
     if isinstance(value, (int, float)):
