@@ -54,7 +54,7 @@ class PostgresSink:
         if self.conn is not None and not self.conn.closed:
             return self.conn
         try:
-            conn = psycopg.connect(self.target.dsn, connect_timeout=max(1, int(self.target.timeout)))
+            conn = psycopg.connect(self.target.dsn, connect_timeout=max(1, int(self.target.timeout)), autocommit=True)
         except psycopg.Error as err:
             raise SinkError(_reason(err)) from err
         try:

@@ -14,6 +14,7 @@ On the ticker it kicks a sender whose backoff is over, reports its
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -130,11 +131,15 @@ class ExportTarget(BmsActor):
             if loop is not None and loop.due(now):
                 loop.kick()
         if self.backfiller is not None and not self.backfiller.alive:
-            self.last_job = self.backfiller.job
-            self.backfiller.close()
-            self.backfiller.sink.close()
-            self.backfiller = None
+            self._end_backfill()
         self._report()
+
+    def _end_backfill(self) -> None:
+        assert self.backfiller is not None
+        self.last_job = self.backfiller.job
+        self.backfiller.close()
+        self.backfiller.sink.close()
+        self.backfiller = None
 
     # ------------------------------------------------------ queries, command
     @handles(GetTargetStatus)
@@ -148,9 +153,11 @@ class ExportTarget(BmsActor):
             raise ConfigError("the backfill's start is not before its end")
         if self.backfiller is not None and self.backfiller.alive:
             return self._progress(self.backfiller)
+        if self.backfiller is not None:
+            self._end_backfill()
         unfinished = [j for j in self.outbox.jobs() if not j.done]
         job = unfinished[-1] if unfinished else BackfillJob(
-            id=f"{command.since:.0f}-{command.until:.0f}-{self.clock.now():.0f}", since=command.since,
+            id=f"{command.since:.0f}-{command.until:.0f}-{uuid.uuid4().hex[:8]}", since=command.since,
             until=command.until)
         self._backfill(job)
         assert self.backfiller is not None
