@@ -12,7 +12,7 @@ import time
 from typing import Annotated, Protocol
 
 from litestar import Router, get, post
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 
 from bms.api import parse_time
 from bms.api.routing import Services, error_responses, requires
@@ -82,7 +82,7 @@ def export_router(gateway: ExportGateway) -> Router:
 
     @post("/{target:str}/backfill", operation_id="startExportBackfill", **requires("integrations"), status_code=202,
           responses=error_responses(400, 404, 503))
-    async def backfill(target: TargetName, data: BackfillRequest) -> BackfillProgress:
+    async def backfill(target: TargetName, data: Annotated[BackfillRequest, Body()]) -> BackfillProgress:
         """Send recorded history from ``since`` to ``until`` to the target, in the background; an interrupted
         backfill resumes where it stopped. Rows the target already has are not duplicated."""
         now = time.time()
