@@ -38,11 +38,18 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from actors import ChildSpec, Context, make_context  # noqa: E402
+from actors import ChildSpec, make_context  # noqa: E402
 from actors.components.export._target import ExportTarget, outbox_path  # noqa: E402
 from actors.components.export._targets import make_sink  # noqa: E402
 from bms.clock import WallClock  # noqa: E402
-from bms.export import Backoff, GetTargetStatus, InfluxTarget, Outbox, PostgresTarget, TargetStatus  # noqa: E402
+from bms.export import (  # noqa: E402
+    Backoff,
+    GetTargetStatus,
+    InfluxTarget,
+    Outbox,
+    PostgresTarget,
+    TargetStatus,
+)
 from bms.logs import configure  # noqa: E402
 from bms.messages import PointValue, ValueChanged  # noqa: E402
 from tests.export_servers import PG_DSN, VM_BINARY, Victoria  # noqa: E402
@@ -110,7 +117,13 @@ def drain(kind: str, target: Any, points: int, outage: float, interval: float, d
         if ctx.supervisor.start_child(spec) is None:
             raise SystemExit(f"{kind} target did not start")
         ref = ctx.registry.get(spec.name)
-        wait(lambda: ref.ask(GetTargetStatus()).buffered == 0)
+        def drained() -> bool:
+            status: TargetStatus = ref.ask(GetTargetStatus())
+            if status.reason:
+                raise SystemExit(f"{kind}: {status.reason}")
+            return status.buffered == 0
+
+        wait(drained)
         return rows, time.perf_counter() - start
     finally:
         ctx.supervisor.stop_all(timeout=10)
@@ -143,7 +156,7 @@ def raw_influx(url: str, batches: list[ValueChanged]) -> float:
 def raw_postgres(schema: str, batches: list[ValueChanged]) -> float:
     """psycopg COPY of the same rows into the same table layout, BATCH rows per transaction."""
     total = sum(len(b.values) for b in batches)
-    utc = dt.timezone.utc
+    utc = dt.UTC
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
         conn.execute(f"CREATE TABLE {schema}.raw (time timestamptz NOT NULL, point_id text NOT NULL,"
                      " value double precision, state text, PRIMARY KEY (point_id, time))")

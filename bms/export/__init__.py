@@ -22,7 +22,7 @@ from bms.export._messages import (
     StartBackfill,
     WebhookDelivery,
 )
-from bms.export._outbox import BackfillJob, Outbox
+from bms.export._outbox import BackfillJob, Outbox, OutboxBatch, decode_rows, encode_rows
 from bms.export._rows import ExportRow
 from bms.export._settings import (
     EVENT_KINDS,
@@ -75,7 +75,7 @@ __all__ = [
     "LineEncoder",
     "ListTargets",
     "ListWebhookDeliveries",
-    "Outbox",
+    "Outbox", "OutboxBatch",
     "PostgresSection",
     "PostgresTarget",
     "SeriesTags",
@@ -88,7 +88,9 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEvent",
     "WebhooksSection",
+    "decode_rows",
     "encode",
+    "encode_rows",
     "escape_key",
     "kind_of",
     "line",

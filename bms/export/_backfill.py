@@ -45,7 +45,7 @@ class HistoryPages:
             raise StoreError(f"{self.path}: cannot read history: {err}") from err
         if not found:
             return [], point, ts
-        rows = [ExportRow(0, pid, float(t), v) for _, pid, t, v in found]
+        rows = [ExportRow(pid, float(t), v) for _, pid, t, v in found]
         return rows, int(found[-1][0]), float(found[-1][2])
 
     def close(self) -> None:

@@ -11,9 +11,13 @@ what makes catch-up after a crash and backfill free of duplicates.
 
 from __future__ import annotations
 
-from bms.export._rows import ExportRow
-from bms.export._tags import SeriesTags, TagLookup
+from collections.abc import Iterable
+from typing import Protocol
 
+from bms.export._tags import SeriesTags, TagLookup
+from bms.messages import Value
+
+_INFINITE = (float("inf"), float("-inf"))
 _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
 _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 
@@ -52,6 +56,17 @@ def line(series: str, value: object, ts: float) -> str | None:
     return f"{series} state={_string_field(str(value))} {ns}"
 
 
+class Sampled(Protocol):
+    @property
+    def point_id(self) -> str: ...
+
+    @property
+    def ts(self) -> float: ...
+
+    @property
+    def value(self) -> Value: ...
+
+
 class LineEncoder:
     """Rows to line protocol, the series key of each point built once."""
 
@@ -64,14 +79,20 @@ class LineEncoder:
         """The model changed: build the series keys again."""
         self._series.clear()
 
-    def lines(self, rows: list[ExportRow]) -> list[str]:
+    def lines(self, rows: Iterable[Sampled]) -> list[str]:
+        """Lines of rows (:class:`ExportRow`, or the ``PointValue`` of a live batch: anything with the fields)."""
         out: list[str] = []
+        append = out.append
         series = self._series
         for r in rows:
-            key = series.get(r.point_id)
+            point_id, ts, value = r.point_id, r.ts, r.value
+            key = series.get(point_id)
             if key is None:
-                key = series[r.point_id] = series_key(self.measurement, self.tags(r.point_id))
-            made = line(key, r.value, r.ts)
+                key = series[point_id] = series_key(self.measurement, self.tags(point_id))
+            if type(value) is float and value == value and value not in _INFINITE:  # the common case, inline
+                append(f"{key} value={value!r} {round(ts * 1_000_000) * 1000}")
+                continue
+            made = line(key, value, ts)
             if made is not None:
-                out.append(made)
+                append(made)
         return out

@@ -10,9 +10,14 @@ the last batch again, which the targets' idempotent keys absorb.
 The file also keeps the target's backfill jobs (their range and cursor), so
 an interrupted backfill resumes where it stopped.
 
+Rows are kept a batch at a time (the batch the actor received, as msgpack
+rows): an append is one INSERT whatever the batch's size, which keeps the
+outbox's cost per sample far below the targets' own.
+
 Layout (schema version 1)::
 
-    rows      seq INTEGER PRIMARY KEY AUTOINCREMENT, point TEXT, ts REAL, value (any)
+    chunks    seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER (rows), first_ts REAL,
+              body BLOB (msgpack [[point, ts, value], ...])
     backfill  id TEXT PRIMARY KEY, since REAL, until REAL, point INTEGER, ts REAL,
               sent INTEGER, total INTEGER, done INTEGER
 """
@@ -23,7 +28,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -34,12 +39,35 @@ from bms.store import connect_raw
 
 SCHEMA = 1
 _CREATE = [
-    "CREATE TABLE IF NOT EXISTS rows (seq INTEGER PRIMARY KEY AUTOINCREMENT, point TEXT NOT NULL,"
-    " ts REAL NOT NULL, value)",
+    "CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL,"
+    " first_ts REAL NOT NULL, body BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS backfill (id TEXT PRIMARY KEY, since REAL NOT NULL, until REAL NOT NULL,"
     " point INTEGER NOT NULL DEFAULT 0, ts REAL NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0,"
     " total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0)",
 ]
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(list[ExportRow])
+
+
+def encode_rows(rows: Sequence[tuple[str, float, object]]) -> bytes:
+    """The default chunk encoding: msgpack ``[[point, ts, value], ...]``."""
+    return _encoder.encode(rows)
+
+
+def decode_rows(body: bytes, where: object = "outbox") -> list[ExportRow]:
+    try:
+        return _decoder.decode(body)
+    except msgspec.DecodeError as err:
+        raise StoreError(f"{where}: a buffered chunk cannot be read: {err}") from err
+
+
+class OutboxBatch(NamedTuple):
+    """The oldest rows of an outbox and the sequence number to :meth:`Outbox.ack` once they are written."""
+
+    rows: list[ExportRow]
+    upto: int
 
 
 class BackfillJob(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -70,9 +98,9 @@ class Outbox:
             for statement in _CREATE:
                 self._conn.execute(statement)
             self._conn.execute(f"PRAGMA user_version = {SCHEMA}")
-            count, oldest = self._conn.execute("SELECT count(*), min(seq) FROM rows").fetchone()
-            self._count: int = int(count)
-            self._oldest_ts = self._ts_of(oldest)
+            count, first = self._conn.execute("SELECT sum(n), min(seq) FROM chunks").fetchone()
+            self._count: int = int(count or 0)
+            self._oldest_ts = self._ts_of(first)
         except sqlite3.Error as err:
             self._conn.close()
             raise StoreError(f"{self.path}: cannot open the outbox: {err}") from err
@@ -80,45 +108,65 @@ class Outbox:
     # ------------------------------------------------------------------ rows
     def append(self, values: Iterable[PointValue]) -> int:
         """Buffer samples (one transaction); the number appended."""
-        params = [(v.point_id, v.ts, v.value) for v in values]
-        return self.append_rows(params)
+        return self.append_rows([(v.point_id, v.ts, v.value) for v in values])
 
-    def append_rows(self, params: Sequence[tuple[str, float, object]]) -> int:
-        if not params:
+    def append_rows(self, rows: Sequence[tuple[str, float, object]]) -> int:
+        if not rows:
             return 0
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN")
-                self._conn.executemany("INSERT INTO rows (point, ts, value) VALUES (?, ?, ?)", params)
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as err:
-                self._rollback()
-                raise StoreError(f"{self.path}: cannot buffer {len(params)} rows: {err}") from err
-            if self._count == 0:
-                self._oldest_ts = float(params[0][1])
-            self._count += len(params)
-        return len(params)
+        self.append_chunk(len(rows), float(rows[0][1]), encode_rows(rows))
+        return len(rows)
 
-    def peek(self, limit: int) -> list[ExportRow]:
-        """The oldest ``limit`` rows, in the order they were appended."""
+    def append_chunk(self, n: int, first_ts: float, body: bytes) -> int:
+        """Buffer ``n`` rows encoded as ``body``; the chunk's sequence number (to :meth:`ack` it)."""
         with self._lock:
             try:
-                found = self._conn.execute("SELECT seq, point, ts, value FROM rows ORDER BY seq LIMIT ?",
-                                           (limit,)).fetchall()
+                seq = self._conn.execute("INSERT INTO chunks (n, first_ts, body) VALUES (?, ?, ?)",
+                                         (n, first_ts, body)).lastrowid
+            except sqlite3.Error as err:
+                raise StoreError(f"{self.path}: cannot buffer {n} rows: {err}") from err
+            if self._count == 0:
+                self._oldest_ts = first_ts
+            self._count += n
+        return int(seq or 0)
+
+    def chunks(self, limit: int) -> tuple[list[bytes], int, int]:
+        """The oldest chunks, about ``limit`` rows (at least one chunk): (bodies, rows, seq to ack)."""
+        bodies: list[bytes] = []
+        rows = upto = 0
+        with self._lock:
+            try:
+                cursor = self._conn.execute("SELECT seq, n, body FROM chunks ORDER BY seq")
+                for seq, n, body in cursor:
+                    if bodies and rows + n > limit:
+                        break
+                    bodies.append(bytes(body))
+                    rows += n
+                    upto = seq
+                cursor.close()
             except sqlite3.Error as err:
                 raise StoreError(f"{self.path}: cannot read the outbox: {err}") from err
-        return [ExportRow(*r) for r in found]
+        return bodies, rows, upto
+
+    def peek(self, limit: int) -> OutboxBatch:
+        """The oldest rows (of msgpack chunks), in the order they were appended: whole chunks, about ``limit``."""
+        bodies, _n, upto = self.chunks(limit)
+        rows: list[ExportRow] = []
+        for body in bodies:
+            rows += decode_rows(body, self.path)
+        return OutboxBatch(rows, upto)
 
     def ack(self, upto_seq: int) -> int:
         """Forget the rows up to ``upto_seq`` (written to the target); how many went."""
         with self._lock:
             try:
                 self._conn.execute("BEGIN")
-                gone = self._conn.execute("DELETE FROM rows WHERE seq <= ?", (upto_seq,)).rowcount
+                gone = self._conn.execute("SELECT coalesce(sum(n), 0) FROM chunks WHERE seq <= ?",
+                                          (upto_seq,)).fetchone()[0]
+                self._conn.execute("DELETE FROM chunks WHERE seq <= ?", (upto_seq,))
                 self._conn.execute("COMMIT")
-                self._count = max(0, self._count - gone)
-                oldest = self._conn.execute("SELECT min(seq) FROM rows").fetchone()[0]
-                self._oldest_ts = self._ts_of(oldest)
+                self._count = max(0, self._count - int(gone))
+                first = self._conn.execute("SELECT min(seq) FROM chunks").fetchone()[0]
+                self._oldest_ts = self._ts_of(first)
             except sqlite3.Error as err:
                 self._rollback()
                 raise StoreError(f"{self.path}: cannot remove sent rows: {err}") from err
@@ -164,7 +212,7 @@ class Outbox:
     def _ts_of(self, seq: int | None) -> float | None:
         if seq is None:
             return None
-        found = self._conn.execute("SELECT ts FROM rows WHERE seq = ?", (seq,)).fetchone()
+        found = self._conn.execute("SELECT first_ts FROM chunks WHERE seq = ?", (seq,)).fetchone()
         return None if found is None else float(found[0])
 
     def _rollback(self) -> None:

@@ -8,9 +8,8 @@ from bms.messages import Value
 
 
 class ExportRow(NamedTuple):
-    """A sample: its outbox sequence number (0 from history), point, time (epoch s) and value."""
+    """A sample: its point, time (epoch s) and value."""
 
-    seq: int
     point_id: str
     ts: float
     value: Value

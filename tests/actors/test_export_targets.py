@@ -25,7 +25,6 @@ from bms.export import (
     GetTargetStatus,
     InfluxTarget,
     ListTargets,
-    Outbox,
     PostgresTarget,
     StartBackfill,
     TagMap,
@@ -162,8 +161,8 @@ def test_postgres_gets_live_rows_by_copy_and_a_batch_sent_twice_is_not_duplicate
     # the daemon killed between a write and the outbox's ack sends that batch again: the table keeps one of each
     sink = make_sink("postgres", target, TagMap())
     try:
-        again = [ExportRow(0, "room1/temp", T0 + i, 20.0 + i / 10) for i in range(30)]
-        sink.write(again + [ExportRow(0, "room1/mode", T0, "occupied"), ExportRow(0, "room1/on", T0, True)])
+        again = [ExportRow("room1/temp", T0 + i, 20.0 + i / 10) for i in range(30)]
+        sink.write([*again, ExportRow("room1/mode", T0, "occupied"), ExportRow("room1/on", T0, True)])
     finally:
         sink.close()
     rows = pg_rows(schema)

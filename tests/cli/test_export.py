@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from bms.cli import cli
 from bms.export import Outbox
-from bms.messages import PointValue
 from bms.history import HistoryWriter
+from bms.messages import PointValue
 from tests.conftest import ROOT, wait_until
 from tests.export_servers import PG_DSN, pg_rows, pg_schema
 from tests.notify_servers import closed_port

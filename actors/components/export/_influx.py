@@ -8,10 +8,12 @@ ack, or by a backfill) overwrites itself: no duplicates.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from actors.components.export._sink import SinkError
 from bms.export import ExportRow, InfluxTarget, LineEncoder, TagMap
+from bms.messages import PointValue
 
 
 def _client_module() -> Any:
@@ -33,7 +35,7 @@ class InfluxSink:
                                             timeout=int(target.timeout * 1000), retries=False)
         self.api = self.client.write_api(write_options=synchronous)
 
-    def write(self, rows: list[ExportRow]) -> None:
+    def write(self, rows: Sequence[ExportRow | PointValue]) -> None:
         lines = self.encoder.lines(rows)
         if lines:
             self.write_lines(lines)
@@ -41,9 +43,11 @@ class InfluxSink:
     backfill = write  # same series and timestamp overwrite
 
     def write_lines(self, lines: list[str]) -> None:
+        self._send("\n".join(lines).encode())
+
+    def _send(self, record: bytes) -> None:
         try:
-            self.api.write(bucket=self.target.bucket, org=self.target.org, record="\n".join(lines),
-                           write_precision="ns")
+            self.api.write(bucket=self.target.bucket, org=self.target.org, record=record, write_precision="ns")
         except Exception as err:  # influxdb-client raises ApiException and urllib3's errors: all are "not written"
             raise SinkError(_reason(err)) from err
 

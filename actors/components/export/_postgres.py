@@ -16,6 +16,7 @@ nothing is ever duplicated.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -23,11 +24,12 @@ from psycopg import sql
 
 from actors.components.export._sink import SinkError
 from bms.export import ExportRow, PostgresTarget, SeriesTags, TagMap
+from bms.messages import PointValue
 
 UTC = dt.UTC
 
 
-def _row(r: ExportRow) -> tuple[Any, ...]:
+def _row(r: ExportRow | PointValue) -> tuple[Any, ...]:
     value, state = r.value, None
     if isinstance(value, bool):
         value = 1.0 if value else 0.0
@@ -86,7 +88,7 @@ class PostgresSink:
         return found is not None
 
     # ---------------------------------------------------------------- writes
-    def write(self, rows: list[ExportRow]) -> None:
+    def write(self, rows: Sequence[ExportRow | PointValue]) -> None:
         conn = self._connect()
         try:
             self._tag(conn, rows)
@@ -101,7 +103,7 @@ class PostgresSink:
             self._drop(conn)
             raise SinkError(_reason(err)) from err
 
-    def backfill(self, rows: list[ExportRow]) -> None:
+    def backfill(self, rows: Sequence[ExportRow]) -> None:
         conn = self._connect()
         try:
             self._tag(conn, rows)
@@ -110,7 +112,7 @@ class PostgresSink:
             self._drop(conn)
             raise SinkError(_reason(err)) from err
 
-    def _merge(self, conn: psycopg.Connection[Any], rows: list[ExportRow]) -> None:
+    def _merge(self, conn: psycopg.Connection[Any], rows: Sequence[ExportRow | PointValue]) -> None:
         with conn.transaction(), conn.cursor() as cur:
             cur.execute("CREATE TEMPORARY TABLE IF NOT EXISTS bms_staging (time timestamptz, point_id text,"
                         " value double precision, state text) ON COMMIT DELETE ROWS")
@@ -121,7 +123,7 @@ class PostgresSink:
                                 " SELECT DISTINCT ON (point_id, time) time, point_id, value, state FROM bms_staging"
                                 " ON CONFLICT (point_id, time) DO NOTHING").format(self.table))
 
-    def _tag(self, conn: psycopg.Connection[Any], rows: list[ExportRow]) -> None:
+    def _tag(self, conn: psycopg.Connection[Any], rows: Sequence[ExportRow | PointValue]) -> None:
         new = {r.point_id for r in rows} - self.known
         if not new:
             return

@@ -13,13 +13,16 @@ saving the job's cursor in the outbox after each page.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from actors.components.export._sink import Sink, SinkError
 from bms.clock import Clock
 from bms.errors import BmsError
-from bms.export import BackfillJob, Backoff, HistoryPages, Outbox, Throughput
+from bms.export import BackfillJob, Backoff, HistoryPages, Outbox, Throughput, decode_rows, encode_rows
 from bms.logs import get_logger
+from bms.messages import PointValue
 
 
 class _Loop:
@@ -99,21 +102,71 @@ class _Loop:
 
 
 class Sender(_Loop):
-    """The live path: outbox -> target, oldest first."""
+    """The live path: outbox -> target, oldest first.
 
-    def __init__(self, name: str, sink: Sink, outbox: Outbox, batch: int, clock: Clock, backoff: Backoff) -> None:
+    The batches the actor buffers are also handed over in memory
+    (:meth:`offer`), so the live path writes them without reading them
+    back; the outbox's chunks are read only for what memory does not hold
+    (rows buffered before a restart, or an outage longer than ``memory``
+    rows). Either way a chunk is acked only once the target took it.
+    """
+
+    def __init__(self, name: str, sink: Sink, outbox: Outbox, batch: int, clock: Clock, backoff: Backoff,
+                 memory: int = 200_000) -> None:
         super().__init__(name, sink, clock, backoff)
         self.outbox = outbox
         self.batch = batch
+        self.memory = memory
+        self._held: deque[tuple[int, Sequence[PointValue]]] = deque()
+        self._held_rows = 0
+        self._coherent = outbox.size == 0  # memory holds every buffered chunk, in order
+        self._lock = threading.Lock()
+
+    def append(self, values: Sequence[PointValue]) -> None:
+        """Buffer a live batch (on the actor's thread) and hand it over."""
+        if not values:
+            return
+        body = encode_rows([(v.point_id, v.ts, v.value) for v in values])
+        with self._lock:
+            seq = self.outbox.append_chunk(len(values), values[0].ts, body)
+            if self._coherent:
+                self._held.append((seq, values))
+                self._held_rows += len(values)
+                if self._held_rows > self.memory:  # a long outage: the outbox alone holds them
+                    self._held.clear()
+                    self._held_rows = 0
+                    self._coherent = False
+
+    def _take(self) -> tuple[list[Any], int, int]:
+        with self._lock:
+            if not self._coherent:
+                bodies, n, upto = self.outbox.chunks(self.batch)
+                if not bodies:
+                    self._coherent = True  # caught up: from now on memory holds what is buffered
+                    return [], 0, 0
+                rows: list[Any] = []
+                for body in bodies:
+                    rows += decode_rows(body, self.outbox.path)
+                return rows, n, upto
+            rows, upto = [], 0
+            for seq, values in self._held:
+                if rows and len(rows) + len(values) > self.batch:
+                    break
+                rows += values
+                upto = seq
+            return rows, len(rows), upto
 
     def _step(self) -> bool:
-        rows = self.outbox.peek(self.batch)
+        rows, n, upto = self._take()
         if not rows:
             return False
         self.sink.write(rows)
-        self.outbox.ack(rows[-1].seq)
-        self._succeeded(len(rows))
-        return len(rows) == self.batch
+        with self._lock:
+            self.outbox.ack(upto)
+            while self._held and self._held[0][0] <= upto:
+                self._held_rows -= len(self._held.popleft()[1])
+        self._succeeded(n)
+        return True
 
 
 class Backfiller(_Loop):

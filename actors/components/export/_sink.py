@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bms.errors import BmsError
 from bms.export import ExportRow, TagMap
+from bms.messages import PointValue
 
 
 class SinkError(BmsError):
@@ -13,10 +15,10 @@ class SinkError(BmsError):
 
 
 class Sink(Protocol):
-    def write(self, rows: list[ExportRow]) -> None:
+    def write(self, rows: Sequence[ExportRow | PointValue]) -> None:
         """Write live (or caught-up) rows in order; a batch written twice must not duplicate."""
 
-    def backfill(self, rows: list[ExportRow]) -> None:
+    def backfill(self, rows: Sequence[ExportRow]) -> None:
         """Write history rows, which the target may already have (idempotent)."""
 
     def retag(self, tags: TagMap) -> None:

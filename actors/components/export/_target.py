@@ -116,7 +116,7 @@ class ExportTarget(BmsActor):
     @handles(ValueChanged)
     def on_values(self, event: ValueChanged) -> None:
         assert self.outbox is not None and self.sender is not None
-        self.outbox.append(event.values)
+        self.sender.append(event.values)
         if not self.sender.failures:
             self.sender.kick()
 

@@ -55,7 +55,7 @@ def test_line_protocol_escapes_tags_and_writes_numbers_states_and_booleans_in_na
     assert line("m,p=a", 'say "hi"', 1.0) == 'm,p=a state="say \\"hi\\"" 1000000000'
     assert line("m,p=a", None, 1.0) is None
     assert line("m,p=a", float("nan"), 1.0) is None
-    rows = [ExportRow(1, "ahu1/sat", 1.0, 12.0), ExportRow(2, "ahu1/sat", 2.0, None)]
+    rows = [ExportRow("ahu1/sat", 1.0, 12.0), ExportRow("ahu1/sat", 2.0, None)]
     assert LineEncoder("bms", TagMap(MODEL)).lines(rows) == [f"{key} value=12.0 1000000000"]
 
 
@@ -64,15 +64,16 @@ def test_the_outbox_keeps_rows_in_order_across_a_reopen_until_they_are_acked(tmp
     box.append([PointValue(point_id="a", value=1.0, ts=10.0), PointValue(point_id="b", value="on", ts=11.0)])
     box.append([PointValue(point_id="a", value=2, ts=12.0)])
     assert box.size == 3 and box.oldest_ts == 10.0
-    first = box.peek(2)
-    assert [(r.point_id, r.ts, r.value) for r in first] == [("a", 10.0, 1.0), ("b", 11.0, "on")]
+    first = box.peek(2)  # whole batches: the first one
+    assert first.rows == [("a", 10.0, 1.0), ("b", 11.0, "on")]
+    assert box.peek(1).rows == first.rows and len(box.peek(3).rows) == 3
     box.close()
 
     again = Outbox(tmp_path / "exports" / "vm.db")  # a restart (or a kill -9) keeps what was buffered
     assert again.size == 3
-    assert again.ack(first[-1].seq) == 2
+    assert again.ack(first.upto) == 2
     assert again.size == 1 and again.oldest_ts == 12.0
-    assert [(r.point_id, r.value) for r in again.peek(10)] == [("a", 2)]
+    assert again.peek(10).rows == [("a", 12.0, 2)]
     again.save_job(BackfillJob(id="j", since=0.0, until=100.0, point=3, ts=50.0, sent=7, total=10))
     assert again.job("j") == BackfillJob(id="j", since=0.0, until=100.0, point=3, ts=50.0, sent=7, total=10)
     again.close()
