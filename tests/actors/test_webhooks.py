@@ -117,3 +117,18 @@ def test_pending_deliveries_survive_a_restart(ctx: Context, clock: ManualClock, 
     ((_p, headers, body, _s),) = hook.requests(1)
     assert body == b'{"id":"e1","kind":"device.down"}' and headers["X-Bms-Delivery"] == "e1-ops"
     wait_until(lambda: deliveries(ctx)[0].status == "sent", what="the resumed delivery to be sent")
+
+
+def test_the_notifiers_json_recipients_are_posted_signed_by_the_webhook_sender(hook: Hook) -> None:
+    from actors.components.notify._courier import channel, send
+
+    url = hook.url.replace("http://", "json://") + "?+X-Tenant=hq"
+    service = channel(url, SECRET)
+    assert send(service, "[HIGH] SAT high", "Point: Supply Air Temp", "high", "n1") == ""
+    ((path, headers, body, _s),) = hook.requests(1)
+    verify(SECRET, headers, body, now=float(headers["X-Bms-Timestamp"]))
+    assert path == "/hook" and headers["X-Tenant"] == "hq" and headers["X-Bms-Delivery"] == "n1"
+    assert json.loads(body) == {"version": "1.0", "title": "[HIGH] SAT high", "message": "Point: Supply Air Temp",
+                                "attachments": [], "type": "failure"}
+    down = channel(f"json://127.0.0.1:{closed_port()}/x")
+    assert send(down, "t", "b", "", "n2").startswith("A Connection error occurred sending JSON notification to 127.0.0.1")
