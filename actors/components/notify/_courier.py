@@ -66,7 +66,8 @@ class SignedJson:
         port = f":{parts.port}" if parts.port else ""
         scheme = "https" if parts.scheme.lower() == "jsons" else "http"
         self.url = f"{scheme}://{self.host}{port}{parts.path or '/'}"
-        self.headers = {k[1:]: v for k, v in parse_qsl(parts.query) if k.startswith("+")}  # apprise's +Header=value
+        query = parse_qsl(parts.query.replace("+", "%2B"))  # apprise: +Header=value (a "+" here is no space)
+        self.headers = {k[1:]: v for k, v in query if k.startswith("+")}
         self.secret = secret
         auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
         self.client = httpx.Client(timeout=15.0, auth=auth, headers=self.headers)
