@@ -75,6 +75,7 @@ def test_endpoints_get_only_the_events_their_filters_name(ctx: Context, clock: M
     assert by_path == [("/hook/devices", "device.down"), ("/hook/devices", "device.up"),
                        ("/hook/faults", "fdd.fault"), ("/hook/faults", "health.changed")]
     assert "X-Bms-Signature" not in got[0][1]  # no secret, no signature
+    wait_until(lambda: [d.status for d in deliveries(ctx)] == ["sent"] * 4, what="the four deliveries logged")
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_then_marked_failed_while_others_go_on(
