@@ -113,3 +113,23 @@ def test_an_interrupted_backfill_resumes_where_it_stopped_without_duplicates(tmp
         assert progress["done"] and progress["sent"] == progress["total"] == 6000
         rows = pg_rows(schema)
         assert len(rows) == 6000 and len(set(rows)) == 6000
+
+
+def test_bad_export_settings_are_one_line_each_with_did_you_mean(tmp_path: Path) -> None:
+    bad = tmp_path / "bms.toml"
+    bad.write_text("""
+[[influx.targets]]
+name = "vm"
+url = "ftp://x"
+batchsize = 3
+
+[[webhooks.endpoints]]
+name = "a"
+url = "http://127.0.0.1:1/"
+events = ["alarms"]
+""")
+    done = CliRunner().invoke(cli, ["config", "check", str(bad)])
+    assert done.exit_code == 1
+    assert f"{bad}: influx.targets[0].batchsize: unknown key (did you mean 'batch'?)" in done.output
+    assert f"{bad}: influx.targets[0].url: must be an http:// or https:// URL, got 'ftp://x'" in done.output
+    assert f"{bad}: webhooks.endpoints[0].events[0]: no event kind 'alarms' (did you mean 'alarm'?)" in done.output
