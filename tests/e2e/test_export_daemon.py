@@ -16,6 +16,8 @@ import pytest
 
 from bms.client import ApiClient
 from bms.daemon import read_daemon_info
+from bms.errors import BmsError
+from bms.export import BackfillProgress, BackfillRequest
 from bms.history import HistoryReader
 from tests.conftest import ROOT, wait_until
 from tests.e2e.daemon import DaemonProcess, virtual_room
@@ -101,6 +103,9 @@ batch = 10
         progress = json.loads(back.stdout)
         assert progress["done"] and progress["sent"] == progress["total"] >= len(sent)
         assert ms(vm.samples(f'{{point="{POINT}"}}')[POINT]) == recorded(data)  # nothing doubled
+
+        with ApiClient.from_data_dir(data) as api, pytest.raises(BmsError, match="since: "):
+            api.post("/api/export/vm/backfill", BackfillProgress, BackfillRequest(since="banana"))
 
         wrong = bms("export", "backfill", "vn", "--data", str(data))
         assert wrong.returncode == 1 and "error: no export target named 'vn'; targets: vm" in wrong.stderr
