@@ -37,6 +37,7 @@ class Recipient(_Strict, frozen=True):
     name: Name
     url: AppriseUrl
     enabled: bool = True
+    secret: str = ""  # json:// and jsons://: the HMAC-SHA256 key of the signed webhook (see [webhooks])
 
     @property
     def scheme(self) -> str:

@@ -123,6 +123,8 @@ def test_a_dead_recipient_is_retried_with_backoff_while_the_others_get_theirs_at
     # while the pager waits for its next attempt, another alarm reaches the hook at once, no clock needed
     ctx.registry.publish(raised(alarm_id="room1/temp-low", ts=t0))
     assert hook.payloads(2)[1]["title"].startswith("[HIGH]")
+    wait_until(lambda: [r.status for r in log(ctx) if r.recipient == "pager"] == ["retrying"] * 2,
+               what="the second alarm's first attempt to the pager to fail too (before the clock moves)")
 
     # each retry after the backoff: 60 s, then 120 s, then 240 s; the fourth attempt is the last
     for attempt, wait in ((2, 60.0), (3, 120.0), (4, 240.0)):

@@ -18,7 +18,8 @@ from tests.api.fake import FakeSite
 
 Client = TestClient[Any]
 EXAMPLE_PARAMS = {"device": "room1", "key": "sp", "node_id": "room1", "device_id": "dev-1", "name": "olga",
-                  "user": "olga", "alarm_id": "ahu1/sat:high", "recipient": "ops", "fault_id": "1"}
+                  "user": "olga", "alarm_id": "ahu1/sat:high", "recipient": "ops", "fault_id": "1",
+                  "target": "vm"}
 
 
 @pytest.fixture

@@ -152,7 +152,7 @@ def _send_here(name: str, config: Path | None) -> NotificationRecord:
         names = ", ".join(r.name for r in section.recipients) or "none"
         raise NotFound(f"no recipient named {name!r} in [notify] (recipients: {names})")
     try:
-        service = channel(recipient.url)
+        service = channel(recipient.url, recipient.secret)
     except ValueError as err:
         raise ConfigError(f"recipient {name!r}: {err}") from None
     now = time.time()

@@ -6,6 +6,12 @@ holds its thread until apprise's own timeout) delays only its own messages,
 never the other recipients' nor the notifier's mailbox. An attempt's outcome
 goes back to the notifier as a :class:`~bms.notify.DeliveryEnded` tell.
 
+A ``json://`` or ``jsons://`` recipient (the generic webhook channel) is
+posted by the webhooks component's signed sender
+(:func:`actors.components.webhooks.post_signed`): apprise's JSON body
+(version, title, message, type) with the ``X-Bms-Timestamp`` and, when the
+recipient has a ``secret``, the HMAC-SHA256 ``X-Bms-Signature`` headers.
+
 apprise imports the standard library's deprecated ``imghdr`` when it loads
 its plugins (Python 3.11 warns; 3.13 dropped it and apprise has a shim):
 the plugins are loaded once, here, with that one warning silenced.
@@ -15,9 +21,12 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
+import uuid
 import warnings
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bms.logs import get_logger
 from bms.notify import Recipient
@@ -44,8 +53,45 @@ def _apprise() -> Any:
     return apprise
 
 
-def channel(url: str) -> Any:
-    """The apprise object for ``url``; a ValueError naming the scheme when apprise does not take it."""
+class SignedJson:
+    """The generic webhook channel: apprise's JSON payload, signed as the webhooks component signs its events."""
+
+    def __init__(self, url: str, secret: str = "") -> None:
+        import httpx
+
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise ValueError(f"no host in this {parts.scheme}:// URL")
+        self.host = parts.hostname
+        port = f":{parts.port}" if parts.port else ""
+        scheme = "https" if parts.scheme.lower() == "jsons" else "http"
+        self.url = f"{scheme}://{self.host}{port}{parts.path or '/'}"
+        query = parse_qsl(parts.query.replace("+", "%2B"))  # apprise: +Header=value (a "+" here is no space)
+        self.headers = {k[1:]: v for k, v in query if k.startswith("+")}
+        self.secret = secret
+        auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+        self.client = httpx.Client(timeout=15.0, auth=auth, headers=self.headers)
+
+    def send(self, title: str, body: str, severity: str, delivery_id: str) -> str:
+        import msgspec
+
+        from actors.components.webhooks import post_signed
+
+        payload = msgspec.json.encode({"version": "1.0", "title": title, "message": body, "attachments": [],
+                                       "type": NOTIFY_TYPES.get(severity, "info")})
+        status, error = post_signed(self.client, self.url, self.secret, "alarm.notification",
+                                    delivery_id or uuid.uuid4().hex, payload, time.time())
+        if not error:
+            return ""
+        if status == 0:
+            return f"A Connection error occurred sending JSON notification to {self.host}: {error}"
+        return f"JSON notification to {self.host} failed: {error}"
+
+
+def channel(url: str, secret: str = "") -> Any:
+    """The channel for ``url``; a ValueError naming the scheme when it cannot be used."""
+    if url.split("://", 1)[0].lower() in ("json", "jsons"):
+        return SignedJson(url, secret)
     apprise = _apprise()
     service = apprise.Apprise()
     if not service.add(url):
@@ -54,8 +100,10 @@ def channel(url: str) -> Any:
     return service
 
 
-def send(service: Any, title: str, body: str, severity: str) -> str:
-    """One attempt: "" when apprise delivered it, else the reason in one line."""
+def send(service: Any, title: str, body: str, severity: str, delivery_id: str = "") -> str:
+    """One attempt: "" when it was delivered, else the reason in one line."""
+    if isinstance(service, SignedJson):
+        return service.send(title, body, severity, delivery_id)
     apprise = _apprise()
     try:
         result = service.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT,
@@ -79,7 +127,7 @@ class Courier:
     def __init__(self, recipient: Recipient, report: Callable[[str, str], None]) -> None:
         self.recipient = recipient
         self.report = report  # (delivery id, error) -> tells the notifier
-        self.service = channel(recipient.url)
+        self.service = channel(recipient.url, recipient.secret)
         self.log = get_logger(f"notify:{recipient.name}")
         self._queue: queue.SimpleQueue[tuple[str, str, str, str] | None] = queue.SimpleQueue()
         self._closing = threading.Event()
@@ -95,7 +143,7 @@ class Courier:
             if item is None or self._closing.is_set():  # what is left is in the log, resumed at the next start
                 return
             delivery_id, title, body, severity = item
-            error = send(self.service, title, body, severity)
+            error = send(self.service, title, body, severity, delivery_id)
             try:
                 self.report(delivery_id, error)
             except Exception as err:  # the notifier is gone: nobody to tell

@@ -1,0 +1,54 @@
+"""Queries and commands of the export targets and the webhooks component."""
+
+from __future__ import annotations
+
+import msgspec
+
+from bms.messages import Message
+
+
+class ListTargets(Message, frozen=True, kw_only=True):
+    """Every export target's :class:`~bms.export.TargetStatus` (asked of the ``export`` service)."""
+
+
+class GetTargetStatus(Message, frozen=True, kw_only=True):
+    """One target's status (asked of the target's own service, ``export:NAME``)."""
+
+
+class StartBackfill(Message, frozen=True, kw_only=True):
+    """Send recorded history in ``[since, until)`` to the target; a job of the same range resumes."""
+
+    since: float
+    until: float
+
+
+class BackfillRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The body of ``POST /api/export/{target}/backfill``: times as epoch seconds, -30d or ISO 8601."""
+
+    since: str = "-30d"
+    until: str | None = None
+
+
+class ListWebhookDeliveries(Message, frozen=True, kw_only=True):
+    since: float = 0.0
+    endpoint: str | None = None
+    limit: int = 1000
+
+
+class WebhookDelivery(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One event to one endpoint, as the delivery log keeps it."""
+
+    id: str
+    endpoint: str
+    kind: str
+    created: float
+    updated: float
+    status: str  # pending, sent, failed
+    attempts: int = 0
+    error: str = ""
+    http_status: int = 0
+    next_attempt: float | None = None
+
+
+EXPORT_MESSAGES: tuple[type[msgspec.Struct], ...] = (ListTargets, GetTargetStatus, StartBackfill,
+                                                     ListWebhookDeliveries)
