@@ -14,11 +14,13 @@ MQTT (the ``mqtt`` component):
 * :func:`discovery_configs`: Home Assistant MQTT discovery.
 
 Exports (the ``influx``, ``postgres`` and ``webhooks`` components):
-:class:`TagMap` (series tags from the model), :class:`LineEncoder` (InfluxDB line protocol), :class:`Outbox` (a target's on-disk buffer and
-backfill cursor), :class:`HistoryPages` (history.db read for a backfill),
-:class:`TargetStatus` and :func:`state_of` (idle, live, catching up,
-backfilling, error), the webhook payload :class:`WebhookEvent` with its
-HMAC-SHA256 :func:`signature` and :func:`verify`, its body by :func:`encode_event`.
+
+* :class:`TagMap`: series tags from the model; :class:`LineEncoder`: InfluxDB line protocol;
+* :class:`Outbox`: a target's on-disk buffer and backfill cursor; :class:`HistoryPages`: history.db read
+  for a backfill;
+* :class:`TargetStatus` and :func:`state_of`: idle, live, catching up, backfilling, error;
+* :class:`WebhookEvent`, the webhook payload, its HMAC-SHA256 :func:`signature` and :func:`verify`, its
+  body by :func:`encode_event`.
 """
 
 from __future__ import annotations
