@@ -15,7 +15,10 @@
    ``--interval`` s: 600,000 rows for 10,000 points and 10 minutes),
    buffered in the outbox; the target comes back and the backlog drains.
    Figure: rows/s drained and seconds to catch up.
-3. MQTT: see the marked place below (the lead adds bench/mqtt.py's rows).
+3. MQTT: ``bench/mqtt.py``'s figures for the same number of points: the
+   ``mqtt`` component publishing each value (QoS 0 and QoS 1) beside raw
+   paho publishing the same payloads, timed until a subscriber has them all
+   (the machine's Mosquitto).
 
 Needs /usr/bin/victoria-metrics and PostgreSQL on 127.0.0.1:5432 (database test, trust).
 """
@@ -211,8 +214,10 @@ def main() -> None:
             ours = through_component("postgres", PostgresTarget(name="pg", dsn=PG_DSN, schema=schema, batch=BATCH),
                                      batches, folder / "b")
             results.append(("postgres (COPY)", ours, raw))
-            # ---- MQTT rows: the lead adds bench/mqtt.py's run() figures here, e.g.
-            # ---- for label, ours, raw in mqtt.run(): results.append((label, ours, raw))
+            mqtt = mqtt_figures(args.points)  # bench/mqtt.py: the mqtt component vs raw paho, same points
+            for qos in (0, 1):
+                f = mqtt[f"qos{qos}"]
+                results.append((f"mqtt (paho, QoS {qos})", f["component_per_s"], f["raw_per_s"]))
             print(f"{'target':<28}{'ours rows/s':>14}{'raw rows/s':>14}{'ratio':>8}")
             for label, ours, raw in results:
                 print(f"{label:<28}{ours:>14,.0f}{raw:>14,.0f}{ours / raw:>8.0%}")
@@ -230,6 +235,18 @@ def main() -> None:
             vm.stop()
             with psycopg.connect(PG_DSN, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def mqtt_figures(points: int) -> dict[str, Any]:
+    """bench/mqtt.py's ``run()`` (the mqtt component against raw paho publish on the local Mosquitto)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_mqtt", Path(__file__).with_name("mqtt.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    figures: dict[str, Any] = module.run(points=points, rounds=3)
+    return figures
 
 
 if __name__ == "__main__":
