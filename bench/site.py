@@ -107,6 +107,7 @@ class Engine:
 
     describe: str
     prepare: Callable[[Site], None]
+    cleanup: Callable[[Site], None] | None = None  # after the run (a server it started, a schema it made)
 
 
 def _alarms(site: Site) -> None:
@@ -180,12 +181,63 @@ def _mqtt(site: Site) -> None:
     site.settings_toml += ["[mqtt]", 'url = "mqtt://127.0.0.1:1883"', f'prefix = "bench{os.getpid()}"']
 
 
+def _energy(site: Site) -> None:
+    """Every Modbus device's last point a building power meter (tags ``elec power sensor``, kW): the energy
+    engine integrates 200 meters live on the default site (intervals, demand, the projected demand point)."""
+    site.point_tags.setdefault(site.points - 1, ["elec", "power", "sensor"])
+
+
+_BENCH_SCHEMA = f"bench_site_{os.getpid()}"
+_servers: dict[str, Any] = {}
+
+
+def _postgres(site: Site) -> None:
+    """Every value change exported live to the machine's PostgreSQL (COPY, a schema of this run's own,
+    dropped at the end)."""
+    import psycopg
+
+    from tests.export_servers import PG_DSN
+
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_BENCH_SCHEMA}")
+    site.settings_toml += ["[[postgres.targets]]", 'name = "bench-pg"', f'dsn = "{PG_DSN}"',
+                           f'schema = "{_BENCH_SCHEMA}"']
+
+
+def _postgres_cleanup(site: Site) -> None:
+    import psycopg
+
+    from tests.export_servers import PG_DSN
+
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {_BENCH_SCHEMA} CASCADE")
+
+
+def _influx(site: Site) -> None:
+    """Every value change exported live to a VictoriaMetrics of this run's own (influxdb-client line
+    protocol), started here and stopped at the end."""
+    from tests.export_servers import Victoria
+
+    vm = _servers["vm"] = Victoria(site.folder / "vm")
+    vm.start()
+    site.settings_toml += ["[[influx.targets]]", 'name = "bench-vm"', f'url = "{vm.url}"']
+
+
+def _influx_cleanup(site: Site) -> None:
+    vm = _servers.pop("vm", None)
+    if vm is not None:
+        vm.stop()
+
+
 ENGINES: dict[str, Engine] = {
     "alarms": Engine("a high-limit alarm on every Modbus point", _alarms),
     "schedules": Engine(f"a schedule on {SCHEDULED_PER_DEVICE} points of every Modbus device, a transition every "
                         f"{SCHEDULE_STEP_MINUTES} minutes", _schedules),
     "logic": Engine("a 9-block program per Modbus device, every second and on change", _logic),
     "fdd": Engine("every Modbus device an AHU with the G36 roles, the G36 rule set live", _fdd),
+    "energy": Engine("a power meter on every Modbus device (200 meters), integrated live", _energy),
+    "postgres": Engine("every value change exported to the local PostgreSQL (COPY)", _postgres, _postgres_cleanup),
+    "influx": Engine("every value change exported to a VictoriaMetrics of the run's own", _influx, _influx_cleanup),
     "mqtt": Engine("every point's changes published to the local Mosquitto (QoS 0)", _mqtt),
 }
 """``--with NAME``: one entry per engine that exists (FDD and export come later)."""
@@ -444,9 +496,19 @@ def measure(args: argparse.Namespace, site: Site, spec: Path, daemon: Daemon, si
 def run(args: argparse.Namespace, folder: Path) -> None:
     site = Site(folder, args.devices, args.points, args.poll, args.bacnet_devices, args.bacnet_points,
                 args.bacnet_port)
-    for name in args.engines:
-        ENGINES[name].prepare(site)
-    write_profiles(site)
+    try:
+        for name in args.engines:
+            ENGINES[name].prepare(site)
+        write_profiles(site)
+        _run_site(args, site, folder)
+    finally:
+        for name in args.engines:
+            cleanup = ENGINES[name].cleanup
+            if cleanup is not None:
+                cleanup(site)
+
+
+def _run_site(args: argparse.Namespace, site: Site, folder: Path) -> None:
     spec = folder / "spec.json"
     fields: dict[str, Any] = {"folder": str(folder), "schedule": str(folder / "schedule.json"), "every": args.every,
                               "poll": args.poll, "bacnet_devices": args.bacnet_devices,

@@ -7,6 +7,7 @@ from typing import Any
 from actors._supervisor import ChildSpec
 from actors.components.export._sink import Sink
 from actors.components.export._target import ExportTarget
+from bms.errors import ConfigError
 from bms.export import InfluxSection, PostgresSection, TagMap
 from bms.supervision import RestartPolicy
 
@@ -24,6 +25,15 @@ def make_sink(kind: str, target: Any, tags: TagMap) -> Sink:
 
 def _specs(platform: Any, kind: str, section: InfluxSection | PostgresSection) -> list[ChildSpec]:
     site = platform.site.scenario.site.id
+    if kind == "postgres":  # one namespace of target names (export:NAME, exports/NAME.db, bms export ... NAME)
+        try:
+            influx = {t.name for t in platform.section("influx").targets}
+        except Exception:  # no influx component installed, or its section refused (its own line says why)
+            influx = set()
+        taken = sorted(influx & {t.name for t in section.targets})
+        if taken:
+            raise ConfigError(f"[[postgres.targets]] {taken[0]!r}: an [[influx.targets]] has that name; export "
+                              "targets share one set of names (bms export status NAME, exports/NAME.db)")
     return [ChildSpec(f"export:{t.name}", ExportTarget,
                       kwargs={"target": t, "kind": kind, "make_sink": lambda tg, tags, k=kind: make_sink(k, tg, tags),
                               "backoff": section.retry, "tick": section.tick, "site": site},
