@@ -116,13 +116,13 @@ def test_vav_zone_opens_the_damper_when_warm_and_raises_its_alarm_after_ten_minu
     values = {"vav101/zone_temp": 26.0, "vav101/zone_sp": 22.0}
     dampers, alarms = [], []
     for _ in range(130):
-        result = box.run(values, {"occupancy": True})
+        result = box.run(values, {"office": True})
         dampers.append(result.writes[0].value)
         alarms.extend(result.alarms)
         clock.advance(5)
     assert dampers[0] == 20.0 and dampers[-1] == 100.0
     assert [a.active for a in alarms] == [False, True]  # cleared at start, raised after 600 s
-    unocc = box.run(values, {"occupancy": False})
+    unocc = box.run(values, {"office": False})
     assert unocc.writes[0].value == 10.0
 
 
