@@ -81,15 +81,22 @@ class LineEncoder:
 
     def lines(self, rows: Iterable[Sampled]) -> list[str]:
         """Lines of rows (:class:`ExportRow`, or the ``PointValue`` of a live batch: anything with the fields)."""
+        rows = rows if isinstance(rows, (list, tuple)) else list(rows)
+        series = self._series
+        # the common case in one comprehension: known series, finite floats (x - x is 0.0 for those alone)
+        try:
+            if all(type(v) is float and v - v == 0.0 for v in [r.value for r in rows]):
+                return [f"{series[r.point_id]} value={r.value!r} {round(r.ts * 1_000_000) * 1000}" for r in rows]
+        except KeyError:  # a point not met yet: its series key is made below
+            pass
         out: list[str] = []
         append = out.append
-        series = self._series
         for r in rows:
             point_id, ts, value = r.point_id, r.ts, r.value
             key = series.get(point_id)
             if key is None:
                 key = series[point_id] = series_key(self.measurement, self.tags(point_id))
-            if type(value) is float and value == value and value not in _INFINITE:  # the common case, inline
+            if type(value) is float and value == value and value not in _INFINITE:
                 append(f"{key} value={value!r} {round(ts * 1_000_000) * 1000}")
                 continue
             made = line(key, value, ts)
