@@ -97,7 +97,7 @@ class MqttSection(_Strict, frozen=True):
     max_queued: Annotated[int, Meta(ge=0)] = 10_000  # QoS>0 messages held for a broker that is away (0: no bound)
     # messages waiting for a connected broker that does not keep up; past it values are dropped (counted) and
     # the newest of every point is sent again once the backlog has halved
-    max_backlog: Annotated[int, Meta(ge=1)] = 50_000
+    max_backlog: Annotated[int, Meta(ge=1)] = 10_000
     commands: list[Command] = msgspec.field(  # the allow-list
         default_factory=lambda: ["read", "status", "write", "release", "ack"])
     # globs of the point ids that write and release may command

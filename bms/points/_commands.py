@@ -59,22 +59,49 @@ class Planned(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 
 
 class _Entry:
-    __slots__ = ("array", "expires", "users", "written")
+    """One writable point: its priority array and, for the levels that hold a value, who wrote it, when,
+    and when it expires. Most points of a site hold no level: their ``meta`` is None (no per-level
+    lists for 100,000 points)."""
+
+    __slots__ = ("array", "meta")
 
     def __init__(self, point_id: str, relinquish_default: Value) -> None:
         self.array = PriorityArray(point_id, relinquish_default)
-        self.expires: list[float | None] = [None] * LEVELS
-        self.users: list[str] = [""] * LEVELS
-        self.written: list[float] = [0.0] * LEVELS
+        self.meta: dict[int, tuple[float | None, str, float]] | None = None  # level index -> (expires, user, at)
+
+    def expires(self, i: int) -> float | None:
+        meta = self.meta
+        found = meta.get(i) if meta else None
+        return found[0] if found else None
+
+    def set_level(self, i: int, expires: float | None, user: str, written: float) -> None:
+        if self.meta is None:
+            self.meta = {}
+        self.meta[i] = (expires, user, written)
+
+    def clear_level(self, i: int) -> None:
+        meta = self.meta
+        if meta:
+            meta.pop(i, None)
+            if not meta:
+                self.meta = None
+
+    def expiries(self) -> tuple[float | None, ...]:
+        return tuple(self.expires(i) for i in range(LEVELS))
+
+    def users(self) -> tuple[str, ...]:
+        meta = self.meta or {}
+        return tuple(meta[i][1] if i in meta else "" for i in range(LEVELS))
 
     def override(self, priority: int) -> Override | None:
         i = priority - 1
         value = self.array.value_at(priority)
         if value is None:
             return None
+        expires, user, written = (self.meta or {}).get(i, (None, "", 0.0))
         return Override(
             point_id=self.array.point_id, priority=priority, value=value,
-            expires_at=self.expires[i], user=self.users[i], written_at=self.written[i],
+            expires_at=expires, user=user, written_at=written,
         )
 
 
@@ -144,9 +171,10 @@ class CommandTable:
         level, priority = planned.level, planned.priority
         i = priority - 1
         entry.array.write(priority, None if level is None else level.value)
-        entry.expires[i] = None if level is None else level.expires_at
-        entry.users[i] = "" if level is None else level.user
-        entry.written[i] = 0.0 if level is None else level.written_at
+        if level is None:
+            entry.clear_level(i)
+        else:
+            entry.set_level(i, level.expires_at, level.user, level.written_at)
         if level is not None and level.expires_at is not None:
             heapq.heappush(self._expiry, (level.expires_at, planned.point_id, priority))
         return self._outcome(entry, priority, before)
@@ -166,7 +194,7 @@ class CommandTable:
         return Commanded(
             point_id=entry.array.point_id, priority=priority, effective=after,
             active_priority=entry.array.active_priority, changed=not _same(before, after),
-            expires_at=entry.expires[priority - 1], override=entry.override(priority),
+            expires_at=entry.expires(priority - 1), override=entry.override(priority),
         )
 
     def expire(self, now: float | None = None, expired: list[Override] | None = None) -> list[str]:
@@ -179,15 +207,13 @@ class CommandTable:
         while self._expiry and self._expiry[0][0] <= t:
             due, point_id, priority = heapq.heappop(self._expiry)
             entry = self._entries.get(point_id)
-            if entry is None or entry.expires[priority - 1] != due:
+            if entry is None or entry.expires(priority - 1) != due:
                 continue  # relinquished, rewritten or removed since
             before.setdefault(point_id, entry.array.effective)
             if expired is not None and (level := entry.override(priority)) is not None:
                 expired.append(level)
             entry.array.relinquish(priority)
-            entry.expires[priority - 1] = None
-            entry.users[priority - 1] = ""
-            entry.written[priority - 1] = 0.0
+            entry.clear_level(priority - 1)
         return [pid for pid, value in before.items() if not _same(value, self._entries[pid].array.effective)]
 
     def expiring(self, now: float | None = None) -> bool:
@@ -201,7 +227,7 @@ class CommandTable:
         while heap:
             due, point_id, priority = heap[0]
             entry = self._entries.get(point_id)
-            if entry is not None and entry.expires[priority - 1] == due:
+            if entry is not None and entry.expires(priority - 1) == due:
                 return due
             heapq.heappop(heap)
         return None
@@ -223,8 +249,8 @@ class CommandTable:
         if entry is None:
             raise NotFound(f"no priority array for {point_id!r}: not a writable point")
         return PriorityArrayView(
-            point_id=point_id, levels=entry.array.levels(), expires=tuple(entry.expires),
-            users=tuple(entry.users), effective=entry.array.effective,
+            point_id=point_id, levels=entry.array.levels(), expires=entry.expiries(),
+            users=entry.users(), effective=entry.array.effective,
             active_priority=entry.array.active_priority, relinquish_default=entry.array.relinquish_default,
         )
 
@@ -245,9 +271,7 @@ class CommandTable:
         for entry in self._entries.values():
             for priority in range(1, LEVELS + 1):
                 entry.array.relinquish(priority)
-            entry.expires = [None] * LEVELS
-            entry.users = [""] * LEVELS
-            entry.written = [0.0] * LEVELS
+            entry.meta = None
         self._expiry = []
         skipped: list[Override] = []
         for record in overrides:
@@ -258,9 +282,7 @@ class CommandTable:
                 continue
             i = record.priority - 1
             target.array.write(record.priority, record.value)
-            target.expires[i] = record.expires_at
-            target.users[i] = record.user
-            target.written[i] = record.written_at
+            target.set_level(i, record.expires_at, record.user, record.written_at)
             if record.expires_at is not None:
                 heapq.heappush(self._expiry, (record.expires_at, record.point_id, record.priority))
         return skipped

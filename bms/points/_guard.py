@@ -36,7 +36,7 @@ class _Rule:
         self.maximum = guard.max if guard else None
         self.interlock = interlock
         self.rate_count, self.rate_window = rate if rate else (0, 0.0)
-        self.writes: deque[float] = deque()
+        self.writes: deque[float] | None = deque() if self.rate_count else None  # counted with a rate guard only
 
 
 class WriteGuard:
@@ -51,6 +51,7 @@ class WriteGuard:
         problems: list[str] = []
         self._rules: dict[str, _Rule] = {}
         read_only: _Rule | None = None  # one shared rule: a read-only point is refused before any per-point state
+        shared: dict[int, tuple[PointSpec, _Rule]] = {}  # a profile's point: one rule for all its devices' points
         for point_id, spec in points.items():
             if not spec.writable:
                 if read_only is None:
@@ -72,6 +73,12 @@ class WriteGuard:
                 else:
                     count = max(1, int(limit))
                     rate = (count, RATE_WINDOW * count / limit)
+            if interlock is None and rate is None:  # no per-point state: the spec's rule serves every point of it
+                found = shared.get(id(spec))
+                if found is None or found[0] is not spec:
+                    found = shared[id(spec)] = (spec, _Rule(spec, None, None))
+                self._rules[point_id] = found[1]
+                continue
             self._rules[point_id] = _Rule(spec, interlock, rate)
         if problems:
             raise ConfigError(f"{len(problems)} bad write guard(s): {problems[0]}", problems)
@@ -100,6 +107,7 @@ class WriteGuard:
             _check_interlock(point_id, rule.interlock, values)
         if rule.rate_count:
             writes = rule.writes
+            assert writes is not None
             while writes and writes[0] <= now - rule.rate_window:
                 writes.popleft()
             if len(writes) >= rule.rate_count:
@@ -119,7 +127,7 @@ class WriteGuard:
     def accepted(self, point_id: str, now: float) -> None:
         """A write that passed :meth:`check` was carried out at ``now``: it counts toward the rate."""
         rule = self._rules.get(point_id)
-        if rule is not None and rule.rate_count:
+        if rule is not None and rule.writes is not None:
             rule.writes.append(now)
 
     def restore(self, writes: Mapping[str, Iterable[float]]) -> None:

@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_lib
 from dateutil.easter import easter
 
 from bms.errors import ConfigError
@@ -59,6 +58,8 @@ class Transition(NamedTuple):
 @lru_cache(maxsize=256)
 def holiday_dates(country: str, subdiv: str | None, year: int) -> dict[dt.date, str]:
     """The public holidays of a country (and subdivision) in a year: date -> name."""
+    import holidays as holiday_lib  # loaded when a schedule names a country's holidays (6 MB of calendars)
+
     try:
         found = holiday_lib.country_holidays(country, subdiv=subdiv, years=year)
     except NotImplementedError as err:

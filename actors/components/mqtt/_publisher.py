@@ -73,6 +73,8 @@ TICK = 1.0
 CONNECTING = "connecting"
 ALARM_EVENTS = (AlarmRaised, AlarmCleared, AlarmAcknowledged, AlarmShelved, AlarmUnshelved)
 
+CHUNK = 1000  # values handed to paho between two looks at its backlog (a burst stays bounded)
+
 
 class BrokerUp(msgspec.Struct, frozen=True):
     pass
@@ -209,8 +211,15 @@ class MqttPublisher(BmsActor):
         sent = 0
         if mode != "bulk":
             topic = self.topics.value
-            for pv in values:
-                sent += link.publish(topic(pv.point_id), encode(pv), qos.value)
+            for start in range(0, len(values), CHUNK):
+                if start and link.backlog() > self.section.max_backlog:  # a burst (the first values, a catch-up)
+                    self.behind = link.backlog()  # the rest waits: the newest of every point goes again once it
+                    self.log.warning("broker does not keep up: values dropped until it catches up",  # drains
+                                     backlog=self.behind)
+                    self._health()
+                    break
+                for pv in values[start:start + CHUNK]:
+                    sent += link.publish(topic(pv.point_id), encode(pv), qos.value)
         if mode != "each":
             link.publish(self.topics.bulk, encode(values), qos.bulk)
             sent = sent if mode == "both" else len(values)
