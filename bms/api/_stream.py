@@ -16,8 +16,10 @@ is given back when the stream ends or the client goes away.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+import msgspec
 from litestar import Router, get
 from litestar.response import Stream
 
@@ -52,6 +54,37 @@ async def known_points(gateway: Gateway, point_ids: list[str]) -> None:
         raise unknown[0][1]
     if unknown:
         raise NotFound(f"unknown points {', '.join(repr(p) for p, _ in unknown)}")
+
+
+class Batches(typing.Protocol):
+    """A feed an engine fills (``bms.alarms.AlarmFeed``): pending events, ``[]`` when idle, None once closed."""
+
+    async def next(self, timeout: float) -> list[typing.Any] | None: ...
+
+    def close(self) -> None: ...
+
+
+async def feed_events(feed: Batches, give_back: Callable[[], Awaitable[object]], keepalive: float = 15.0,
+                      encode_event: Callable[[typing.Any], bytes] = msgspec.json.Encoder().encode,
+                      ) -> AsyncIterator[bytes]:
+    """The SSE body of an engine's own stream (alarms, logic...): announce, then every event until the feed
+    closes; then the feed is closed and ``give_back`` tells its engine (an engine already gone is no error)."""
+    try:
+        yield CONNECTED
+        while True:
+            batch = await feed.next(keepalive)
+            if batch is None:
+                return
+            if not batch:
+                yield KEEPALIVE
+            for event in batch:
+                yield b"data: " + encode_event(event) + b"\n\n"
+    finally:
+        feed.close()
+        try:
+            await give_back()
+        except Exception:
+            pass
 
 
 async def events(gateway: Gateway, feed: EventFeed, keepalive: float) -> AsyncIterator[bytes]:

@@ -19,10 +19,24 @@ from bms.api._errors import error_responses
 from bms.api._gateway import Services
 from bms.api._guard import identity_of
 from bms.api._params import DeviceId, NodeId, PointList, Protocol, Under
+from bms.api._stream import feed_events
 from bms.errors import ServiceUnavailable
 
 ProtocolName = Protocol
 """Query parameter: bacnet, modbus or virtual (``Protocol`` would shadow typing's)."""
 
-__all__ = ["DeviceId", "NodeId", "PointList", "ProtocolName", "ServiceUnavailable", "Services", "Under",
-           "error_responses", "identity_of", "note", "public", "requires"]
+__all__ = [
+           "DeviceId",
+           "NodeId",
+           "PointList",
+           "ProtocolName",
+           "ServiceUnavailable",
+           "Services",
+           "Under",
+           "error_responses",
+           "feed_events",
+           "identity_of",
+           "note",
+           "public",
+           "requires",
+]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Protocol
 
 import msgspec
@@ -34,12 +33,11 @@ from bms.alarms import (
 )
 from bms.alarms._feed import AlarmFeed
 from bms.api import MAX_DURATION, parse_duration, parse_time
-from bms.api.routing import Services, Under, error_responses, identity_of, requires
+from bms.api.routing import Services, Under, error_responses, feed_events, identity_of, requires
 from bms.errors import ConfigError
 
 SERVICE = "alarms"
 KEEPALIVE_S = 15.0
-_encoder = msgspec.json.Encoder()
 
 
 class AckBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -95,26 +93,6 @@ def shelve_until(body: ShelveBody, now: float) -> float:
     return float(body.until) if isinstance(body.until, (int, float)) else parse_time(body.until, now)
 
 
-async def _events(gateway: AlarmsGateway, feed: AlarmFeed) -> AsyncIterator[bytes]:
-    """The SSE body: announce, then every alarm event until the engine stops; give the feed back."""
-    try:
-        yield b": connected\n\n"
-        while True:
-            batch = await feed.next(KEEPALIVE_S)
-            if batch is None:
-                return
-            if not batch:
-                yield b": keep-alive\n\n"
-            for event in batch:
-                yield b"data: " + _encoder.encode(event) + b"\n\n"
-    finally:
-        feed.close()
-        try:
-            await gateway.ask(CloseAlarmFeed(feed))
-        except Exception:
-            pass
-
-
 def alarms_router(gateway: AlarmsGateway) -> Router:
     @get("/", operation_id="listAlarms", **requires("read"), responses=error_responses(400, 503))
     async def list_alarms(active: Annotated[bool, Parameter(description="only alarms that are not normal")] = False,
@@ -145,7 +123,7 @@ def alarms_router(gateway: AlarmsGateway) -> Router:
         AlarmUnshelved, each as it happens (none coalesced)."""
         feed = AlarmFeed(asyncio.get_running_loop())
         await gateway.ask(OpenAlarmFeed(feed))
-        return Stream(_events(gateway, feed), media_type="text/event-stream",
+        return Stream(feed_events(feed, lambda: gateway.ask(CloseAlarmFeed(feed)), KEEPALIVE_S), media_type="text/event-stream",
                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @get("/{alarm_id:path}", operation_id="getAlarm", **requires("read"), responses=error_responses(404, 503))

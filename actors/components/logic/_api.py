@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Protocol
 
 import msgspec
@@ -13,7 +12,7 @@ from litestar.response import Stream
 
 from actors.components.logic._engine import CloseLogicFeed, OpenLogicFeed
 from bms.alarms._feed import AlarmFeed
-from bms.api.routing import Services, error_responses, identity_of, requires
+from bms.api.routing import Services, error_responses, feed_events, identity_of, requires
 from bms.logic import Trace
 from bms.logic.messages import (
     BundleVersion,
@@ -35,7 +34,6 @@ from bms.logic.messages import (
 
 SERVICE = "logic"
 KEEPALIVE_S = 15.0
-_encoder = msgspec.json.Encoder()
 Name = Annotated[str, Parameter(description="the program's name, e.g. vav101-zone")]
 
 
@@ -57,26 +55,6 @@ class DeployBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     """A signed bundle (``bms logic bundle build``), base64 in JSON."""
 
     bundle: bytes
-
-
-async def _events(gateway: LogicGateway, feed: AlarmFeed) -> AsyncIterator[bytes]:
-    """The SSE body: announce, then every logic event until the engine stops; give the feed back."""
-    try:
-        yield b": connected\n\n"
-        while True:
-            batch = await feed.next(KEEPALIVE_S)
-            if batch is None:
-                return
-            if not batch:
-                yield b": keep-alive\n\n"
-            for event in batch:
-                yield b"data: " + _encoder.encode(event) + b"\n\n"
-    finally:
-        feed.close()
-        try:
-            await gateway.ask(CloseLogicFeed(feed))
-        except Exception:
-            pass
 
 
 def logic_router(gateway: LogicGateway) -> Router:
@@ -119,7 +97,7 @@ def logic_router(gateway: LogicGateway) -> Router:
         reload, as it happens."""
         feed = AlarmFeed(asyncio.get_running_loop())
         await gateway.ask(OpenLogicFeed(feed))
-        return Stream(_events(gateway, feed), media_type="text/event-stream",
+        return Stream(feed_events(feed, lambda: gateway.ask(CloseLogicFeed(feed)), KEEPALIVE_S), media_type="text/event-stream",
                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @get("/bundles", operation_id="logicVersions", **requires("read"), responses=error_responses(503))
