@@ -88,19 +88,13 @@ async def feed_events(feed: Batches, give_back: Callable[[], Awaitable[object]],
 
 
 async def events(gateway: Gateway, feed: EventFeed, keepalive: float) -> AsyncIterator[bytes]:
-    """The SSE body: announce, then forward the feed until it closes; give the feed back."""
-    try:
-        yield CONNECTED
-        while True:
-            batch = await feed.next(keepalive)
-            if batch is None:
-                return
-            if not batch:
-                yield KEEPALIVE
-            for event in batch:
-                yield b"data: " + encode(event) + b"\n\n"
-    finally:
+    """The SSE body of the live stream: :func:`feed_events`, the feed given back to the gateway at the end."""
+
+    async def give_back() -> None:
         gateway.close_feed(feed)
+
+    async for chunk in feed_events(feed, give_back, keepalive, encode):
+        yield chunk
 
 
 def stream_router(gateway: Gateway, keepalive: float) -> Router:
