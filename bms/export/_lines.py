@@ -83,10 +83,13 @@ class LineEncoder:
         """Lines of rows (:class:`ExportRow`, or the ``PointValue`` of a live batch: anything with the fields)."""
         rows = rows if isinstance(rows, (list, tuple)) else list(rows)
         series = self._series
-        # the common case in one comprehension: known series, finite floats (x - x is 0.0 for those alone)
+        # the common case in one comprehension: known series, finite floats (x - x is 0.0 for those alone);
+        # any other row leaves a None and the batch goes the general way
         try:
-            if all(type(v) is float and v - v == 0.0 for v in [r.value for r in rows]):
-                return [f"{series[r.point_id]} value={r.value!r} {round(r.ts * 1_000_000) * 1000}" for r in rows]
+            fast = [f"{series[r.point_id]} value={v!r} {round(r.ts * 1_000_000) * 1000}"
+                    if type(v := r.value) is float and v - v == 0.0 else None for r in rows]
+            if None not in fast:
+                return fast  # type: ignore[return-value]
         except KeyError:  # a point not met yet: its series key is made below
             pass
         out: list[str] = []

@@ -56,7 +56,13 @@ def test_line_protocol_escapes_tags_and_writes_numbers_states_and_booleans_in_na
     assert line("m,p=a", None, 1.0) is None
     assert line("m,p=a", float("nan"), 1.0) is None
     rows = [ExportRow("ahu1/sat", 1.0, 12.0), ExportRow("ahu1/sat", 2.0, None)]
-    assert LineEncoder("bms", TagMap(MODEL)).lines(rows) == [f"{key} value=12.0 1000000000"]
+    encoder = LineEncoder("bms", TagMap(MODEL))
+    assert encoder.lines(rows) == [f"{key} value=12.0 1000000000"]
+    # a batch of known series: finite floats in one pass; anything else (NaN, inf, a state, a bool, an int,
+    # no value) sends the whole batch the general way, with the same lines
+    mixed = [ExportRow("ahu1/sat", 3.0, v) for v in (1.5, float("nan"), float("inf"), "on", True, 7, None, 2.5)]
+    assert encoder.lines(mixed) == [line(key, r.value, r.ts) for r in mixed if line(key, r.value, r.ts) is not None]
+    assert encoder.lines(mixed[:1] + mixed[-1:]) == [f"{key} value=1.5 3000000000", f"{key} value=2.5 3000000000"]
 
 
 def test_the_outbox_keeps_rows_in_order_across_a_reopen_until_they_are_acked(tmp_path: Path) -> None:
