@@ -38,7 +38,10 @@ def _string_field(text: str) -> str:
 def series_key(measurement: str, tags: SeriesTags) -> str:
     """``measurement,tag=value,...`` with tags sorted by key (the order Influx stores them in)."""
     parts = [escape_measurement(measurement)]
-    parts += [f"{escape_key(k)}={escape_key(v)}" for k, v in sorted(tags.labels().items())]
+    for key, value in (("equip", tags.equip), ("markers", ",".join(tags.markers)), ("name", tags.name),
+                       ("point", tags.point), ("site", tags.site), ("unit", tags.unit)):  # SeriesTags.labels, sorted
+        if value:
+            parts.append(f"{key}={value.translate(_KEY)}")
     return ",".join(parts)
 
 
