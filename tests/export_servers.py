@@ -14,19 +14,18 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.notify_servers import Inbox, free_port
+from tests.notify_servers import Inbox, free_port, post_server
 
 VM_BINARY = "/usr/bin/victoria-metrics"
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -159,31 +158,15 @@ class Hook:
 
 @contextmanager
 def hook_server() -> Iterator[Hook]:
+    """A webhook receiver on loopback: every request kept raw, answered with ``statuses`` in turn (then 200)."""
     holder: list[Hook] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = self.rfile.read(length)
-            hook = holder[0]
-            status = hook.statuses.pop(0) if hook.statuses else 200
-            hook.inbox.add((self.path, dict(self.headers.items()), body, status))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def handle(path: str, headers: dict[str, str], body: bytes) -> int:
+        hook = holder[0]
+        status = hook.statuses.pop(0) if hook.statuses else 200
+        hook.inbox.add((path, headers, body, status))
+        return status
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    hook = Hook(httpd)
-    holder.append(hook)
-    thread = threading.Thread(target=httpd.serve_forever, name="hook-server", daemon=True)
-    thread.start()
-    try:
-        yield hook
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with post_server(handle, "hook-server") as httpd:
+        holder.append(Hook(httpd))
+        yield holder[0]

@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,18 +111,15 @@ class JsonServer:
 
 
 @contextmanager
-def json_server() -> Iterator[JsonServer]:
-    """An HTTP server on loopback (stdlib, a thread) collecting the JSON bodies POSTed to it."""
-    holder: list[JsonServer] = []
+def post_server(handle: Callable[[str, dict[str, str], bytes], int], name: str) -> Iterator[ThreadingHTTPServer]:
+    """An HTTP server on loopback (stdlib, a thread): each POST is ``handle(path, headers, body)``, which
+    returns the status to answer (an empty body)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            body["_path"] = self.path
-            server = holder[0]
-            server.inbox.add(body)
-            self.send_response(server.status)
+            status = handle(self.path, dict(self.headers.items()), self.rfile.read(length))
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -131,13 +128,28 @@ def json_server() -> Iterator[JsonServer]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    server = JsonServer(httpd)
-    holder.append(server)
-    thread = threading.Thread(target=httpd.serve_forever, name="json-server", daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield server
+        yield httpd
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+@contextmanager
+def json_server() -> Iterator[JsonServer]:
+    """An HTTP server on loopback collecting the JSON bodies POSTed to it."""
+    holder: list[JsonServer] = []
+
+    def handle(path: str, _headers: dict[str, str], raw: bytes) -> int:
+        body = json.loads(raw or b"{}")
+        body["_path"] = path
+        server = holder[0]
+        server.inbox.add(body)
+        return server.status
+
+    with post_server(handle, "json-server") as httpd:
+        holder.append(JsonServer(httpd))
+        yield holder[0]
