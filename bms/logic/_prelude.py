@@ -6,7 +6,7 @@ PRELUDE = r"""
 -- User code sees only `env`: no os, io, require, dofile, debug, package, coroutine, collectgarbage;
 -- load is text-only into env; string.dump is gone; the string metatable is locked.
 local sethook, pcall_, xpcall_, error_, type_, tostring_, select_ = debug.sethook, pcall, xpcall, error, type, tostring, select
-local unpack, concat, huge, collect = table.unpack, table.concat, math.huge, collectgarbage
+local unpack, concat, huge, collect, tointeger = table.unpack, table.concat, math.huge, collectgarbage, math.tointeger
 local load_, pairs_, move = load, pairs, table.move
 
 string.dump = nil
@@ -16,14 +16,14 @@ local BUDGET_MSG = "instruction budget exceeded"
 local MEMORY_MSG = "not enough memory"
 local MAX_LOGS, MAX_LOG_CHARS = 100, 1000
 
--- The instruction budget: ONE count hook, installed once for the life of the runtime (configure),
--- firing every STEP instructions (a tenth of the budget, 100-10,000) and adding them up in `used`; a
--- run only resets `used` (re-installing a hook costs more than a small program's whole run). Outside a
--- run (`active` false) a firing does nothing. A run stops within STEP instructions of its budget.
-local spent, active, used, limit, STEP = false, false, 0, 0, 10000
+-- The instruction budget: a count hook installed around the program's own code only (the runner's code
+-- runs without it: Lua 5.4 sends every instruction of every function through its hook check while any
+-- hook is set), firing every STEP instructions (a tenth of the budget, 100-10,000) and adding them up in
+-- `used`; it is cleared when the program returns, so no hook is left behind between runs. A run stops
+-- within STEP instructions of its budget.
+local spent, used, limit, STEP = false, 0, 0, 10000
 local hook
 hook = function()
-  if not active then return end
   used = used + STEP
   if spent or used >= limit then
     if not spent then
@@ -102,17 +102,28 @@ function env.occupied(name)
   return SCHED[name .. "/occupied"]
 end
 function env.write(point, value, priority)
-  if type_(point) ~= "string" then error_("write: the point must be a string", 2) end
   local at = WRITABLE[point]  -- its place among the program's writes: Python turns it back into the point
-  if not at then error_("write: " .. point .. " is not among the program's writes", 2) end
-  if value ~= nil and scalar(value) == nil then
-    error_("write: " .. point .. ": the value must be a finite number, a boolean or nil (release)", 2)
+  if not at then
+    if type_(point) ~= "string" then error_("write: the point must be a string", 2) end
+    error_("write: " .. point .. " is not among the program's writes", 2)
   end
-  if priority == nil then priority = PRIORITY
+  if value ~= nil then
+    local t = type_(value)
+    if t == "number" then
+      if value ~= value or value == huge or value == -huge then
+        error_("write: " .. point .. ": the value must be a finite number, a boolean or nil (release)", 2)
+      end
+    elseif t ~= "boolean" then
+      error_("write: " .. point .. ": the value must be a finite number, a boolean or nil (release)", 2)
+    end
+  end
+  if priority == nil or priority == PRIORITY then priority = PRIORITY
   elseif type_(priority) ~= "number" or priority < 1 or priority > 16 or priority % 1 ~= 0 then
     error_("write: " .. point .. ": the priority must be an integer 1-16", 2)
+  else
+    priority = tointeger(priority)
   end
-  W[nw + 1], W[nw + 2], W[nw + 3] = at, value, math.tointeger(priority)
+  W[nw + 1], W[nw + 2], W[nw + 3] = at, value, priority
   nw = nw + 3
 end
 function env.alarm(name, active, severity, message)
@@ -141,18 +152,22 @@ function env.state_set(key, value)
   U[key] = value
 end
 
+local CHUNK, NREADS, NSLOTS, SNAPSHOT, BUDGET = nil, 0, 0, false, 0
+
 local function compile(source, name)
-  return load_(source, "=" .. name, "t", env)
+  local chunk, err = load_(source, "=" .. name, "t", env)
+  if chunk then CHUNK = chunk; return chunk end
+  return nil, err
 end
 
-local function configure(priority, writable, reads, budget, keep)
+-- What stays the same from run to run, given once: the default priority, the places of the writes and
+-- reads, the budget, the runs kept, the number of output slots and whether a run snapshots the state.
+local function configure(priority, writable, reads, nreads, budget, keep, nslots, snapshot)
   KEEP = keep
   STEP = budget // 10
   if STEP < 100 then STEP = 100 elseif STEP > 10000 then STEP = 10000 end
-  sethook(hook, "", STEP)
-  PRIORITY = priority
-  WRITABLE = writable
-  READ = reads
+  PRIORITY, WRITABLE, READ, NREADS = priority, writable, reads, nreads
+  BUDGET, NSLOTS, SNAPSHOT = budget, nslots, snapshot
 end
 
 -- dst becomes a copy of src, reusing dst's own tables: the same keys each run cost no allocation
@@ -171,26 +186,30 @@ local function sync(dst, src, depth)
   end
 end
 
--- One run, ONE call from Python: the inputs and schedules come as tables, everything the run gives back
--- as one flat list of results: ok, fault, error, #writes*3, #alarms*4, #logs*2, then the writes, the
--- alarm requests, the log lines and the nslots block outputs, in that order.
+-- One run, ONE call from Python: the values of the program's reads come as arguments in the order of its
+-- reads (or, `inputs` given, as one table), the schedules as a table; everything the run gives back as
+-- one flat list: the run's number, then -1, the fault and the error of a failed run, or the counts of the
+-- values of its writes (3 each), alarm requests (4 each) and log lines (2 each) followed by those values.
 local ARGS8 = {}  -- the arguments of a program that reads at most 8 points: one table, reused
-local function args_of(n, ...)
-  if n > 8 then return { ... } end
-  local a1, a2, a3, a4, a5, a6, a7, a8 = ...
-  ARGS8[1], ARGS8[2], ARGS8[3], ARGS8[4], ARGS8[5], ARGS8[6], ARGS8[7], ARGS8[8] = a1, a2, a3, a4, a5, a6, a7, a8
-  return ARGS8
-end
-
-local function run(chunk, now, inputs, schedules, budget, nslots, snapshot, nargs, ...)
+local function run(now, schedules, inputs, ...)
   IN, SCHED, NOW = inputs or EMPTY, schedules or EMPTY, now
-  if inputs == nil then ARGS = args_of(nargs, ...) else ARGS = EMPTY end
+  if inputs ~= nil then ARGS = EMPTY
+  elseif NREADS <= 2 then  -- (as few stores as the program has reads: read() looks only at its own)
+    ARGS8[1], ARGS8[2] = ...
+    ARGS = ARGS8
+  elseif NREADS <= 4 then
+    ARGS8[1], ARGS8[2], ARGS8[3], ARGS8[4] = ...
+    ARGS = ARGS8
+  elseif NREADS <= 8 then
+    ARGS8[1], ARGS8[2], ARGS8[3], ARGS8[4], ARGS8[5], ARGS8[6], ARGS8[7], ARGS8[8] = ...
+    ARGS = ARGS8
+  else ARGS = { ... } end
   nw, na, nl = 0, 0, 0
+  local snapshot, nslots = SNAPSHOT, NSLOTS
   if snapshot then
     sync(S0, S, 0)
     sync(U0, U, 0)
   end
-  spent, used, limit = false, 0, budget
   ri = ri % KEEP + 1
   gen = gen + 1
   local out = RING[ri]
@@ -202,32 +221,33 @@ local function run(chunk, now, inputs, schedules, budget, nslots, snapshot, narg
     move(O, 1, nslots, 1, out)
   end
   O = out
-  active = true
-  local ok, err = pcall_(chunk, S, out, now)
-  active = false
-  if spent then sethook(hook, "", STEP) end
-  local fault = nil
-  if not ok then
-    if spent then
-      fault, err = "budget", BUDGET_MSG .. " (" .. budget .. " instructions)"
-    elseif err == MEMORY_MSG then
-      fault = "memory"
-      collect()
-    else
-      fault = "error"
-      local t = type_(err)
-      if t ~= "string" and t ~= "number" then err = "error object of type " .. t else err = tostring_(err) end
-    end
-    if snapshot then S, S0, U, U0 = S0, S, U0, U end
-    fresh = true
-    nw, na = 0, 0
-  end
+  spent, used, limit = false, 0, BUDGET
+  sethook(hook, "", STEP)
+  local ok, err = pcall_(CHUNK, S, out, now)
+  sethook()
   IN, SCHED, ARGS = EMPTY, EMPTY, EMPTY
-  local n = 0
-  if nw > 0 then move(W, 1, nw, 1, R); n = nw end
-  if na > 0 then move(A, 1, na, n + 1, R); n = n + na end
-  if nl > 0 then move(L, 1, nl, n + 1, R); n = n + nl end
-  return ok, fault, err, gen, nw, na, nl, unpack(R, 1, n)
+  if ok then
+    if na == 0 and nl == 0 then return gen, nw, 0, 0, unpack(W, 1, nw) end
+    local n = nw
+    if nw > 0 then move(W, 1, nw, 1, R) end
+    if na > 0 then move(A, 1, na, n + 1, R); n = n + na end
+    if nl > 0 then move(L, 1, nl, n + 1, R); n = n + nl end
+    return gen, nw, na, nl, unpack(R, 1, n)
+  end
+  local fault
+  if spent then
+    fault, err = "budget", BUDGET_MSG .. " (" .. BUDGET .. " instructions)"
+  elseif err == MEMORY_MSG then
+    fault = "memory"
+    collect()
+  else
+    fault = "error"
+    local t = type_(err)
+    if t ~= "string" and t ~= "number" then err = "error object of type " .. t else err = tostring_(err) end
+  end
+  if snapshot then S, S0, U, U0 = S0, S, U0, U end
+  fresh = true
+  return gen, -1, fault, err
 end
 
 -- the outputs of run number g (nil when it is no longer among the last KEEP)

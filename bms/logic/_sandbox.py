@@ -5,9 +5,10 @@ whose compiled code never calls the count hook): nothing is shared between
 programs, not even the string metatable. The runtime has no ``python``
 global and no eval; user code sees the program API and a whitelist of the
 standard library (:mod:`bms.logic._prelude`). A run is bounded by an
-instruction budget (one count hook per runtime, its count reset per run) and the
-runtime's memory by ``max_memory``; a ``pcall`` or ``xpcall`` in user code
-cannot swallow either.
+instruction budget (a count hook set around the program's own code and cleared
+when it returns: while a hook is set, Lua 5.4 sends every instruction through
+its hook check, so the runner's code runs without it) and the runtime's memory
+by ``max_memory``; a ``pcall`` or ``xpcall`` in user code cannot swallow either.
 
 A run returns a :class:`RunResult`: the writes it asks for, the alarm
 requests, the log lines, its :class:`Trace` and the new persistent state.
@@ -17,8 +18,8 @@ before the run (the outputs of the program hold their last value).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
+from time import perf_counter
 from typing import Any
 
 import lupa.lua54 as lupa
@@ -133,6 +134,33 @@ def _py(value: Any, depth: int = 0) -> Any:
     return {str(k): _py(v, depth + 1) for k, v in items}
 
 
+def _writes0(points: tuple[str | None, ...], r: tuple[Any, ...]) -> tuple[Write, ...]:
+    return ()
+
+
+def _writes1(p: tuple[str | None, ...], r: tuple[Any, ...]) -> tuple[Write, ...]:
+    return (Write(p[r[4]], r[5], r[6]),)
+
+
+def _writes2(p: tuple[str | None, ...], r: tuple[Any, ...]) -> tuple[Write, ...]:
+    return (Write(p[r[4]], r[5], r[6]), Write(p[r[7]], r[8], r[9]))
+
+
+def _writes3(p: tuple[str | None, ...], r: tuple[Any, ...]) -> tuple[Write, ...]:
+    return (Write(p[r[4]], r[5], r[6]), Write(p[r[7]], r[8], r[9]),
+            Write(p[r[10]], r[11], r[12]))
+
+
+def _writes4(p: tuple[str | None, ...], r: tuple[Any, ...]) -> tuple[Write, ...]:
+    return (Write(p[r[4]], r[5], r[6]), Write(p[r[7]], r[8], r[9]),
+            Write(p[r[10]], r[11], r[12]), Write(p[r[13]], r[14], r[15]))
+
+
+_FEW_WRITES = (_writes0, _writes1, _writes2, _writes3, _writes4)
+"""The writes of a run that wrote 0-4 points, unrolled (a comprehension costs twice as much per run):
+``r`` is the runner's tuple (run, 3 * writes, 0, 0, then each write's place, value and priority)."""
+
+
 class Sandbox:
     """One program, ready to run on ``clock``. Not thread-safe: one caller at a time."""
 
@@ -160,17 +188,17 @@ class Sandbox:
         self._reads = compiled.reads
         self._now = clock.now
         self._read_set = frozenset(compiled.reads)
+        self._name = compiled.name
         self._write_points = (None, *compiled.writes)  # Lua's write(): a point's place, 1-based
+        # only user code (hand-written, CustomScript) can fail half way through a run by its own doing: its
+        # runs copy the state first, so that a failed run leaves the state of before
+        snapshot = compiled.hand_written or "CustomScript" in compiled.block_types
         configure(compiled.priority, self._runtime.table_from({p: i for i, p in enumerate(compiled.writes, 1)}),
-                  self._runtime.table_from({p: i for i, p in enumerate(compiled.reads, 1)}), self.budget, max(keep, 1))
+                  self._runtime.table_from({p: i for i, p in enumerate(compiled.reads, 1)}), len(compiled.reads),
+                  self.budget, max(keep, 1), len(compiled.slots), snapshot)
         chunk = compile_(compiled.lua, compiled.name)
         if isinstance(chunk, tuple):
             raise LogicError(f"program {compiled.name}: Lua does not compile: {chunk[1]}")
-        self._chunk = chunk
-        self._nslots = len(compiled.slots)
-        # only user code (hand-written, CustomScript) can fail half way through a run by its own doing: its
-        # runs copy the state first, so that a failed run leaves the state of before
-        self._snapshot = compiled.hand_written or "CustomScript" in compiled.block_types
         self._state: dict[str, Any] = {"blocks": {}, "user": {}}
         self._fresh = True  # False: a run changed the state in Lua since _state was copied out
         if state:
@@ -210,57 +238,79 @@ class Sandbox:
     def run(self, inputs: Mapping[str, Value] | None = None, schedules: Mapping[str, Value] | None = None) -> RunResult:
         """One run at the clock's present time: the program reads ``inputs`` and ``schedules``.
 
-        One call into Lua: the values of the declared reads go in as arguments (any other inputs: one
-        table), and the run's writes, alarm requests and log lines come back as one tuple; the block
-        outputs stay in Lua until a trace is asked for.
+        A value that is not None, a bool, a number or a string is refused (LogicError) before the run.
         """
-        now = self._now()
-        args: tuple[Any, ...] = ()
-        tin: Any = None
-        if inputs:
-            for value in inputs.values():
-                if not isinstance(value, _SCALARS):
-                    self._refuse("input", inputs)
-            if inputs.keys() <= self._read_set:  # the fast way: the values as arguments, no table
-                args = tuple(map(inputs.get, self._reads))
-                inputs = None  # the trace makes its dict from args, when asked for
-            else:
-                inputs = dict(inputs)
-                tin = self._runtime.table_from(inputs)
-        else:
-            inputs = {}
-        tsched: Any = None
         if schedules:
             for value in schedules.values():
                 if not isinstance(value, _SCALARS):
                     self._refuse("schedule", schedules)
-            tsched = self._runtime.table_from(schedules)
-        nslots = self._nslots
-        started = time.perf_counter()
+        if not inputs:
+            return self.run_reads(tuple([None] * len(self._reads)) if self._reads else (), schedules)
+        for value in inputs.values():
+            if not isinstance(value, _SCALARS):
+                self._refuse("input", inputs)
+        if inputs.keys() <= self._read_set:  # the values as arguments, no table
+            return self.run_reads(tuple(map(inputs.get, self._reads)), schedules)
+        now = self._now()
+        tsched = self._runtime.table_from(schedules) if schedules else None
+        tin = self._runtime.table_from(inputs)
+        started = perf_counter()
         try:
-            r = self._run(self._chunk, now, tin, tsched, self.budget, nslots, self._snapshot, len(args), *args)
-        except lupa.LuaMemoryError:
-            r = (False, "memory", "not enough memory", 0, 0, 0, 0)
-        except lupa.LuaError as exc:  # the runner itself failed: never user-visible otherwise
-            r = (False, "error", str(exc), 0, 0, 0, 0)
-        duration = time.perf_counter() - started
-        ok, fault, err, gen, nw, na, nl = r[:7]
+            r = self._run(now, tsched, tin)
+        except lupa.LuaError as exc:
+            r = self._failed(exc)
+        duration = perf_counter() - started
         self._fresh = False
-        i = 7
+        return self._result(now, duration, dict(inputs), (), r)
+
+    def run_reads(self, values: tuple[Value, ...], schedules: Mapping[str, Value] | None = None) -> RunResult:
+        """One run with the values of the program's reads, in the order of ``compiled.reads`` (None: none).
+
+        The engine's way in: the caller vouches that every value (and schedule value) is None, a bool, a
+        number or a string. One call into Lua: the values go in as its arguments, and the run's writes,
+        alarm requests and log lines come back as one flat tuple; the block outputs stay in Lua until a
+        trace is asked for.
+        """
+        now = self._now()
+        tsched = self._runtime.table_from(schedules) if schedules else None
+        started = perf_counter()
+        try:
+            r = self._run(now, tsched, None, *values)
+        except lupa.LuaError as exc:
+            r = self._failed(exc)
+        duration = perf_counter() - started
+        self._fresh = False
+        nw = r[1]
+        if nw + 4 == len(r) and nw <= 12:  # 0-4 writes and nothing else: the common case
+            return RunResult(self._name, now, True, None, None, _FEW_WRITES[nw // 3](self._write_points, r), (), (),
+                             duration, None, values, r[0], self)
+        return self._result(now, duration, None, values, r)
+
+    def _failed(self, exc: lupa.LuaError) -> tuple[Any, ...]:
+        """What the runner gives back when it failed itself (out of memory outside the program's pcall)."""
+        if isinstance(exc, lupa.LuaMemoryError):
+            return (0, -1, "memory", "not enough memory")
+        return (0, -1, "error", str(exc))  # never user-visible otherwise
+
+    def _result(self, now: float, duration: float, given: dict[str, Value] | None, args: tuple[Any, ...],
+                r: tuple[Any, ...]) -> RunResult:
+        gen, nw = r[0], r[1]
+        if nw < 0:
+            return RunResult(self._name, now, False, str(r[3]), r[2], (), (), (), duration, given, args, gen, self)
+        na, nl = r[2], r[3]
+        points = self._write_points
         writes: tuple[Write, ...] = ()
+        if nw:
+            writes = tuple([Write(points[r[j]], r[j + 1], r[j + 2]) for j in range(4, 4 + nw, 3)])
+        i = 4 + nw
         alarms: tuple[AlarmRequest, ...] = ()
         logs: tuple[LogLine, ...] = ()
-        if nw:
-            points = self._write_points
-            writes = tuple([Write(points[r[j]], r[j + 1], r[j + 2]) for j in range(i, i + nw, 3)])
-            i += nw
         if na:
             alarms = tuple([AlarmRequest(r[j], r[j + 1], r[j + 2], r[j + 3]) for j in range(i, i + na, 4)])
             i += na
         if nl:
             logs = tuple([LogLine(str(r[j]), str(r[j + 1])) for j in range(i, i + nl, 2)])
-        return RunResult(self.compiled.name, now, bool(ok), None if ok else str(err), fault, writes, alarms, logs,
-                         duration, inputs, args, gen, self)
+        return RunResult(self._name, now, True, None, None, writes, alarms, logs, duration, given, args, gen, self)
 
     def outputs_of(self, run: int) -> dict[str, Any]:
         """The block outputs of run number ``run`` ({} when it is older than the last ``keep`` runs)."""

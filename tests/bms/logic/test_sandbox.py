@@ -211,7 +211,7 @@ def test_inputs_beyond_the_declared_reads_still_reach_read() -> None:
     assert box.run({"x/in": 5.0}).writes[0].value == 5.0
 
 
-@pytest.mark.parametrize("n", [1, 8, 9, 20])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 9, 20])
 def test_any_number_of_reads_arrives_with_gaps_as_nil(n: int) -> None:
     reads = tuple(f"p/{i}" for i in range(n))
     code = (f"local s, missing = 0, 0\nfor i = 0, {n - 1} do local v = read('p/' .. i)\n"
@@ -220,3 +220,40 @@ def test_any_number_of_reads_arrives_with_gaps_as_nil(n: int) -> None:
     values = {p: float(i) for i, p in enumerate(reads) if i != 0}  # p/0 missing
     assert box.run(values).writes[0].value == sum(range(n)) * 100 + 1
     assert box.run({p: 1.0 for p in reads}).writes[0].value == n * 100
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 7])
+@pytest.mark.parametrize("extra", ["", "log('hello', 1)", "alarm('hot', true, 'high', 'too hot') log_at('warn', 'x')"])
+def test_every_write_comes_back_in_order_beside_alarms_and_log_lines(n: int, extra: str) -> None:
+    writes = tuple(f"w/{i}" for i in range(n))
+    code = "".join(f"write('w/{i}', {i} * 1.5, {i + 1}) " for i in range(n)) + extra
+    result = lua(code, writes=writes or ("x/out",)).run({})
+    assert result.ok and result.error is None and result.fault is None
+    assert [(w.point, w.value, w.priority) for w in result.writes] == [(f"w/{i}", i * 1.5, i + 1) for i in range(n)]
+    assert [(a.alarm, a.active, a.severity, a.message) for a in result.alarms] == (
+        [("hot", True, "high", "too hot")] if "alarm" in extra else [])
+    assert [(line.level, line.text) for line in result.logs] == (
+        [("info", "hello 1")] if "hello" in extra else [("warn", "x")] if "alarm" in extra else [])
+
+
+def test_run_reads_is_run_with_the_values_in_the_order_of_the_reads() -> None:
+    code = "write('x/out', (read('a/1') or 0) * 10 + (read('a/2') or 0), read('a/3') and 3 or nil)"
+    by_name, by_place = (lua(code, reads=("a/1", "a/2", "a/3")) for _ in range(2))
+    for values in ((1.0, 2.0, None), (None, 5.0, True), (4, None, None)):
+        named = by_name.run({p: v for p, v in zip(("a/1", "a/2", "a/3"), values, strict=True) if v is not None})
+        placed = by_place.run_reads(values)
+        assert placed.writes == named.writes and placed.trace.inputs == named.trace.inputs
+        assert placed.trace.inputs == {p: v for p, v in zip(("a/1", "a/2", "a/3"), values, strict=True)
+                                       if v is not None}
+
+
+def test_a_priority_that_is_not_an_integer_1_16_fails_the_run_and_a_whole_float_is_taken() -> None:
+    assert lua("write('x/out', 1, 3.0)").run({}).writes[0].priority == 3
+    assert type(lua("write('x/out', 1, 3.0)").run({}).writes[0].priority) is int
+    for bad in ("0", "17", "2.5", "'8'"):
+        result = lua(f"write('x/out', 1, {bad})").run({})
+        assert result.fault == "error" and "priority must be an integer 1-16" in (result.error or "")
+    for bad, why in (("'x/nope', 1", "not among the program's writes"), ("42, 1", "the point must be a string"),
+                     ("'x/out', 0/0", "finite number"), ("'x/out', {}", "finite number")):
+        result = lua(f"write({bad})").run({})
+        assert result.fault == "error" and why in (result.error or ""), result.error
