@@ -2,7 +2,7 @@
 
 ::
 
-    name = "sat-reset"              # optional: the file's stem
+    name = "sat-reset"              # optional: the file's stem (letters, digits, _ - .; not a reserved name)
     description = "..."
     interval = 10.0                 # seconds between periodic runs (0: only on change)
     on_change = ["ahu1/oat"]        # points whose change triggers a run
@@ -29,6 +29,7 @@ problem at once.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -84,6 +85,11 @@ class Program(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 _TOP_KEYS = ("name", "description", "interval", "on_change", "priority", "budget", "blocks", "wires", "lua", "reads", "writes")
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+RESERVED_NAMES = ("bundles", "health", "status", "stream")
+"""Names a program cannot have: the engine's own API routes beside ``/api/logic/{program}``."""
+
+
 def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -99,9 +105,13 @@ def parse_program(data: Mapping[str, Any], source: str, default_name: str = "") 
         if key not in _TOP_KEYS:
             bad(key, f"unknown key (known: {', '.join(_TOP_KEYS)})")
     name = data.get("name", default_name)
-    if not isinstance(name, str) or not name.strip():
-        bad("name", "must be a non-empty string")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        bad("name", f"{name!r} is not a program name (letters, digits, '_', '-' and '.', starting with a letter "
+                    "or digit)")
         name = default_name or "?"
+    elif name in RESERVED_NAMES:
+        bad("name", f"{name!r} is taken by the engine itself (/api/logic/{name}); reserved: "
+                    f"{', '.join(RESERVED_NAMES)}")
     description = data.get("description", "")
     if not isinstance(description, str):
         bad("description", "must be a string")

@@ -90,6 +90,21 @@ def test_shape_errors_are_collected_too() -> None:
     assert any("x.toml: bogus: unknown key" in p for p in caught.value.problems)
 
 
+@pytest.mark.parametrize(("name", "why"), [
+    ("status", "'status' is taken by the engine itself (/api/logic/status); reserved: bundles, health, status, stream"),
+    ("stream", "taken by the engine itself"),
+    ("ahu 1", "'ahu 1' is not a program name"),
+    ("a/b", "'a/b' is not a program name"),
+    ("", "'' is not a program name"),
+    ("-x", "is not a program name"),
+])
+def test_a_name_the_api_could_not_reach_is_refused_with_the_reason(name: str, why: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        program_from_text(f'name = "{name}"\nlua = "write(1)"', source="x.toml")
+    assert caught.value.problems[0].startswith("x.toml: name: ") and why in caught.value.problems[0]
+    assert program_from_text('name = "ahu1.sat-reset_2"\nlua = "local x = 1"').name == "ahu1.sat-reset_2"
+
+
 @pytest.mark.parametrize("name", ["sat-reset", "vav101-zone"])
 def test_demo_programs_validate_against_the_demo_site(name: str) -> None:
     program = load_program(CONF / "logic" / f"{name}.toml")
