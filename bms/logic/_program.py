@@ -86,7 +86,7 @@ _TOP_KEYS = ("name", "description", "interval", "on_change", "priority", "budget
 
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-RESERVED_NAMES = ("bundles", "health", "status", "stream")
+RESERVED_NAMES = ("bundles", "health", "reload", "start", "status", "stop", "stream")
 """Names a program cannot have: the engine's own API routes beside ``/api/logic/{program}``."""
 
 

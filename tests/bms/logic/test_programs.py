@@ -91,8 +91,10 @@ def test_shape_errors_are_collected_too() -> None:
 
 
 @pytest.mark.parametrize(("name", "why"), [
-    ("status", "'status' is taken by the engine itself (/api/logic/status); reserved: bundles, health, status, stream"),
+    ("status", "'status' is taken by the engine itself (/api/logic/status); "
+               "reserved: bundles, health, reload, start, status, stop, stream"),
     ("stream", "taken by the engine itself"),
+    ("start", "taken by the engine itself"),
     ("ahu 1", "'ahu 1' is not a program name"),
     ("a/b", "'a/b' is not a program name"),
     ("", "'' is not a program name"),
