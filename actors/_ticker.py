@@ -28,12 +28,24 @@ class Ticker:
         self._thread: threading.Thread | None = None
         self.log = get_logger("ticker")
 
-    def every(self, interval: float, actor: pykka.ActorRef[Any], timer: str, first_in: float | None = None) -> tuple[int, str]:
-        """Tick ``actor`` every ``interval`` s; the first tick after ``first_in`` (default: interval)."""
+    def every(self, interval: float, actor: pykka.ActorRef[Any], timer: str, first_in: float | None = None,
+              first_at: float | None = None) -> tuple[int, str]:
+        """Tick ``actor`` every ``interval`` s; the first tick after ``first_in`` (default: interval), or at
+        ``first_at`` on the clock's wall time (``clock.now()``).
+
+        ``first_at`` is for a due time computed from an earlier reading of the clock: a delay worked out
+        from it would be late by however far the clock moved in between (a test's manual clock set by
+        another thread). The monotonic time is read first, so a clock moving during the conversion makes
+        the tick early (the actor looks and arms again), never late."""
         key = (id(actor), timer)
         with self._lock:
+            mono = self.clock.monotonic()
+            if first_at is not None:
+                first = mono + (first_at - self.clock.now())
+            else:
+                first = mono + (interval if first_in is None else first_in)
             self._targets[key] = actor
-            self._schedule.add(key, interval, self.clock.monotonic() + (interval if first_in is None else first_in))
+            self._schedule.add(key, interval, first)
         self._ensure_thread()
         self._poke()
         return key
@@ -81,7 +93,9 @@ class Ticker:
                 self._wake.wait(1.0)
                 continue
             if nxt > now:
-                self.clock.wait(nxt - now, self._wake)
+                # until the due time itself: a wait of `nxt - now` would be late by however far the clock
+                # moved since `now` was read (a test's manual clock, set by another thread)
+                self.clock.wait_until(nxt, self._wake)
                 continue
             with self._lock:
                 fired = self._schedule.pop_due(now)

@@ -6,8 +6,9 @@ time with ``advance()``, so a 15-minute delay is tested in milliseconds.
 
 ``now()`` is epoch seconds (for timestamps), ``monotonic()`` is for
 intervals. ``wait(seconds, cancel)`` blocks until that much clock time has
-passed or ``cancel`` is set; on a manual clock it returns when a test
-advances time far enough.
+passed or ``cancel`` is set, ``wait_until(deadline, cancel)`` until
+``monotonic()`` reaches ``deadline``; on a manual clock they return when a
+test advances time far enough.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ class Clock(Protocol):
 
     def wait(self, seconds: float, cancel: threading.Event | None = None) -> bool:
         """Wait ``seconds`` of clock time. False if ``cancel`` was set first."""
+        ...
+
+    def wait_until(self, deadline: float, cancel: threading.Event | None = None) -> bool:
+        """Wait until ``monotonic()`` reaches ``deadline``. False if ``cancel`` was set first.
+
+        For a deadline computed from an earlier reading of the clock: ``wait(deadline - then)`` would
+        be late by however far the clock moved since ``then``."""
         ...
 
 
@@ -43,6 +51,9 @@ class WallClock:
             time.sleep(seconds)
             return True
         return not cancel.wait(seconds)
+
+    def wait_until(self, deadline: float, cancel: threading.Event | None = None) -> bool:
+        return self.wait(deadline - time.monotonic(), cancel)
 
 
 class ManualClock:
@@ -99,16 +110,23 @@ class ManualClock:
 
     def wait(self, seconds: float, cancel: threading.Event | None = None) -> bool:
         with self._cond:
-            deadline = self._t + seconds
-            self._waiting += 1
+            return self._wait_until(self._t + seconds, cancel)
+
+    def wait_until(self, deadline: float, cancel: threading.Event | None = None) -> bool:
+        with self._cond:
+            return self._wait_until(deadline, cancel)
+
+    def _wait_until(self, deadline: float, cancel: threading.Event | None) -> bool:
+        """The wait itself; the caller holds ``_cond``."""
+        self._waiting += 1
+        self._cond.notify_all()
+        try:
+            while self._t < deadline:
+                if cancel is not None and cancel.is_set():
+                    return False
+                # a short real-time timeout lets a cancel set elsewhere be seen
+                self._cond.wait(0.05)
+            return not (cancel is not None and cancel.is_set())
+        finally:
+            self._waiting -= 1
             self._cond.notify_all()
-            try:
-                while self._t < deadline:
-                    if cancel is not None and cancel.is_set():
-                        return False
-                    # a short real-time timeout lets a cancel set elsewhere be seen
-                    self._cond.wait(0.05)
-                return not (cancel is not None and cancel.is_set())
-            finally:
-                self._waiting -= 1
-                self._cond.notify_all()

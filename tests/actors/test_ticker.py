@@ -92,3 +92,35 @@ def test_a_timer_added_while_the_ticker_goes_to_sleep_is_not_missed(ctx: Context
     assert clock.wait_for_waiters(1)
     clock.advance(1.0)
     wait_until(lambda: [t.timer for t in Counter.ticks] == ["near"], what="the timer added during the race to fire")
+
+
+def test_a_wait_until_a_deadline_is_on_time_however_far_the_clock_moved_since_it_was_computed() -> None:
+    clock = ManualClock(0.0)
+    deadline = clock.monotonic() + 60.0  # worked out at t=0 ...
+    clock.set(30.0)  # ... and the clock moves on before the wait begins (wait(60 - 0) would end at t=90)
+    woke = threading.Event()
+    waiter = threading.Thread(target=lambda: clock.wait_until(deadline) and woke.set())
+    waiter.start()
+    assert clock.wait_for_waiters(1)
+    clock.set(60.0)
+    assert woke.wait(5.0)
+    waiter.join(5.0)
+    assert ManualClock(100.0).wait_until(50.0)  # a deadline already passed: at once
+    cancel = threading.Event()
+    cancel.set()
+    assert not ManualClock(0.0).wait_until(10.0, cancel)
+
+
+def test_a_timer_armed_for_a_due_time_fires_at_it_although_the_clock_moved_while_it_was_worked_out(
+        ctx: Context, clock: ManualClock) -> None:
+    Counter.ticks = []
+    ref = ctx.supervisor.start_child(ChildSpec("counter", Counter))
+    assert ref is not None
+    computed_at = clock.now()
+    due = computed_at + 60.0  # an actor's next instant, from its reading of the clock
+    clock.advance(59.0)  # the clock moves before the actor arms its timer
+    ctx.ticker.every(60.0, ref, "due", first_at=due)
+    assert clock.wait_for_waiters(1)
+    clock.advance(1.0)  # the due time itself: a delay of 60 s from the arming would still be 59 s away
+    wait_until(lambda: len(Counter.ticks) == 1, what="the tick at the due time")
+    assert Counter.ticks[0].due == due

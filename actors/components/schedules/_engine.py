@@ -353,7 +353,8 @@ class ScheduleEngine(BmsActor):
         if due is None:
             return
         delay = max(0.0, min(due - now, MAX_SLEEP))
-        self.timer = self.ctx.ticker.every(max(delay, 1.0), self.actor_ref, NAME, first_in=delay)
+        # at the due time itself, not "in delay s": the clock may have moved since `now` was read
+        self.timer = self.ctx.ticker.every(max(delay, 1.0), self.actor_ref, NAME, first_at=now + delay)
 
     @handles(Tick)
     def on_tick(self, tick: Tick) -> None:
