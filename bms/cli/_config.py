@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.markup import escape
 
 from bms.cli._app import cli, console, err_console, print_json
-from bms.config import CONF_DIR, kind_of, load_profile, load_scenario, load_settings, read_toml, scenario_path
+from bms.config import (
+    CONF_DIR,
+    LoadedScenario,
+    kind_of,
+    load_profile,
+    load_scenario,
+    load_settings,
+    read_toml,
+    scenario_path,
+)
 from bms.errors import ConfigError
 
 
@@ -18,6 +29,23 @@ def component_problems() -> list[str]:
     found = installed()
     plan = start_plan(found.components, [b.name for b in found.broken])
     return [*(f"component {b.name}: {b.reason}" for b in found.broken), *plan.problems()]
+
+
+def component_checks(sections: dict[str, Any], loaded: LoadedScenario, nodes: list[Any]) -> tuple[list[str], list[str]]:
+    """What each installed component with ``checks`` finds wrong in its own files; the components checked."""
+    from bms.components import installed
+
+    problems: list[str] = []
+    checked: list[str] = []
+    for component in installed().components:
+        if component.checks is None:
+            continue
+        checked.append(component.name)
+        try:
+            problems.extend(component.checks(component.settings_from(sections), loaded, nodes))
+        except Exception as err:  # a component's own failure is one line, never a traceback
+            problems.append(f"component {component.name}: its check failed: {type(err).__name__}: {err}")
+    return problems, checked
 
 
 @cli.group("config")
@@ -44,20 +72,23 @@ def check(file: Path | None, as_json: bool) -> None:
             if profile is not None:
                 summary.update(profile=profile.name, points=len(profile.points))
         else:
+            sections: dict[str, Any] = {}
             if kind == "settings":
                 settings, spath = load_settings(path)
+                sections = settings.sections
                 path = scenario_path(settings, spath)
                 summary["scenario"] = str(path)
             loaded = load_scenario(path)
             from bms.model import build_site  # the model brings SQLAlchemy: only when a scenario is checked
 
-            build_site(loaded)
+            nodes = build_site(loaded)
             summary.update(
                 site=loaded.scenario.site.id,
                 devices=len(loaded.scenario.devices),
                 points=loaded.point_count,
                 profiles=sorted(loaded.profiles),
             )
+            problems, summary["components_checked"] = component_checks(sections, loaded, nodes)
     except ConfigError as err:
         problems = err.problems
     if summary.get("kind") in ("settings", "scenario"):
@@ -67,13 +98,15 @@ def check(file: Path | None, as_json: bool) -> None:
         raise SystemExit(1 if problems else 0)
     if problems:
         for line in problems:
-            err_console.print(f"[red]{line}[/]", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]{escape(line)}[/]", highlight=False, soft_wrap=True)
         err_console.print(f"[bold red]{len(problems)} problem(s)[/]")
         raise SystemExit(1)
     if "devices" in summary:
+        checked = summary.get("components_checked") or []
         console.print(
             f"[green]ok[/] {summary['file']}: site {summary['site']}, "
-            f"{summary['devices']} devices, {summary['points']} points",
+            f"{summary['devices']} devices, {summary['points']} points"
+            + (f"; also checked: {', '.join(checked)}" if isinstance(checked, list) and checked else ""),
             highlight=False,
         )
     else:

@@ -42,6 +42,9 @@ class Component:
     ``toolbar``   ``(client) -> str``: a short status for the shell's bottom toolbar ("alarms: 2 unacknowledged")
     ``daemon_options`` ``() -> [click.Option]``: options it adds to ``bms daemon`` (``--mqtt URL``); they take
                   ``expose_value=False`` and act through their callback (setting the environment its settings read)
+    ``checks``    ``(settings, loaded scenario, model nodes) -> [str]``: the problems of the files it reads
+                  (programs, rule libraries, the scenario's parts it owns) against the site, one line each, naming
+                  the file: ``bms config check`` prints them beside the scenario's own
     """
 
     name: str
@@ -57,6 +60,7 @@ class Component:
     endpoints: Callable[[Any], Sequence[Endpoint]] | None = None
     toolbar: Callable[[Any], str] | None = None
     daemon_options: Callable[[], Sequence[click.Parameter]] | None = None
+    checks: Callable[[Any, Any, Sequence[Any]], Sequence[str]] | None = None
     description: str = ""
 
     @property

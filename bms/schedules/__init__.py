@@ -56,14 +56,23 @@ from bms.schedules._spec import (
 from bms.schedules._templates import OCCUPIED, TEMPLATES, UNOCCUPIED, occupancy, template
 
 if TYPE_CHECKING:
-    from bms.schedules._book import EarlyStart, PlannedWrite, PointRef, ScheduleBook, Target, point_value, resolve
+    from bms.schedules._book import (
+        EarlyStart,
+        PlannedWrite,
+        PointRef,
+        ScheduleBook,
+        Target,
+        point_refs,
+        point_value,
+        resolve,
+    )
     from bms.schedules._device import DeviceSchedule, ReadDeviceSchedules, WriteDeviceSchedule
     from bms.schedules._store import ScheduleStore, StoredSchedule
 
 # loaded on first use: they bring bms.messages (and the store SQLAlchemy), which the configuration
 # schema, importing this package for its [[schedules]], must not
 _LAZY = {"EarlyStart": "_book", "PlannedWrite": "_book", "PointRef": "_book", "ScheduleBook": "_book",
-         "Target": "_book", "point_value": "_book", "resolve": "_book", "DeviceSchedule": "_device",
+         "Target": "_book", "point_refs": "_book", "point_value": "_book", "resolve": "_book", "DeviceSchedule": "_device",
          "ReadDeviceSchedules": "_device",
          "WriteDeviceSchedule": "_device", "ScheduleStore": "_store", "StoredSchedule": "_store"}
 
@@ -119,6 +128,7 @@ __all__ = [
     "nth_weekday",
     "occupancy",
     "optimal_start",
+    "point_refs",
     "point_value",
     "program_for",
     "resolve",

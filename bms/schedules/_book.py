@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bms.schedules._evaluate import next_transition, program_for, value_at
 from bms.schedules._spec import WEEKDAYS, Assignment, Override, Schedule, Value
@@ -29,6 +29,31 @@ class PointRef(NamedTuple):
     ancestors: tuple[str, ...]  # parent first, up to the site
     writable: bool
     kind: str  # "number", "bool", "enum"...
+
+
+def point_refs(nodes: Iterable[Any]) -> dict[str, PointRef]:
+    """The points of the model's ``nodes`` (Point and VirtualPoint) as assignments resolve them."""
+    nodes = list(nodes)
+    parents = {n.id: n.parent for n in nodes}
+    refs: dict[str, PointRef] = {}
+    tagsets: dict[tuple[str, ...], frozenset[str]] = {}  # shared: the points of a profile have the same tags
+    chains: dict[str | None, tuple[str, ...]] = {}  # shared: the points of an equipment have the same parents
+    for n in nodes:
+        if n.type not in ("Point", "VirtualPoint"):
+            continue
+        chain = chains.get(n.parent)
+        if chain is None:
+            found: list[str] = []
+            up = n.parent
+            while up is not None and up not in found:
+                found.append(up)
+                up = parents.get(up)
+            chain = chains[n.parent] = tuple(found)
+        tags = tagsets.get(tuple(n.tags))
+        if tags is None:
+            tags = tagsets[tuple(n.tags)] = frozenset(n.tags)
+        refs[n.id] = PointRef(n.id, tags, chain, n.capabilities.writable, str(n.properties.get("kind", "number")))
+    return refs
 
 
 class Target(NamedTuple):

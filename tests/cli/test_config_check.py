@@ -309,3 +309,47 @@ def test_find_profile_names_the_closest() -> None:
     assert find_profile("vav", [CONF_DIR / "profiles"]).name == "vav"
     with pytest.raises(ConfigError, match=r"^no profile named 'vav2' \(did you mean 'vav'\?\)$"):
         find_profile("vav2", [CONF_DIR / "profiles"])
+
+
+def test_the_components_files_are_checked_too_every_problem_at_once(tmp_path: Path) -> None:
+    """A site's logic programs, FDD rules and scenario schedules: each problem one line naming its file."""
+    site = _site(tmp_path, SITE + """
+[[schedules]]
+name = "hours"
+template = "office"
+[[schedules.assign]]
+points = ["room1/sp", "room1/nope", "room1/temp"]
+[[schedules.exceptions]]
+name = "Holidays"
+when = { kind = "holidays", country = "XX" }
+""")
+    (tmp_path / "logic").mkdir()
+    (tmp_path / "logic" / "follow.toml").write_text(
+        'interval = 5\n[[blocks]]\nid = "t"\ntype = "PointRead"\npoint = "room1/tmep"\n'
+        '[[blocks]]\nid = "w"\ntype = "PointWrite"\npoint = "room1/sp"\n[[wires]]\nfrom = "t"\nto = "w.in"\n')
+    (tmp_path / "logic" / "status.toml").write_text('lua = "local x = 1"\n')
+    (tmp_path / "fdd").mkdir()
+    (tmp_path / "fdd" / "rules.toml").write_text(
+        '[[generic]]\nname = "warm"\ntype = "threshold"\npoint = "room1/temperature"\nhigh = 24.0\n')
+    settings = tmp_path / "bms.toml"
+    settings.write_text('[daemon]\nscenario = "site.toml"\n[logic]\ntrusted_keys = ["ed25519:nonsense"]\n'
+                        '[fdd.bindings.ahu9]\nmat = "ahu9/mat"\n')
+    code, out = run("config", "check", str(settings))
+    assert code == 1, out
+    lines = [" ".join(line.split()) for line in out.replace("\n ", " ").splitlines()]
+    text = "\n".join(lines)
+    assert "follow.toml: blocks[0] (t): PointRead: unknown point 'room1/tmep' (did you mean 'room1/temp'?)" in text
+    assert "status.toml: name: 'status' is taken by the engine itself" in text
+    assert "[logic] trusted_keys[0]: public key" in text
+    assert "generic rule warm: point: no point 'room1/temperature'" in text
+    assert "[fdd] bindings.ahu9: no equipment 'ahu9' in the model" in text
+    assert "schedules.hours: assign[0]: unknown point 'room1/nope'" in text
+    assert "schedules.hours: assign[0]: point 'room1/temp' is not writable" in text
+    assert "schedules.hours: exceptions[0] (Holidays)" in text
+    result = CliRunner().invoke(cli, ["config", "check", "--json", str(settings)])
+    found = json.loads(result.output)
+    assert not found["ok"] and found["components_checked"] == ["fdd", "logic", "schedules"]
+    assert len(found["problems"]) == 8, found["problems"]
+    assert all("\n" not in p and "Traceback" not in p for p in found["problems"])
+    code, out = run("config", "check", str(site))  # the scenario alone: the components' default settings
+    assert code == 1 and "room1/tmep" in out and "trusted_keys" not in out and "6 problem(s)" in out

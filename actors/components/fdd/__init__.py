@@ -39,6 +39,30 @@ def _toolbar(client: Any) -> str:
     return f"faults: {len(active)}" if active else ""
 
 
+def _checks(section: FddSection, loaded: Any, nodes: Any) -> list[str]:
+    """The rule library (``conf/fdd``: every problem) and the hand-made bindings of ``[fdd] bindings``."""
+    from bms.errors import ConfigError
+    from bms.fdd import bind, load_library
+    from bms.fdd._settings import rules_directory
+
+    directory = rules_directory(section, loaded.path)
+    try:
+        library = load_library(directory)
+    except ConfigError as err:
+        return list(err.problems)
+    disabled = frozenset(r for r, s in library.switches.items() if not s.enabled)
+    ids = {n.id for n in nodes}
+    equips = {n.id for n in nodes if n.type == "Equip"}
+    problems = [f"[fdd] bindings.{equip}: no equipment {equip!r} in the model" for equip in section.bindings
+                if equip not in equips]
+    problems += [f"[fdd] bindings.{b.equip}: {note}" for b in bind(nodes, section.bindings, disabled)
+                 for note in b.notes if "match" not in note]
+    for g in library.generic:  # as the engine leaves them out
+        problems += [f"{directory}: generic rule {g.name}: {key}: no point {pid!r}"
+                     for key, pid in g.points.items() if pid not in ids]
+    return problems
+
+
 COMPONENT = Component(
     name="fdd",
     children=lazy("actors.components.fdd._engine", "fdd_component"),
@@ -50,6 +74,7 @@ COMPONENT = Component(
     commands=_commands,
     shell=_shell,
     toolbar=_toolbar,
+    checks=_checks,
     description="fault detection: ASHRAE Guideline 36 AHU fault conditions and generic rules, live and over history",
 )
 

@@ -27,6 +27,22 @@ def _commands() -> list[Any]:
     return [logic_group]
 
 
+def _checks(section: LogicSection, loaded: Any, nodes: Any) -> list[str]:
+    """The programs of ``[logic] programs`` (every problem, against the site's points) and the trusted keys."""
+    from bms.errors import ConfigError
+    from bms.logic._keys import parse_public_key
+    from bms.logic._running import load_directory, program_directory
+
+    known = [n.id for n in nodes if n.type in ("Point", "VirtualPoint")]
+    problems = list(load_directory(program_directory(section, loaded.path), known).problems)
+    for i, key in enumerate(section.trusted_keys):
+        try:
+            parse_public_key(key)
+        except ConfigError as err:
+            problems.append(f"[logic] trusted_keys[{i}]: {err}")
+    return problems
+
+
 COMPONENT = Component(
     name="logic",
     children=lazy("actors.components.logic._engine", "logic_component"),
@@ -36,6 +52,7 @@ COMPONENT = Component(
     messages=LOGIC_MESSAGES,
     api=_api,
     commands=_commands,
+    checks=_checks,
     description="the logic engine: block programs compiled to sandboxed Lua, run on the clock and on changes",
 )
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from bms.cli import console, data_option, json_option, print_json
@@ -92,7 +93,7 @@ def replay_command(name: str, since: float, until: float | None, interval: float
                       str(w.priority))
     console.print(table)
     for at, error in result.errors[:10]:
-        console.print(f"[red]{format_time(at)} error: {error}[/red]")
+        console.print(f"[red]{format_time(at)} error: {escape(error)}[/red]")
     chart = _chart(result, writes)
     if chart:
         console.print(chart, markup=False, highlight=False)

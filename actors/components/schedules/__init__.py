@@ -30,6 +30,21 @@ def _commands() -> list[Any]:
     return [schedules_group, schedule_group]
 
 
+def _checks(section: Any, loaded: Any, nodes: Any) -> list[str]:
+    """The scenario's schedules: each program and calendar, and the points each assignment names."""
+    from actors.components.schedules._engine import schedule_of
+    from bms.schedules import check, point_refs, resolve
+
+    refs = point_refs(nodes)
+    problems: list[str] = []
+    for spec in loaded.scenario.schedules:
+        where = f"{loaded.path}: schedules.{spec.name}"
+        problems += [f"{where}: {p}" for p in check(schedule_of(spec))]
+        for i, assignment in enumerate(spec.assign):
+            problems += [f"{where}: assign[{i}]: {p}" for p in resolve(assignment, refs)[1]]
+    return problems
+
+
 COMPONENT = Component(
     name="schedules",
     children=lazy("actors.components.schedules._engine", "schedules_component"),
@@ -38,6 +53,7 @@ COMPONENT = Component(
     messages=MESSAGES,
     api=_api,
     commands=_commands,
+    checks=_checks,
     description="weekly schedules with exception calendars and overrides, written through the priority arrays; "
                 "optimal start (schedules.db)",
 )

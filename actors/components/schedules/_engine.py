@@ -60,6 +60,7 @@ from bms.schedules import (
     check,
     instant,
     occupancy,
+    point_refs,
     resolve,
     template,
     zone_of,
@@ -165,27 +166,7 @@ class ScheduleEngine(BmsActor):
         return self.ctx.registry.get(service).ask(query, timeout=ASK_TIMEOUT)
 
     def _read_points(self) -> None:
-        nodes = self._ask("nodes", ListNodes())
-        parents = {n.id: n.parent for n in nodes}
-        self.points = {}
-        tagsets: dict[tuple[str, ...], frozenset[str]] = {}  # shared: the points of a profile have the same tags
-        chains: dict[str | None, tuple[str, ...]] = {}  # shared: the points of an equipment have the same parents
-        for n in nodes:
-            if n.type not in ("Point", "VirtualPoint"):
-                continue
-            chain = chains.get(n.parent)
-            if chain is None:
-                found: list[str] = []
-                up = n.parent
-                while up is not None and up not in found:
-                    found.append(up)
-                    up = parents.get(up)
-                chain = chains[n.parent] = tuple(found)
-            tags = tagsets.get(tuple(n.tags))
-            if tags is None:
-                tags = tagsets[tuple(n.tags)] = frozenset(n.tags)
-            self.points[n.id] = PointRef(n.id, tags, chain, n.capabilities.writable,
-                                         str(n.properties.get("kind", "number")))
+        self.points = point_refs(self._ask("nodes", ListNodes()))
 
     def _seed(self) -> None:
         """The scenario's schedules the store has not met yet (their assignments with them)."""
