@@ -103,5 +103,13 @@ class BrokerLink:
 
 def release(client: paho.Client) -> None:
     """Close what ``loop_stop`` leaves open: paho's wake-up socket pair (else closed only when the client is
-    collected, which a reference cycle through its callbacks leaves to the garbage collector, in any order)."""
-    client._reset_sockets()
+    collected, which a reference cycle through its callbacks leaves to the garbage collector, in any order).
+
+    paho 2.x has no public call for it: its finalizer's own ``_reset_sockets`` is used when there (pinned by
+    tests/actors/test_mqtt.py, which fails on a ResourceWarning), and the callbacks are dropped either way,
+    so that without it the client is freed, and its finalizer run, as soon as the last reference goes."""
+    reset = getattr(client, "_reset_sockets", None)
+    if callable(reset):
+        reset()
+    for name in ("on_connect", "on_connect_fail", "on_disconnect", "on_message", "on_publish", "on_subscribe"):
+        setattr(client, name, None)
