@@ -16,10 +16,14 @@ class GetTargetStatus(Message, frozen=True, kw_only=True):
 
 
 class StartBackfill(Message, frozen=True, kw_only=True):
-    """Send recorded history in ``[since, until)`` to the target; a job of the same range resumes."""
+    """Send recorded history in ``[since, until)`` to the target.
+
+    A backfill that has not finished (running, or interrupted by a stop) goes on instead, on its own
+    range, and the answer says so (``resumed``); ``restart`` ends it and starts this range."""
 
     since: float
     until: float
+    restart: bool = False
 
 
 class BackfillRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -27,6 +31,7 @@ class BackfillRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
 
     since: str = "-30d"
     until: str | None = None
+    restart: bool = False  # end a backfill that has not finished (it would go on instead) and start this range
 
 
 class ListWebhookDeliveries(Message, frozen=True, kw_only=True):

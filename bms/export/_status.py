@@ -19,6 +19,7 @@ class BackfillProgress(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
     done: bool
     rate: float = 0.0  # rows/s over the last seconds
     error: str = ""
+    resumed: bool = False  # the answer to a new request: an earlier, unfinished backfill goes on instead
 
 
 class TargetStatus(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -186,3 +186,27 @@ def test_a_backfill_sends_history_once_and_never_duplicates(schema: str, ctx: Co
         wait_until(lambda: (s := status(ctx, "pg")).backfill is not None and s.backfill.done
                    and s.backfill.id == again.id, timeout=30, what="the second backfill to end")
         assert len(pg_rows(schema)) == total  # the target had them all: nothing doubled
+
+
+def test_a_backfill_under_way_goes_on_for_a_new_range_unless_restarted(ctx: Context) -> None:
+    """The target is down, so the first backfill stays under way (retrying): a request for another range
+    gets it back, marked resumed; a restart ends it (kept, ended, in the outbox) and sends the new range."""
+    from bms.export import Outbox
+
+    history(ctx.data_dir, {"room1/temp": 100})
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
+    start(ctx, PostgresTarget(name="pg", dsn=down, schema="public", batch=10), "postgres")
+    target = ctx.registry.get("export:pg")
+    first = target.ask(StartBackfill(since=T0 - 2 * 86_400, until=T0))
+    assert not first.resumed and first.total == 100
+    again = target.ask(StartBackfill(since=T0 - 3_600, until=T0))
+    assert again.resumed and again.id == first.id and again.since == T0 - 2 * 86_400
+    fresh = target.ask(StartBackfill(since=T0 - 86_400 + 60 * 50, until=T0, restart=True))
+    assert not fresh.resumed and fresh.id != first.id and fresh.total == 50
+    status_now = status(ctx, "pg")
+    assert status_now.backfill is not None and status_now.backfill.id == fresh.id
+    box = Outbox(ctx.data_dir / "exports" / "pg.db")
+    try:
+        assert {j.id: j.done for j in box.jobs()} == {first.id: True, fresh.id: False}
+    finally:
+        box.close()

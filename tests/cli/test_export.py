@@ -115,6 +115,47 @@ def test_an_interrupted_backfill_resumes_where_it_stopped_without_duplicates(tmp
         assert len(rows) == 6000 and len(set(rows)) == 6000
 
 
+def test_an_unfinished_backfill_goes_on_first_and_says_so_and_restart_sends_the_range_asked_for(
+        tmp_path: Path) -> None:
+    from bms.export import BackfillJob
+
+    data = tmp_path / "data"
+    record(data, 1000)
+    (data / "exports").mkdir()
+
+    def interrupted() -> None:  # what a Ctrl-C leaves: a job of the whole range, not done
+        box = Outbox(data / "exports" / "pg.db")
+        try:
+            box.save_job(BackfillJob(id=f"old-{len(box.jobs())}", since=T0 - 10, until=T0 + 1e4))
+        finally:
+            box.close()
+
+    with pg_schema() as schema:
+        conf = settings(tmp_path, schema)
+        args = ["export", "backfill", "pg", "--since", repr(T0 + 500), "--until", repr(T0 + 600),
+                "--config", str(conf), "--data", str(data)]
+        interrupted()
+        went_on = CliRunner().invoke(cli, args)
+        assert went_on.exit_code == 0, went_on.output
+        said = " ".join(went_on.output.split())
+        assert "going on with the unfinished backfill of" in said and "(0 of 0 rows sent)" in said
+        assert "--restart ends it and sends the range asked for instead" in said
+        assert "2000 of 2000 rows sent (done)" in said and len(pg_rows(schema)) == 2000  # its own range
+        interrupted()
+        restarted = CliRunner().invoke(cli, [*args, "--restart", "--json"])
+        assert restarted.exit_code == 0, restarted.output
+        progress = json.loads(restarted.output)
+        assert not progress["resumed"] and progress["sent"] == progress["total"] == 200  # 100 s of 2 points
+        assert (progress["since"], progress["until"]) == (T0 + 500, T0 + 600)
+        box = Outbox(data / "exports" / "pg.db")
+        try:
+            assert [(j.id, j.done, j.sent) for j in box.jobs() if j.id.startswith("old")] == [
+                ("old-0", True, 2000), ("old-1", True, 0)]  # the second ended by the restart, as it was
+        finally:
+            box.close()
+        assert len(pg_rows(schema)) == 2000  # nothing twice
+
+
 def test_bad_export_settings_are_one_line_each_with_did_you_mean(tmp_path: Path) -> None:
     bad = tmp_path / "bms.toml"
     bad.write_text("""

@@ -83,13 +83,15 @@ def export_router(gateway: ExportGateway) -> Router:
     @post("/{target:str}/backfill", operation_id="startExportBackfill", **requires("integrations"), status_code=202,
           responses=error_responses(400, 404, 503))
     async def backfill(target: TargetName, data: Annotated[BackfillRequest, Body()]) -> BackfillProgress:
-        """Send recorded history from ``since`` to ``until`` to the target, in the background; an interrupted
-        backfill resumes where it stopped. Rows the target already has are not duplicated."""
+        """Send recorded history from ``since`` to ``until`` to the target, in the background. A backfill that
+        has not finished (running, or interrupted by a stop) goes on instead, on its own range, and the answer
+        says ``resumed``; ``restart`` ends it and starts this range. Rows the target already has are not
+        duplicated."""
         now = time.time()
         start = _time("since", data.since, now)
         end = now if data.until is None else _time("until", data.until, now)
         if end <= start:
             raise ConfigError(f"since ({data.since}) is not before until ({data.until or 'now'})")
-        return await gateway.backfill(target, StartBackfill(since=start, until=end))
+        return await gateway.backfill(target, StartBackfill(since=start, until=end, restart=data.restart))
 
     return Router("/api/export", route_handlers=[targets, target, backfill], tags=["export"])

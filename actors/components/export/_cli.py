@@ -23,6 +23,7 @@ from rich.text import Text
 from bms.cli import connect, console, data_option, fail, json_option, print_json
 from bms.cli._common import TIME, data_dir
 from bms.cli._common import daemon_running as _daemon_running
+from bms.cli._render import format_time
 from bms.errors import BmsError, ConfigError, NotFound
 from bms.export import BackfillJob, BackfillProgress, BackfillRequest, TargetStatus
 
@@ -88,13 +89,18 @@ def table(found: list[TargetStatus]) -> Table:
               help="Start: 30d, 12h (ago), a date, ISO 8601 or epoch seconds.")
 @click.option("--until", "until", type=TIME, default=None, metavar="TIME", help="End (default now).")
 @click.option("--no-wait", is_flag=True, help="With a daemon: start it and return.")
+@click.option("--restart", is_flag=True,
+              help="End a backfill that has not finished (it goes on otherwise) and start this range.")
 @config_option
 @data_option
 @json_option
 @one_line
-def backfill(target: str, since: float, until: float | None, no_wait: bool, config: Path | None,
+def backfill(target: str, since: float, until: float | None, no_wait: bool, restart: bool, config: Path | None,
              data: Path | None, as_json: bool) -> None:
-    """Send recorded history to TARGET, with a progress bar; resumable, never duplicated on the target."""
+    """Send recorded history to TARGET, with a progress bar; resumable, never duplicated on the target.
+
+    A backfill of TARGET that has not finished (Ctrl-C, a stop) goes on first, on its own range, and this
+    says so; --restart ends it and sends the range asked for instead."""
     end = time.time() if until is None else until
     if end <= since:
         raise ConfigError("--since is not before --until")
@@ -102,17 +108,25 @@ def backfill(target: str, since: float, until: float | None, no_wait: bool, conf
     if _daemon_running(path):
         client = connect(data)
         progress = client.post(f"/api/export/{target}/backfill", BackfillProgress,
-                               BackfillRequest(since=repr(since), until=repr(end)))
+                               BackfillRequest(since=repr(since), until=repr(end), restart=restart))
+        _say_resumed(progress, as_json)
         if not no_wait:
             progress = _follow(lambda: client.get(f"/api/export/{target}", TargetStatus), progress, as_json)
     else:
-        progress = _backfill_here(path, config, target, since, end, as_json)
+        progress = _backfill_here(path, config, target, since, end, as_json, restart)
     if as_json:
         print_json(progress)
     else:
         word = "done" if progress.done else "running in the daemon"
         console.print(f"backfill of {target}: {progress.sent} of {progress.total} rows sent ({word})",
                       highlight=False)
+
+
+def _say_resumed(progress: BackfillProgress, as_json: bool) -> None:
+    if progress.resumed and not as_json:
+        console.print(f"going on with the unfinished backfill of {format_time(progress.since)} .. "
+                      f"{format_time(progress.until)} ({progress.sent} of {progress.total} rows sent); "
+                      "--restart ends it and sends the range asked for instead", highlight=False)
 
 
 def _bar(as_json: bool) -> Progress:
@@ -179,7 +193,7 @@ def _offline_status(path: Path, config: Path | None) -> list[TargetStatus]:
 
 
 def _backfill_here(path: Path, config: Path | None, name: str, since: float, until: float,
-                   as_json: bool) -> BackfillProgress:
+                   as_json: bool, restart: bool = False) -> BackfillProgress:
     """The backfill run in this process, page by page, its cursor saved after each (Ctrl-C: resume later)."""
     from actors.components.export._target import outbox_path
     from actors.components.export._targets import make_sink
@@ -195,10 +209,18 @@ def _backfill_here(path: Path, config: Path | None, name: str, since: float, unt
     sink = make_sink(kind, target, _tags(path))
     try:
         unfinished = [j for j in box.jobs() if not j.done]
+        if restart:
+            for old in unfinished:  # ended, with what it had sent
+                box.save_job(BackfillJob(id=old.id, since=old.since, until=old.until, point=old.point, ts=old.ts,
+                                         sent=old.sent, total=old.total, done=True))
+            unfinished = []
+        resumed = bool(unfinished)
         if unfinished:  # an interrupted backfill resumes on its own range, after its last page
             job = unfinished[-1]
             history.close()
             history = HistoryPages(path / "history.db", job.since, job.until)
+            _say_resumed(BackfillProgress(id=job.id, since=job.since, until=job.until, sent=job.sent,
+                                          total=job.total, done=False, resumed=True), as_json)
         else:
             job = BackfillJob(id=f"{since:.0f}-{until:.0f}-{time.time():.0f}", since=since, until=until,
                               total=history.total())
@@ -223,7 +245,8 @@ def _backfill_here(path: Path, config: Path | None, name: str, since: float, unt
         sink.close()
         history.close()
         box.close()
-    return BackfillProgress(id=job.id, since=job.since, until=job.until, sent=job.sent, total=job.total, done=True)
+    return BackfillProgress(id=job.id, since=job.since, until=job.until, sent=job.sent, total=job.total, done=True,
+                            resumed=resumed)
 
 
 def _tags(path: Path) -> Any:

@@ -18,11 +18,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
+import msgspec
+
 from actors._base import BmsActor, handles
 from actors._registry import merged
 from actors.components.export._sender import Backfiller, Sender
 from actors.components.export._sink import Sink
-from bms.errors import ConfigError
+from bms.errors import ConfigError, Unavailable
 from bms.export import (
     BackfillJob,
     BackfillProgress,
@@ -151,17 +153,35 @@ class ExportTarget(BmsActor):
         assert self.outbox is not None
         if command.until <= command.since:
             raise ConfigError("the backfill's start is not before its end")
-        if self.backfiller is not None and self.backfiller.alive:
-            return self._progress(self.backfiller)
+        if self.backfiller is not None and self.backfiller.alive and not command.restart:
+            return msgspec.structs.replace(self._progress(self.backfiller), resumed=True)
         if self.backfiller is not None:
+            running = self.backfiller.alive
+            if running and not self.backfiller.close():
+                raise Unavailable(f"export {self.target.name}: the running backfill did not stop; try again")
             self._end_backfill()
+            if running:
+                self._abandon(self.last_job)
         unfinished = [j for j in self.outbox.jobs() if not j.done]
+        if unfinished and command.restart:
+            for old in unfinished:
+                self._abandon(old)
+            unfinished = []
         job = unfinished[-1] if unfinished else BackfillJob(
             id=f"{command.since:.0f}-{command.until:.0f}-{uuid.uuid4().hex[:8]}", since=command.since,
             until=command.until)
         self._backfill(job)
         assert self.backfiller is not None
-        return self._progress(self.backfiller)
+        return msgspec.structs.replace(self._progress(self.backfiller), resumed=bool(unfinished))
+
+    def _abandon(self, job: BackfillJob | None) -> None:
+        """An unfinished backfill ended by a restart: kept as ended, with what it had sent."""
+        if job is None or job.done:
+            return
+        assert self.outbox is not None
+        self.outbox.save_job(msgspec.structs.replace(job, done=True))
+        self.log.info("backfill ended unfinished for another range", since=job.since, until=job.until,
+                      sent=job.sent, total=job.total)
 
     def _backfill(self, job: BackfillJob) -> None:
         assert self.outbox is not None
