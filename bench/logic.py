@@ -182,7 +182,13 @@ def main() -> None:
               f"to the actor, a write through the point store when a value changes; {engine_rate / direct_rate:.0%} "
               "of direct)")
         share = cpu_share_of(PROGRAM, 1000, max(args.seconds * 2, 5.0))
-        print(f"  1,000 such programs at 1 Hz in the engine: {share:.1%} of one core (goal < 25%)")
+        print(f"  1,000 such programs at 1 Hz in the engine: {share:.1%} of one core (goal < 25%; outputs steady, "
+              "so no writes)")
+        # the PID's setpoint far from the zone: its output climbs every run, so each run writes (point store,
+        # audit when present, logic.db)
+        changing = PROGRAM.replace('id = "sp"\ntype = "Constant"\nvalue = 22.0', 'id = "sp"\ntype = "Constant"\nvalue = 10.0')
+        share = cpu_share_of(changing, 1000, max(args.seconds * 2, 5.0))
+        print(f"  the same with an output that changes every run (a write per run): {share:.1%} of one core")
 
 
 if __name__ == "__main__":

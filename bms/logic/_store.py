@@ -93,26 +93,40 @@ class LogicStore:
             rows = conn.execute(sa.text("SELECT program, point_id, priority, value FROM outputs")).all()
         return [Output(p, pt, int(pr), msgspec.json.decode(v)) for p, pt, pr, v in rows]
 
-    def save_states(self, states: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    def save(self, states: Iterable[tuple[str, dict[str, Any]]],
+             outputs: Iterable[tuple[tuple[str, str], Output | None]]) -> None:
+        """Programs' states and what they wrote, in ONE transaction: ``outputs`` maps (program, point) to
+        its Output, or to None when the program released it."""
         rows = [{"n": name, "s": msgspec.json.encode(state).decode()} for name, state in states]
-        if rows:
-            self._run(lambda conn: conn.execute(sa.text(
-                "INSERT INTO programs (name, state) VALUES (:n, :s)"
-                " ON CONFLICT (name) DO UPDATE SET state = excluded.state"), rows))
+        saved: list[dict[str, Any]] = []
+        gone: list[dict[str, Any]] = []
+        for (program, point), out in outputs:
+            if out is None:
+                gone.append({"n": program, "pt": point})
+            else:
+                saved.append({"p": program, "pt": point, "pr": out.priority, "v": msgspec.json.encode(out.value).decode()})
+        if not (rows or saved or gone):
+            return
+
+        def work(conn: sa.Connection) -> None:
+            if rows:
+                conn.execute(sa.text("INSERT INTO programs (name, state) VALUES (:n, :s)"
+                                     " ON CONFLICT (name) DO UPDATE SET state = excluded.state"), rows)
+            if saved:
+                conn.execute(sa.text(
+                    "INSERT INTO outputs (program, point_id, priority, value) VALUES (:p, :pt, :pr, :v)"
+                    " ON CONFLICT (program, point_id) DO UPDATE SET priority = excluded.priority,"
+                    " value = excluded.value"), saved)
+            if gone:
+                conn.execute(sa.text("DELETE FROM outputs WHERE program = :n AND point_id = :pt"), gone)
+
+        self._run(work)
 
     def set_disabled(self, name: str, disabled: str, reason: str) -> None:
         self._run(lambda conn: conn.execute(sa.text(
             "INSERT INTO programs (name, disabled, reason) VALUES (:n, :d, :r)"
             " ON CONFLICT (name) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason"),
             {"n": name, "d": disabled, "r": reason}))
-
-    def save_output(self, output: Output) -> None:
-        row = {"p": output.program, "pt": output.point_id, "pr": output.priority,
-               "v": msgspec.json.encode(output.value).decode()}
-        self._run(lambda conn: conn.execute(sa.text(
-            "INSERT INTO outputs (program, point_id, priority, value) VALUES (:p, :pt, :pr, :v)"
-            " ON CONFLICT (program, point_id) DO UPDATE SET priority = excluded.priority, value = excluded.value"),
-            row))
 
     def forget(self, name: str, point_id: str | None = None) -> None:
         """A program removed (all its rows), or one of its outputs released."""

@@ -259,3 +259,38 @@ def test_replay_of_the_recorded_inputs_gives_the_writes_of_the_live_run(ctx: Con
     result = replay(compiled, {"room/temp": recorded}, T0 + 10.0, T0 + 50.0)
     assert [(w.at, w.value) for w in changes(result)] == live
     assert [v for _, v in live] == [42.0, 46.0, 38.0, 39.0]
+
+
+def test_a_full_disk_degrades_the_engine_programs_run_on_and_their_state_is_saved_when_space_returns(
+        small_fs: Path) -> None:
+    from tests.conftest import fill
+
+    clock = ManualClock(T0)
+    directory = programs(small_fs, counter=COUNTER)
+    ctx = make_context(clock, small_fs)
+    try:
+        logic = start(ctx, directory)
+        clock.advance(5.0)
+        wait_until(lambda: value(ctx, "room/count") == 1, what="count 1")
+        fill(small_fs / "backup.tar")
+        for n in (2, 3):
+            clock.advance(5.0)
+            wait_until(lambda n=n: logic.ask(GetProgram(name="counter")).runs == n, what=f"run {n}")  # type: ignore[misc]
+        health = ctx.health.get("logic")
+        assert health is not None and health.state == Health.DEGRADED
+        assert "logic.db cannot be written" in health.reason and "full" in health.reason
+        assert logic.ask(GetProgram(name="counter")).state == "running"
+        (small_fs / "backup.tar").unlink()
+        clock.advance(5.0)
+        wait_until(lambda: (h := ctx.health.get("logic")) is not None and h.state == Health.HEALTHY,
+                   what="Healthy again once logic.db could be written")
+        wait_until(lambda: value(ctx, "room/count") == 4, what="count 4")
+    finally:
+        ctx.supervisor.stop_all(timeout=5)
+    again = make_context(clock, small_fs)
+    try:
+        start(again, directory)
+        clock.advance(5.0)
+        wait_until(lambda: value(again, "room/count") == 5, what="count 5: no run's state was lost to the full disk")
+    finally:
+        again.supervisor.stop_all(timeout=5)

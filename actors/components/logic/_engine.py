@@ -93,6 +93,8 @@ class LogicEngine(BmsActor):
         self.schedules_known = False  # the schedule engine's values were read (an unknown schedule is then said)
         self.alarm_states: dict[str, bool] = {}
         self.dirty: set[str] = set()  # programs whose state changed since the last save
+        self.outputs: dict[tuple[str, str], Output | None] = {}  # (program, point) written since the last save
+        self.save_problem = ""  # why logic.db could not be written (health), "" once it could again
         self.known: set[str] = set()
         self.active: StoredBundle | None = None  # the bundle running (None: the configured directory)
         self.boot_problem = ""
@@ -164,6 +166,7 @@ class LogicEngine(BmsActor):
             running = self.programs.get(name)
             if running is not None and running.running:
                 self._run(running)
+        self._save_outputs()
 
     def _boot_source(self) -> tuple[Loaded, StoredBundle | None]:
         """The last good bundle's programs; a bundle that no longer starts is marked failed and the one
@@ -255,6 +258,9 @@ class LogicEngine(BmsActor):
                                        f"execution stopped by {self.stopped_by}: no program runs, outputs hold")
         elif self.boot_problem:
             self.ctx.supervisor.report(self.name, Health.DEGRADED, self.boot_problem)
+        elif self.save_problem:
+            self.ctx.supervisor.report(self.name, Health.DEGRADED,
+                                       f"{self.save_problem} (programs run on; their states and outputs wait)")
         elif self.loaded.skipped:
             first = self.loaded.problems[0] if self.loaded.problems else ""
             self.ctx.supervisor.report(self.name, Health.DEGRADED,
@@ -295,6 +301,7 @@ class LogicEngine(BmsActor):
             running = self.programs.get(name)
             if running is not None and running.running:
                 self._run(running)
+        self._save_outputs()
 
     # ------------------------------------------------------------ runs
     def _run(self, running: RunningProgram) -> None:
@@ -349,11 +356,9 @@ class LogicEngine(BmsActor):
             if self.feeds:
                 self._emit(LogicEvent(kind="write", at=at, program=running.name, point=write.point,
                                       value=write.value, priority=write.priority))
-            if self.store is not None:
-                if write.value is None:
-                    self.store.forget(running.name, write.point)
-                else:
-                    self.store.save_output(Output(running.name, write.point, write.priority, write.value))
+            # kept with the states when the message that ran the program is handled (one transaction)
+            self.outputs[(running.name, write.point)] = (
+                None if write.value is None else Output(running.name, write.point, write.priority, write.value))
         self._audit(AuditEntry(
             at=at, user=user, origin=origin, action=action, target=write.point,
             before=msgspec.json.encode({"value": before}).decode() if before is not None else "",
@@ -380,6 +385,7 @@ class LogicEngine(BmsActor):
                                target=out.point_id, after=msgspec.json.encode(
                                    {"priority": out.priority, "value": None}).decode(),
                                detail="program removed"))
+        self.outputs.pop((out.program, out.point_id), None)
         if self.store is not None:
             self.store.forget(out.program, out.point_id)
 
@@ -395,14 +401,33 @@ class LogicEngine(BmsActor):
                                                     source=f"logic:{running.name}"))
 
     def _save_states(self) -> None:
-        if not self.dirty or self.store is None:
+        """The states that runs changed and what programs wrote, to logic.db in one transaction. When it
+        cannot be written, both stay pending (the next save tries again) and health says why."""
+        self._save(states=True)
+
+    def _save_outputs(self) -> None:
+        """What programs wrote in this message's runs (their states wait for the tick)."""
+        self._save(states=False)
+
+    def _save(self, states: bool) -> None:
+        if self.store is None or not (self.outputs or (states and self.dirty)):
             return
-        states = [(n, self.programs[n].sandbox.state) for n in self.dirty if n in self.programs]
-        self.dirty = set()
+        dirty = [n for n in self.dirty if n in self.programs] if states else []
+        outputs = self.outputs
         try:
-            self.store.save_states(states)
+            self.store.save([(n, self.programs[n].sandbox.state) for n in dirty], list(outputs.items()))
         except StoreError as err:
             self.log.error("logic.db cannot be written", error=str(err))
+            if not self.save_problem:
+                self.save_problem = f"logic.db cannot be written: {err}"
+                self._report()
+            return
+        if states:
+            self.dirty = set()
+        self.outputs = {}
+        if self.save_problem:
+            self.save_problem = ""
+            self._report()
 
     def _persist_disabled(self, running: RunningProgram) -> None:
         if self.store is not None:
