@@ -71,16 +71,6 @@ env.load = function(chunk, name)
   return load_(chunk, name, "t", env)
 end
 
-local function scalar(v)
-  local t = type_(v)
-  if t == "number" then
-    if v ~= v or v == huge or v == -huge then return nil end
-    return v
-  end
-  if t == "boolean" then return v end
-  return nil
-end
-
 function env.tonum(v)
   if v == true then return 1 elseif v == false then return 0 end
   return tonumber(v) or 0

@@ -134,7 +134,7 @@ def _py(value: Any, depth: int = 0) -> Any:
     return {str(k): _py(v, depth + 1) for k, v in items}
 
 
-def _writes0(points: tuple[str | None, ...], r: tuple[Any, ...]) -> tuple[Write, ...]:
+def _writes0(p: tuple[str | None, ...], r: tuple[Any, ...]) -> tuple[Write, ...]:
     return ()
 
 

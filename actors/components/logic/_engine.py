@@ -9,7 +9,8 @@ Triggers: every ``[logic] tick`` the programs whose interval has passed run (on 
 a ``ValueChanged`` batch runs each program listing one of its points in ``on_change`` once.
 The persistent states that runs changed are saved to logic.db at each tick (one transaction for all
 of them, not one per change batch) and when the engine stops, reloads or switches bundles: a crash
-loses at most one tick of block memory. What a program wrote is saved with each write.
+loses at most one tick of block memory. What programs wrote is saved when the message whose runs
+wrote it has been handled (the tick, the change batch), in one transaction.
 Inputs are the points' present values (from ``points`` at start, then the batches).
 A run's writes go through the points' priority arrays (``WritePoint``/``RelinquishPoint`` to
 ``points``, user ``logic:NAME``, at the program's priority, only when the value changes, with the
