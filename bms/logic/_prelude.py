@@ -8,6 +8,8 @@ PRELUDE = r"""
 local sethook, pcall_, xpcall_, error_, type_, tostring_, select_ = debug.sethook, pcall, xpcall, error, type, tostring, select
 local unpack, concat, huge, collect, tointeger = table.unpack, table.concat, math.huge, collectgarbage, math.tointeger
 local load_, pairs_, move = load, pairs, table.move
+local fmt, gsub, sub, byte, find, ulen, mtype, floor = string.format, string.gsub, string.sub, string.byte,
+  string.find, utf8.len, math.type, math.floor
 
 string.dump = nil
 getmetatable("").__metatable = "locked"
@@ -47,6 +49,23 @@ local function copy(t)
   local c = {}
   for k, v in pairs_(t) do c[k] = v end
   return c
+end
+
+-- Every string that leaves Lua for Python is UTF-8 text (lupa decodes it as such, and a Lua string is any
+-- bytes): a byte that is not part of valid UTF-8 becomes U+FFFD, so user code cannot break the engine
+-- with one.
+local function text(s)
+  local n, bad = ulen(s)
+  if n then return s end
+  local parts, i = {}, 1
+  while bad do
+    parts[#parts + 1] = sub(s, i, bad - 1)
+    parts[#parts + 1] = "\239\191\189"
+    i = bad + 1
+    n, bad = ulen(s, i)
+  end
+  parts[#parts + 1] = sub(s, i)
+  return concat(parts)
 end
 
 local env = {}
@@ -118,17 +137,17 @@ function env.write(point, value, priority)
 end
 function env.alarm(name, active, severity, message)
   if type_(name) ~= "string" then error_("alarm: the name must be a string", 2) end
-  A[na + 1], A[na + 2] = name, active and true or false
-  A[na + 3], A[na + 4] = tostring_(severity or "medium"), tostring_(message or "")
+  A[na + 1], A[na + 2] = text(name), active and true or false
+  A[na + 3], A[na + 4] = text(tostring_(severity or "medium")), text(tostring_(message or ""))
   na = na + 4
 end
 local function log_at(level, ...)
   if nl >= MAX_LOGS * 2 then return end
   local parts = {}
   for i = 1, select_("#", ...) do parts[i] = tostring_((select_(i, ...))) end
-  local text = concat(parts, " ")
-  if #text > MAX_LOG_CHARS then text = text:sub(1, MAX_LOG_CHARS) .. "..." end
-  L[nl + 1], L[nl + 2] = tostring_(level), text
+  local line = concat(parts, " ")
+  if #line > MAX_LOG_CHARS then line = sub(line, 1, MAX_LOG_CHARS) .. "..." end  -- (may cut a character: text())
+  L[nl + 1], L[nl + 2] = text(tostring_(level)), text(line)
   nl = nl + 2
 end
 env.log_at = log_at
@@ -147,7 +166,7 @@ local CHUNK, NREADS, NSLOTS, SNAPSHOT, BUDGET = nil, 0, 0, false, 0
 local function compile(source, name)
   local chunk, err = load_(source, "=" .. name, "t", env)
   if chunk then CHUNK = chunk; return chunk end
-  return nil, err
+  return nil, text(err)
 end
 
 -- What stays the same from run to run, given once: the default priority, the places of the writes and
@@ -233,7 +252,7 @@ local function run(now, schedules, inputs, ...)
   else
     fault = "error"
     local t = type_(err)
-    if t ~= "string" and t ~= "number" then err = "error object of type " .. t else err = tostring_(err) end
+    if t ~= "string" and t ~= "number" then err = "error object of type " .. t else err = text(tostring_(err)) end
   end
   if snapshot then S, S0, U, U0 = S0, S, U0, U end
   fresh = true
@@ -244,10 +263,79 @@ end
 local function outputs_of(g, n)
   if g > gen or g <= gen - KEEP then return nil end
   local t = RING[(ri - (gen - g) - 1) % KEEP + 1]
+  for k = 1, n do  -- a block may output a string (CustomScript): as text
+    local v = t[k]
+    if type_(v) == "string" and not ulen(v) then t[k] = text(v) end
+  end
   return true, unpack(t, 1, n)
 end
-local function get_state() return S, U end
+
+-- The persistent state as JSON text, written here (one string to Python, not a walk of the tables from
+-- Python): a table whose keys are exactly 1..n is an array, any other an object (keys as text); numbers
+-- that are not finite, and functions, are null; a whole float keeps its ".0"; nesting stops at 32.
+local function jnum(v)
+  if mtype(v) == "integer" then return tostring_(v) end
+  if v ~= v or v == huge or v == -huge then return "null" end
+  if v == floor(v) and v > -1e15 and v < 1e15 then return fmt("%.1f", v) end
+  return fmt("%.17g", v)  -- 17 digits: the same number when read back
+end
+local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r',
+  ['\t'] = '\\t' }
+local function esc(c) return ESC[c] or fmt("\\u%04x", byte(c)) end
+local function jstr(s)
+  if not find(s, '[%c"\\\128-\255]') then return '"' .. s .. '"' end  -- plain ASCII: as it is
+  return '"' .. gsub(text(s), '[%c"\\]', esc) .. '"'
+end
+local function encode(v, depth, out, o)
+  local t = type_(v)
+  if t == "number" then o = o + 1; out[o] = jnum(v)
+  elseif t == "boolean" then o = o + 1; out[o] = v and "true" or "false"
+  elseif t == "string" then o = o + 1; out[o] = jstr(v)
+  elseif t == "table" and depth < 32 then
+    local n, seq = 0, true
+    for k in next, v do
+      if mtype(k) ~= "integer" or k < 1 then seq = false; break end
+      n = n + 1
+    end
+    if seq and n > 0 then  -- n distinct integer keys >= 1: 1..n when each of 1..n is there
+      for i = 1, n do if rawget(v, i) == nil then seq = false; break end end
+    end
+    if seq and n > 0 then
+      o = o + 1; out[o] = "["
+      for i = 1, n do
+        if i > 1 then o = o + 1; out[o] = "," end
+        o = encode(rawget(v, i), depth + 1, out, o)
+      end
+      o = o + 1; out[o] = "]"
+    else
+      o = o + 1; out[o] = "{"
+      local first = true
+      for k, x in next, v do
+        if not first then o = o + 1; out[o] = "," end
+        first = false
+        local tk = type_(k)
+        o = o + 1; out[o] = jstr(tk == "string" and k or tk == "number" and jnum(k) or tostring_(k))
+        o = o + 1; out[o] = ":"
+        o = encode(x, depth + 1, out, o)
+      end
+      o = o + 1; out[o] = "}"
+    end
+  else o = o + 1; out[o] = "null" end
+  return o
+end
+local OUT = {}  -- the pieces of the text, reused (concat takes only the first o)
+local function state_json()
+  local out = OUT
+  out[1] = '{"blocks":'
+  local o = encode(S, 0, out, 1)
+  o = o + 1; out[o] = ',"user":'
+  o = encode(U, 0, out, o)
+  out[o + 1] = "}"
+  local text_ = concat(out, "", 1, o + 1)
+  if o > 4096 then OUT = {} end  -- a large state's pieces are not kept between saves
+  return text_
+end
 local function set_state(blocks, user) S, U, fresh = blocks or {}, user or {}, true end
 
-return compile, configure, run, outputs_of, get_state, set_state
+return compile, configure, run, outputs_of, state_json, set_state
 """

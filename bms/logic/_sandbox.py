@@ -118,22 +118,6 @@ class RunResult(msgspec.Struct, frozen=True, gc=False):
         return state
 
 
-def _py(value: Any, depth: int = 0) -> Any:
-    """A Lua value as plain Python (tables: lists when they are sequences, else dicts)."""
-    if lupa.lua_type(value) != "table":
-        return value if isinstance(value, _SCALARS) or value is None else None
-    if depth > 32:
-        return None
-    items = list(value.items())
-    if (
-        items
-        and all(isinstance(k, int) and not isinstance(k, bool) for k, _ in items)
-        and {k for k, _ in items} == set(range(1, len(items) + 1))
-    ):
-        return [_py(v, depth + 1) for _, v in sorted(items)]
-    return {str(k): _py(v, depth + 1) for k, v in items}
-
-
 def _writes0(p: tuple[str | None, ...], r: tuple[Any, ...]) -> tuple[Write, ...]:
     return ()
 
@@ -184,7 +168,8 @@ class Sandbox:
             max_memory=max_memory,
             attribute_filter=_deny,
         )
-        compile_, configure, self._run, self._outputs_of, self._get_state, self._set_state = self._runtime.execute(PRELUDE)
+        compile_, configure, self._run, self._outputs_of, self._state_json, self._set_state = self._runtime.execute(
+            PRELUDE)
         self._reads = compiled.reads
         self._now = clock.now
         self._read_set = frozenset(compiled.reads)
@@ -199,8 +184,9 @@ class Sandbox:
         chunk = compile_(compiled.lua, compiled.name)
         if isinstance(chunk, tuple):
             raise LogicError(f"program {compiled.name}: Lua does not compile: {chunk[1]}")
-        self._state: dict[str, Any] = {"blocks": {}, "user": {}}
-        self._fresh = True  # False: a run changed the state in Lua since _state was copied out
+        self._state: dict[str, Any] | None = {"blocks": {}, "user": {}}
+        self._text: str | None = None  # the state as JSON text, when made
+        self._fresh = True  # False: a run changed the state in Lua since it was copied out
         if state:
             self.load_state(state)
 
@@ -210,12 +196,26 @@ class Sandbox:
     def state(self) -> dict[str, Any]:
         """The persistent state after the last good run: {"blocks": ..., "user": ...}.
 
-        Copied out of Lua only when asked for after a run (a run leaves it in Lua)."""
-        if not self._fresh:
-            blocks, user = self._get_state()
-            self._state = {"blocks": _py(blocks), "user": _py(user)}
-            self._fresh = True
+        Copied out of Lua only when asked for after a run (a run leaves it in Lua), as :meth:`state_text`."""
+        if not self._fresh or self._state is None:
+            decoded: dict[str, Any] = msgspec.json.decode(self.state_text())
+            self._state = decoded
         return self._state
+
+    def state_text(self) -> str:
+        """The persistent state as JSON text (what logic.db keeps), written by Lua in one call.
+
+        Tables whose keys are exactly 1..n become arrays, others objects with text keys; numbers that are
+        not finite and values that cannot be kept (functions) become null; strings are UTF-8 text."""
+        if not self._fresh:
+            try:
+                text = self._state_json()
+            except lupa.LuaError as err:  # (out of memory building it)
+                raise LogicError(f"program {self._name}: its state cannot be copied out: {err}") from None
+            self._text, self._state, self._fresh = text, None, True
+        if self._text is None:
+            self._text = msgspec.json.encode(self._state).decode()
+        return self._text
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         """Start from a saved state (as :attr:`state` gave it)."""
@@ -223,7 +223,7 @@ class Sandbox:
         if not isinstance(blocks, dict) or not isinstance(user, dict):
             raise LogicError(f"program {self.compiled.name}: saved state is not {{blocks, user}} tables")
         self._set_state(self._runtime.table_from(blocks, recursive=True), self._runtime.table_from(user, recursive=True))
-        self._state = {"blocks": blocks, "user": user}
+        self._state, self._text = {"blocks": blocks, "user": user}, None
         self._fresh = True
 
     def memory_used(self) -> int:

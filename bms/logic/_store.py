@@ -93,11 +93,10 @@ class LogicStore:
             rows = conn.execute(sa.text("SELECT program, point_id, priority, value FROM outputs")).all()
         return [Output(p, pt, int(pr), msgspec.json.decode(v)) for p, pt, pr, v in rows]
 
-    def save(self, states: Iterable[tuple[str, dict[str, Any]]],
-             outputs: Iterable[tuple[tuple[str, str], Output | None]]) -> None:
-        """Programs' states and what they wrote, in ONE transaction: ``outputs`` maps (program, point) to
-        its Output, or to None when the program released it."""
-        rows = [{"n": name, "s": msgspec.json.encode(state).decode()} for name, state in states]
+    def save(self, states: Iterable[tuple[str, str]], outputs: Iterable[tuple[tuple[str, str], Output | None]]) -> None:
+        """Programs' states (JSON text, as ``Sandbox.state_text`` gives it) and what they wrote, in ONE
+        transaction: ``outputs`` maps (program, point) to its Output, or to None when the program released it."""
+        rows = [{"n": name, "s": text} for name, text in states]
         saved: list[dict[str, Any]] = []
         gone: list[dict[str, Any]] = []
         for (program, point), out in outputs:

@@ -413,10 +413,18 @@ class LogicEngine(BmsActor):
     def _save(self, states: bool) -> None:
         if self.store is None or not (self.outputs or (states and self.dirty)):
             return
-        dirty = [n for n in self.dirty if n in self.programs] if states else []
+        texts: list[tuple[str, str]] = []
+        for name in (self.dirty if states else ()):
+            running = self.programs.get(name)
+            if running is None:
+                continue
+            try:
+                texts.append((name, running.sandbox.state_text()))
+            except LogicError as err:  # this program's state stays as saved before; the others are saved
+                self.log.error("logic state not saved", program=name, error=str(err))
         outputs = self.outputs
         try:
-            self.store.save([(n, self.programs[n].sandbox.state) for n in dirty], list(outputs.items()))
+            self.store.save(texts, list(outputs.items()))
         except StoreError as err:
             self.log.error("logic.db cannot be written", error=str(err))
             if not self.save_problem:

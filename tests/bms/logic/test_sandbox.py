@@ -257,3 +257,52 @@ def test_a_priority_that_is_not_an_integer_1_16_fails_the_run_and_a_whole_float_
                      ("'x/out', 0/0", "finite number"), ("'x/out', {}", "finite number")):
         result = lua(f"write({bad})").run({})
         assert result.fault == "error" and why in (result.error or ""), result.error
+
+
+@pytest.mark.parametrize("code", [
+    'log("a\\255b")', 'error("bad \\255")', 'alarm("hot\\255", true, "high\\200", "x\\192")',
+    'state_set("k", "\\255") state_set("\\254", {"\\253"})', 'log(string.rep("é", 600))',
+    'local f, e = load("return \\"\\255") error(e)',
+])
+def test_bytes_that_are_not_utf8_leave_the_sandbox_as_text_and_never_break_the_engine(code: str) -> None:
+    box = lua(code)
+    result = box.run({})
+    texts = [result.error or "", *(line.text for line in result.logs), *(line.level for line in result.logs),
+             *(a.alarm + a.severity + a.message for a in result.alarms)]
+    assert all(isinstance(t, str) for t in texts)
+    assert "\ufffd" in "".join(texts) + box.state_text() or "é" in "".join(texts)
+    assert box.state["user"] is not None and isinstance(box.state_text(), str)
+
+
+def test_the_state_is_kept_as_json_the_way_python_would_read_the_tables() -> None:
+    box = lua("""
+        state_set("list", {1, 2.5, "x", true})
+        state_set("gaps", {[1] = "a", [3] = "c"})
+        state_set("map", {a = 1, [2.5] = "f", nested = {deeper = {0.1}}})
+        state_set("whole", 3.0)
+        state_set("big", 2^62)
+        state_set("weird", {0/0, 1/0, -1/0})
+        state_set("empty", {})
+        state_set("quote", 'a"b\\\\c\\n\\t\\1')
+        state_set("fn", {f = print})
+    """)
+    assert box.run({}).ok
+    user = box.state["user"]
+    assert user["list"] == [1, 2.5, "x", True]
+    assert user["gaps"] == {"1": "a", "3": "c"}
+    assert user["map"] == {"a": 1, "2.5": "f", "nested": {"deeper": [0.1]}}
+    assert user["whole"] == 3.0 and type(user["whole"]) is float
+    assert user["big"] == 2**62 and type(user["big"]) is float
+    assert user["weird"] == [None, None, None]
+    assert user["empty"] == {} and user["quote"] == 'a"b\\c\n\t\x01' and user["fn"] == {"f": None}
+    reborn = lua("write('x/out', state_get('list')[2] + state_get('whole') + #state_get('quote'))", state=box.state)
+    assert reborn.run({}).writes[0].value == 2.5 + 3.0 + 8
+
+
+def test_a_block_output_that_is_not_utf8_is_text_in_the_trace() -> None:
+    from bms.logic import Block
+
+    blocks = (Block("cs", "CustomScript", {"code": 'y = "ok\\255"', "inputs": {}, "outputs": {"y": "any"}}),)
+    box = Sandbox(compile_program(Program(name="p", interval=1.0, blocks=blocks)), ManualClock(0.0))
+    result = box.run({})
+    assert result.ok and result.trace.outputs == {"cs.y": "ok\ufffd"}
