@@ -76,6 +76,16 @@ end
 env.math, env.string, env.table, env.utf8 = copy(math), copy(string), copy(table), copy(utf8)
 env.unpack = unpack
 env._G = env
+-- no finalizers: Lua runs a __gc with hooks off (no budget), whenever a collection happens to come, in any
+-- later run or between runs; `while true do end` in one would stop the engine. (A metatable marks its
+-- object for finalization only if it has __gc when set, so looking at that moment is enough.)
+local setmetatable_, rawget_ = setmetatable, rawget
+env.setmetatable = function(t, mt)
+  if type_(mt) == "table" and rawget_(mt, "__gc") ~= nil then
+    error_("setmetatable: a __gc finalizer is not allowed in a program", 2)
+  end
+  return setmetatable_(t, mt)
+end
 
 -- pcall and xpcall cannot swallow the budget or a memory error
 local function guard(ok, ...)

@@ -51,6 +51,7 @@ def test_hand_written_lua_has_the_program_api() -> None:
         ("write('other/point', 1)", "not among the program's writes"),
         ("write('x/out', 0/0)", "finite number"),
         ("write('x/out', 1, 17)", "priority must be an integer 1-16"),
+        ("setmetatable({}, {__gc = function() while true do end end})", "a __gc finalizer is not allowed"),
     ],
 )
 def test_escapes_fail_as_errors(code: str, message: str) -> None:
@@ -306,3 +307,15 @@ def test_a_block_output_that_is_not_utf8_is_text_in_the_trace() -> None:
     box = Sandbox(compile_program(Program(name="p", interval=1.0, blocks=blocks)), ManualClock(0.0))
     result = box.run({})
     assert result.ok and result.trace.outputs == {"cs.y": "ok\ufffd"}
+
+
+def test_no_finalizer_runs_outside_the_budget() -> None:
+    """Lua runs a __gc with hooks off, at whatever later collection: one that loops would stop the engine.
+    A __gc added to a metatable after it is set marks nothing; a __close loop is held by the budget."""
+    late = lua("local mt = {} local t = setmetatable({}, mt) mt.__gc = function() while true do end end "
+               "t = nil local junk = {} for i = 1, 2000 do junk[i] = {i} end", budget=1_000_000)
+    for _ in range(20):  # collections come and go: nothing to finalize
+        assert late.run({}).ok
+    closing = lua("do local x <close> = setmetatable({}, {__close = function() while true do end end}) end",
+                  budget=50_000)
+    assert closing.run({}).fault == "budget" and closing.run({}).fault == "budget"
