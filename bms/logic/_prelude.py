@@ -14,6 +14,52 @@ local fmt, gsub, sub, byte, find, ulen, mtype, floor = string.format, string.gsu
 string.dump = nil
 getmetatable("").__metatable = "locked"
 
+-- Lua's pattern matcher is C: the count hook never fires inside it, and backtracking makes it polynomial
+-- (`("a"):rep(3000):find(".-.-.-x")` runs for minutes). Each pattern function first bounds the worst
+-- case -- about n^k/k! steps from one start for k repetitions (* + - ?), times n starts unless anchored --
+-- and refuses a call that could take more than MAX_STEPS (~10 ms of C). Replaced in the string table
+-- itself, so that the method form ("s"):find() is covered too; the prelude keeps the originals.
+local MAX_STEPS = 2e6
+local function bound(what, s, p)
+  if type_(s) ~= "string" or type_(p) ~= "string" then return end  -- numbers are short; others fail anyway
+  local n, lp, k, i = #s, #p, 0, 1
+  while i <= lp do
+    local c = byte(p, i)
+    if c == 37 then i = i + 2  -- %x
+    elseif c == 91 then  -- [set]
+      i = i + 1
+      if byte(p, i) == 94 then i = i + 1 end  -- [^
+      if byte(p, i) == 93 then i = i + 1 end  -- a ] first is a member
+      while i <= lp and byte(p, i) ~= 93 do
+        if byte(p, i) == 37 then i = i + 1 end
+        i = i + 1
+      end
+      i = i + 1
+    else
+      if c == 42 or c == 43 or c == 45 or c == 63 then k = k + 1 end  -- * + - ?
+      i = i + 1
+    end
+  end
+  if k == 0 then return end
+  local steps = 1
+  for j = 1, (byte(p, 1) == 94 and k or k + 1) do steps = steps * (n + 1) / j end
+  if steps > MAX_STEPS then
+    error_(fmt("%s: a pattern with %d repetition(s) on %d bytes could take ~%.0e steps in C, out of reach of "
+      .. "the instruction budget (at most %.0e): use a shorter string, fewer of * + - ?, an anchor ^ or a plain "
+      .. "find", what, k, n, steps, MAX_STEPS), 3)
+  end
+end
+do
+  local find_, match_, gmatch_, gsub_ = string.find, string.match, string.gmatch, string.gsub
+  string.find = function(s, p, init, plain)
+    if not plain then bound("string.find", s, p) end
+    return find_(s, p, init, plain)
+  end
+  string.match = function(s, p, init) bound("string.match", s, p); return match_(s, p, init) end
+  string.gmatch = function(s, p, init) bound("string.gmatch", s, p); return gmatch_(s, p, init) end
+  string.gsub = function(s, p, r, n) bound("string.gsub", s, p); return gsub_(s, p, r, n) end
+end
+
 local BUDGET_MSG = "instruction budget exceeded"
 local MEMORY_MSG = "not enough memory"
 local MAX_LOGS, MAX_LOG_CHARS = 100, 1000

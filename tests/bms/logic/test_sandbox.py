@@ -319,3 +319,30 @@ def test_no_finalizer_runs_outside_the_budget() -> None:
     closing = lua("do local x <close> = setmetatable({}, {__close = function() while true do end end}) end",
                   budget=50_000)
     assert closing.run({}).fault == "budget" and closing.run({}).fault == "budget"
+
+
+@pytest.mark.parametrize(("code", "what"), [
+    ('local s = ("a"):rep(3000) local r = s:find(".-.-.-x")', "string.find: a pattern with 3 repetition(s) on 3000"),
+    ('local r = string.match(("a"):rep(3000), ".-x")', "string.match: a pattern with 1 repetition(s)"),
+    ('for w in ("ab"):rep(2000):gmatch("a.-.-x") do end', "string.gmatch"),
+    ('local r = ("a"):rep(500):gsub("(a*)*b", "")', "string.gsub"),
+])
+def test_a_pattern_that_could_run_unbounded_in_c_is_refused_before_it_starts(code: str, what: str) -> None:
+    """The matcher is C, where the count hook never fires: `.-.-.-x` on 3,000 bytes ran for minutes."""
+    result = lua(code).run({})
+    assert result.fault == "error" and what in (result.error or "") and "instruction budget" in (result.error or "")
+
+
+def test_everyday_patterns_still_work() -> None:
+    code = """
+        local n = 0
+        for k, v in ("a=1, b=22"):gmatch("(%w+)=(%w+)") do n = n + #k + #v end
+        local trimmed = ("  supply air  "):match("^%s*(.-)%s*$")
+        local _, dots = ("ahu1/sat.sp"):gsub("[./]", "_")
+        local at = ("x.y"):find(".", 1, true)
+        local long = select(2, ("a"):rep(100000):gsub("a", "b"))
+        write('x/out', n * 1000000 + #trimmed * 10000 + dots * 1000 + at * 100 + long // 100000)
+    """
+    result = lua(code).run({})
+    assert result.ok, result.error
+    assert result.writes[0].value == 5 * 1000000 + 10 * 10000 + 2 * 1000 + 2 * 100 + 1
