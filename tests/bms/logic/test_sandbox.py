@@ -48,6 +48,7 @@ def test_hand_written_lua_has_the_program_api() -> None:
         ("getmetatable('').__index = {}", "index a string value"),
         ("local f, err = load('\\27Lua\\84\\0') error(err)", "binary chunk"),
         ("load(function() return nil end)", "load takes a string"),
+        ("load(('x=1 '):rep(100000))", "load: 400000 bytes of source, at most 262144"),
         ("write('other/point', 1)", "not among the program's writes"),
         ("write('x/out', 0/0)", "finite number"),
         ("write('x/out', 1, 17)", "priority must be an integer 1-16"),
