@@ -30,6 +30,7 @@ import re
 import tarfile
 import time
 import tomllib
+import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -212,9 +213,14 @@ def _untar(data: bytes) -> dict[str, bytes]:
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleRefused(f"bundle refused: {len(data)} bytes, more than {MAX_BUNDLE_BYTES}")
     try:
-        raw = gzip.decompress(data)
-        if len(raw) > 4 * MAX_BUNDLE_BYTES:
+        # at most 64 MiB unpacked, found out without unpacking more (a 16 MiB gzip can hold 16 GiB of zeros)
+        unpack = zlib.decompressobj(wbits=31)
+        raw = unpack.decompress(data, 4 * MAX_BUNDLE_BYTES + 1)
+        if len(raw) > 4 * MAX_BUNDLE_BYTES or unpack.unconsumed_tail:
             raise BundleRefused("bundle refused: it unpacks to more than 64 MiB")
+        if not unpack.eof or unpack.unused_data:
+            raise BundleRefused("bundle refused: not a bundle archive (the gzip stream is cut short or followed "
+                                "by more data)")
         files: dict[str, bytes] = {}
         with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
             for member in tar.getmembers():
@@ -226,7 +232,7 @@ def _untar(data: bytes) -> dict[str, bytes]:
                 extracted = tar.extractfile(member)
                 files[name] = extracted.read() if extracted is not None else b""
         return files
-    except (OSError, EOFError, tarfile.TarError) as err:
+    except (OSError, EOFError, tarfile.TarError, zlib.error) as err:
         raise BundleRefused(f"bundle refused: not a bundle archive ({err})") from None
 
 

@@ -148,3 +148,27 @@ def test_keys_are_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not an unencrypted PEM"):
         (tmp_path / "junk").write_text("junk")
         load_private_key(tmp_path / "junk")
+
+
+def test_a_gzip_bomb_is_refused_without_being_unpacked(key) -> None:  # type: ignore[no-untyped-def]
+    """1 MiB of gzip holding 1 GiB of zeros: refused after at most 64 MiB unpacked, not after 1 GiB."""
+    import tracemalloc
+    import zlib
+
+    _private, public = key
+    pack = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    bomb = b"".join([*(pack.compress(zeros) for _ in range(1024)), pack.flush()])
+    assert len(bomb) < 2 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(BundleRefused, match="it unpacks to more than 64 MiB"):
+            verify(bomb, [public])
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 << 20  # bytes allocated at the peak: far from the 1 GiB inside
+    with pytest.raises(BundleRefused, match="cut short or followed by more data"):
+        verify(gzip.compress(b"x" * 1000)[:-8], [public])
+    with pytest.raises(BundleRefused, match="cut short or followed by more data"):
+        verify(gzip.compress(b"x") + gzip.compress(b"y"), [public])
