@@ -88,6 +88,10 @@ local S, O, U = {}, {}, {}
 -- The block outputs of the last KEEP runs stay here (a ring of tables, reused): Python copies a run's
 -- outputs out only when its trace is asked for (outputs_of).
 local RING, KEEP, ri, gen, fresh = {}, 1, 0, 0, true
+-- A run's writes and alarm requests, one per (point, priority) and per alarm name: a later one in the same
+-- run replaces the earlier (the run's last word), so no program can hand the engine more of them than it
+-- has writes x 16 priorities (and MAX_ALARMS names). WGEN[place] is the last run that wrote the point.
+local WGEN, MAX_ALARMS = {}, 100
 local S0, U0 = {}, {}  -- the state before the run: put back when it fails
 local EMPTY = setmetatable({}, { __newindex = function() end })
 
@@ -190,14 +194,29 @@ function env.write(point, value, priority)
   else
     priority = tointeger(priority)
   end
+  if WGEN[at] == gen then  -- this point again in the same run: at the same priority, the last value wins
+    for i = 1, nw, 3 do
+      if W[i] == at and W[i + 2] == priority then W[i + 1] = value; return end
+    end
+  else
+    WGEN[at] = gen
+  end
   W[nw + 1], W[nw + 2], W[nw + 3] = at, value, priority
   nw = nw + 3
 end
 function env.alarm(name, active, severity, message)
   if type_(name) ~= "string" then error_("alarm: the name must be a string", 2) end
-  A[na + 1], A[na + 2] = text(name), active and true or false
-  A[na + 3], A[na + 4] = text(tostring_(severity or "medium")), text(tostring_(message or ""))
-  na = na + 4
+  name = text(name)
+  local at = na
+  for i = 1, na, 4 do  -- the same alarm again in this run: the last request wins (at most MAX_ALARMS to look at)
+    if A[i] == name then at = i - 1; break end
+  end
+  if at == na then
+    if na >= MAX_ALARMS * 4 then error_("alarm: more than " .. MAX_ALARMS .. " alarms in one run", 2) end
+    na = na + 4
+  end
+  A[at + 1], A[at + 2] = name, active and true or false
+  A[at + 3], A[at + 4] = text(tostring_(severity or "medium")), text(tostring_(message or ""))
 end
 local function log_at(level, ...)
   if nl >= MAX_LOGS * 2 then return end

@@ -347,3 +347,20 @@ def test_everyday_patterns_still_work() -> None:
     result = lua(code).run({})
     assert result.ok, result.error
     assert result.writes[0].value == 5 * 1000000 + 10 * 10000 + 2 * 1000 + 2 * 100 + 1
+
+
+def test_a_runs_last_word_per_point_and_priority_is_what_it_writes_and_alarms_are_bounded() -> None:
+    """A loop of writes hands the engine one write per (point, priority), the last; an alarm named twice is
+    its last request; more than 100 alarms in one run fail the run (no flood reaches the alarm engine)."""
+    box = lua("for i = 1, 1000 do write('x/out', i) write('x/out', -i, 8) end write('x/b', true) "
+              "write('x/out', nil, 8) alarm('hot', true, 'high', 'one') alarm('cold', true) alarm('hot', false)",
+              writes=("x/out", "x/b"))
+    result = box.run({})
+    assert result.ok, result.error
+    assert [(w.point, w.value, w.priority) for w in result.writes] == [
+        ("x/out", 1000, 10), ("x/out", None, 8), ("x/b", True, 10)]
+    assert [(a.alarm, a.active, a.message) for a in result.alarms] == [("hot", False, ""), ("cold", True, "")]
+    again = box.run({})  # a new run starts afresh
+    assert [w.value for w in again.writes] == [1000, None, True]
+    flood = lua("for i = 1, 101 do alarm('a' .. i, true) end").run({})
+    assert flood.fault == "error" and "alarm: more than 100 alarms in one run" in (flood.error or "")
