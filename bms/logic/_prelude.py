@@ -58,6 +58,15 @@ do
   string.match = function(s, p, init) bound("string.match", s, p); return match_(s, p, init) end
   string.gmatch = function(s, p, init) bound("string.gmatch", s, p); return gmatch_(s, p, init) end
   string.gsub = function(s, p, r, n) bound("string.gsub", s, p); return gsub_(s, p, r, n) end
+  -- table.sort is C too when it has no comparator of Lua's (a comparator's own code is counted)
+  local sort_, MAX_SORT = table.sort, 100000
+  table.sort = function(t, less)
+    if less == nil and type_(t) == "table" and #t > MAX_SORT then
+      error_(fmt("table.sort: %d items without a comparator, at most %d (the sort is C, out of reach of the "
+        .. "instruction budget); give a comparator function", #t, MAX_SORT), 2)
+    end
+    return sort_(t, less)
+  end
 end
 
 local BUDGET_MSG = "instruction budget exceeded"

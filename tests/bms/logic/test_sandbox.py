@@ -49,6 +49,7 @@ def test_hand_written_lua_has_the_program_api() -> None:
         ("local f, err = load('\\27Lua\\84\\0') error(err)", "binary chunk"),
         ("load(function() return nil end)", "load takes a string"),
         ("load(('x=1 '):rep(100000))", "load: 400000 bytes of source, at most 262144"),
+        ("local t = {} for i = 1, 100001 do t[i] = -i end table.sort(t)", "table.sort: 100001 items"),
         ("write('other/point', 1)", "not among the program's writes"),
         ("write('x/out', 0/0)", "finite number"),
         ("write('x/out', 1, 17)", "priority must be an integer 1-16"),
@@ -341,6 +342,8 @@ def test_everyday_patterns_still_work() -> None:
         local trimmed = ("  supply air  "):match("^%s*(.-)%s*$")
         local _, dots = ("ahu1/sat.sp"):gsub("[./]", "_")
         local at = ("x.y"):find(".", 1, true)
+        local sorted = {3, 1, 2} table.sort(sorted) assert(sorted[1] == 1 and sorted[3] == 3)
+        local big = {} for i = 1, 200 do big[i] = -i end table.sort(big, function(a, b) return a < b end)
         local long = select(2, ("a"):rep(100000):gsub("a", "b"))
         write('x/out', n * 1000000 + #trimmed * 10000 + dots * 1000 + at * 100 + long // 100000)
     """
